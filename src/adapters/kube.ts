@@ -1,0 +1,334 @@
+import { Writable } from 'node:stream';
+import { RunbookError } from '../runbook/errors.js';
+import { isNotFound, toKubeError } from './kube-errors.js';
+import type { AccessQuery, KubeAdapter, KubeObject, KubeRef, KubeTarget, Recorder } from './types.js';
+
+export const FIELD_MANAGER = 'db-runbook';
+
+export interface KubeAdapterOptions {
+  kubeconfig?: string;
+  context?: string;
+  namespace: string;
+  record: Recorder;
+}
+
+type ClientNode = typeof import('@kubernetes/client-node');
+
+/** Plural resource path for journaling: core kinds we touch, others lower-cased + s. */
+function plural(kind: string): string {
+  const lower = kind.toLowerCase();
+  if (lower.endsWith('s')) return `${lower}es`;
+  return `${lower}s`;
+}
+
+function objectPath(ref: KubeRef): string {
+  const base = ref.apiVersion.includes('/') ? `/apis/${ref.apiVersion}` : `/api/${ref.apiVersion}`;
+  const ns = ref.namespace ? `/namespaces/${ref.namespace}` : '';
+  return `${base}${ns}/${plural(ref.kind)}/${ref.name}`;
+}
+
+function groupOf(apiVersion: string): string {
+  return apiVersion.includes('/') ? (apiVersion.split('/')[0] ?? '') : '';
+}
+
+/** Builds the Kubernetes adapter. @kubernetes/client-node is imported here, on first use. */
+export async function createKubeAdapter(options: KubeAdapterOptions): Promise<KubeAdapter> {
+  const k8s: ClientNode = await import('@kubernetes/client-node');
+  const kc = new k8s.KubeConfig();
+  try {
+    if (options.kubeconfig) kc.loadFromFile(options.kubeconfig);
+    else kc.loadFromDefault();
+  } catch (error) {
+    throw new RunbookError(`cannot read the kubeconfig: ${(error as Error).message}`, {
+      exitCode: 2,
+      next: 'Point --kubeconfig or KUBECONFIG at a valid file.',
+    });
+  }
+  if (options.context) {
+    if (!kc.getContextObject(options.context)) {
+      throw new RunbookError(`the kubeconfig has no context "${options.context}"`, {
+        exitCode: 2,
+        next: `List them with: kubectl config get-contexts${options.kubeconfig ? ` --kubeconfig ${options.kubeconfig}` : ''}`,
+      });
+    }
+    kc.setCurrentContext(options.context);
+  }
+  const cluster = kc.getCurrentCluster();
+  if (!cluster) {
+    throw new RunbookError('the kubeconfig has no current cluster', {
+      exitCode: 2,
+      next: 'Choose one with --context, or: kubectl config use-context NAME',
+    });
+  }
+  const target: KubeTarget = {
+    context: kc.getCurrentContext(),
+    server: cluster.server,
+    namespace: options.namespace,
+    user: kc.getCurrentUser()?.name,
+  };
+  const objects = k8s.KubernetesObjectApi.makeApiClient(kc);
+  const core = kc.makeApiClient(k8s.CoreV1Api);
+  const authz = kc.makeApiClient(k8s.AuthorizationV1Api);
+  const version = kc.makeApiClient(k8s.VersionApi);
+
+  async function call<T>(
+    method: string,
+    path: string,
+    action: { verb: string; resource: string; name?: string },
+    fn: () => Promise<T>,
+  ): Promise<T> {
+    const started = Date.now();
+    try {
+      const result = await fn();
+      options.record({
+        type: 'api',
+        service: 'kubernetes',
+        method,
+        path,
+        object: action.name,
+        status: 'ok',
+        ms: Date.now() - started,
+      });
+      return result;
+    } catch (error) {
+      const code = (error as { code?: unknown }).code;
+      options.record({
+        type: 'api',
+        service: 'kubernetes',
+        method,
+        path,
+        object: action.name,
+        status: typeof code === 'number' || typeof code === 'string' ? code : 'error',
+        ms: Date.now() - started,
+      });
+      throw error;
+    }
+  }
+
+  function resourceOf(ref: { apiVersion: string; kind: string }): string {
+    const group = groupOf(ref.apiVersion);
+    return group ? `${group}/${plural(ref.kind)}` : plural(ref.kind);
+  }
+
+  return {
+    target,
+    async serverVersion() {
+      try {
+        const info = await call('GET', '/version', { verb: 'get', resource: 'version' }, () =>
+          version.getCode(),
+        );
+        return info.gitVersion;
+      } catch (error) {
+        throw toKubeError(error, target, { verb: 'get', resource: 'version' });
+      }
+    },
+    async namespaceExists(name) {
+      try {
+        await call('GET', `/api/v1/namespaces/${name}`, { verb: 'get', resource: 'namespaces', name }, () =>
+          core.readNamespace({ name }),
+        );
+        return true;
+      } catch (error) {
+        if (isNotFound(error)) return false;
+        // Not allowed to read namespaces is common for namespace-scoped users: fall back to a namespaced list.
+        if ((error as { code?: number }).code === 403) {
+          try {
+            await call(
+              'GET',
+              `/api/v1/namespaces/${name}/configmaps`,
+              { verb: 'list', resource: 'configmaps' },
+              () => core.listNamespacedConfigMap({ namespace: name, limit: 1 }),
+            );
+            return true;
+          } catch (inner) {
+            if (isNotFound(inner)) return false;
+            throw toKubeError(inner, target, { verb: 'list', resource: 'configmaps' });
+          }
+        }
+        throw toKubeError(error, target, { verb: 'get', resource: 'namespaces', name });
+      }
+    },
+    async canI(query: AccessQuery) {
+      const resourceAttributes = {
+        namespace: query.namespace ?? options.namespace,
+        verb: query.verb,
+        group: query.group ?? '',
+        resource: query.resource,
+        subresource: query.subresource,
+        name: query.name,
+      };
+      try {
+        const review = await call(
+          'POST',
+          '/apis/authorization.k8s.io/v1/selfsubjectaccessreviews',
+          { verb: 'create', resource: 'selfsubjectaccessreviews', name: `${query.verb} ${query.resource}` },
+          () =>
+            authz.createSelfSubjectAccessReview({
+              body: {
+                apiVersion: 'authorization.k8s.io/v1',
+                kind: 'SelfSubjectAccessReview',
+                spec: { resourceAttributes },
+              },
+            }),
+        );
+        return { allowed: review.status?.allowed === true, reason: review.status?.reason };
+      } catch (error) {
+        throw toKubeError(error, target, { verb: 'create', resource: 'selfsubjectaccessreviews' });
+      }
+    },
+    async get(ref) {
+      try {
+        return (await call(
+          'GET',
+          objectPath(ref),
+          { verb: 'get', resource: plural(ref.kind), name: ref.name },
+          () =>
+            objects.read({
+              apiVersion: ref.apiVersion,
+              kind: ref.kind,
+              metadata: { name: ref.name, namespace: ref.namespace },
+            }),
+        )) as unknown as KubeObject;
+      } catch (error) {
+        if (isNotFound(error)) return undefined;
+        throw toKubeError(error, target, { verb: 'get', resource: resourceOf(ref), name: ref.name });
+      }
+    },
+    async list(apiVersion, kind, namespace, labelSelector) {
+      const path = objectPath({ apiVersion, kind, name: '', namespace }).replace(/\/$/, '');
+      try {
+        const result = await call('GET', path, { verb: 'list', resource: plural(kind) }, () =>
+          objects.list(
+            apiVersion,
+            kind,
+            namespace,
+            undefined,
+            undefined,
+            undefined,
+            undefined,
+            labelSelector,
+          ),
+        );
+        return result.items as unknown as KubeObject[];
+      } catch (error) {
+        throw toKubeError(error, target, { verb: 'list', resource: resourceOf({ apiVersion, kind }) });
+      }
+    },
+    async apply(object, applyOptions = {}) {
+      const ref = { ...object, name: object.metadata.name, namespace: object.metadata.namespace };
+      try {
+        return (await call(
+          'PATCH',
+          `${objectPath(ref)}?fieldManager=${FIELD_MANAGER}${applyOptions.dryRun ? '&dryRun=All' : ''}${applyOptions.force ? '&force=true' : ''}`,
+          { verb: 'patch', resource: plural(object.kind), name: object.metadata.name },
+          () =>
+            objects.patch(
+              object as never,
+              undefined,
+              applyOptions.dryRun ? 'All' : undefined,
+              FIELD_MANAGER,
+              applyOptions.force ?? false,
+              k8s.PatchStrategy.ServerSideApply,
+            ),
+        )) as unknown as KubeObject;
+      } catch (error) {
+        throw toKubeError(error, target, {
+          verb: 'patch',
+          resource: resourceOf(object),
+          name: object.metadata.name,
+        });
+      }
+    },
+    async create(object, createOptions = {}) {
+      const ref = { ...object, name: '', namespace: object.metadata.namespace };
+      try {
+        return (await call(
+          'POST',
+          objectPath(ref).replace(/\/$/, ''),
+          { verb: 'create', resource: plural(object.kind), name: object.metadata.name },
+          () =>
+            objects.create(
+              object as never,
+              undefined,
+              createOptions.dryRun ? 'All' : undefined,
+              FIELD_MANAGER,
+            ),
+        )) as unknown as KubeObject;
+      } catch (error) {
+        throw toKubeError(error, target, {
+          verb: 'create',
+          resource: resourceOf(object),
+          name: object.metadata.name,
+        });
+      }
+    },
+    async delete(ref, deleteOptions = {}) {
+      try {
+        await call(
+          'DELETE',
+          objectPath(ref),
+          { verb: 'delete', resource: plural(ref.kind), name: ref.name },
+          () =>
+            objects.delete(
+              {
+                apiVersion: ref.apiVersion,
+                kind: ref.kind,
+                metadata: { name: ref.name, namespace: ref.namespace },
+              },
+              undefined,
+              undefined,
+              undefined,
+              undefined,
+              deleteOptions.propagationPolicy,
+            ),
+        );
+      } catch (error) {
+        if (isNotFound(error)) return;
+        throw toKubeError(error, target, { verb: 'delete', resource: resourceOf(ref), name: ref.name });
+      }
+    },
+    async podLog(namespace, pod, logOptions) {
+      const chunks: string[] = [];
+      const sink = new Writable({
+        write(chunk: Buffer, _encoding, callback) {
+          const text = chunk.toString('utf8');
+          chunks.push(text);
+          logOptions.onText?.(text);
+          callback();
+        },
+      });
+      const path = `/api/v1/namespaces/${namespace}/pods/${pod}/log`;
+      options.record({ type: 'api', service: 'kubernetes', method: 'GET', path, object: pod });
+      const log = new k8s.Log(kc);
+      await new Promise<void>((resolve, reject) => {
+        let controller: AbortController | undefined;
+        const onAbort = () => {
+          controller?.abort();
+          resolve();
+        };
+        logOptions.signal?.addEventListener('abort', onAbort, { once: true });
+        log
+          .log(
+            namespace,
+            pod,
+            '',
+            sink,
+            (error: unknown) => {
+              logOptions.signal?.removeEventListener('abort', onAbort);
+              if (error && !logOptions.signal?.aborted)
+                reject(toKubeError(error, target, { verb: 'get', resource: 'pods/log', name: pod }));
+              else resolve();
+            },
+            { follow: logOptions.follow ?? false, tailLines: logOptions.tailLines },
+          )
+          .then((c) => {
+            controller = c;
+          })
+          .catch((error: unknown) =>
+            reject(toKubeError(error, target, { verb: 'get', resource: 'pods/log', name: pod })),
+          );
+      });
+      return chunks.join('');
+    },
+  };
+}

@@ -1,0 +1,90 @@
+import { maskString } from '../runbook/journal.js';
+import { shellCommand } from '../runbook/plan.js';
+import type { ProcAdapter, ProcResult, Recorder } from './types.js';
+
+/** Variables a child inherits from this process; everything else (secrets included) is passed explicitly. */
+const INHERITED = [
+  'PATH',
+  'HOME',
+  'LANG',
+  'LC_ALL',
+  'TZ',
+  'TMPDIR',
+  'USER',
+  'KUBECONFIG',
+  'SSL_CERT_FILE',
+  'HTTPS_PROXY',
+  'HTTP_PROXY',
+  'NO_PROXY',
+];
+
+export function baseEnv(): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const name of INHERITED) {
+    const value = process.env[name];
+    if (value !== undefined) env[name] = value;
+  }
+  return env;
+}
+
+/** Runs programs through execa: arguments never pass through a shell, secrets only through env. */
+export function createProcAdapter(
+  record: Recorder,
+  step: () => string | undefined = () => undefined,
+): ProcAdapter {
+  return {
+    async which(binary) {
+      const { execa } = await import('execa');
+      const found = await execa('sh', ['-c', 'command -v "$1"', 'sh', binary], {
+        reject: false,
+        env: baseEnv(),
+        extendEnv: false,
+      });
+      return found.exitCode === 0 && found.stdout.trim() !== '' ? found.stdout.trim() : undefined;
+    },
+    async run(file, args, options = {}): Promise<ProcResult> {
+      const { execa } = await import('execa');
+      const secrets = options.secrets ?? [];
+      const command = maskString(shellCommand([file, ...args]), secrets);
+      const started = Date.now();
+      const child = execa(file, args, {
+        env: { ...baseEnv(), ...options.env },
+        extendEnv: false,
+        input: options.input,
+        cwd: options.cwd,
+        cancelSignal: options.signal,
+        timeout: options.timeoutMs,
+        reject: false,
+        all: false,
+        stripFinalNewline: true,
+        killSignal: 'SIGTERM',
+        forceKillAfterDelay: 5000,
+      });
+      if (options.onLine) {
+        const onLine = options.onLine;
+        const split = (stream: 'stdout' | 'stderr') => {
+          let buffered = '';
+          return (chunk: Buffer) => {
+            buffered += chunk.toString('utf8');
+            const lines = buffered.split('\n');
+            buffered = lines.pop() ?? '';
+            for (const line of lines) onLine(maskString(line, secrets), stream);
+          };
+        };
+        child.stdout?.on('data', split('stdout'));
+        child.stderr?.on('data', split('stderr'));
+      }
+      const result = await child;
+      const exitCode = typeof result.exitCode === 'number' ? result.exitCode : result.signal ? 128 : 1;
+      record({ type: 'command', step: step(), command, exitCode, ms: Date.now() - started });
+      const failedToStart =
+        result.failed && result.exitCode === undefined && !result.isCanceled && !result.signal;
+      return {
+        exitCode: failedToStart ? 127 : exitCode,
+        stdout: maskString(String(result.stdout ?? ''), secrets),
+        stderr: maskString(String(result.stderr ?? (failedToStart ? result.shortMessage : '')), secrets),
+        interrupted: Boolean(result.isCanceled || result.signal || result.timedOut),
+      };
+    },
+  };
+}

@@ -1,0 +1,168 @@
+import type { Readable } from 'node:stream';
+import type { JournalEventBody } from '../runbook/journal.js';
+
+/** Where adapters report what they did (method + path + object name; never a secret value). */
+export type Recorder = (event: JournalEventBody) => void;
+
+// ---------------------------------------------------------------- Kubernetes
+
+export interface KubeObject {
+  apiVersion: string;
+  kind: string;
+  metadata: {
+    name: string;
+    namespace?: string;
+    labels?: Record<string, string>;
+    annotations?: Record<string, string>;
+    uid?: string;
+    resourceVersion?: string;
+    creationTimestamp?: string;
+    ownerReferences?: Record<string, unknown>[];
+    managedFields?: {
+      manager?: string;
+      operation?: string;
+      time?: string;
+      fieldsV1?: Record<string, unknown>;
+    }[];
+    [key: string]: unknown;
+  };
+  [key: string]: unknown;
+}
+
+export interface KubeRef {
+  apiVersion: string;
+  kind: string;
+  name: string;
+  namespace?: string;
+}
+
+export interface AccessQuery {
+  verb: string;
+  resource: string;
+  group?: string;
+  subresource?: string;
+  namespace?: string;
+  name?: string;
+}
+
+export interface KubeTarget {
+  context: string;
+  server: string;
+  namespace: string;
+  user?: string;
+}
+
+export interface KubeAdapter {
+  readonly target: KubeTarget;
+  /** GET /version: proves the API server answers and the credentials work. */
+  serverVersion(): Promise<string>;
+  namespaceExists(name: string): Promise<boolean>;
+  /** SelfSubjectAccessReview, the way `kubectl auth can-i` asks. */
+  canI(query: AccessQuery): Promise<{ allowed: boolean; reason?: string }>;
+  get(ref: KubeRef): Promise<KubeObject | undefined>;
+  list(apiVersion: string, kind: string, namespace: string, labelSelector?: string): Promise<KubeObject[]>;
+  /** Server-side apply with field manager db-runbook. */
+  apply(object: KubeObject, options?: { force?: boolean; dryRun?: boolean }): Promise<KubeObject>;
+  create(object: KubeObject, options?: { dryRun?: boolean }): Promise<KubeObject>;
+  delete(
+    ref: KubeRef,
+    options?: { propagationPolicy?: 'Background' | 'Foreground' | 'Orphan' },
+  ): Promise<void>;
+  /** Pod log; with `follow`, calls onText as lines arrive until the container ends or the signal aborts. */
+  podLog(
+    namespace: string,
+    pod: string,
+    options: { follow?: boolean; tailLines?: number; signal?: AbortSignal; onText?: (text: string) => void },
+  ): Promise<string>;
+}
+
+// ---------------------------------------------------------------- S3
+
+export interface S3Target {
+  endpoint?: string;
+  bucket: string;
+  region: string;
+}
+
+export interface S3ObjectInfo {
+  key: string;
+  size: number;
+  lastModified?: Date;
+  etag?: string;
+}
+
+export interface S3Head {
+  key: string;
+  size: number;
+  lastModified?: Date;
+  metadata: Record<string, string>;
+  contentType?: string;
+}
+
+export interface S3Adapter {
+  readonly target: S3Target;
+  headBucket(): Promise<void>;
+  list(prefix: string, options?: { maxKeys?: number }): Promise<S3ObjectInfo[]>;
+  head(key: string): Promise<S3Head | undefined>;
+  put(
+    key: string,
+    body: string | Buffer,
+    options?: { metadata?: Record<string, string>; contentType?: string },
+  ): Promise<void>;
+  /** Multipart-capable streaming upload (lib-storage). */
+  upload(
+    key: string,
+    body: Readable,
+    options?: { metadata?: Record<string, string>; signal?: AbortSignal },
+  ): Promise<void>;
+  getStream(
+    key: string,
+    signal?: AbortSignal,
+  ): Promise<{ body: Readable; size?: number; metadata: Record<string, string> }>;
+  getText(key: string, maxBytes?: number): Promise<string | undefined>;
+  delete(key: string): Promise<void>;
+}
+
+// ---------------------------------------------------------------- processes and network
+
+export interface ProcResult {
+  exitCode: number;
+  stdout: string;
+  stderr: string;
+  /** Killed by a signal or the abort signal. */
+  interrupted: boolean;
+}
+
+export interface ProcOptions {
+  /** Added to a minimal inherited environment (PATH, HOME, LANG…). Secrets go here, never into args. */
+  env?: Record<string, string>;
+  input?: string;
+  cwd?: string;
+  signal?: AbortSignal;
+  timeoutMs?: number;
+  onLine?: (line: string, stream: 'stdout' | 'stderr') => void;
+  /** Values to mask in what is journaled and returned in errors. */
+  secrets?: readonly string[];
+}
+
+export interface ProcAdapter {
+  which(binary: string): Promise<string | undefined>;
+  run(file: string, args: readonly string[], options?: ProcOptions): Promise<ProcResult>;
+}
+
+export interface NetAdapter {
+  /** Opens and closes a TCP connection; the reason on failure (refused, timeout, no such host). */
+  tcpProbe(
+    host: string,
+    port: number,
+    timeoutMs?: number,
+  ): Promise<{ ok: true; ms: number } | { ok: false; reason: string }>;
+}
+
+/** What steps receive. Kubernetes and S3 clients are created on first use (their modules load lazily). */
+export interface Adapters {
+  kube(): Promise<KubeAdapter>;
+  s3(): Promise<S3Adapter>;
+  proc: ProcAdapter;
+  net: NetAdapter;
+}

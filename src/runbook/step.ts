@@ -1,0 +1,158 @@
+import type { CheckStatus, StepStatus, TargetInfo } from './journal.js';
+import type { SectionId } from './sections.js';
+import type { Values } from './values.js';
+
+/** One action a step will take, with the shell command that does the same (secrets masked). */
+export interface PlanAction {
+  summary: string;
+  command?: string;
+  destructive?: boolean;
+  /** Writes something (an object, a row, a file) — shown so a reader knows plan changes nothing. */
+  writes?: boolean;
+}
+
+export interface Plan {
+  actions: PlanAction[];
+  notes?: string[];
+}
+
+export type Gate =
+  | { kind: 'confirm'; prompt: string; target?: Record<string, string> }
+  | { kind: 'typed'; prompt: string; phrase: string; target?: Record<string, string> };
+
+export interface Check {
+  id: string;
+  label: string;
+  status: CheckStatus;
+  /** Why: what was found. */
+  detail?: string;
+  /** What to do next when it is not ok. */
+  next?: string;
+}
+
+export interface StepResult {
+  summary: string;
+  checks?: Check[];
+  /** Facts later steps and the report read (object keys, times, counts). Never secrets. */
+  data?: Record<string, unknown>;
+}
+
+export interface Progress {
+  message?: string;
+  done?: number;
+  total?: number;
+  unit?: 'bytes' | 'items';
+}
+
+export interface Preview {
+  lines: string[];
+  data?: Record<string, unknown>;
+}
+
+/** What a step's functions receive. Effects go through `adapters`; nothing else does I/O. */
+export interface StepContext<A = unknown> {
+  stepId: string;
+  sessionId: string;
+  values: Values;
+  settings: Record<string, unknown>;
+  target: TargetInfo;
+  adapters: A;
+  signal: AbortSignal;
+  /** Options given on the command line or toggled in the TUI (e.g. `write-canary`). */
+  options: Readonly<Record<string, string | boolean>>;
+  progress(progress: Progress): void;
+  log(line: string): void;
+  /** Data earlier steps of this session returned (by step id). */
+  earlier(stepId: string): Record<string, unknown> | undefined;
+  /** Records a named point in time for the report (incident declared, restore started, …). */
+  mark(name: string, data?: Record<string, unknown>): void;
+  /** The preview computed before the gate, when the step has one. */
+  preview?: Preview;
+}
+
+export interface StepDefinition<A = unknown> {
+  /** Stable id, `section.name`: used in the journal and on the command line. */
+  id: string;
+  section: SectionId;
+  title: string;
+  description: string;
+  /** Values the step cannot run without. */
+  inputs: readonly string[];
+  /** Values it uses when set. */
+  optionalInputs?: readonly string[];
+  /** The runbook marks it optional: the user may skip it. */
+  skippable?: boolean;
+  /** The step is only meaningful when this database is in scope (DATABASES). */
+  database?: 'postgres' | 'neo4j';
+  /** What it will do, without looking at live state: powers `plan` and the TUI preview. */
+  plan(values: Values, options: Readonly<Record<string, string | boolean>>): Plan;
+  /**
+   * Optional live look before the gate (reads only: e.g. create / update / unchanged per object).
+   * Its result is shown to the operator and passed to `gate` and `run` (ctx.preview).
+   */
+  preview?(ctx: StepContext<A>): Promise<Preview>;
+  gate?(
+    values: Values,
+    ctx: Pick<StepContext<A>, 'target' | 'earlier' | 'options'> & { preview?: Preview },
+  ): Gate | undefined;
+  run(ctx: StepContext<A>): Promise<StepResult>;
+}
+
+/** Events that move a step between states. */
+export type StepEvent =
+  | { type: 'inputs-ready' }
+  | { type: 'start'; gated: boolean }
+  | { type: 'gate-accepted' }
+  | { type: 'gate-refused' }
+  | { type: 'ran' }
+  | { type: 'verified'; failed: boolean }
+  | { type: 'error' }
+  | { type: 'skip' }
+  | { type: 'reset' };
+
+/**
+ * The step state machine: pending → ready → awaiting-confirmation → running → verifying →
+ * done | failed | skipped. Returns the next state, or undefined when the event is not allowed.
+ */
+export function transition(state: StepStatus, event: StepEvent): StepStatus | undefined {
+  switch (event.type) {
+    case 'inputs-ready':
+      return state === 'pending' ? 'ready' : undefined;
+    case 'start':
+      if (
+        state !== 'ready' &&
+        state !== 'pending' &&
+        state !== 'failed' &&
+        state !== 'done' &&
+        state !== 'skipped'
+      )
+        return undefined;
+      return event.gated ? 'awaiting-confirmation' : 'running';
+    case 'gate-accepted':
+      return state === 'awaiting-confirmation' ? 'running' : undefined;
+    case 'gate-refused':
+      return state === 'awaiting-confirmation' ? 'ready' : undefined;
+    case 'ran':
+      return state === 'running' ? 'verifying' : undefined;
+    case 'verified':
+      if (state !== 'verifying') return undefined;
+      return event.failed ? 'failed' : 'done';
+    case 'error':
+      return state === 'running' || state === 'verifying' || state === 'awaiting-confirmation'
+        ? 'failed'
+        : undefined;
+    case 'skip':
+      return state === 'done' || state === 'running' || state === 'verifying' ? undefined : 'skipped';
+    case 'reset':
+      return state === 'running' || state === 'verifying' ? undefined : 'pending';
+  }
+}
+
+export function isTerminal(state: StepStatus): boolean {
+  return state === 'done' || state === 'failed' || state === 'skipped';
+}
+
+/** A result fails when any check failed. Warnings do not fail a step. */
+export function resultFailed(result: StepResult): boolean {
+  return (result.checks ?? []).some((check) => check.status === 'fail');
+}

@@ -1,0 +1,219 @@
+import * as v from './validate.js';
+
+/**
+ * The values the runbook names (S3_BUCKET, POSTGRES_HOST, …). Sources, lowest to highest: defaults,
+ * the --values YAML file (never secrets), environment variables with the runbook's names, TUI input.
+ */
+export interface ValueSpec {
+  name: string;
+  label: string;
+  help?: string;
+  secret?: boolean;
+  default?: string;
+  example?: string;
+  validators: readonly v.Validator[];
+}
+
+function spec(
+  name: string,
+  label: string,
+  validators: v.Validator[],
+  extra: Partial<ValueSpec> = {},
+): ValueSpec {
+  return { name, label, validators: [v.singleLine, v.required, ...validators], ...extra };
+}
+
+export const VALUE_SPECS: readonly ValueSpec[] = [
+  spec('S3_BUCKET', 'S3 bucket', [v.s3Bucket], { example: 'acme-db-backups' }),
+  spec('AWS_DEFAULT_REGION', 'Region', [v.region], { default: 'us-east-1' }),
+  spec('AWS_ACCESS_KEY_ID', 'Access key id', [v.awsAccessKeyId], { secret: true }),
+  spec('AWS_SECRET_ACCESS_KEY', 'Secret access key', [v.secretText], { secret: true }),
+  spec('AWS_ENDPOINT_URL', 'S3-compatible endpoint (empty for AWS)', [v.httpUrl], {
+    help: 'Only for S3-compatible providers (MinIO, R2, Ceph, …). Leave empty for AWS S3.',
+  }),
+  spec('POSTGRES_S3_PREFIX', 'PostgreSQL S3 prefix', [v.s3Prefix], { default: 'postgres/' }),
+  spec('NEO4J_S3_PREFIX', 'Neo4j S3 prefix', [v.s3Prefix], { default: 'neo4j/' }),
+  spec('POSTGRES_HOST', 'PostgreSQL host', [v.host], { example: 'postgres.data.svc.cluster.local' }),
+  spec('POSTGRES_PORT', 'PostgreSQL port', [v.port], { default: '5432' }),
+  spec('POSTGRES_DATABASE', 'PostgreSQL database', [v.databaseName]),
+  spec('POSTGRES_USER', 'PostgreSQL user', [v.userName]),
+  spec('POSTGRES_PASSWORD', 'PostgreSQL password', [v.secretText], { secret: true }),
+  spec('NEO4J_HOST', 'Neo4j host', [v.host], { example: 'neo4j.data.svc.cluster.local' }),
+  spec('NEO4J_BOLT_PORT', 'Neo4j Bolt port (cypher-shell)', [v.port], { default: '7687' }),
+  spec('NEO4J_BACKUP_PORT', 'Neo4j backup port', [v.port], {
+    default: '6362',
+    help: 'neo4j-admin backups use the backup port (server.backup.listen_address, default 6362), not Bolt.',
+  }),
+  spec('NEO4J_DATABASE', 'Neo4j database', [v.databaseName], { default: 'neo4j' }),
+  spec('NEO4J_USERNAME', 'Neo4j user', [v.userName], { default: 'neo4j' }),
+  spec('NEO4J_PASSWORD', 'Neo4j password', [v.secretText], { secret: true }),
+  spec('DATABASES', 'Databases in scope', [inScopeList], {
+    default: 'postgres,neo4j',
+    help: 'Which databases this session covers: postgres, neo4j, or both (comma-separated).',
+  }),
+];
+
+function inScopeList(value: string): string | undefined {
+  const parts = value.split(',').map((part) => part.trim());
+  return parts.length > 0 && parts.every((part) => part === 'postgres' || part === 'neo4j')
+    ? undefined
+    : 'must be postgres, neo4j or postgres,neo4j';
+}
+
+const SPEC_BY_NAME = new Map(VALUE_SPECS.map((s) => [s.name, s]));
+
+export function valueSpec(name: string): ValueSpec {
+  const found = SPEC_BY_NAME.get(name);
+  if (!found) throw new Error(`unknown value ${name}`);
+  return found;
+}
+
+export function isSecret(name: string): boolean {
+  return SPEC_BY_NAME.get(name)?.secret === true;
+}
+
+export type ValueSource = 'default' | 'values-file' | 'environment' | 'input' | 'sandbox';
+
+export interface ResolvedValue {
+  value: string;
+  source: ValueSource;
+}
+
+/** Values resolved for a session: name → value and where it came from. */
+export class Values {
+  private readonly entries = new Map<string, ResolvedValue>();
+
+  constructor(entries: Iterable<[string, ResolvedValue]> = []) {
+    for (const [name, entry] of entries) this.entries.set(name, entry);
+  }
+
+  get(name: string): string | undefined {
+    const entry = this.entries.get(name);
+    return entry && entry.value !== '' ? entry.value : undefined;
+  }
+
+  /** The value, or throws: steps call it only for inputs the engine already checked. */
+  require(name: string): string {
+    const value = this.get(name);
+    if (value === undefined) throw new Error(`${name} is not set`);
+    return value;
+  }
+
+  source(name: string): ValueSource | undefined {
+    return this.entries.get(name)?.source;
+  }
+
+  with(name: string, value: string, source: ValueSource): Values {
+    const next = new Values(this.entries);
+    next.entries.set(name, { value, source });
+    return next;
+  }
+
+  names(): string[] {
+    return [...this.entries.keys()];
+  }
+
+  /** Every secret value that is set: the journal and the screen mask these wherever they appear. */
+  secretValues(): string[] {
+    return [...this.entries.entries()]
+      .filter(([name, entry]) => isSecret(name) && entry.value !== '')
+      .map(([, entry]) => entry.value);
+  }
+
+  /** Shown form: secrets masked. */
+  display(name: string): string {
+    const value = this.get(name);
+    if (value === undefined) return '(not set)';
+    return isSecret(name) ? maskSecret(value) : value;
+  }
+
+  inScope(database: 'postgres' | 'neo4j'): boolean {
+    return (this.get('DATABASES') ?? 'postgres,neo4j')
+      .split(',')
+      .map((part) => part.trim())
+      .includes(database);
+  }
+}
+
+export const MASK = '••••••';
+
+export function maskSecret(_value: string): string {
+  return MASK;
+}
+
+export interface ValueProblem {
+  name: string;
+  message: string;
+}
+
+/** Checks one value against its spec. */
+export function validateValue(name: string, value: string): string | undefined {
+  const found = SPEC_BY_NAME.get(name);
+  if (!found) return undefined;
+  if (value === '' && name === 'AWS_ENDPOINT_URL') return undefined; // optional: empty means AWS S3
+  return v.firstError(value, found.validators);
+}
+
+export interface ResolveInput {
+  valuesFile?: Record<string, unknown>;
+  env: NodeJS.ProcessEnv | Record<string, string | undefined>;
+  overrides?: Record<string, string>;
+  overrideSource?: ValueSource;
+}
+
+export interface Resolution {
+  values: Values;
+  problems: ValueProblem[];
+  /** Non-value settings from the values file (rpoTarget, validation queries, …). */
+  settings: Record<string, unknown>;
+}
+
+/** Merges the sources and validates what is set; missing values are not problems here (steps ask). */
+export function resolveValues(input: ResolveInput): Resolution {
+  const problems: ValueProblem[] = [];
+  const settings: Record<string, unknown> = {};
+  const entries: [string, ResolvedValue][] = [];
+  const fileValues = new Map<string, string>();
+  for (const [key, raw] of Object.entries(input.valuesFile ?? {})) {
+    if (!SPEC_BY_NAME.has(key)) {
+      settings[key] = raw;
+      continue;
+    }
+    if (isSecret(key)) {
+      problems.push({
+        name: key,
+        message: `is a secret and is never read from the values file; remove it there and set ${key} in the environment`,
+      });
+      continue;
+    }
+    if (typeof raw !== 'string' && typeof raw !== 'number') {
+      problems.push({ name: key, message: 'must be a string in the values file' });
+      continue;
+    }
+    fileValues.set(key, String(raw));
+  }
+  for (const spec of VALUE_SPECS) {
+    let resolved: ResolvedValue | undefined;
+    if (spec.default !== undefined) resolved = { value: spec.default, source: 'default' };
+    const fromFile = fileValues.get(spec.name);
+    if (fromFile !== undefined) resolved = { value: fromFile, source: 'values-file' };
+    const fromEnv = input.env[spec.name];
+    if (fromEnv !== undefined && fromEnv !== '') resolved = { value: fromEnv, source: 'environment' };
+    const fromOverride = input.overrides?.[spec.name];
+    if (fromOverride !== undefined)
+      resolved = { value: fromOverride, source: input.overrideSource ?? 'input' };
+    if (!resolved) continue;
+    const message = validateValue(spec.name, resolved.value);
+    if (message) {
+      problems.push({ name: spec.name, message: `${message} (from ${resolved.source})` });
+      continue;
+    }
+    entries.push([spec.name, resolved]);
+  }
+  return { values: new Values(entries), problems, settings };
+}
+
+/** The inputs a step needs that are not set, in the order given. */
+export function missingInputs(values: Values, names: readonly string[]): string[] {
+  return names.filter((name) => values.get(name) === undefined);
+}

@@ -1,0 +1,17 @@
+import type { Adapters } from '../adapters/types.js';
+import type { StepDefinition } from '../runbook/step.js';
+
+/** A runbook step whose effects come through the real adapters. */
+export type RunbookStep = StepDefinition<Adapters> & {
+  /** Later steps of the section still run when this one fails (independent checks). */
+  continueOnFailure?: boolean;
+};
+
+export function defineStep(step: RunbookStep): RunbookStep {
+  return step;
+}
+
+/** `--endpoint-url URL` for aws CLI commands when an S3-compatible endpoint is set (Debian's awscli ignores AWS_ENDPOINT_URL). */
+export function endpointFlag(endpoint: string | undefined): string {
+  return endpoint ? ` --endpoint-url ${endpoint}` : '';
+}

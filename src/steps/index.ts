@@ -1,0 +1,46 @@
+import { UsageError } from '../runbook/errors.js';
+import { isSectionId, SECTIONS, type SectionId } from '../runbook/sections.js';
+import type { RunbookStep } from './define.js';
+import { prerequisitesSteps } from './prerequisites.js';
+
+/** Every built step, in runbook order. A section with no steps here is "not available yet". */
+export const STEPS: readonly RunbookStep[] = [...prerequisitesSteps];
+
+export function stepsOf(section: SectionId): RunbookStep[] {
+  return STEPS.filter((step) => step.section === section);
+}
+
+export function isAvailable(section: SectionId): boolean {
+  return STEPS.some((step) => step.section === section);
+}
+
+/** Resolves command-line words (section ids or step ids) to steps, in runbook order. */
+export function selectSteps(words: readonly string[]): RunbookStep[] {
+  if (words.length === 0)
+    throw new UsageError(
+      'name at least one section or step',
+      `Sections: ${SECTIONS.map((s) => s.id).join(', ')}`,
+    );
+  const chosen = new Set<RunbookStep>();
+  for (const word of words) {
+    if (isSectionId(word)) {
+      const steps = stepsOf(word);
+      if (steps.length === 0)
+        throw new UsageError(
+          `section ${word} is not available yet`,
+          'Run db-runbook plan to see what is available.',
+        );
+      steps.forEach((step) => chosen.add(step));
+      continue;
+    }
+    const step = STEPS.find((candidate) => candidate.id === word);
+    if (!step) {
+      throw new UsageError(
+        `unknown section or step "${word}"`,
+        `Sections: ${SECTIONS.map((s) => s.id).join(', ')}; steps look like prerequisites.s3 (see db-runbook plan).`,
+      );
+    }
+    chosen.add(step);
+  }
+  return STEPS.filter((step) => chosen.has(step));
+}
