@@ -18,11 +18,18 @@ const INHERITED = [
   'NO_PROXY',
 ];
 
+const extra: Record<string, string> = {};
+
+/** Adds variables every child gets (the sandbox puts its Neo4j stand-in's state there). Never secrets. */
+export function extendBaseEnv(vars: Record<string, string>): void {
+  Object.assign(extra, vars);
+}
+
 export function baseEnv(): Record<string, string> {
-  const env: Record<string, string> = {};
+  const env: Record<string, string> = { ...extra };
   for (const name of INHERITED) {
     const value = process.env[name];
-    if (value !== undefined) env[name] = value;
+    if (value !== undefined && env[name] === undefined) env[name] = value;
   }
   return env;
 }

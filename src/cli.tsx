@@ -1,0 +1,122 @@
+#!/usr/bin/env node
+import { Command, CommanderError, Option } from 'commander';
+import { TOOL_VERSION, type GlobalOptions } from './commands/context.js';
+
+/**
+ * Composition root. Only commander loads eagerly: each command imports what it needs, so the TUI's
+ * first frame does not wait for the Kubernetes or AWS clients.
+ */
+function globalOptions(command: Command): GlobalOptions {
+  return command.optsWithGlobals() as GlobalOptions;
+}
+
+function fail(message: string, next?: string, exitCode = 2): never {
+  process.stderr.write(`error: ${message}\n${next ? `  → ${next}\n` : ''}`);
+  process.exit(exitCode);
+}
+
+async function main(argv: string[]): Promise<number> {
+  const program = new Command('db-runbook')
+    .description(
+      'Database backup & restore runbook as an audited checklist: PostgreSQL and Neo4j, Kubernetes CronJobs, S3.',
+    )
+    .version(TOOL_VERSION, '-V, --version')
+    .option(
+      '--sandbox',
+      'run against a local sandbox (S3, PostgreSQL, Kubernetes API stand-in, Neo4j stand-ins)',
+    )
+    .option('-n, --namespace <name>', 'Kubernetes namespace', 'data')
+    .option('--context <name>', 'kubeconfig context')
+    .option('--kubeconfig <file>', 'kubeconfig file (default: KUBECONFIG, ~/.kube/config)')
+    .option(
+      '--values <file>',
+      'YAML file of non-secret values (S3_BUCKET: …); secrets only from the environment',
+    )
+    .option(
+      '--session-dir <dir>',
+      'where session journals are kept (default: $XDG_STATE_HOME/db-runbook/sessions)',
+    )
+    .option('--operator <name>', 'who runs this session (default: the OS user)')
+    .option('--json', 'machine-readable events on stdout, one JSON object per line')
+    .option('--no-color', 'no colours')
+    .showHelpAfterError('(db-runbook --help lists commands and options)')
+    .exitOverride()
+    .configureOutput({ writeErr: (text) => process.stderr.write(text) })
+    .addHelpText(
+      'after',
+      `
+Sections: prerequisites, configure, deploy, test-postgres, test-neo4j, restore-postgres, restore-neo4j, dr-validation, troubleshoot
+Exit codes: 0 done, 1 a step failed, 2 usage or bad input, 3 a gate was refused, 130 interrupted.
+Examples:
+  db-runbook --sandbox                         the TUI against a local sandbox
+  db-runbook plan prerequisites                what would be checked, with the equivalent commands
+  db-runbook run prerequisites --yes           run it without the TUI (exit 0/1)`,
+    );
+
+  let code = 0;
+  program.action(async (_options, command: Command) => {
+    if (!process.stdin.isTTY || !process.stdout.isTTY) {
+      fail(
+        'the interactive checklist needs a terminal (TTY)',
+        'Use `db-runbook plan SECTION` to see the steps or `db-runbook run SECTION --yes` to run them without one.',
+      );
+    }
+    const { tuiCommand } = await import('./commands/tui.js');
+    code = await tuiCommand(globalOptions(command));
+  });
+
+  program
+    .command('plan')
+    .description('show what would be done and the equivalent kubectl/aws/psql commands; changes nothing')
+    .argument('[targets...]', 'sections or step ids (default: all)')
+    .addOption(new Option('--format <format>', 'output format').choices(['text', 'markdown']).default('text'))
+    .option('--write-canary', 'include the S3 write canary')
+    .action(async (targets: string[], _options, command: Command) => {
+      const { planCommand } = await import('./commands/plan.js');
+      code = await planCommand(targets, {
+        ...globalOptions(command),
+        format: command.opts().format as 'text' | 'markdown',
+      });
+    });
+
+  program
+    .command('run')
+    .description('run sections or steps without the TUI; gates need --yes, typed gates also --confirm TEXT')
+    .argument('<targets...>', 'sections or step ids')
+    .option('-y, --yes', 'accept confirmation gates')
+    .option('--confirm <text>', 'the exact text a typed gate asks for (e.g. the database name)')
+    .option('--write-canary', 'prerequisites: put/head/delete a tiny object under the prefix (writes)')
+    .action(async (targets: string[], _options, command: Command) => {
+      const { runCommand } = await import('./commands/run.js');
+      code = await runCommand(targets, { ...globalOptions(command), ...command.opts() });
+    });
+
+  try {
+    await program.parseAsync(argv);
+  } catch (error) {
+    if (error instanceof CommanderError) {
+      if (
+        error.code === 'commander.helpDisplayed' ||
+        error.code === 'commander.version' ||
+        error.code === 'commander.help'
+      )
+        return 0;
+      return 2;
+    }
+    const { describeError } = await import('./runbook/errors.js');
+    const described = describeError(error);
+    process.stderr.write(`error: ${described.message}\n${described.next ? `  → ${described.next}\n` : ''}`);
+    return (error as { exitCode?: number }).exitCode ?? 1;
+  }
+  return code;
+}
+
+main(process.argv).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (error: unknown) => {
+    process.stderr.write(`error: ${error instanceof Error ? error.message : String(error)}\n`);
+    process.exitCode = 1;
+  },
+);

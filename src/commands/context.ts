@@ -1,0 +1,159 @@
+import { readFileSync } from 'node:fs';
+import { userInfo } from 'node:os';
+import { createAdapters } from '../adapters/index.js';
+import { defaultSessionDir, newSessionId, openJournal } from '../adapters/journal-store.js';
+import { summarizeKubeconfig } from '../adapters/kubeconfig.js';
+import { Session, valuesForJournal } from '../engine/session.js';
+import { UsageError } from '../runbook/errors.js';
+import type { TargetInfo } from '../runbook/journal.js';
+import { resolveValues, type Resolution } from '../runbook/values.js';
+import type { Sandbox } from '../sandbox/index.js';
+
+export interface GlobalOptions {
+  sandbox?: boolean;
+  namespace: string;
+  context?: string;
+  kubeconfig?: string;
+  values?: string;
+  sessionDir?: string;
+  json?: boolean;
+  color?: boolean;
+  operator?: string;
+}
+
+export const TOOL_VERSION = '0.1.0';
+
+/** Reads the --values YAML file. Secrets in it are refused by resolveValues. */
+export async function readValuesFile(path: string | undefined): Promise<Record<string, unknown> | undefined> {
+  if (!path) return undefined;
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (error) {
+    throw new UsageError(
+      `cannot read the values file ${path}: ${(error as NodeJS.ErrnoException).code ?? 'error'}`,
+      'Check the --values path.',
+    );
+  }
+  const { parse } = await import('yaml');
+  let parsed: unknown;
+  try {
+    parsed = parse(text);
+  } catch (error) {
+    throw new UsageError(
+      `the values file ${path} is not valid YAML: ${(error as Error).message.split('\n')[0]}`,
+      'Fix the YAML (KEY: value per line).',
+    );
+  }
+  if (parsed === null || parsed === undefined) return {};
+  if (typeof parsed !== 'object' || Array.isArray(parsed))
+    throw new UsageError(`the values file ${path} must be a mapping of NAME: value`);
+  return parsed as Record<string, unknown>;
+}
+
+export async function resolveAll(options: GlobalOptions, sandbox: Sandbox | undefined): Promise<Resolution> {
+  const valuesFile = await readValuesFile(options.values);
+  const resolution = resolveValues({
+    valuesFile,
+    env: process.env,
+    overrides: sandbox?.values,
+    overrideSource: 'sandbox',
+  });
+  if (resolution.problems.length > 0) {
+    throw new UsageError(
+      `bad value${resolution.problems.length > 1 ? 's' : ''}: ${resolution.problems.map((p) => `${p.name} ${p.message}`).join('; ')}`,
+      'Correct them in the environment or the --values file.',
+    );
+  }
+  return resolution;
+}
+
+export async function describeTarget(
+  options: GlobalOptions,
+  resolution: Resolution,
+  sandbox: Sandbox | undefined,
+): Promise<TargetInfo> {
+  const values = resolution.values;
+  const common = {
+    namespace: options.namespace,
+    s3Endpoint:
+      values.get('AWS_ENDPOINT_URL') ??
+      (values.get('S3_BUCKET') ? `AWS S3 ${values.get('AWS_DEFAULT_REGION') ?? ''}`.trim() : undefined),
+    bucket: values.get('S3_BUCKET'),
+  };
+  if (sandbox) return { context: 'SANDBOX', server: sandbox.kubeServer, sandbox: true, ...common };
+  const summary = await summarizeKubeconfig(options.kubeconfig, options.context);
+  return { context: summary.context ?? '(no context)', server: summary.server, sandbox: false, ...common };
+}
+
+export function operatorName(options: GlobalOptions): string {
+  if (options.operator) return options.operator;
+  try {
+    return userInfo().username;
+  } catch {
+    return process.env.USER ?? 'unknown';
+  }
+}
+
+/** Opens a new session: journal file, values, adapters. */
+export function openSession(
+  options: GlobalOptions,
+  resolution: Resolution,
+  target: TargetInfo,
+  sandbox: Sandbox | undefined,
+  mode: 'tui' | 'run' | 'resume',
+  sessionId = newSessionId(),
+): Session {
+  const dir = options.sessionDir ?? defaultSessionDir();
+  const journal = openJournal(dir, sessionId, resolution.values.secretValues());
+  const session: Session = new Session({
+    journal,
+    values: resolution.values,
+    settings: resolution.settings,
+    target,
+    adapters: (self) =>
+      createAdapters({
+        kubeconfig: sandbox?.kubeconfigPath ?? options.kubeconfig,
+        context: sandbox ? undefined : options.context,
+        namespace: options.namespace,
+        values: () => self.values,
+        record: (event) => self.record(event),
+        currentStep: () => self.currentStep,
+      }),
+  });
+  session.record({
+    type: 'session-start',
+    version: 1,
+    tool: 'db-runbook',
+    toolVersion: TOOL_VERSION,
+    operator: operatorName(options),
+    argv: process.argv.slice(2),
+    target,
+    mode,
+  });
+  session.record({ type: 'values', values: valuesForJournal(resolution.values) });
+  return session;
+}
+
+/** Starts the sandbox when asked, and makes its Neo4j stand-in the `neo4j-admin`/`cypher-shell` on PATH. */
+export async function maybeStartSandbox(options: GlobalOptions): Promise<Sandbox | undefined> {
+  if (!options.sandbox) return undefined;
+  const { startSandbox, parseFaults } = await import('../sandbox/index.js');
+  const { NEO4J_STANDIN_BIN_DIR } = await import('../sandbox/neo4j-standin/index.js');
+  const { extendBaseEnv } = await import('../adapters/proc.js');
+  let faults;
+  try {
+    faults = parseFaults(process.env.DB_RUNBOOK_SANDBOX_FAULTS);
+  } catch (error) {
+    throw new UsageError((error as Error).message);
+  }
+  const sandbox = await startSandbox({ faults });
+  process.env.PATH = `${NEO4J_STANDIN_BIN_DIR}:${process.env.PATH ?? ''}`;
+  const standInState = Object.fromEntries(
+    Object.entries(sandbox.values).filter(
+      ([name]) => name.startsWith('NEO4J_STANDIN') || name === 'NEO4J_HOME',
+    ),
+  );
+  extendBaseEnv(standInState);
+  return sandbox;
+}

@@ -1,0 +1,58 @@
+import { renderPlanMarkdown, renderPlanText, type PlannedSection } from '../runbook/plan.js';
+import { SECTIONS } from '../runbook/sections.js';
+import { missingInputs, type Values } from '../runbook/values.js';
+import { isAvailable, selectSteps, stepsOf } from '../steps/index.js';
+import { maybeStartSandbox, resolveAll, type GlobalOptions } from './context.js';
+
+export interface PlanOptions extends GlobalOptions {
+  format?: 'text' | 'markdown';
+  writeCanary?: boolean;
+}
+
+export function planSections(
+  words: readonly string[],
+  values: Values,
+  options: Record<string, string | boolean>,
+): PlannedSection[] {
+  const chosen = words.length ? new Set(selectSteps(words).map((step) => step.id)) : undefined;
+  return SECTIONS.filter((section) => !chosen || stepsOf(section.id).some((step) => chosen.has(step.id))).map(
+    (section) => ({
+      section,
+      available: isAvailable(section.id),
+      steps: stepsOf(section.id)
+        .filter((step) => !chosen || chosen.has(step.id))
+        .map((step) => {
+          const gate = step.gate?.(values, {
+            target: { context: '', namespace: '', sandbox: false },
+            earlier: () => undefined,
+            options,
+          });
+          return {
+            step,
+            plan: step.plan(values, options),
+            gate: gate?.prompt,
+            missing: missingInputs(values, step.inputs),
+          };
+        }),
+    }),
+  );
+}
+
+/** `db-runbook plan [SECTION|STEP…]`: what would be done, with the equivalent commands. Changes nothing. */
+export async function planCommand(words: string[], options: PlanOptions): Promise<number> {
+  const sandbox = await maybeStartSandbox(options);
+  try {
+    const resolution = await resolveAll(options, sandbox);
+    const planned = planSections(words, resolution.values, {
+      'write-canary': options.writeCanary === true,
+      namespace: options.namespace,
+    });
+    const render = options.format === 'markdown' ? renderPlanMarkdown : renderPlanText;
+    process.stdout.write(
+      render(planned, resolution.values).replaceAll('"$NAMESPACE"', options.namespace) + '\n',
+    );
+    return 0;
+  } finally {
+    await sandbox?.stop();
+  }
+}

@@ -1,0 +1,83 @@
+import { Box, render, Text } from 'ink';
+import { useEffect, useState } from 'react';
+import type { Session } from '../engine/session.js';
+import { describeError, EXIT } from '../runbook/errors.js';
+import type { Sandbox } from '../sandbox/index.js';
+import { App } from '../screens/App.js';
+import { stepsOf } from '../steps/index.js';
+import { describeTarget, maybeStartSandbox, openSession, resolveAll, type GlobalOptions } from './context.js';
+
+interface Booted {
+  session: Session;
+  sandbox?: Sandbox;
+}
+
+/** First frame at once; the sandbox and the session come up behind it. */
+function Root({
+  options,
+  onBoot,
+  onQuit,
+}: {
+  options: GlobalOptions;
+  onBoot(booted: Booted): void;
+  onQuit(outcome: 'quit' | 'interrupted'): void;
+}) {
+  const [booted, setBooted] = useState<Booted | undefined>();
+  const [error, setError] = useState<{ message: string; next?: string } | undefined>();
+  useEffect(() => {
+    let cancelled = false;
+    (async () => {
+      const sandbox = await maybeStartSandbox(options);
+      const resolution = await resolveAll(options, sandbox);
+      const target = await describeTarget(options, resolution, sandbox);
+      const session = openSession(options, resolution, target, sandbox, 'tui');
+      const result = { session, sandbox };
+      onBoot(result);
+      if (!cancelled) setBooted(result);
+    })().catch((caught: unknown) => setError(describeError(caught)));
+    return () => {
+      cancelled = true;
+    };
+  }, [options, onBoot]);
+  if (error) {
+    return (
+      <Box flexDirection="column">
+        <Text color="red">error: {error.message}</Text>
+        {error.next ? <Text color="yellow">→ {error.next}</Text> : null}
+      </Box>
+    );
+  }
+  if (!booted)
+    return (
+      <Text>
+        db-runbook:{' '}
+        {options.sandbox ? 'starting the sandbox (S3, PostgreSQL, Kubernetes API stand-in)…' : 'loading…'}
+      </Text>
+    );
+  return <App session={booted.session} stepsOf={stepsOf} onQuit={onQuit} />;
+}
+
+/** The interactive checklist. Returns the exit code once the operator quits. */
+export async function tuiCommand(options: GlobalOptions): Promise<number> {
+  let booted: Booted | undefined;
+  let exitCode: number = EXIT.done;
+  const onQuit = (outcome: 'quit' | 'interrupted') => {
+    exitCode = outcome === 'interrupted' ? EXIT.interrupted : EXIT.done;
+    booted?.session.close(outcome, exitCode);
+  };
+  const instance = render(<Root options={options} onBoot={(b) => (booted = b)} onQuit={onQuit} />, {
+    exitOnCtrlC: false,
+  });
+  const onSignal = () => {
+    onQuit('interrupted');
+    instance.unmount();
+  };
+  process.once('SIGTERM', onSignal);
+  try {
+    await instance.waitUntilExit();
+  } finally {
+    process.removeListener('SIGTERM', onSignal);
+    await booted?.sandbox?.stop();
+  }
+  return exitCode;
+}

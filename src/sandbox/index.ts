@@ -1,0 +1,125 @@
+import { chmod, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { startKubeStandIn, type AccessRule, type KubeStandIn } from './kube/index.js';
+import { NEO4J_STANDIN_BIN_DIR, startNeo4jStandIn } from './neo4j-standin/index.js';
+import { startSandboxPostgres, type SandboxPostgres } from './postgres.js';
+import { startSandboxS3, type SandboxS3 } from './s3.js';
+
+export const SANDBOX_NAMESPACE = 'data';
+
+/**
+ * Faults a test (or a curious operator) can switch on, through DB_RUNBOOK_SANDBOX_FAULTS:
+ *   deny=VERB/RESOURCE[.GROUP]   the API stand-in refuses it (SSAR and the real request): deny=create/secrets
+ *   s3-down                      s3rver is stopped after start: its endpoint refuses connections
+ *   neo4j-backup-closed          nothing listens on the Neo4j backup port
+ */
+export interface SandboxFaults {
+  denials: AccessRule[];
+  s3Down: boolean;
+  neo4jBackupClosed: boolean;
+}
+
+export function parseFaults(text: string | undefined): SandboxFaults {
+  const faults: SandboxFaults = { denials: [], s3Down: false, neo4jBackupClosed: false };
+  for (const word of (text ?? '')
+    .split(',')
+    .map((part) => part.trim())
+    .filter(Boolean)) {
+    if (word === 's3-down') faults.s3Down = true;
+    else if (word === 'neo4j-backup-closed') faults.neo4jBackupClosed = true;
+    else if (word.startsWith('deny=')) {
+      const [verb, target] = word.slice('deny='.length).split('/');
+      if (!verb || !target)
+        throw new Error(`sandbox fault "${word}": use deny=VERB/RESOURCE, e.g. deny=create/secrets`);
+      const [resource, ...group] = target.split('.');
+      faults.denials.push({ verb, resource: resource ?? target, group: group.join('.') });
+    } else
+      throw new Error(`unknown sandbox fault "${word}" (deny=VERB/RESOURCE, s3-down, neo4j-backup-closed)`);
+  }
+  return faults;
+}
+
+export interface Sandbox {
+  dir: string;
+  namespace: string;
+  kubeconfigPath: string;
+  kubeServer: string;
+  s3: SandboxS3;
+  postgres: SandboxPostgres;
+  kube: KubeStandIn;
+  /** Every runbook value the sandbox fills in (S3, PostgreSQL, Neo4j). */
+  values: Record<string, string>;
+  startupMs: number;
+  stop(): Promise<void>;
+}
+
+export const SANDBOX_SEED_SQL = `
+CREATE TABLE customers (id integer PRIMARY KEY, name text NOT NULL, email text NOT NULL UNIQUE, created_at timestamptz NOT NULL);
+INSERT INTO customers SELECT g, 'Customer ' || g, 'customer' || g || '@example.test', timestamptz '2026-01-01' + g * interval '1 hour'
+  FROM generate_series(1, 200) g;
+CREATE TABLE orders (id integer PRIMARY KEY, customer_id integer NOT NULL REFERENCES customers(id), total_cents integer NOT NULL, placed_at timestamptz NOT NULL);
+INSERT INTO orders SELECT g, 1 + (g % 200), (g * 37) % 10000, timestamptz '2026-02-01' + g * interval '10 minutes'
+  FROM generate_series(1, 1000) g;
+CREATE TABLE inventory (sku text PRIMARY KEY, quantity integer NOT NULL);
+INSERT INTO inventory SELECT 'SKU-' || lpad(g::text, 5, '0'), g % 50 FROM generate_series(1, 300) g;
+`;
+
+/** apt-get inside a sandbox job must not touch this machine. */
+const APT_GET_STUB = `#!/bin/sh
+echo "sandbox: apt-get is disabled here (the job runs on this machine, not in its image)" >&2
+exit 100
+`;
+
+/** Starts everything the runbook needs on 127.0.0.1, in a temp dir. */
+export async function startSandbox(
+  options: { faults?: SandboxFaults; baseDir?: string } = {},
+): Promise<Sandbox> {
+  const started = Date.now();
+  const faults = options.faults ?? { denials: [], s3Down: false, neo4jBackupClosed: false };
+  const dir = await mkdtemp(join(options.baseDir ?? tmpdir(), 'db-runbook-sandbox-'));
+  const stubs = join(dir, 'job-bin');
+  await mkdir(stubs, { recursive: true });
+  await writeFile(join(stubs, 'apt-get'), APT_GET_STUB);
+  await chmod(join(stubs, 'apt-get'), 0o755);
+
+  const stoppers: (() => Promise<void>)[] = [];
+  const stop = async () => {
+    for (const stopOne of stoppers.reverse()) await stopOne().catch(() => undefined);
+    await rm(dir, { recursive: true, force: true });
+  };
+  try {
+    const [s3, postgres, neo4j] = await Promise.all([
+      startSandboxS3({ directory: join(dir, 's3') }),
+      startSandboxPostgres({ directory: join(dir, 'postgres'), seedSql: SANDBOX_SEED_SQL }),
+      startNeo4jStandIn({ directory: join(dir, 'neo4j') }),
+    ]);
+    stoppers.push(s3.stop, postgres.stop, neo4j.stop);
+    if (faults.s3Down) await s3.stop();
+    if (faults.neo4jBackupClosed) await neo4j.closeBackupPort();
+    const kube = await startKubeStandIn({
+      workDir: join(dir, 'kube'),
+      namespaces: ['default', SANDBOX_NAMESPACE, 'kube-system'],
+      denials: faults.denials,
+      jobPath: [stubs, NEO4J_STANDIN_BIN_DIR],
+      jobEnv: neo4j.env,
+    });
+    stoppers.push(kube.stop);
+    const values = { ...s3.env, ...postgres.env, ...neo4j.env };
+    return {
+      dir,
+      namespace: SANDBOX_NAMESPACE,
+      kubeconfigPath: kube.kubeconfigPath,
+      kubeServer: kube.url,
+      s3,
+      postgres,
+      kube,
+      values,
+      startupMs: Date.now() - started,
+      stop,
+    };
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+}
