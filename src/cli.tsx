@@ -86,6 +86,12 @@ Examples:
     .option('-y, --yes', 'accept confirmation gates')
     .option('--confirm <text>', 'the exact text a typed gate asks for (e.g. the database name)')
     .option('--write-canary', 'prerequisites: put/head/delete a tiny object under the prefix (writes)')
+    .option(
+      '--restore-uri <uri>',
+      'restore: the backup to restore, s3://bucket/key (default: RESTORE_S3_URI)',
+    )
+    .option('--incident-time <time>', 'restore: when the incident was declared, ISO 8601 UTC (default: now)')
+    .option('--job-timeout <duration>', 'how long to wait for a backup Job, e.g. 15m (default 15m)')
     .action(async (targets: string[], _options, command: Command) => {
       const { runCommand } = await import('./commands/run.js');
       code = await runCommand(targets, { ...globalOptions(command), ...command.opts() });

@@ -10,6 +10,19 @@ export interface RunOptions extends GlobalOptions {
   yes?: boolean;
   confirm?: string;
   writeCanary?: boolean;
+  restoreUri?: string;
+  incidentTime?: string;
+  jobTimeout?: string;
+}
+
+/** Step options from the command line (steps read them as ctx.options[name]). */
+export function stepOptions(options: RunOptions): Record<string, string | boolean> {
+  const out: Record<string, string | boolean> = { 'write-canary': options.writeCanary === true };
+  if (options.restoreUri) out['restore-uri'] = options.restoreUri;
+  else if (process.env.RESTORE_S3_URI) out['restore-uri'] = process.env.RESTORE_S3_URI;
+  if (options.incidentTime) out['incident-time'] = options.incidentTime;
+  if (options.jobTimeout) out['job-timeout'] = options.jobTimeout;
+  return out;
 }
 
 /** `db-runbook run SECTION|STEP… --yes`: the non-interactive path. Returns the exit code. */
@@ -44,7 +57,7 @@ export async function runCommand(words: string[], options: RunOptions): Promise<
         ? jsonPrinter(write)
         : humanPrinter(write, options.color !== false && process.stdout.isTTY === true),
     );
-    const runOptions = { 'write-canary': options.writeCanary === true };
+    const runOptions = stepOptions(options);
     const confirm = async (
       gate: Parameters<Parameters<typeof session.run>[1]['confirm']>[0],
     ): Promise<GateAnswer> => {

@@ -11,6 +11,7 @@ import {
 import {
   resultFailed,
   transition,
+  type Choice,
   type Gate,
   type Progress,
   type StepContext,
@@ -19,6 +20,9 @@ import {
   type StepResult,
 } from '../runbook/step.js';
 import { isSecret, missingInputs, Values, type ValueSource } from '../runbook/values.js';
+
+/** Abort reason for "stop waiting, leave it running" (Esc in the TUI). Steps check ctx.signal.reason. */
+export const DETACH = 'detach';
 
 export type GateAnswer = 'accepted' | 'refused' | 'overridden';
 export type Confirmer = (gate: Gate, step: StepDefinition<Adapters>) => Promise<GateAnswer>;
@@ -36,6 +40,12 @@ export interface SessionOptions {
 
 export interface RunOptions {
   confirm: Confirmer;
+  /** Interactive choice; absent in non-interactive runs (the step's fallback is used). */
+  choose?: (
+    prompt: string,
+    choices: readonly Choice[],
+    fallback: string | undefined,
+  ) => Promise<string | undefined>;
   options?: Readonly<Record<string, string | boolean>>;
   signal?: AbortSignal;
 }
@@ -171,6 +181,8 @@ export class Session {
       earlier: (id) => this.results.get(id)?.data,
       mark: (name, data) =>
         this.record({ type: 'mark', step: step.id, name, at: new Date().toISOString(), data }),
+      choose: async (prompt, choices, fallback) =>
+        run.choose ? run.choose(prompt, choices, fallback) : fallback,
     };
     try {
       if (step.preview) {
@@ -211,7 +223,8 @@ export class Session {
         this.move(step, { type: 'gate-accepted' });
       }
       const result: StepResult = await step.run(ctx);
-      if (run.signal?.aborted) throw new InterruptedError();
+      // 'detach' (Esc while waiting) is the operator choosing to stop watching: the step reports what it saw.
+      if (run.signal?.aborted && run.signal.reason !== DETACH) throw new InterruptedError();
       this.move(step, { type: 'ran' });
       for (const check of result.checks ?? []) this.record({ type: 'check', step: step.id, ...check });
       const failed = resultFailed(result);

@@ -68,6 +68,21 @@ export interface StepContext<A = unknown> {
   mark(name: string, data?: Record<string, unknown>): void;
   /** The preview computed before the gate, when the step has one. */
   preview?: Preview;
+  /**
+   * Lets the operator pick one of `choices` (the TUI shows a list). Non-interactive runs get
+   * `fallback` (e.g. the newest backup, or what --restore-uri named).
+   */
+  choose(
+    prompt: string,
+    choices: readonly Choice[],
+    fallback: string | undefined,
+  ): Promise<string | undefined>;
+}
+
+export interface Choice {
+  label: string;
+  value: string;
+  hint?: string;
 }
 
 export interface StepDefinition<A = unknown> {

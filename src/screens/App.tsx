@@ -1,11 +1,12 @@
 import { Box, Text, useApp, useInput } from 'ink';
 import { useCallback, useRef, useState } from 'react';
+import { ChoicePrompt } from '../components/ChoicePrompt.js';
 import { GatePrompt } from '../components/GatePrompt.js';
 import { Header } from '../components/Header.js';
 import { ValuesForm } from '../components/ValuesForm.js';
-import type { GateAnswer, Session } from '../engine/session.js';
+import { DETACH, type GateAnswer, type Session } from '../engine/session.js';
 import { SECTIONS } from '../runbook/sections.js';
-import type { Gate } from '../runbook/step.js';
+import type { Choice, Gate } from '../runbook/step.js';
 import type { RunbookStep } from '../steps/define.js';
 import { Checklist } from './Checklist.js';
 import { HelpOverlay } from './HelpOverlay.js';
@@ -22,7 +23,14 @@ export interface AppProps {
 
 type Interaction =
   | { kind: 'form'; names: string[]; resolve(values: Record<string, string> | undefined): void }
-  | { kind: 'gate'; gate: Gate; resolve(accepted: boolean): void };
+  | { kind: 'gate'; gate: Gate; resolve(accepted: boolean): void }
+  | {
+      kind: 'choice';
+      prompt: string;
+      choices: readonly Choice[];
+      fallback?: string;
+      resolve(value: string | undefined): void;
+    };
 
 export function App({ session, stepsOf, onQuit }: AppProps) {
   const { exit } = useApp();
@@ -88,6 +96,13 @@ export function App({ session, stepsOf, onQuit }: AppProps) {
             setInteraction(undefined);
             return answer;
           },
+          choose: async (prompt, choices, fallback) => {
+            const value = await new Promise<string | undefined>((resolve) =>
+              setInteraction({ kind: 'choice', prompt, choices, fallback, resolve }),
+            );
+            setInteraction(undefined);
+            return value;
+          },
           options,
           signal: controller.signal,
         });
@@ -109,7 +124,11 @@ export function App({ session, stepsOf, onQuit }: AppProps) {
         return;
       }
       if (isHelp(input)) return setHelp(true);
-      if (running) return;
+      if (running) {
+        // Esc while a step runs: stop waiting for it (a Job keeps running in the cluster).
+        if (isBack(input, key)) abort.current?.abort(DETACH);
+        return;
+      }
       if (!section) {
         if (isUp(input, key)) setHomeCursor(Math.max(0, homeCursor - 1));
         else if (isDown(input, key)) setHomeCursor(Math.min(SECTIONS.length - 1, homeCursor + 1));
@@ -167,6 +186,14 @@ export function App({ session, stepsOf, onQuit }: AppProps) {
       ) : null}
       {interaction?.kind === 'gate' ? (
         <GatePrompt gate={interaction.gate} onAnswer={(accepted) => interaction.resolve(accepted)} />
+      ) : null}
+      {interaction?.kind === 'choice' ? (
+        <ChoicePrompt
+          prompt={interaction.prompt}
+          choices={interaction.choices}
+          fallback={interaction.fallback}
+          onChoose={(value) => interaction.resolve(value)}
+        />
       ) : null}
       {notice ? <Text color="yellow">{notice}</Text> : null}
     </Box>

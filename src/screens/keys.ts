@@ -7,7 +7,10 @@ export const KEY_HELP: readonly { keys: string; action: string }[] = [
   { keys: 'a', action: 'run every step of the section, in order' },
   { keys: 's', action: 'skip the selected step (optional steps only)' },
   { keys: 'w', action: 'prerequisites: toggle the S3 write canary (it writes)' },
-  { keys: 'Esc', action: 'back / cancel' },
+  {
+    keys: 'Esc',
+    action: 'back / cancel; while a step waits for a Job: stop waiting (the Job keeps running)',
+  },
   { keys: '?', action: 'this help' },
   { keys: 'q, Ctrl-C', action: 'quit (a running step is interrupted first)' },
 ];
