@@ -1,3 +1,4 @@
+import { cronProblem } from './cron.js';
 import * as v from './validate.js';
 
 /**
@@ -50,6 +51,14 @@ export const VALUE_SPECS: readonly ValueSpec[] = [
   spec('DATABASES', 'Databases in scope', [inScopeList], {
     default: 'postgres,neo4j',
     help: 'Which databases this session covers: postgres, neo4j, or both (comma-separated).',
+  }),
+  spec('POSTGRES_BACKUP_SCHEDULE', 'PostgreSQL backup schedule (cron, UTC)', [cronProblem], {
+    default: '0 2 * * *',
+    help: '5-field cron (minute hour day-of-month month day-of-week) in Etc/UTC: 0 2 * * * is daily at 02:00 UTC.',
+  }),
+  spec('NEO4J_BACKUP_SCHEDULE', 'Neo4j backup schedule (cron, UTC)', [cronProblem], {
+    default: '30 2 * * *',
+    help: '5-field cron (minute hour day-of-month month day-of-week) in Etc/UTC: 30 2 * * * is daily at 02:30 UTC.',
   }),
 ];
 
