@@ -1,3 +1,4 @@
+import type * as ClientNode from '@kubernetes/client-node';
 import { Writable } from 'node:stream';
 import { RunbookError } from '../runbook/errors.js';
 import { isNotFound, toKubeError } from './kube-errors.js';
@@ -11,8 +12,6 @@ export interface KubeAdapterOptions {
   namespace: string;
   record: Recorder;
 }
-
-type ClientNode = typeof import('@kubernetes/client-node');
 
 /** Plural resource path for journaling: core kinds we touch, others lower-cased + s. */
 function plural(kind: string): string {
@@ -33,7 +32,7 @@ function groupOf(apiVersion: string): string {
 
 /** Builds the Kubernetes adapter. @kubernetes/client-node is imported here, on first use. */
 export async function createKubeAdapter(options: KubeAdapterOptions): Promise<KubeAdapter> {
-  const k8s: ClientNode = await import('@kubernetes/client-node');
+  const k8s: typeof ClientNode = await import('@kubernetes/client-node');
   const kc = new k8s.KubeConfig();
   try {
     if (options.kubeconfig) kc.loadFromFile(options.kubeconfig);

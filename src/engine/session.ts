@@ -19,7 +19,8 @@ import {
   type StepEvent,
   type StepResult,
 } from '../runbook/step.js';
-import { isSecret, missingInputs, Values, type ValueSource } from '../runbook/values.js';
+import type { Values } from '../runbook/values.js';
+import { isSecret, missingInputs, type ValueSource } from '../runbook/values.js';
 
 /** Abort reason for "stop waiting, leave it running" (Esc in the TUI). Steps check ctx.signal.reason. */
 export const DETACH = 'detach';

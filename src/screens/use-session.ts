@@ -1,4 +1,4 @@
-import { useEffect, useReducer, useRef } from 'react';
+import { useEffect, useReducer, useState } from 'react';
 import type { Session } from '../engine/session.js';
 import type { CheckStatus } from '../runbook/journal.js';
 import type { Progress } from '../runbook/step.js';
@@ -16,14 +16,15 @@ const MAX_LOG_LINES = 200;
 
 /** Subscribes a screen to a session: what each step printed, checked and concluded. */
 export function useSessionView(session: Session): { views: Map<string, StepView>; version: number } {
-  const views = useRef(new Map<string, StepView>());
+  // One mutable map per session, updated by the subscription; `version` re-renders the screen.
+  const [views] = useState(() => new Map<string, StepView>());
   const [version, bump] = useReducer((n: number) => n + 1, 0);
   useEffect(() => {
     const viewOf = (step: string): StepView => {
-      let view = views.current.get(step);
+      let view = views.get(step);
       if (!view) {
         view = { logs: [], preview: [], checks: [] };
-        views.current.set(step, view);
+        views.set(step, view);
       }
       return view;
     };
@@ -37,7 +38,7 @@ export function useSessionView(session: Session): { views: Map<string, StepView>
       switch (e.type) {
         case 'step-state':
           if (e.to === 'running')
-            views.current.set(e.step, { logs: [], preview: viewOf(e.step).preview, checks: [] });
+            views.set(e.step, { logs: [], preview: viewOf(e.step).preview, checks: [] });
           break;
         case 'preview':
           viewOf(e.step).preview = e.lines;
@@ -69,6 +70,6 @@ export function useSessionView(session: Session): { views: Map<string, StepView>
       }
       bump();
     });
-  }, [session]);
-  return { views: views.current, version };
+  }, [session, views]);
+  return { views: views, version };
 }
