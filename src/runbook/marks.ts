@@ -1,0 +1,45 @@
+/**
+ * Named points in time that steps record with `ctx.mark(name, data)` and the DR report reads.
+ * The names are a contract between the restore/drill sections and the report: import them from here.
+ */
+export const MARK = {
+  /** When the incident was declared. data: `{at}` (UTC ISO) when it was declared before the mark was made. */
+  incidentDeclared: 'incident-declared',
+  restoreStarted: 'restore-started',
+  downloadDone: 'download-done',
+  restoreDone: 'restore-done',
+  /** Service restored and validated: the end of RTO. */
+  validated: 'validated',
+  /** The restored backup's recovery point (when its dump started). data: {@link RecoveryPointData}. */
+  recoveryPoint: 'recovery-point',
+} as const;
+
+export type MarkName = (typeof MARK)[keyof typeof MARK];
+
+export const MARK_NAMES: readonly MarkName[] = Object.values(MARK);
+
+export function isMarkName(name: string): name is MarkName {
+  return (MARK_NAMES as readonly string[]).includes(name);
+}
+
+/** `data` of an `incident-declared` mark. */
+export interface IncidentDeclaredData {
+  /** UTC ISO time the incident was declared; the mark's own time when absent. */
+  at?: string;
+}
+
+/** `data` of a `recovery-point` mark: the backup that was restored. */
+export interface RecoveryPointData {
+  /** UTC ISO time its dump started. */
+  at: string;
+  uri: string;
+  size?: number;
+  sha256?: string;
+  verified?: boolean;
+}
+
+/** What a restore step may put in its result `data` for the report. */
+export interface RestoreResultData {
+  backup?: { uri: string; size?: number; sha256?: string; verified?: boolean };
+  validation?: { query: string; ok: boolean; detail?: string }[];
+}

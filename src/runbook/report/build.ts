@@ -1,0 +1,185 @@
+import { maskValue, type JournalEvent } from '../journal.js';
+import { computeRecoveryMetrics } from '../metrics.js';
+import { replayJournal, type JournalReplay } from '../replay.js';
+import { SECTIONS } from '../sections.js';
+import { collectAttempts } from './attempts.js';
+import { collectDeviations } from './deviations.js';
+import {
+  REPORT_KIND,
+  REPORT_SCHEMA_VERSION,
+  type ReportAttempt,
+  type ReportEnvironment,
+  type ReportModel,
+  type ReportNote,
+  type ReportSection,
+  type ReportStep,
+  type ScenarioId,
+  type TimelineEntry,
+} from './model.js';
+import { DRILL_INTERVAL_MONTHS, nextDrillDate } from './next-drill.js';
+import { collectRecovery } from './recovery.js';
+import { detectScenario } from './scenario.js';
+import { timelineEntry } from './timeline.js';
+
+export interface ReportOptions {
+  /** The facilitator's notes (the TUI notes field, `--notes`). */
+  notes?: string;
+  /** Settings from the values file: `rpoTarget`, `rtoTarget`, `scenario`. */
+  settings?: Readonly<Record<string, unknown>>;
+  /** `--operator`: one name or several, comma-separated. Else the operators the journal recorded. */
+  operator?: string;
+  /** Secret values to mask once more, wherever they appear in the report. */
+  secrets?: readonly string[];
+  /** Journal lines that could not be parsed (`parseJournal(...).damaged`). */
+  damaged?: readonly { line: number; text: string }[];
+  /** Overrides the scenario the report would infer. */
+  scenario?: ScenarioId;
+  /** The report's own time (tests pass a fixed one). */
+  now?: Date;
+}
+
+/** Builds the DR report from a session's journal events. Pure: no I/O, no clock unless `now` is absent. */
+export function buildReport(events: readonly JournalEvent[], options: ReportOptions = {}): ReportModel {
+  // Journal order is the truth (a clock that stepped back must not reorder what happened).
+  const ordered = events;
+  const replay = replayJournal(ordered);
+  const settings = options.settings ?? {};
+  const attempts = collectAttempts(ordered);
+  const recovery = collectRecovery(ordered);
+  const metrics = computeRecoveryMetrics(
+    {
+      incidentDeclared: recovery.times.incidentDeclared ?? undefined,
+      recoveryPoint: recovery.times.recoveryPoint ?? undefined,
+      validated: recovery.times.validated ?? undefined,
+    },
+    settings,
+  );
+  const scenario = detectScenario(
+    replay.sections.map((section) => section.section),
+    { given: options.scenario ?? settings.scenario, sandbox: replay.target?.sandbox },
+  );
+  const timeline: TimelineEntry[] = [];
+  let logLines = 0;
+  const journalNotes: ReportNote[] = [];
+  for (const event of ordered) {
+    const entry = timelineEntry(event);
+    if (entry) timeline.push(entry);
+    else logLines++;
+    if (event.type === 'note')
+      journalNotes.push({ at: event.ts, author: event.author ?? null, text: event.text });
+  }
+  const operators = operatorsOf(ordered, options.operator);
+  const notes = [
+    ...journalNotes,
+    ...(options.notes && options.notes.trim() !== ''
+      ? [{ at: null, author: operators.join(', ') || null, text: options.notes.trim() }]
+      : []),
+  ];
+  const statusOf = new Map(replay.steps.map((step) => [step.step, step.status]));
+  const startedAt = replay.startedAt ?? ordered[0]?.ts ?? null;
+  const generatedAt = (options.now ?? new Date()).toISOString();
+  const drillFrom = new Date(startedAt ?? generatedAt);
+
+  const model: ReportModel = {
+    schemaVersion: REPORT_SCHEMA_VERSION,
+    kind: REPORT_KIND,
+    generatedAt,
+    session: {
+      id: replay.sessionIds.at(-1) ?? 'unknown',
+      sessionIds: replay.sessionIds,
+      startedAt,
+      endedAt: replay.endedAt ?? null,
+      lastEventAt: replay.lastEventAt ?? null,
+      outcome: replay.outcome,
+      exitCode: replay.exitCode ?? null,
+      resumes: Math.max(0, ordered.filter((event) => event.type === 'session-start').length - 1),
+    },
+    scenario,
+    operators,
+    environment: environmentOf(replay, ordered),
+    sections: sectionsOf(replay, attempts),
+    timeline,
+    recovery: { times: recovery.times, rpo: metrics.rpo, rto: metrics.rto },
+    backups: recovery.backups,
+    validation: recovery.validation,
+    deviations: collectDeviations({
+      events: ordered,
+      attempts,
+      finalStatus: (step) => statusOf.get(step),
+      damaged: options.damaged ?? [],
+      metrics: [metrics.rpo, metrics.rto],
+      scenario: scenario.id,
+    }),
+    notes,
+    journal: { events: ordered.length, logLines, damagedLines: [...(options.damaged ?? [])] },
+    nextDrill: {
+      date: nextDrillDate(drillFrom),
+      basis: `the runbook asks for a restore drill every quarter: ${DRILL_INTERVAL_MONTHS} months after ${drillFrom.toISOString().slice(0, 10)}`,
+    },
+  };
+  return maskValue(model, options.secrets ?? []);
+}
+
+function operatorsOf(events: readonly JournalEvent[], given: string | undefined): string[] {
+  const named = (given ?? '')
+    .split(',')
+    .map((name) => name.trim())
+    .filter((name) => name !== '');
+  if (named.length > 0) return [...new Set(named)];
+  const recorded = events.flatMap((event) => (event.type === 'session-start' ? [event.operator] : []));
+  return [...new Set(recorded.filter((name) => name !== ''))];
+}
+
+function environmentOf(replay: JournalReplay, events: readonly JournalEvent[]): ReportEnvironment {
+  const target = replay.target;
+  const start = events.findLast((event) => event.type === 'session-start');
+  const value = (name: string) => {
+    const entry = replay.values[name];
+    return entry && !entry.secret && entry.value ? entry.value : null;
+  };
+  return {
+    kubeContext: target?.context ?? null,
+    kubeServer: target?.server ?? null,
+    namespace: target?.namespace ?? null,
+    s3Endpoint: target?.s3Endpoint || value('AWS_ENDPOINT_URL'),
+    bucket: target?.bucket || value('S3_BUCKET'),
+    sandbox: target?.sandbox ?? null,
+    tool: start?.type === 'session-start' ? start.tool : null,
+    toolVersion: start?.type === 'session-start' ? start.toolVersion : null,
+  };
+}
+
+function sectionsOf(
+  replay: JournalReplay,
+  attempts: ReadonlyMap<string, readonly ReportAttempt[]>,
+): ReportSection[] {
+  const known = SECTIONS.map((section) => section.id as string);
+  const order = [
+    ...known,
+    ...replay.sections.map((section) => section.section).filter((id) => !known.includes(id)),
+  ];
+  return order.flatMap((id) => {
+    const steps = replay.steps.filter((step) => step.section === id);
+    if (steps.length === 0) return [];
+    const title = SECTIONS.find((section) => section.id === id)?.title ?? id;
+    return [{ id, title, steps: steps.map((step) => stepOf(step, attempts.get(step.step) ?? [])) }];
+  });
+}
+
+function stepOf(step: JournalReplay['steps'][number], attempts: readonly ReportAttempt[]): ReportStep {
+  const first = attempts[0];
+  const last = attempts.at(-1);
+  const startedAt = first?.startedAt ?? null;
+  const endedAt = last?.endedAt ?? null;
+  const duration =
+    startedAt !== null && endedAt !== null ? (Date.parse(endedAt) - Date.parse(startedAt)) / 1000 : null;
+  return {
+    id: step.step,
+    status: last?.status === 'interrupted' && step.status !== 'done' ? 'interrupted' : step.status,
+    startedAt,
+    endedAt,
+    durationSeconds: duration !== null && Number.isFinite(duration) ? duration : null,
+    summary: step.result?.summary ?? null,
+    attempts: [...attempts],
+  };
+}

@@ -1,0 +1,256 @@
+import type { RecoveryMetric } from '../metrics.js';
+import { renderGantt } from './gantt.js';
+import type { ReportModel, ReportTimes } from './model.js';
+
+/** The DR report as Markdown: summary, recovery metrics, backup, validation, deviations, chart, timeline. */
+export function renderMarkdown(model: ReportModel): string {
+  const out: string[] = [
+    `# DR report: ${model.scenario.label}`,
+    '',
+    `Session \`${model.session.id}\` · generated ${utc(model.generatedAt)} · report schema v${model.schemaVersion}`,
+    '',
+    ...summary(model),
+    ...metrics(model),
+    ...backups(model),
+    ...validation(model),
+    ...deviations(model),
+    ...sectionsAndSteps(model),
+    ...timeline(model),
+    ...journal(model),
+    '## Next drill',
+    '',
+    `Next quarterly restore drill due by **${model.nextDrill.date}** (${model.nextDrill.basis}).`,
+    '',
+  ];
+  return out.join('\n');
+}
+
+function summary(model: ReportModel): string[] {
+  const env = model.environment;
+  const session = model.session;
+  const ended =
+    session.endedAt !== null
+      ? utc(session.endedAt)
+      : `unfinished (last activity ${session.lastEventAt ? utc(session.lastEventAt) : 'unknown'})`;
+  const context = env.kubeContext
+    ? `${env.kubeContext}${env.kubeServer ? ` (${env.kubeServer})` : ''}${env.sandbox ? ' [sandbox]' : ''}`
+    : 'unknown';
+  const rows: [string, string][] = [
+    ['Scenario', `${model.scenario.label} (${model.scenario.basis})`],
+    ['Operator(s)', model.operators.length > 0 ? model.operators.join(', ') : 'unknown'],
+    ['Kubernetes context', context],
+    ['Namespace', env.namespace ?? 'unknown'],
+    ['S3 endpoint', env.s3Endpoint ?? 'AWS S3 (default endpoint)'],
+    ['S3 bucket', env.bucket ?? 'unknown'],
+    ['Tool', env.tool ? `${env.tool} ${env.toolVersion ?? ''}`.trim() : 'unknown'],
+    ['Started', session.startedAt ? utc(session.startedAt) : 'unknown'],
+    ['Ended', ended],
+    ['Outcome', `${session.outcome}${session.exitCode !== null ? ` (exit ${session.exitCode})` : ''}`],
+  ];
+  if (session.resumes > 0) rows.push(['Resumed', `${session.resumes} time(s)`]);
+  if (session.sessionIds.length > 1) rows.push(['Session ids', session.sessionIds.map(code).join(', ')]);
+  return ['## Summary', '', ...table(['', ''], rows), ''];
+}
+
+const TIME_ROWS: readonly { key: keyof ReportTimes; label: string }[] = [
+  { key: 'recoveryPoint', label: 'Recovery point of the restored backup (dump started)' },
+  { key: 'incidentDeclared', label: 'Incident declared' },
+  { key: 'restoreStarted', label: 'Restore started' },
+  { key: 'downloadDone', label: 'Download done' },
+  { key: 'restoreDone', label: 'Restore done' },
+  { key: 'validated', label: 'Service restored and validated' },
+];
+
+function metricRow(metric: RecoveryMetric, definition: string): string[] {
+  const verdict =
+    metric.verdict === 'PASS' || metric.verdict === 'FAIL' ? `**${metric.verdict}**` : metric.verdict;
+  return [
+    `${metric.name} (${definition})`,
+    metric.achieved,
+    metric.target ?? 'not set',
+    metric.reason ? `${verdict}: ${metric.reason}` : verdict,
+  ];
+}
+
+function metrics(model: ReportModel): string[] {
+  const { rpo, rto, times } = model.recovery;
+  return [
+    '## Recovery metrics',
+    '',
+    ...table(
+      ['Metric', 'Achieved', 'Target', 'Result'],
+      [metricRow(rpo, 'incident − recovery point'), metricRow(rto, 'validated − incident declared')],
+    ),
+    '',
+    ...table(
+      ['Point in time', 'UTC'],
+      TIME_ROWS.map(({ key, label }) => [label, times[key] ? utc(times[key]) : 'unknown']),
+    ),
+    '',
+    'Targets come from `rpoTarget` and `rtoTarget` in the values file (e.g. `24h`, `4h`).',
+    '',
+  ];
+}
+
+function backups(model: ReportModel): string[] {
+  if (model.backups.length === 0) return ['## Backup used', '', 'No restored backup was recorded.', ''];
+  return [
+    '## Backup used',
+    '',
+    ...table(
+      ['URI', 'Size', 'SHA-256', 'Verified', 'Recovery point', 'Step'],
+      model.backups.map((backup) => [
+        code(backup.uri),
+        backup.size === null ? 'unknown' : bytes(backup.size),
+        backup.sha256 ? code(backup.sha256) : 'unknown',
+        backup.verified === null ? 'unknown' : backup.verified ? 'yes' : '**no**',
+        backup.recoveryPoint ? utc(backup.recoveryPoint) : 'unknown',
+        backup.step ?? '',
+      ]),
+    ),
+    '',
+  ];
+}
+
+function validation(model: ReportModel): string[] {
+  if (model.validation.length === 0) return ['## Validation', '', 'No validation query was recorded.', ''];
+  const failed = model.validation.filter((entry) => !entry.ok).length;
+  return [
+    '## Validation',
+    '',
+    failed === 0
+      ? `All ${model.validation.length} validation queries passed.`
+      : `**${failed} of ${model.validation.length} validation queries failed.**`,
+    '',
+    ...table(
+      ['Step', 'Query', 'Result', 'Detail'],
+      model.validation.map((entry) => [
+        entry.step ?? '',
+        code(entry.query),
+        entry.ok ? 'ok' : '**failed**',
+        entry.detail ?? '',
+      ]),
+    ),
+    '',
+  ];
+}
+
+function deviations(model: ReportModel): string[] {
+  const out = ['## Deviations', ''];
+  if (model.deviations.length === 0) out.push('None: every step ran as the runbook says.');
+  for (const deviation of model.deviations)
+    out.push(
+      `- ${deviation.at ? `${utc(deviation.at)}: ` : ''}**${deviation.kind}**: ${inline(deviation.detail)}`,
+    );
+  out.push('', '### Facilitator notes', '');
+  if (model.notes.length === 0) out.push('None.');
+  for (const note of model.notes) {
+    const by = [note.author, note.at ? utc(note.at) : undefined].filter(Boolean).join(', ');
+    out.push(...quote(note.text), ...(by ? ['>', `> — ${by}`] : []), '');
+  }
+  out.push('');
+  return out;
+}
+
+function sectionsAndSteps(model: ReportModel): string[] {
+  const rows = model.sections.flatMap((section) =>
+    section.steps.map((step) => [
+      section.title,
+      step.id,
+      step.status,
+      String(step.attempts.length),
+      step.startedAt ? utc(step.startedAt) : '',
+      step.durationSeconds === null ? '' : seconds(step.durationSeconds),
+      step.summary ?? '',
+    ]),
+  );
+  return [
+    '## Sections and steps',
+    '',
+    ...renderGantt(model),
+    '',
+    ...(rows.length > 0
+      ? table(['Section', 'Step', 'Status', 'Attempts', 'Started (UTC)', 'Took', 'Result'], rows)
+      : ['No step ran.']),
+    '',
+  ];
+}
+
+function timeline(model: ReportModel): string[] {
+  return [
+    '## Timeline',
+    '',
+    ...table(
+      ['Time (UTC)', 'Step', 'Action', 'Result'],
+      model.timeline.map((entry) => [utc(entry.at), entry.step ?? '', entry.action, entry.result ?? '']),
+    ),
+    '',
+  ];
+}
+
+function journal(model: ReportModel): string[] {
+  const out = [
+    '## Journal',
+    '',
+    `${model.journal.events} events; ${model.journal.logLines} log lines and previews are in the journal, not repeated in the timeline.`,
+  ];
+  if (model.journal.damagedLines.length > 0)
+    out.push(
+      `${model.journal.damagedLines.length} damaged line(s) could not be read: ${model.journal.damagedLines
+        .map((line) => line.line)
+        .join(', ')}.`,
+    );
+  out.push('');
+  return out;
+}
+
+/** `2026-01-15 10:03:12` (UTC), or the text as given when it is not a time. */
+function utc(iso: string): string {
+  const ms = Date.parse(iso);
+  return Number.isNaN(ms) ? iso : new Date(ms).toISOString().slice(0, 19).replace('T', ' ');
+}
+
+function seconds(value: number): string {
+  if (value < 60) return `${Math.round(value * 10) / 10}s`;
+  const minutes = Math.floor(value / 60);
+  const rest = Math.round(value - minutes * 60);
+  return minutes < 60 ? `${minutes}m ${rest}s` : `${Math.floor(minutes / 60)}h ${minutes % 60}m`;
+}
+
+function bytes(size: number): string {
+  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
+  let value = size;
+  let unit = 0;
+  while (value >= 1024 && unit < units.length - 1) {
+    value /= 1024;
+    unit++;
+  }
+  return unit === 0 ? `${size} B` : `${value.toFixed(1)} ${units[unit]} (${size} bytes)`;
+}
+
+/** One line of table cell text: pipes escaped (GFM does this inside code spans too), newlines as <br>. */
+function cell(text: string): string {
+  return text.replace(/\|/g, '\\|').replace(/\r?\n/g, '<br>');
+}
+
+function inline(text: string): string {
+  return text.replace(/\r?\n/g, ' ');
+}
+
+function code(text: string): string {
+  const clean = text.replace(/\r?\n/g, ' ');
+  const fence = clean.includes('`') ? '``' : '`';
+  return `${fence}${fence.length > 1 ? ' ' : ''}${clean}${fence.length > 1 ? ' ' : ''}${fence}`;
+}
+
+function quote(text: string): string[] {
+  return text.split(/\r?\n/).map((line) => (line === '' ? '>' : `> ${line}`));
+}
+
+function table(header: readonly string[], rows: readonly (readonly string[])[]): string[] {
+  return [
+    `| ${header.map(cell).join(' | ')} |`,
+    `| ${header.map(() => '---').join(' | ')} |`,
+    ...rows.map((row) => `| ${row.map(cell).join(' | ')} |`),
+  ];
+}
