@@ -1,0 +1,155 @@
+/**
+ * A Kubernetes API stand-in for tests and `--sandbox`: a local HTTP server that
+ * @kubernetes/client-node and kubectl talk to through a generated kubeconfig, with a job runner that
+ * executes Jobs as local processes. Each stand-in is self-contained: no global state.
+ */
+
+import { randomBytes } from 'node:crypto';
+import { mkdir } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+
+import { AccessPolicy, SANDBOX_USER } from './access.js';
+import type { AccessRule } from './access.js';
+import { EventRecorder } from './events.js';
+import { jobOutcome, JobController } from './job-runner.js';
+import type { JobOutcome } from './job-runner.js';
+import { writeKubeconfig } from './kubeconfig.js';
+import { Kubelet } from './kubelet.js';
+import { Registry } from './registry.js';
+import { mustResource } from './resources.js';
+import { ApiServer } from './server.js';
+import type { AuditEntry } from './server.js';
+import { Store } from './store.js';
+import type { Change } from './store.js';
+
+export type { AccessRule } from './access.js';
+export type { AuditEntry } from './server.js';
+
+export interface KubeStandInOptions {
+  /** Temp dir: kubeconfig, job run dirs. */
+  workDir: string;
+  /** Created at start; default ['default', 'data', 'kube-system']. */
+  namespaces?: string[];
+  /** SSAR answers allowed:false AND matching real requests get 403 Forbidden. */
+  denials?: AccessRule[];
+  /** Directories prepended to PATH for job processes. */
+  jobPath?: string[];
+  /** Extra env for job processes (applied last). */
+  jobEnv?: Record<string, string>;
+}
+
+export interface KubeStandIn {
+  /** http://127.0.0.1:PORT */
+  url: string;
+  /** Written in workDir: context 'sandbox', namespace 'data', bearer token auth. */
+  kubeconfigPath: string;
+  contextName: string;
+  deny(rule: AccessRule): void;
+  allow(rule: AccessRule): void;
+  /** Audit log: one entry per finished request. */
+  requests: ReadonlyArray<AuditEntry>;
+  waitForJob(namespace: string, name: string, timeoutMs?: number): Promise<JobOutcome>;
+  /** Kills running job processes, closes the server. */
+  stop(): Promise<void>;
+}
+
+const CONTEXT = 'sandbox';
+const NAMESPACES = mustResource('', 'namespaces');
+const JOBS = mustResource('batch', 'jobs');
+
+/** Objects a new namespace gets from the cluster's controllers. */
+function seedNamespace(registry: Registry, name: string): void {
+  registry.createAs(NAMESPACES, { apiVersion: 'v1', kind: 'Namespace', metadata: { name } }, 'kube-apiserver');
+  registry.createAs(
+    mustResource('', 'serviceaccounts'),
+    { apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name: 'default', namespace: name } },
+    'kube-controller-manager',
+  );
+}
+
+export async function startKubeStandIn(options: KubeStandInOptions): Promise<KubeStandIn> {
+  const workDir = resolve(options.workDir);
+  await mkdir(workDir, { recursive: true });
+  const store = new Store();
+  const registry = new Registry(store);
+  const policy = new AccessPolicy(options.denials ?? []);
+  const events = new EventRecorder(registry);
+  const kubelet = new Kubelet(registry, events, {
+    workDir,
+    jobPath: options.jobPath ?? [],
+    jobEnv: options.jobEnv ?? {},
+  });
+  const jobs = new JobController(registry, kubelet, events);
+
+  // Controllers see changes after the write that caused them, in order, never re-entrantly.
+  const pending: Change[] = [];
+  let draining = false;
+  let stopped = false;
+  const drain = (): void => {
+    draining = false;
+    while (pending.length > 0 && !stopped) {
+      const change = pending.shift() as Change;
+      kubelet.handle(change);
+      jobs.handle(change);
+    }
+  };
+  const unsubscribe = store.onChange((change) => {
+    pending.push(change);
+    if (!draining) {
+      draining = true;
+      setImmediate(drain);
+    }
+  });
+
+  for (const name of options.namespaces ?? ['default', 'data', 'kube-system']) seedNamespace(registry, name);
+
+  const audit: AuditEntry[] = [];
+  const token = randomBytes(24).toString('hex');
+  const server = new ApiServer({ registry, policy, kubelet, streams: new Set(), token, audit });
+  const url = await server.listen();
+  const kubeconfigPath = join(workDir, 'kubeconfig');
+  await writeKubeconfig(kubeconfigPath, { server: url, token, contextName: CONTEXT, namespace: 'data', user: SANDBOX_USER });
+
+  const waitForJob = (namespace: string, name: string, timeoutMs = 60_000): Promise<JobOutcome> =>
+    new Promise((resolvePromise, reject) => {
+      const check = (): JobOutcome | undefined => {
+        const job = store.get(JOBS, namespace, name);
+        return job ? jobOutcome(job) : undefined;
+      };
+      const done = check();
+      if (done) {
+        resolvePromise(done);
+        return;
+      }
+      const timer = setTimeout(() => {
+        off();
+        reject(new Error(`job ${namespace}/${name} did not finish within ${timeoutMs} ms`));
+      }, timeoutMs);
+      const off = store.onChange((change) => {
+        if (change.resource !== JOBS || change.object.metadata.name !== name) return;
+        const outcome = check();
+        if (!outcome) return;
+        clearTimeout(timer);
+        off();
+        resolvePromise(outcome);
+      });
+    });
+
+  return {
+    url,
+    kubeconfigPath,
+    contextName: CONTEXT,
+    deny: (rule) => policy.deny(rule),
+    allow: (rule) => policy.allow(rule),
+    requests: audit,
+    waitForJob,
+    stop: async () => {
+      if (stopped) return;
+      stopped = true;
+      unsubscribe();
+      jobs.stop();
+      await kubelet.stop();
+      await server.close();
+    },
+  };
+}
