@@ -1,10 +1,12 @@
 import { UsageError } from '../runbook/errors.js';
 import { isSectionId, SECTIONS, type SectionId } from '../runbook/sections.js';
+import { configureSteps } from './configure.js';
 import type { RunbookStep } from './define.js';
+import { deploySteps } from './deploy.js';
 import { prerequisitesSteps } from './prerequisites.js';
 
 /** Every built step, in runbook order. A section with no steps here is "not available yet". */
-export const STEPS: readonly RunbookStep[] = [...prerequisitesSteps];
+export const STEPS: readonly RunbookStep[] = [...prerequisitesSteps, ...configureSteps, ...deploySteps];
 
 export function stepsOf(section: SectionId): RunbookStep[] {
   return STEPS.filter((step) => step.section === section);

@@ -1,0 +1,587 @@
+/**
+ * Configuration (runbook steps 1–5): the Secrets, ConfigMaps and ServiceAccount the backup jobs read,
+ * created or updated by server-side apply (field manager db-runbook) in exactly the shape
+ * `kubectl create secret generic` / `kubectl create configmap` produce.
+ *
+ * Each step: preview (read the live object, show create / update: keys … / unchanged, and who else
+ * manages it) → gate (confirm naming namespace and objects; typed when taking fields from another
+ * manager) → apply → verify what the server returned.
+ */
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { dirname, join, relative } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { Adapters, KubeAdapter, KubeObject } from '../adapters/types.js';
+import { RunbookError } from '../runbook/errors.js';
+import {
+  configMapFrom,
+  describeConflicts,
+  describeDiff,
+  diffObject,
+  managersInConflictMessage,
+  MANAGED_BY_LABEL,
+  RUNBOOK_MANAGER,
+  secretFromLiterals,
+  serviceAccount,
+  type ObjectDiff,
+} from '../runbook/k8s-objects.js';
+import { shellQuote } from '../runbook/plan.js';
+import type { Check, Gate, Plan, PlanAction, Preview, StepContext, StepResult } from '../runbook/step.js';
+import { isSecret, MASK, type Values } from '../runbook/values.js';
+import { defineStep, type RunbookStep } from './define.js';
+
+// ------------------------------------------------------------------------------ backup-jobs files
+
+/** The package root (where package.json is): works from src/ (tests) and dist/ (installed). */
+export function packageRoot(): string {
+  let dir = dirname(fileURLToPath(import.meta.url));
+  for (;;) {
+    if (existsSync(join(dir, 'package.json'))) return dir;
+    const parent = dirname(dir);
+    if (parent === dir) throw new Error('db-runbook: cannot find package.json above ' + import.meta.url);
+    dir = parent;
+  }
+}
+
+/** Where the runbook's relative paths (ops/db/backup-jobs/…) are shown from. */
+export const BACKUP_JOBS_RELATIVE = 'ops/db/backup-jobs';
+
+/**
+ * The backup-jobs directory (cronjobs.yaml, scripts/): the `backupJobsDir` setting of the --values file,
+ * else DB_RUNBOOK_BACKUP_JOBS_DIR, else the copy shipped in the package.
+ */
+export function backupJobsDir(settings: Record<string, unknown> = {}): string {
+  const fromSettings = settings.backupJobsDir;
+  if (typeof fromSettings === 'string' && fromSettings !== '') return fromSettings;
+  const fromEnv = process.env.DB_RUNBOOK_BACKUP_JOBS_DIR;
+  if (fromEnv) return fromEnv;
+  return join(packageRoot(), BACKUP_JOBS_RELATIVE);
+}
+
+/** How a path under the backup-jobs directory is shown in plans: the runbook's relative path when it is the shipped copy. */
+export function displayPath(dir: string, file: string): string {
+  const shipped = join(packageRoot(), BACKUP_JOBS_RELATIVE);
+  const rel = relative(shipped, join(dir, file));
+  return dir === shipped || !rel.startsWith('..') ? `${BACKUP_JOBS_RELATIVE}/${rel}` : join(dir, file);
+}
+
+export interface ScriptFile {
+  key: string;
+  path: string;
+}
+
+/** `scripts/*.sh`, sorted; key = file name (as `--from-file=NAME=PATH`). */
+export function listScripts(dir: string): ScriptFile[] {
+  const scripts = join(dir, 'scripts');
+  let names: string[];
+  try {
+    names = readdirSync(scripts, { withFileTypes: true })
+      .filter((entry) => entry.isFile() && entry.name.endsWith('.sh'))
+      .map((entry) => entry.name)
+      .sort();
+  } catch (error) {
+    throw new RunbookError(
+      `cannot read the backup scripts in ${scripts}: ${(error as NodeJS.ErrnoException).code ?? 'error'}`,
+      {
+        next: 'Run from a db-runbook checkout or package that has ops/db/backup-jobs/scripts, or set backupJobsDir in the --values file.',
+      },
+    );
+  }
+  return names.map((name) => ({ key: name, path: join(scripts, name) }));
+}
+
+// ------------------------------------------------------------------------------ shared machinery
+
+/** The namespace plans show: the one given on the command line when the CLI passes it. */
+export function planNamespace(options: Readonly<Record<string, string | boolean>>): string {
+  const namespace = options.namespace;
+  return typeof namespace === 'string' && namespace !== '' ? namespace : '"$NAMESPACE"';
+}
+
+const LABEL_STAGE = `kubectl label --local -f - -o yaml ${MANAGED_BY_LABEL}=${RUNBOOK_MANAGER}`;
+const APPLY_STAGE = `kubectl apply --server-side --field-manager=${RUNBOOK_MANAGER} -f -`;
+
+/** `kubectl create … --dry-run=client -o yaml | kubectl label … | kubectl apply --server-side …`, one flag a line. */
+export function createApplyCommand(create: string[], flags: string[]): string {
+  return [
+    `${create.join(' ')} \\`,
+    ...flags.map((flag) => `  ${flag} \\`),
+    '  --dry-run=client -o yaml \\',
+    `  | ${LABEL_STAGE} \\`,
+    `  | ${APPLY_STAGE}`,
+  ].join('\n');
+}
+
+/** `--from-literal=NAME=value`, secrets masked, unset values as "$NAME". */
+export function literalFlag(name: string, values: Values): string {
+  if (isSecret(name)) return `--from-literal=${name}=${MASK}`;
+  const value = values.get(name);
+  if (value === undefined) return `--from-literal=${name}="$${name}"`;
+  return shellQuote(`--from-literal=${name}=${value}`);
+}
+
+/** A summary of one object's preview, kept in Preview.data: names and key names only, never values. */
+export interface ObjectPreview {
+  kind: string;
+  name: string;
+  action: ObjectDiff['action'];
+  line: string;
+  changedKeys: string[];
+  removedKeys: string[];
+  otherManagers: string[];
+  conflicts: ObjectDiff['conflicts'];
+}
+
+function summarize(diff: ObjectDiff): ObjectPreview {
+  return {
+    kind: diff.kind,
+    name: diff.name,
+    action: diff.action,
+    line: describeDiff(diff),
+    changedKeys: diff.changedKeys,
+    removedKeys: diff.removedKeys,
+    otherManagers: diff.otherManagers,
+    conflicts: diff.conflicts,
+  };
+}
+
+/** Reads each object and compares it with what would be applied. Reads only. */
+export async function inspectObjects(
+  kube: KubeAdapter,
+  desired: readonly KubeObject[],
+): Promise<ObjectPreview[]> {
+  return Promise.all(
+    desired.map(async (object) => {
+      const live = await kube.get({
+        apiVersion: object.apiVersion,
+        kind: object.kind,
+        name: object.metadata.name,
+        namespace: object.metadata.namespace,
+      });
+      return summarize(diffObject(object, live));
+    }),
+  );
+}
+
+/** Preview lines: `Secret database-backup-storage: create (keys …)`, plus who else manages it. */
+export function previewLinesFor(objects: readonly ObjectPreview[], namespace: string): string[] {
+  const lines: string[] = [];
+  for (const object of objects) {
+    lines.push(`${object.kind} ${namespace}/${object.name}: ${object.line}`);
+    const conflicts = describeConflicts({ conflicts: object.conflicts } as ObjectDiff);
+    if (conflicts) {
+      lines.push(
+        `  managed by someone else: ${conflicts} — applying takes ownership of those fields (force, needs a typed confirmation)`,
+      );
+    } else if (object.otherManagers.length > 0 && object.action !== 'create') {
+      lines.push(
+        `  also managed by ${object.otherManagers.join(', ')} (no conflicting fields; ownership is shared)`,
+      );
+    }
+  }
+  return lines;
+}
+
+export function objectsFromPreview(preview: Preview | undefined): ObjectPreview[] | undefined {
+  const objects = preview?.data?.objects;
+  return Array.isArray(objects) ? (objects as ObjectPreview[]) : undefined;
+}
+
+/**
+ * The gate: nothing to write → none; another manager owns fields this apply changes → typed (the
+ * object names), since applying takes them over; otherwise a confirmation naming namespace and objects.
+ */
+export function applyGate(
+  refs: readonly { kind: string; name: string }[],
+  ctx: {
+    target: { context: string; namespace: string };
+    options: Readonly<Record<string, string | boolean>>;
+  },
+  preview: Preview | undefined,
+): Gate | undefined {
+  const namespace = ctx.target.namespace || planNamespace(ctx.options);
+  const objects = objectsFromPreview(preview);
+  const target = {
+    namespace,
+    ...(ctx.target.context ? { context: ctx.target.context } : {}),
+    objects: refs.map((ref) => `${ref.kind}/${ref.name}`).join(', '),
+  };
+  if (!objects) {
+    return {
+      kind: 'confirm',
+      prompt: `Apply ${refs.map((ref) => `${ref.kind} ${ref.name}`).join(', ')} in namespace ${namespace} (server-side apply, field manager ${RUNBOOK_MANAGER})`,
+      target,
+    };
+  }
+  const writing = objects.filter((object) => object.action !== 'unchanged');
+  if (writing.length === 0) return undefined;
+  const conflicted = writing.filter((object) => object.conflicts.length > 0);
+  const where = `in namespace ${namespace}${ctx.target.context ? ` (context ${ctx.target.context})` : ''}`;
+  if (conflicted.length > 0) {
+    const phrase = conflicted.map((object) => object.name).join(',');
+    const owners = conflicted
+      .map(
+        (object) =>
+          `${object.kind} ${object.name}: ${describeConflicts({ conflicts: object.conflicts } as ObjectDiff)}`,
+      )
+      .join('; ');
+    return {
+      kind: 'typed',
+      prompt: `Take ownership ${where}: ${owners}. Applying with force overwrites those fields. Type "${phrase}" to continue`,
+      phrase,
+      target,
+    };
+  }
+  return {
+    kind: 'confirm',
+    prompt: `Apply ${writing.map((object) => `${object.kind} ${object.name} (${object.action})`).join(', ')} ${where}`,
+    target,
+  };
+}
+
+/** Which verbs SSA needs that are denied: an apply that creates needs create, one that updates needs patch. */
+async function deniedVerbs(kube: KubeAdapter, object: KubeObject, namespace: string): Promise<string[]> {
+  const group = object.apiVersion.includes('/') ? (object.apiVersion.split('/')[0] ?? '') : '';
+  const resource = `${object.kind.toLowerCase()}s`;
+  const denied: string[] = [];
+  for (const verb of ['create', 'patch']) {
+    const answer = await kube.canI({ verb, resource, group, namespace }).catch(() => ({ allowed: true }));
+    if (!answer.allowed) denied.push(verb);
+  }
+  return denied;
+}
+
+function resourceLabel(object: KubeObject): { resource: string; group: string } {
+  const group = object.apiVersion.includes('/') ? (object.apiVersion.split('/')[0] ?? '') : '';
+  return { resource: `${object.kind.toLowerCase()}s`, group };
+}
+
+/** Turns an apply failure into one that says what was denied / who owns what, and what to do. */
+async function explainApplyError(
+  error: unknown,
+  kube: KubeAdapter,
+  object: KubeObject,
+  namespace: string,
+): Promise<unknown> {
+  const code = (error as { code?: unknown }).code;
+  const { resource, group } = resourceLabel(object);
+  const qualified = group ? `${resource}.${group}` : resource;
+  if (code === 'Forbidden') {
+    // Server-side apply is a PATCH, but on an object that does not exist yet the API server also
+    // requires create: say which verb was actually denied.
+    const fromMessage = /cannot (\w+) resource "([^"]+)"/.exec((error as Error).message);
+    let verbs = await deniedVerbs(kube, object, namespace);
+    if (verbs.length === 0 && fromMessage?.[1]) verbs = [fromMessage[1]];
+    if (verbs.length === 0) return error;
+    return new RunbookError(
+      `Forbidden: cannot ${verbs.join(' and ')} ${resource} in namespace "${namespace}" — ${object.kind} ${object.metadata.name} is applied server-side, which needs create and patch on ${qualified}`,
+      {
+        code: 'Forbidden',
+        next: `Grant it with an RBAC Role rule in ${namespace}: apiGroups: ["${group}"], resources: ["${resource}"], verbs: ["create", "patch"] — check with: kubectl auth can-i ${verbs[0]} ${qualified} -n ${namespace}`,
+      },
+    );
+  }
+  if (code === 'Conflict') {
+    const managers = managersInConflictMessage((error as Error).message);
+    return new RunbookError(
+      `${object.kind} ${object.metadata.name} has fields managed by ${managers.join(', ') || 'another field manager'}: ${(error as Error).message}`,
+      {
+        code: 'Conflict',
+        next: `Run the step again: its preview names the owner and asks you to confirm taking ownership (typed).`,
+      },
+    );
+  }
+  return error;
+}
+
+/**
+ * Applies what the preview said changes (force only where it named conflicts, which the typed gate
+ * accepted), then compares what the server returned with what was sent.
+ */
+export async function applyObjects(
+  ctx: StepContext<Adapters>,
+  desired: readonly KubeObject[],
+): Promise<{ checks: Check[]; objects: ObjectPreview[] }> {
+  const kube = await ctx.adapters.kube();
+  const namespace = kube.target.namespace;
+  const previewed = objectsFromPreview(ctx.preview) ?? (await inspectObjects(kube, desired));
+  const checks: Check[] = [];
+  for (const object of desired) {
+    const seen = previewed.find((item) => item.kind === object.kind && item.name === object.metadata.name);
+    const label = `${object.kind} ${object.metadata.name}`;
+    if (seen && seen.action === 'unchanged') {
+      checks.push({ id: `${object.kind}/${object.metadata.name}`, label, status: 'ok', detail: 'unchanged' });
+      continue;
+    }
+    const force = (seen?.conflicts.length ?? 0) > 0;
+    let returned: KubeObject;
+    try {
+      returned = await kube.apply(object, { force });
+    } catch (error) {
+      throw await explainApplyError(error, kube, object, namespace);
+    }
+    const after = diffObject(object, returned);
+    const verb = seen?.action === 'create' ? 'created' : 'updated';
+    const what = seen ? seen.line.replace(/^(create|update:?)\s*/, '') : '';
+    checks.push(
+      after.action === 'unchanged'
+        ? {
+            id: `${object.kind}/${object.metadata.name}`,
+            label,
+            status: 'ok',
+            detail: `${verb}${what ? ` ${what}` : ''}${force ? ' (took ownership with force)' : ''}`,
+          }
+        : {
+            id: `${object.kind}/${object.metadata.name}`,
+            label,
+            status: 'fail',
+            detail: `the API server returned a different object: ${describeDiff(after)}`,
+            next: 'Another controller may be rewriting it (a webhook or an operator); inspect it with kubectl get -o yaml.',
+          },
+    );
+  }
+  return { checks, objects: previewed };
+}
+
+interface ObjectStepSpec {
+  id: string;
+  title: string;
+  description: string;
+  inputs: readonly string[];
+  optionalInputs?: readonly string[];
+  skippable?: boolean;
+  database?: 'postgres' | 'neo4j';
+  kind: 'Secret' | 'ConfigMap' | 'ServiceAccount';
+  name: string;
+  /** The object to apply (values are set: the engine checked the inputs). */
+  build(values: Values, namespace: string, settings: Record<string, unknown>): KubeObject;
+  /** The equivalent kubectl pipeline, secrets masked. */
+  command(values: Values, namespace: string): string;
+  notes?: (values: Values) => string[];
+}
+
+/** A Configuration step that applies one object. */
+function objectStep(spec: ObjectStepSpec): RunbookStep {
+  const refs = [{ kind: spec.kind, name: spec.name }];
+  return defineStep({
+    id: spec.id,
+    section: 'configure',
+    title: spec.title,
+    description: spec.description,
+    inputs: spec.inputs,
+    optionalInputs: spec.optionalInputs,
+    skippable: spec.skippable,
+    database: spec.database,
+    plan(values, options): Plan {
+      const namespace = planNamespace(options);
+      const actions: PlanAction[] = [
+        {
+          summary: `read ${spec.kind} ${spec.name} and show create / update (which keys) / unchanged`,
+          // describe shows a Secret's key names and sizes, never its values.
+          command:
+            spec.kind === 'Secret'
+              ? `kubectl describe secret ${spec.name} --namespace ${namespace}`
+              : `kubectl get ${spec.kind.toLowerCase()} ${spec.name} --namespace ${namespace} --show-managed-fields -o yaml`,
+        },
+        {
+          summary: `create or update ${spec.kind} ${spec.name} (server-side apply, field manager ${RUNBOOK_MANAGER})`,
+          command: spec.command(values, namespace),
+          writes: true,
+        },
+      ];
+      return { actions, notes: spec.notes?.(values) };
+    },
+    async preview(ctx) {
+      const kube = await ctx.adapters.kube();
+      const namespace = kube.target.namespace;
+      const objects = await inspectObjects(kube, [spec.build(ctx.values, namespace, ctx.settings)]);
+      return { lines: previewLinesFor(objects, namespace), data: { namespace, objects } };
+    },
+    gate: (_values, ctx) => applyGate(refs, ctx, ctx.preview),
+    async run(ctx): Promise<StepResult> {
+      const kube = await ctx.adapters.kube();
+      const namespace = kube.target.namespace;
+      const object = spec.build(ctx.values, namespace, ctx.settings);
+      const { checks, objects } = await applyObjects(ctx, [object]);
+      const first = objects[0];
+      const failed = checks.some((check) => check.status === 'fail');
+      return {
+        summary: failed
+          ? `${spec.kind} ${spec.name} was not applied as intended`
+          : `${spec.kind} ${namespace}/${spec.name}: ${first?.line ?? 'applied'}`,
+        checks,
+        data: {
+          namespace,
+          objects: objects.map((item) => ({
+            kind: item.kind,
+            name: item.name,
+            action: item.action,
+            changedKeys: item.changedKeys,
+            removedKeys: item.removedKeys,
+          })),
+        },
+      };
+    },
+  });
+}
+
+// ------------------------------------------------------------------------------ the steps
+
+function secretStep(
+  spec: Omit<ObjectStepSpec, 'kind' | 'build' | 'command'> & { keys: (values: Values) => string[] },
+): RunbookStep {
+  return objectStep({
+    ...spec,
+    kind: 'Secret',
+    build: (values, namespace) =>
+      secretFromLiterals(
+        spec.name,
+        namespace,
+        spec.keys(values).map((key) => [key, values.require(key)] as const),
+      ),
+    command: (values, namespace) =>
+      createApplyCommand(
+        ['kubectl', 'create', 'secret', 'generic', spec.name, '--namespace', namespace],
+        spec.keys(values).map((key) => literalFlag(key, values)),
+      ),
+  });
+}
+
+const STORAGE_KEYS = ['S3_BUCKET', 'AWS_DEFAULT_REGION', 'AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY'];
+
+export const storageSecret = secretStep({
+  id: 'configure.storage-secret',
+  title: 'Secret database-backup-storage (S3 bucket and credentials)',
+  description:
+    'The bucket, region and access keys the backup jobs use; AWS_ENDPOINT_URL only for an S3-compatible provider.',
+  inputs: STORAGE_KEYS,
+  optionalInputs: ['AWS_ENDPOINT_URL'],
+  name: 'database-backup-storage',
+  keys: (values) => [...STORAGE_KEYS, ...(values.get('AWS_ENDPOINT_URL') ? ['AWS_ENDPOINT_URL'] : [])],
+  notes: (values) => [
+    values.get('AWS_ENDPOINT_URL')
+      ? `AWS_ENDPOINT_URL is set: the Secret carries it (S3-compatible provider).`
+      : 'AWS_ENDPOINT_URL is not set: AWS S3; the Secret leaves it out.',
+  ],
+});
+
+const POSTGRES_KEYS = [
+  'POSTGRES_HOST',
+  'POSTGRES_PORT',
+  'POSTGRES_DATABASE',
+  'POSTGRES_USER',
+  'POSTGRES_PASSWORD',
+];
+
+export const postgresSecret = secretStep({
+  id: 'configure.postgres-secret',
+  title: 'Secret postgres-backup-credentials',
+  description: 'Host, port, database, user and password the PostgreSQL backup job connects with.',
+  inputs: POSTGRES_KEYS,
+  database: 'postgres',
+  name: 'postgres-backup-credentials',
+  keys: () => POSTGRES_KEYS,
+});
+
+const NEO4J_KEYS = [
+  'NEO4J_HOST',
+  'NEO4J_BOLT_PORT',
+  'NEO4J_DATABASE',
+  'NEO4J_USERNAME',
+  'NEO4J_PASSWORD',
+  'NEO4J_BACKUP_PORT',
+];
+
+export const neo4jSecret = secretStep({
+  id: 'configure.neo4j-secret',
+  title: 'Secret neo4j-backup-credentials',
+  description:
+    'Host, Bolt port, database, user and password, plus NEO4J_BACKUP_PORT (default 6362): neo4j-admin backups use the backup port, not Bolt.',
+  inputs: NEO4J_KEYS,
+  database: 'neo4j',
+  name: 'neo4j-backup-credentials',
+  keys: () => NEO4J_KEYS,
+  notes: () => [
+    'Backups do not use Bolt: neo4j-admin database backup connects to the backup port (server.backup.listen_address, default 127.0.0.1:6362 — it must listen beyond localhost). NEO4J_BOLT_PORT is for cypher-shell.',
+  ],
+});
+
+const SETTINGS_KEYS = ['POSTGRES_S3_PREFIX', 'NEO4J_S3_PREFIX'];
+
+export const settingsConfigMap = objectStep({
+  id: 'configure.settings',
+  title: 'ConfigMap database-backup-settings (S3 prefixes)',
+  description: 'Where in the bucket each database’s backups go.',
+  inputs: SETTINGS_KEYS,
+  kind: 'ConfigMap',
+  name: 'database-backup-settings',
+  build: (values, namespace) =>
+    configMapFrom('database-backup-settings', namespace, {
+      literals: SETTINGS_KEYS.map((key) => [key, values.require(key)] as const),
+    }),
+  command: (values, namespace) =>
+    createApplyCommand(
+      ['kubectl', 'create', 'configmap', 'database-backup-settings', '--namespace', namespace],
+      SETTINGS_KEYS.map((key) => literalFlag(key, values)),
+    ),
+});
+
+function scriptFiles(dir: string): { key: string; content: Buffer }[] {
+  return listScripts(dir).map((script) => ({ key: script.key, content: readFileSync(script.path) }));
+}
+
+export const scriptsConfigMap = objectStep({
+  id: 'configure.scripts',
+  title: 'ConfigMap database-backup-scripts (the backup and restore scripts)',
+  description:
+    'ops/db/backup-jobs/scripts/*.sh, key = file name. Re-apply after the scripts change: the preview names the keys that differ from the cluster’s copy.',
+  inputs: [],
+  kind: 'ConfigMap',
+  name: 'database-backup-scripts',
+  build: (_values, namespace, settings) =>
+    configMapFrom('database-backup-scripts', namespace, { files: scriptFiles(backupJobsDir(settings)) }),
+  command: (_values, namespace) => {
+    const dir = backupJobsDir();
+    let flags: string[];
+    try {
+      flags = listScripts(dir).map((script) =>
+        shellQuote(`--from-file=${script.key}=${displayPath(dir, `scripts/${script.key}`)}`),
+      );
+    } catch {
+      flags = [`--from-file=${BACKUP_JOBS_RELATIVE}/scripts/`];
+    }
+    return createApplyCommand(
+      ['kubectl', 'create', 'configmap', 'database-backup-scripts', '--namespace', namespace],
+      flags,
+    );
+  },
+  notes: () =>
+    backupJobsDir() === join(packageRoot(), BACKUP_JOBS_RELATIVE)
+      ? [`Paths are relative to the db-runbook package (${packageRoot()}).`]
+      : [],
+});
+
+export const serviceAccountStep = objectStep({
+  id: 'configure.service-account',
+  title: 'ServiceAccount database-backup',
+  description:
+    'The identity the backup pods run as (the CronJobs name it); bind cloud IAM to it if your cluster uses workload identity.',
+  inputs: [],
+  skippable: true,
+  kind: 'ServiceAccount',
+  name: 'database-backup',
+  build: (_values, namespace) => serviceAccount('database-backup', namespace),
+  command: (_values, namespace) =>
+    createApplyCommand(
+      ['kubectl', 'create', 'serviceaccount', 'database-backup', '--namespace', namespace],
+      [],
+    ),
+});
+
+export const configureSteps: readonly RunbookStep[] = [
+  storageSecret,
+  postgresSecret,
+  neo4jSecret,
+  settingsConfigMap,
+  scriptsConfigMap,
+  serviceAccountStep,
+];
