@@ -97,6 +97,58 @@ Examples:
       code = await runCommand(targets, { ...globalOptions(command), ...command.opts() });
     });
 
+  program
+    .command('report')
+    .description('the DR report of a session (default: the newest): timeline, RTO/RPO, deviations')
+    .argument('[session]', 'session id or a unique prefix')
+    .addOption(
+      new Option('--format <format>', 'report format').choices(['markdown', 'json']).default('markdown'),
+    )
+    .option('--output <file>', 'write the report here (mode 0600) instead of stdout')
+    .option('--notes <text>', "the facilitator's notes, added to the report")
+    .action(async (session: string | undefined, _options, command: Command) => {
+      const global = globalOptions(command);
+      const { reportContext } = await import('./commands/context.js');
+      const { reportCommand } = await import('./commands/report.js');
+      const context = await reportContext(global);
+      const opts = command.opts<{ format: 'markdown' | 'json'; output?: string; notes?: string }>();
+      code = await reportCommand({
+        ...context,
+        session,
+        format: opts.format,
+        output: opts.output,
+        notes: opts.notes,
+        operator: global.operator,
+      });
+    });
+
+  program
+    .command('resume')
+    .description('continue an unfinished `run` session (default: the newest): done steps stay done')
+    .argument('[session]', 'session id or a unique prefix')
+    .option('-y, --yes', 'accept confirmation gates')
+    .option('--confirm <text>', 'the exact text a typed gate asks for')
+    .option('--restore-uri <uri>', 'restore: the backup to restore, s3://bucket/key')
+    .option('--incident-time <time>', 'restore: when the incident was declared (ISO 8601 UTC)')
+    .option('--job-timeout <duration>', 'how long to wait for a backup Job (default 15m)')
+    .action(async (session: string | undefined, _options, command: Command) => {
+      const { resumeCommand } = await import('./commands/resume.js');
+      code = await resumeCommand(session, { ...globalOptions(command), ...command.opts() });
+    });
+
+  program
+    .command('sessions')
+    .description('list recorded sessions: id, started, operator, sections done, outcome')
+    .action(async (_options, command: Command) => {
+      const global = globalOptions(command);
+      const { defaultSessionDir } = await import('./adapters/journal-store.js');
+      const { sessionsCommand } = await import('./commands/sessions.js');
+      code = await sessionsCommand({
+        sessionDir: global.sessionDir ?? defaultSessionDir(),
+        json: global.json === true,
+      });
+    });
+
   try {
     await program.parseAsync(argv);
   } catch (error) {

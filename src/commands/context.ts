@@ -130,6 +130,7 @@ export function openSession(
     argv: process.argv.slice(2),
     target,
     mode,
+    ...(mode === 'resume' ? { resumedFrom: sessionId } : {}),
   });
   session.record({ type: 'values', values: valuesForJournal(resolution.values) });
   return session;
@@ -156,4 +157,16 @@ export async function maybeStartSandbox(options: GlobalOptions): Promise<Sandbox
   );
   extendBaseEnv(standInState);
   return sandbox;
+}
+
+/** What `report` needs from the environment: where sessions are, settings (targets) and secrets to mask once more. */
+export async function reportContext(
+  options: GlobalOptions,
+): Promise<{ sessionDir: string; settings: Record<string, unknown>; secrets: string[] }> {
+  const resolution = await resolveAll(options, undefined);
+  return {
+    sessionDir: options.sessionDir ?? defaultSessionDir(),
+    settings: resolution.settings,
+    secrets: resolution.values.secretValues(),
+  };
 }

@@ -1,7 +1,9 @@
-import type { GateAnswer } from '../engine/session.js';
+import type { GateAnswer, Session } from '../engine/session.js';
 import { EXIT, describeError, UsageError } from '../runbook/errors.js';
+import type { Gate } from '../runbook/step.js';
 import { isSecret, missingInputs } from '../runbook/values.js';
 import type { Sandbox } from '../sandbox/index.js';
+import type { RunbookStep } from '../steps/define.js';
 import { selectSteps } from '../steps/index.js';
 import { describeTarget, maybeStartSandbox, openSession, resolveAll, type GlobalOptions } from './context.js';
 import { humanPrinter, jsonPrinter } from './printer.js';
@@ -25,84 +27,110 @@ export function stepOptions(options: RunOptions): Record<string, string | boolea
   return out;
 }
 
-/** `db-runbook run SECTION|STEP… --yes`: the non-interactive path. Returns the exit code. */
-export async function runCommand(words: string[], options: RunOptions): Promise<number> {
-  const steps = selectSteps(words);
-  let sandbox: Sandbox | undefined;
+/** Non-interactive gates: confirm needs --yes; typed needs --yes and --confirm with the exact text. */
+function scriptedConfirm(options: RunOptions): (gate: Gate) => Promise<GateAnswer> {
+  return async (gate) => {
+    if (gate.kind === 'typed') return options.yes && options.confirm === gate.phrase ? 'accepted' : 'refused';
+    return options.yes ? 'accepted' : 'refused';
+  };
+}
+
+function outcomeOf(exitCode: number): 'done' | 'failed' | 'interrupted' | 'refused' {
+  if (exitCode === EXIT.done) return 'done';
+  if (exitCode === EXIT.gateRefused) return 'refused';
+  if (exitCode === EXIT.interrupted) return 'interrupted';
+  return 'failed';
+}
+
+/**
+ * Runs the steps in order, skipping those already done (resume) and those out of scope. Stops at the
+ * first failure unless the step's checks are independent; closes the session. Returns the exit code.
+ */
+export async function runSteps(
+  session: Session,
+  steps: readonly RunbookStep[],
+  options: RunOptions,
+  signal: AbortSignal,
+): Promise<number> {
   const write = (text: string) => process.stdout.write(text);
+  const confirm = scriptedConfirm(options);
+  let exitCode: number = EXIT.done;
+  for (const step of steps) {
+    if (signal.aborted) break;
+    const status = session.status(step.id);
+    if (status === 'done' || status === 'skipped') continue;
+    if (step.database && !session.values.inScope(step.database)) {
+      session.skip(step, `${step.database} is out of scope (DATABASES=${session.values.get('DATABASES')})`);
+      continue;
+    }
+    const outcome = await session.run(step, { confirm, options: stepOptions(options), signal });
+    if (outcome.error && !options.json) {
+      process.stderr.write(
+        `error: ${outcome.error.message}\n${outcome.error.next ? `  → ${outcome.error.next}\n` : ''}`,
+      );
+    }
+    if (outcome.exitCode !== EXIT.done) {
+      if (exitCode === EXIT.done || outcome.exitCode === EXIT.interrupted) exitCode = outcome.exitCode;
+      if (outcome.exitCode !== EXIT.stepFailed || !step.continueOnFailure) break;
+    }
+  }
+  if (signal.aborted) exitCode = EXIT.interrupted;
+  const outcome = outcomeOf(exitCode);
+  session.close(outcome, exitCode);
+  if (!options.json) {
+    const states = steps.map((step) => session.status(step.id));
+    const done = states.filter((s) => s === 'done').length;
+    const failed = states.filter((s) => s === 'failed').length;
+    write(
+      `\n${steps.length} step(s): ${done} done, ${failed} failed${outcome === 'done' ? '' : ` — ${outcome}`}. Journal: ${session.journalPath}\n`,
+    );
+  }
+  return exitCode;
+}
+
+/** Shared by run and resume: signals, sandbox, values, session, printing, teardown. */
+export async function withSession(
+  options: RunOptions,
+  steps: readonly RunbookStep[],
+  open: (ctx: { resolution: Awaited<ReturnType<typeof resolveAll>>; sandbox?: Sandbox }) => Promise<Session>,
+): Promise<number> {
+  let sandbox: Sandbox | undefined;
   const controller = new AbortController();
   const onSignal = (signal: NodeJS.Signals) => controller.abort(signal);
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);
   try {
     sandbox = await maybeStartSandbox(options);
-    if (sandbox && !options.json) write(`SANDBOX started in ${sandbox.startupMs} ms (${sandbox.dir})\n`);
+    if (sandbox && !options.json)
+      process.stdout.write(`SANDBOX started in ${sandbox.startupMs} ms (${sandbox.dir})\n`);
     const resolution = await resolveAll(options, sandbox);
-    const missing = [...new Set(steps.flatMap((step) => missingInputs(resolution.values, step.inputs)))];
+    const missing = [
+      ...new Set(
+        steps
+          .filter((step) => !step.database || resolution.values.inScope(step.database))
+          .flatMap((step) => missingInputs(resolution.values, step.inputs)),
+      ),
+    ];
     if (missing.length > 0) {
       throw new UsageError(
         `missing value${missing.length > 1 ? 's' : ''}: ${missing.join(', ')}`,
         `Set ${missing.join(', ')} in the environment${missing.some(isSecret) ? ' (secrets only there)' : ' or the --values file'}.`,
       );
     }
-    const target = await describeTarget(options, resolution, sandbox);
-    const session = openSession(options, resolution, target, sandbox, 'run');
+    const session = await open({ resolution, sandbox });
+    const target = session.target;
     if (!options.json) {
-      write(
+      process.stdout.write(
         `db-runbook ${target.sandbox ? 'SANDBOX' : `context ${target.context}`}  namespace ${target.namespace}  s3 ${target.s3Endpoint ?? '-'} bucket ${target.bucket ?? '-'}\n`,
       );
     }
+    const write = (text: string) => process.stdout.write(text);
     session.subscribe(
       options.json
         ? jsonPrinter(write)
         : humanPrinter(write, options.color !== false && process.stdout.isTTY === true),
     );
-    const runOptions = stepOptions(options);
-    const confirm = async (
-      gate: Parameters<Parameters<typeof session.run>[1]['confirm']>[0],
-    ): Promise<GateAnswer> => {
-      if (gate.kind === 'typed')
-        return options.confirm === gate.phrase && options.yes ? 'accepted' : 'refused';
-      return options.yes ? 'accepted' : 'refused';
-    };
-    let exitCode: number = EXIT.done;
-    for (const step of steps) {
-      if (controller.signal.aborted) break;
-      if (step.database && !session.values.inScope(step.database)) {
-        session.skip(step, `${step.database} is out of scope (DATABASES=${session.values.get('DATABASES')})`);
-        continue;
-      }
-      const outcome = await session.run(step, { confirm, options: runOptions, signal: controller.signal });
-      if (outcome.error && !options.json) {
-        process.stderr.write(
-          `error: ${outcome.error.message}\n${outcome.error.next ? `  → ${outcome.error.next}\n` : ''}`,
-        );
-      }
-      if (outcome.exitCode !== EXIT.done) {
-        exitCode =
-          exitCode === EXIT.done || outcome.exitCode === EXIT.interrupted ? outcome.exitCode : exitCode;
-        if (outcome.exitCode !== EXIT.stepFailed || !step.continueOnFailure) break;
-      }
-    }
-    if (controller.signal.aborted) exitCode = EXIT.interrupted;
-    const outcome =
-      exitCode === EXIT.done
-        ? 'done'
-        : exitCode === EXIT.gateRefused
-          ? 'refused'
-          : exitCode === EXIT.interrupted
-            ? 'interrupted'
-            : 'failed';
-    session.close(outcome, exitCode);
-    if (!options.json) {
-      const counts = steps.map((step) => session.status(step.id));
-      const done = counts.filter((s) => s === 'done').length;
-      const failed = counts.filter((s) => s === 'failed').length;
-      write(
-        `\n${steps.length} step(s): ${done} done, ${failed} failed${outcome === 'done' ? '' : ` — ${outcome}`}. Journal: ${session.journalPath}\n`,
-      );
-    }
-    return exitCode;
+    return await runSteps(session, steps, options, controller.signal);
   } catch (error) {
     const described = describeError(error);
     process.stderr.write(`error: ${described.message}\n${described.next ? `  → ${described.next}\n` : ''}`);
@@ -112,4 +140,20 @@ export async function runCommand(words: string[], options: RunOptions): Promise<
     process.removeListener('SIGTERM', onSignal);
     await sandbox?.stop();
   }
+}
+
+/** `db-runbook run SECTION|STEP… --yes`: the non-interactive path. Returns the exit code. */
+export async function runCommand(words: string[], options: RunOptions): Promise<number> {
+  let steps: RunbookStep[];
+  try {
+    steps = selectSteps(words);
+  } catch (error) {
+    const described = describeError(error);
+    process.stderr.write(`error: ${described.message}\n${described.next ? `  → ${described.next}\n` : ''}`);
+    return EXIT.usage;
+  }
+  return withSession(options, steps, async ({ resolution, sandbox }) => {
+    const target = await describeTarget(options, resolution, sandbox);
+    return openSession(options, resolution, target, sandbox, 'run');
+  });
 }

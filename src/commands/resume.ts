@@ -1,0 +1,78 @@
+import { defaultSessionDir, readJournal } from '../adapters/journal-store.js';
+import { EXIT, describeError, UsageError } from '../runbook/errors.js';
+import { replayJournal, type JournalReplay } from '../runbook/replay.js';
+import { selectSteps, STEPS } from '../steps/index.js';
+import { describeTarget, openSession } from './context.js';
+import { resolveSessionId } from './report.js';
+import { withSession, type RunOptions } from './run.js';
+
+/** The sections/steps the original `run` named: the words after `run` up to the first option. */
+export function originalTargets(argv: readonly string[]): string[] {
+  const start = argv.indexOf('run');
+  if (start < 0) return [];
+  const words: string[] = [];
+  for (const word of argv.slice(start + 1)) {
+    if (word.startsWith('-')) break;
+    words.push(word);
+  }
+  return words;
+}
+
+function originalArgv(replayEvents: ReturnType<typeof readJournal>['events']): string[] {
+  const start = replayEvents.find((event) => event.type === 'session-start');
+  return start && start.type === 'session-start' ? start.argv : [];
+}
+
+/**
+ * `db-runbook resume [SESSION]`: continues an unfinished `run` session in the same journal. Steps that
+ * finished stay done; the interrupted step starts again from the beginning (each step is safe to re-run:
+ * apply is idempotent, a restore starts from its gates).
+ */
+export async function resumeCommand(wanted: string | undefined, options: RunOptions): Promise<number> {
+  const sessionDir = options.sessionDir ?? defaultSessionDir();
+  let replay: JournalReplay;
+  let sessionId: string;
+  let words: string[];
+  try {
+    sessionId = resolveSessionId(sessionDir, wanted);
+    const journal = readJournal(sessionDir, sessionId);
+    for (const line of journal.damaged)
+      process.stderr.write(`warning: journal line ${line.line} is damaged (a torn write) and was left out\n`);
+    replay = replayJournal(journal.events);
+    if (replay.outcome === 'done')
+      throw new UsageError(
+        `session ${sessionId} finished already`,
+        `See it with: db-runbook report ${sessionId}`,
+      );
+    words = originalTargets(originalArgv(journal.events));
+    if (words.length === 0)
+      throw new UsageError(
+        `session ${sessionId} was not started with \`db-runbook run\`; it cannot be resumed unattended`,
+        'Open the TUI and run the remaining steps.',
+      );
+  } catch (error) {
+    const described = describeError(error);
+    process.stderr.write(`error: ${described.message}\n${described.next ? `  → ${described.next}\n` : ''}`);
+    return (error as { exitCode?: number }).exitCode ?? EXIT.usage;
+  }
+  const steps = selectSteps(words);
+  if (!options.json) {
+    const interrupted = replay.interrupted
+      ? `; ${replay.interrupted.step} was interrupted while ${replay.interrupted.state} and starts again`
+      : '';
+    process.stdout.write(`resuming ${sessionId}: ${replay.done.length} step(s) done${interrupted}\n`);
+  }
+  return withSession(options, steps, async ({ resolution, sandbox }) => {
+    const target = await describeTarget(options, resolution, sandbox);
+    const session = openSession(options, resolution, target, sandbox, 'resume', sessionId);
+    for (const step of replay.steps) {
+      if (!STEPS.some((known) => known.id === step.step)) continue;
+      session.restoreStep(
+        step.step,
+        step.resumeAs,
+        step.result ? { summary: step.result.summary, data: step.result.data } : undefined,
+      );
+    }
+    return session;
+  });
+}
