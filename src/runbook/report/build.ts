@@ -72,7 +72,7 @@ export function buildReport(events: readonly JournalEvent[], options: ReportOpti
   const notes = [
     ...journalNotes,
     ...(options.notes && options.notes.trim() !== ''
-      ? [{ at: null, author: operators.join(', ') || null, text: options.notes.trim() }]
+      ? [{ at: null, author: options.operator?.trim() || null, text: options.notes.trim() }]
       : []),
   ];
   const statusOf = new Map(replay.steps.map((step) => [step.step, step.status]));

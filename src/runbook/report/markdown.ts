@@ -49,7 +49,7 @@ function summary(model: ReportModel): string[] {
   ];
   if (session.resumes > 0) rows.push(['Resumed', `${session.resumes} time(s)`]);
   if (session.sessionIds.length > 1) rows.push(['Session ids', session.sessionIds.map(code).join(', ')]);
-  return ['## Summary', '', ...table(['', ''], rows), ''];
+  return ['## Summary', '', ...table(['Field', 'Value'], rows), ''];
 }
 
 const TIME_ROWS: readonly { key: keyof ReportTimes; label: string }[] = [
@@ -170,7 +170,7 @@ function sectionsAndSteps(model: ReportModel): string[] {
     ...renderGantt(model),
     '',
     ...(rows.length > 0
-      ? table(['Section', 'Step', 'Status', 'Attempts', 'Started (UTC)', 'Took', 'Result'], rows)
+      ? table(['Section', 'Step', 'Status', 'Attempts', 'Started (UTC)', 'Elapsed', 'Result'], rows)
       : ['No step ran.']),
     '',
   ];

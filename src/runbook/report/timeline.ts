@@ -42,8 +42,8 @@ function describe(event: JournalEvent): Row | undefined {
     case 'step-state':
       return {
         kind: 'state',
-        action: `${event.from} → ${event.to}${event.reason ? `: ${event.reason}` : ''}`,
-        result: event.to,
+        action: `state ${event.from} → ${event.to}${event.reason ? `: ${event.reason}` : ''}`,
+        result: null,
       };
     case 'api': {
       const object = event.object ? ` (${event.object})` : '';

@@ -1,0 +1,275 @@
+import { describe, expect, it } from 'vitest';
+import type { JournalEvent } from '../../src/runbook/journal.js';
+import { MARK } from '../../src/runbook/marks.js';
+import { addMonthsUtc, buildReport, renderJson, renderMarkdown } from '../../src/runbook/report/index.js';
+import { drillFixture, drillJournal, drillJournalText, FIXED_NOW } from './report-fixture.js';
+
+function drillReport(extra: Parameters<typeof buildReport>[1] = {}) {
+  const { events, damaged } = drillJournal();
+  return buildReport(events, {
+    damaged,
+    settings: drillFixture.settings,
+    secrets: drillFixture.secrets,
+    now: FIXED_NOW,
+    ...extra,
+  });
+}
+
+function section(markdown: string, heading: string): string {
+  const start = markdown.indexOf(`## ${heading}\n`);
+  expect(start, `section ${heading}`).toBeGreaterThanOrEqual(0);
+  const end = markdown.indexOf('\n## ', start + 1);
+  return markdown.slice(start, end === -1 ? undefined : end);
+}
+
+describe('the DR report of a drill killed mid-restore and resumed', () => {
+  const markdown = renderMarkdown(
+    drillReport({ notes: 'Pre-pull the backup image next quarter.', operator: 'carol' }),
+  );
+
+  it('has the summary an incident commander hands on', () => {
+    const summary = section(markdown, 'Summary');
+    expect(summary).toContain('| Operator(s) | carol |');
+    expect(summary).toContain('dr-drill-eu1 (https://10.20.0.1:6443)');
+    expect(summary).toContain('| Namespace | data |');
+    expect(summary).toContain('| S3 endpoint | https://minio.dr.internal:9000 |');
+    expect(summary).toContain('| S3 bucket | acme-db-backups |');
+    expect(summary).toContain('| Tool | db-runbook 0.1.0 |');
+    expect(summary).toContain('| Started | 2026-01-15 10:00:00 |');
+    expect(summary).toContain('| Ended | 2026-01-15 11:56:30 |');
+    expect(summary).toContain('| Outcome | done (exit 0) |');
+    expect(summary).toContain('| Resumed | 1 time(s) |');
+  });
+
+  it('names the operators the journal recorded when --operator is not given', () => {
+    expect(drillReport().operators).toEqual(['alice', 'bob']);
+  });
+
+  it('has RPO PASS and RTO FAIL against the fixture targets, with every point in time', () => {
+    const metrics = section(markdown, 'Recovery metrics');
+    expect(metrics).toContain('| RPO (incident − recovery point) | 7h 39m 55s | 24h | **PASS** |');
+    expect(metrics).toContain('| RTO (validated − incident declared) | 2h 15m | 2h | **FAIL** |');
+    expect(metrics).toContain(
+      '| Recovery point of the restored backup (dump started) | 2026-01-15 02:00:05 |',
+    );
+    expect(metrics).toContain('| Incident declared | 2026-01-15 09:40:00 |');
+    // The restore was started twice (killed, resumed): it counts from the first start.
+    expect(metrics).toContain('| Restore started | 2026-01-15 10:14:40 |');
+    expect(metrics).toContain('| Download done | 2026-01-15 10:58:40 |');
+    expect(metrics).toContain('| Restore done | 2026-01-15 11:47:13 |');
+    expect(metrics).toContain('| Service restored and validated | 2026-01-15 11:55:00 |');
+  });
+
+  it('passes RTO against a 4h target', () => {
+    const model = drillReport({ settings: { rpoTarget: '24h', rtoTarget: '4h' } });
+    expect(model.recovery.rto.verdict).toBe('PASS');
+  });
+
+  it('names the backup used and the validation queries with their results', () => {
+    expect(section(markdown, 'Backup used')).toContain(
+      '| `s3://acme-db-backups/postgres/2026-01-15T020005Z.sql.gz` | 1.7 GiB (1843212288 bytes) | `9f2c1e4b7a0d3c5e8f6a1b2c3d4e5f60718293a4b5c6d7e8f9a0b1c2d3e4f5a6` | yes | 2026-01-15 02:00:05 |',
+    );
+    const validation = section(markdown, 'Validation');
+    expect(validation).toContain('All 3 validation queries passed.');
+    expect(validation).toContain(
+      '| restore-postgres.validate | `SELECT count(*) FROM orders` | ok | 1204331 rows |',
+    );
+  });
+
+  it('lists the deviations: skipped, failed, interrupted, overridden gate, the kill, the damaged line, notes', () => {
+    const deviations = section(markdown, 'Deviations');
+    expect(deviations).toMatch(/\*\*skipped-step\*\*: configure\.service-account skipped/);
+    expect(deviations).toMatch(
+      /\*\*failed-step\*\*: test-postgres\.trigger-job failed: .*done on a later attempt/,
+    );
+    expect(deviations).toMatch(/\*\*interrupted-step\*\*: restore-postgres\.restore was interrupted/);
+    expect(deviations).toMatch(/\*\*session-interrupted\*\*: .*killed\?.*resumed at 2026-01-15T10:42:00/);
+    expect(deviations).toMatch(/\*\*overridden-gate\*\*: restore-postgres\.restore: typed gate overridden/);
+    expect(deviations).toMatch(/\*\*damaged-journal-line\*\*: journal line 83 /);
+    expect(deviations).toContain('> Image pull failed: registry mirror was down');
+    expect(deviations).toContain('> Pre-pull the backup image next quarter.');
+    expect(deviations).toContain('> — carol');
+  });
+
+  it('has a Mermaid gantt block with the sections, one bar per attempt, and the recovery milestones', () => {
+    const gantt = /```mermaid\ngantt\n([\s\S]*?)```/.exec(markdown)?.[1] ?? '';
+    expect(gantt).toContain('dateFormat YYYY-MM-DD HH:mm:ss');
+    for (const title of [
+      'Configure',
+      'Deploy CronJobs',
+      'Synthetic test PostgreSQL',
+      'Restore PostgreSQL',
+      'Recovery',
+    ])
+      expect(gantt).toContain(`section ${title}\n`);
+    expect(gantt).toContain(
+      'restore-postgres.restore (attempt 1) :crit, active, t12, 2026-01-15 10:14:10, 2026-01-15 10:31:10',
+    );
+    expect(gantt).toContain(
+      'restore-postgres.restore (attempt 2) :done, t13, 2026-01-15 10:42:01, 2026-01-15 11:47:13',
+    );
+    expect(gantt).toContain('Incident declared :milestone, m15, 2026-01-15 09:40:00, 0d');
+    const taskLines = gantt.split('\n').filter((line) => / :/.test(line));
+    expect(taskLines.length).toBeGreaterThan(10);
+    for (const line of taskLines)
+      expect(line).toMatch(
+        /^ {4}[^:#;]+ :(?:(?:done|crit|active|milestone), )*[tm]\d+, \d{4}-\d\d-\d\d \d\d:\d\d:\d\d, (?:\d{4}-\d\d-\d\d \d\d:\d\d:\d\d|0d)$/,
+      );
+  });
+
+  it('has a timeline of every action in UTC, and keeps log lines out of it', () => {
+    const timeline = section(markdown, 'Timeline');
+    const rows = timeline.split('\n').filter((line) => /^\| \d{4}-/.test(line));
+    const { events } = drillJournal();
+    const actions = events.filter((event) => event.type !== 'log' && event.type !== 'preview');
+    expect(rows).toHaveLength(actions.length);
+    expect(rows[0]).toMatch(/^\| 2026-01-15 10:00:00 \| {2}\| session started \(run\) by alice/);
+    expect(timeline).toContain(
+      '| 2026-01-15 10:00:01 | configure.storage-secret | kubernetes PATCH /api/v1/namespaces/data/secrets/database-backup-storage (database-backup-storage) | 201, 212 ms |',
+    );
+    expect(timeline).toContain(
+      '| restore-postgres.restore | typed gate: Type "orders@pg-restore.data.svc.cluster.local"',
+    );
+    expect(timeline).toContain('| overridden (deviation) |');
+    expect(timeline).not.toContain('downloading s3://');
+  });
+
+  it('gives the next quarterly drill date', () => {
+    expect(section(markdown, 'Next drill')).toContain('**2026-04-15**');
+  });
+
+  it('contains none of the secrets, even those that leaked into the journal', () => {
+    const raw = drillJournalText();
+    // The fixture leaks two of them on purpose (a command line, a note): the report must mask them again.
+    expect(raw).toContain('pg-Fixture-p4ss');
+    expect(raw).toContain('AKIAFIXTURE0EXAMPLE');
+    const json = renderJson(drillReport({ notes: `the key was ${drillFixture.secrets[1]}` }));
+    for (const secret of drillFixture.secrets) {
+      expect(markdown).not.toContain(secret);
+      expect(json).not.toContain(secret);
+      expect(json).not.toContain(encodeURIComponent(secret));
+    }
+    expect(markdown).toContain('PGPASSWORD=••••••');
+  });
+});
+
+function event(seq: number, ts: string, body: Record<string, unknown>): JournalEvent {
+  return { ...body, ts, seq, session: 'S1' } as JournalEvent;
+}
+
+const start = (seq: number, ts: string, sandbox = false) =>
+  event(seq, ts, {
+    type: 'session-start',
+    version: 1,
+    tool: 'db-runbook',
+    toolVersion: '0.1.0',
+    operator: 'dana',
+    argv: [],
+    target: { context: sandbox ? 'SANDBOX' : 'prod', namespace: 'data', sandbox },
+    mode: 'run',
+  });
+
+describe('reports of other sessions', () => {
+  it('shows unknown metrics as "unknown", never 0', () => {
+    const model = buildReport([start(1, '2026-02-01T08:00:00Z')], {
+      settings: { rtoTarget: '4h' },
+      now: FIXED_NOW,
+    });
+    const markdown = renderMarkdown(model);
+    expect(model.recovery.rto.achievedSeconds).toBeNull();
+    expect(markdown).toContain(
+      '| RTO (validated − incident declared) | unknown | 4h | unknown: not recorded:',
+    );
+    expect(markdown).not.toMatch(/\| R[TP]O [^|]*\| 0s \|/);
+    expect(markdown).toContain('| Ended | unfinished (last activity 2026-02-01 08:00:00) |');
+    expect(model.session.outcome).toBe('unfinished');
+  });
+
+  it('reports a session killed mid-restore as unfinished with the step interrupted', () => {
+    const { events } = drillJournal();
+    const killedAt = events.findIndex((candidate) => candidate.type === 'session-start' && candidate.seq > 1);
+    const model = buildReport(events.slice(0, killedAt), { now: FIXED_NOW });
+    expect(model.session.outcome).toBe('unfinished');
+    const restore = model.sections
+      .find((s) => s.id === 'restore-postgres')
+      ?.steps.find((s) => s.id === 'restore-postgres.restore');
+    expect(restore?.status).toBe('interrupted');
+    expect(model.deviations.map((d) => d.kind)).toContain('interrupted-step');
+    expect(model.recovery.times.validated).toBeNull();
+    expect(model.recovery.rto.achieved).toBe('unknown');
+  });
+
+  it('infers the scenario from the sections run, and lets the operator say it', () => {
+    const step = (seq: number, id: string, section: string) =>
+      event(seq, '2026-02-01T08:00:01Z', {
+        type: 'step-state',
+        step: id,
+        section,
+        from: 'pending',
+        to: 'ready',
+      });
+    const setup = [start(1, '2026-02-01T08:00:00Z'), step(2, 'configure.storage-secret', 'configure')];
+    expect(buildReport(setup).scenario.id).toBe('setup');
+    expect(buildReport([...setup, step(3, 'test-postgres.seed', 'test-postgres')]).scenario.id).toBe(
+      'synthetic-test',
+    );
+    const restore = [...setup, step(3, 'restore-postgres.restore', 'restore-postgres')];
+    expect(buildReport(restore).scenario.id).toBe('incident-restore');
+    expect(buildReport([start(1, '2026-02-01T08:00:00Z', true), ...restore.slice(1)]).scenario.id).toBe(
+      'drill',
+    );
+    expect(buildReport(restore, { settings: { scenario: 'drill' } }).scenario).toMatchObject({
+      id: 'drill',
+      basis: 'given by the operator',
+    });
+  });
+
+  it('takes the oldest recovery point when several databases were restored', () => {
+    const mark = (seq: number, step: string, at: string) =>
+      event(seq, '2026-02-01T09:00:00Z', {
+        type: 'mark',
+        step,
+        name: MARK.recoveryPoint,
+        at: '2026-02-01T09:00:00Z',
+        data: { at, uri: `s3://b/${step}`, verified: true },
+      });
+    const model = buildReport([
+      start(1, '2026-02-01T08:00:00Z'),
+      event(2, '2026-02-01T08:00:00Z', {
+        type: 'mark',
+        name: MARK.incidentDeclared,
+        at: '2026-02-01T08:00:00Z',
+      }),
+      mark(3, 'restore-postgres.select-backup', '2026-02-01T02:00:00Z'),
+      mark(4, 'restore-neo4j.select-backup', '2026-02-01T02:30:00Z'),
+    ]);
+    expect(model.recovery.times.recoveryPoint).toBe('2026-02-01T02:00:00Z');
+    expect(model.recovery.rpo.achieved).toBe('6h');
+    expect(model.backups.map((backup) => backup.uri)).toEqual([
+      's3://b/restore-postgres.select-backup',
+      's3://b/restore-neo4j.select-backup',
+    ]);
+  });
+
+  it('escapes table cells so a pipe or newline in a summary cannot break the table', () => {
+    const model = buildReport([
+      start(1, '2026-02-01T08:00:00Z'),
+      event(2, '2026-02-01T08:00:01Z', {
+        type: 'result',
+        step: 'troubleshoot.aws',
+        status: 'failed',
+        summary: 'a | b\nc',
+      }),
+    ]);
+    expect(renderMarkdown(model)).toContain('| troubleshoot.aws | a \\| b<br>c | failed |');
+  });
+});
+
+describe('next drill date', () => {
+  it('is three calendar months later, clamped to the end of a shorter month', () => {
+    expect(addMonthsUtc(new Date('2026-01-15T23:30:00Z'), 3)).toBe('2026-04-15');
+    expect(addMonthsUtc(new Date('2025-11-30T10:00:00Z'), 3)).toBe('2026-02-28');
+    expect(addMonthsUtc(new Date('2027-11-30T10:00:00Z'), 3)).toBe('2028-02-29');
+    expect(addMonthsUtc(new Date('2026-10-31T10:00:00Z'), 3)).toBe('2027-01-31');
+  });
+});
