@@ -1,0 +1,365 @@
+/**
+ * The SQL the restore section runs (as text, with identifiers and literals quoted properly), the
+ * parsing of what psql prints for it, and the per-table row counts a plain pg_dump records in its
+ * COPY blocks. Pure: no I/O.
+ */
+
+// ---------------------------------------------------------------- quoting
+
+/** A PostgreSQL identifier, always double-quoted (`"Order ""Items"""`): safe for any name. */
+export function quoteIdent(name: string): string {
+  if (name.includes('\u0000')) throw new Error('an identifier cannot contain a NUL character');
+  return `"${name.replaceAll('"', '""')}"`;
+}
+
+/** `"schema"."table"`. */
+export function qualifiedName(schema: string, table: string): string {
+  return `${quoteIdent(schema)}.${quoteIdent(table)}`;
+}
+
+/**
+ * A string literal for standard_conforming_strings = on (the default since 9.1): quotes doubled,
+ * backslashes literal. With a backslash in it, the E'' form is used so the meaning never depends
+ * on the setting.
+ */
+export function quoteLiteral(value: string): string {
+  if (value.includes('\u0000')) throw new Error('a string literal cannot contain a NUL character');
+  const doubled = value.replaceAll("'", "''");
+  return value.includes('\\') ? `E'${doubled.replaceAll('\\', '\\\\')}'` : `'${doubled}'`;
+}
+
+// ---------------------------------------------------------------- queries
+
+/** psql flags for machine-readable output: no psqlrc, stop on error, unaligned, tuples only, quiet. */
+export const PSQL_QUERY_FLAGS = ['-X', '-v', 'ON_ERROR_STOP=1', '-A', '-t', '-q'] as const;
+
+/** Sessions connected to `database` now (not this one): one JSON array. */
+export function sessionsSql(database: string): string {
+  return [
+    'SELECT coalesce(json_agg(json_build_object(',
+    "  'pid', pid, 'user', usename, 'application', application_name,",
+    "  'client', CASE WHEN client_addr IS NOT NULL THEN host(client_addr) || ':' || client_port",
+    "                 WHEN client_port = -1 THEN 'local socket' ELSE NULL END,",
+    "  'state', state, 'since', to_char(backend_start AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')",
+    ") ORDER BY backend_start), '[]'::json)",
+    'FROM pg_stat_activity',
+    `WHERE datname = ${quoteLiteral(database)} AND pid <> pg_backend_pid()`,
+    "  AND backend_type = 'client backend';",
+  ].join('\n');
+}
+
+/**
+ * Row counts of every ordinary table outside the system schemas, in one statement: the count query
+ * for each table is built server-side with format('%I.%I') and run through query_to_xml.
+ */
+export const ROW_COUNTS_SQL = [
+  "SELECT coalesce(json_agg(json_build_array(s, t, n) ORDER BY s, t), '[]'::json) FROM (",
+  '  SELECT n.nspname AS s, c.relname AS t,',
+  "    (xpath('/row/n/text()', query_to_xml(format('SELECT count(*) AS n FROM ONLY %I.%I', n.nspname, c.relname), false, true, '')))[1]::text::bigint AS n",
+  '  FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace',
+  "  WHERE c.relkind = 'r' AND n.nspname NOT IN ('pg_catalog', 'information_schema')",
+  "    AND n.nspname NOT LIKE 'pg\\_toast%' AND n.nspname NOT LIKE 'pg\\_temp\\_%'",
+  ') counts;',
+].join('\n');
+
+export const MARKER_TABLE = { schema: 'public', table: 'backup_validation' } as const;
+
+/** Whether the marker table exists: prints t or f. */
+export const MARKER_TABLE_EXISTS_SQL = `SELECT to_regclass(${quoteLiteral(`${quoteIdent(MARKER_TABLE.schema)}.${quoteIdent(MARKER_TABLE.table)}`)}) IS NOT NULL;`;
+
+/** The newest marker rows (the synthetic-data test writes them): count and the last few notes, as JSON. */
+export function markerRowsSql(limit = 5): string {
+  const table = qualifiedName(MARKER_TABLE.schema, MARKER_TABLE.table);
+  return [
+    `SELECT json_build_object('count', (SELECT count(*) FROM ${table}), 'latest',`,
+    `  (SELECT coalesce(json_agg(json_build_object('id', id, 'note', note) ORDER BY id DESC), '[]'::json)`,
+    `   FROM (SELECT id, note FROM ${table} ORDER BY id DESC LIMIT ${Math.max(1, Math.floor(limit))}) m));`,
+  ].join('\n');
+}
+
+/**
+ * An operator's own validation query, run read-only: the transaction is READ ONLY and rolled back,
+ * so a query that writes fails instead of changing the restored database.
+ */
+export function readOnlyScript(sql: string): string {
+  const body = sql.trim().replace(/;+\s*$/, '');
+  return `BEGIN TRANSACTION READ ONLY;\n${body};\nROLLBACK;\n`;
+}
+
+// ---------------------------------------------------------------- parsing psql output
+
+export interface PgSession {
+  pid: number;
+  user: string | null;
+  application: string | null;
+  client: string | null;
+  state: string | null;
+  since: string | null;
+}
+
+function lastJsonLine(stdout: string): unknown {
+  const line = stdout
+    .split('\n')
+    .map((part) => part.trim())
+    .filter((part) => part !== '')
+    .at(-1);
+  if (line === undefined) throw new Error('psql printed nothing');
+  try {
+    return JSON.parse(line) as unknown;
+  } catch {
+    throw new Error(`psql printed something that is not JSON: ${line.slice(0, 80)}`);
+  }
+}
+
+function str(value: unknown): string | null {
+  return typeof value === 'string' ? value : null;
+}
+
+export function parseSessions(stdout: string): PgSession[] {
+  const parsed = lastJsonLine(stdout);
+  if (!Array.isArray(parsed)) throw new Error('expected a JSON array of sessions');
+  return parsed.map((item: unknown) => {
+    const row = (item ?? {}) as Record<string, unknown>;
+    return {
+      pid: typeof row.pid === 'number' ? row.pid : 0,
+      user: str(row.user),
+      application: str(row.application),
+      client: str(row.client),
+      state: str(row.state),
+      since: str(row.since),
+    };
+  });
+}
+
+/** `app · psql · 10.0.0.5:51234 · active`. */
+export function describeSession(session: PgSession): string {
+  return [
+    session.user ?? '?',
+    session.application || '(no application_name)',
+    session.client ?? '?',
+    session.state ?? '?',
+  ].join(' · ');
+}
+
+/** Table key for comparisons: `schema.table` as written (unquoted). */
+export function tableKey(schema: string, table: string): string {
+  return `${schema}.${table}`;
+}
+
+export function parseRowCounts(stdout: string): Map<string, number> {
+  const parsed = lastJsonLine(stdout);
+  if (!Array.isArray(parsed)) throw new Error('expected a JSON array of row counts');
+  const counts = new Map<string, number>();
+  for (const item of parsed) {
+    if (!Array.isArray(item)) continue;
+    const [schema, table, rows] = item as unknown[];
+    if (typeof schema === 'string' && typeof table === 'string' && typeof rows === 'number')
+      counts.set(tableKey(schema, table), rows);
+  }
+  return counts;
+}
+
+export interface MarkerRows {
+  count: number;
+  latest: { id: number; note: string | null }[];
+}
+
+export function parseMarkerRows(stdout: string): MarkerRows {
+  const parsed = lastJsonLine(stdout) as { count?: unknown; latest?: unknown } | null;
+  const latest = Array.isArray(parsed?.latest) ? (parsed.latest as Record<string, unknown>[]) : [];
+  return {
+    count: typeof parsed?.count === 'number' ? parsed.count : 0,
+    latest: latest.map((row) => ({ id: typeof row.id === 'number' ? row.id : 0, note: str(row.note) })),
+  };
+}
+
+// ---------------------------------------------------------------- the operator's validation queries
+
+export interface ValidationQuery {
+  name: string;
+  sql: string;
+  /**
+   * What the first column of the first row must be. A number or string compares as text; a
+   * string starting with an operator compares numerically: `>0`, `>= 100`, `<5`, `!=0`.
+   * Booleans compare with psql's t/f. Absent: the query must only run without error.
+   */
+  expect?: string | number | boolean;
+}
+
+/** Reads `validationQueries` from the values file settings; problems are reported, not thrown. */
+export function parseValidationQueries(setting: unknown): { queries: ValidationQuery[]; problems: string[] } {
+  if (setting === undefined || setting === null) return { queries: [], problems: [] };
+  if (!Array.isArray(setting))
+    return { queries: [], problems: ['validationQueries must be a list of {name, sql, expect?}'] };
+  const queries: ValidationQuery[] = [];
+  const problems: string[] = [];
+  setting.forEach((item: unknown, index) => {
+    const entry = (item ?? {}) as Record<string, unknown>;
+    const name = typeof entry.name === 'string' && entry.name.trim() !== '' ? entry.name.trim() : undefined;
+    const sql = typeof entry.sql === 'string' && entry.sql.trim() !== '' ? entry.sql : undefined;
+    if (!sql) {
+      problems.push(`validationQueries[${index}]${name ? ` (${name})` : ''} has no sql`);
+      return;
+    }
+    const expect = entry.expect;
+    if (
+      expect !== undefined &&
+      expect !== null &&
+      typeof expect !== 'string' &&
+      typeof expect !== 'number' &&
+      typeof expect !== 'boolean'
+    ) {
+      problems.push(`validationQueries[${index}] expect must be a string, number or boolean`);
+      return;
+    }
+    queries.push({
+      name: name ?? `query ${index + 1}`,
+      sql,
+      ...(expect === undefined || expect === null ? {} : { expect }),
+    });
+  });
+  return { queries, problems };
+}
+
+const COMPARISON = /^\s*(>=|<=|!=|<>|>|<|=)\s*(-?\d+(?:\.\d+)?)\s*$/;
+
+/** Compares psql's first value with `expect`; returns ok and a line for the screen. */
+export function checkExpectation(
+  actual: string | undefined,
+  expect: ValidationQuery['expect'],
+): { ok: boolean; detail: string } {
+  const shown = actual === undefined ? '(no rows)' : JSON.stringify(actual);
+  if (expect === undefined) return { ok: true, detail: `ran; first value ${shown}` };
+  if (actual === undefined) return { ok: false, detail: `no rows (expected ${String(expect)})` };
+  if (typeof expect === 'boolean') {
+    const want = expect ? 't' : 'f';
+    return { ok: actual === want, detail: `${shown}, expected ${want}` };
+  }
+  const comparison = typeof expect === 'string' ? COMPARISON.exec(expect) : null;
+  if (comparison?.[1] && comparison[2] !== undefined) {
+    const value = Number(actual);
+    const bound = Number(comparison[2]);
+    if (actual.trim() === '' || !Number.isFinite(value))
+      return { ok: false, detail: `${shown} is not a number (expected ${expect})` };
+    const op = comparison[1];
+    const ok =
+      op === '>'
+        ? value > bound
+        : op === '>='
+          ? value >= bound
+          : op === '<'
+            ? value < bound
+            : op === '<='
+              ? value <= bound
+              : op === '='
+                ? value === bound
+                : value !== bound;
+    return { ok, detail: `${shown}, expected ${String(expect).trim()}` };
+  }
+  const want = String(expect);
+  return { ok: actual === want, detail: `${shown}, expected ${JSON.stringify(want)}` };
+}
+
+/** The first column of the first row of psql -A -t output. */
+export function firstValue(stdout: string): string | undefined {
+  const line = stdout.split('\n').find((part) => part !== '');
+  if (line === undefined) return undefined;
+  return line.split('|')[0];
+}
+
+// ---------------------------------------------------------------- row counts recorded in a dump
+
+const IDENT = String.raw`(?:"(?:[^"]|"")+"|[^\s."(]+)`;
+const COPY_HEADER = new RegExp(String.raw`^COPY (${IDENT})\.(${IDENT})(?: \(.*\))? FROM stdin;$`);
+
+function unquote(ident: string): string {
+  return ident.startsWith('"') ? ident.slice(1, -1).replaceAll('""', '"') : ident;
+}
+
+/** `COPY public."Order Items" (id, …) FROM stdin;` → {schema: 'public', table: 'Order Items'}. */
+export function parseCopyHeader(line: string): { schema: string; table: string } | undefined {
+  const match = COPY_HEADER.exec(line);
+  if (!match?.[1] || !match[2]) return undefined;
+  return { schema: unquote(match[1]), table: unquote(match[2]) };
+}
+
+const NEWLINE = 0x0a;
+const COPY_PREFIX = Buffer.from('COPY ');
+const END_OF_DATA = Buffer.from('\\.');
+/** Longest line kept whole across chunks: COPY headers fit; longer lines only need their length. */
+const MAX_KEPT = 256 * 1024;
+
+/**
+ * Counts the rows of each table in a plain-format pg_dump as its decompressed bytes stream by:
+ * every line between `COPY … FROM stdin;` and `\.` is one row (COPY's text format escapes
+ * newlines inside values). These are the counts recorded at backup time. Buffers only a partial line.
+ */
+export class DumpRowCounter {
+  private readonly counts = new Map<string, number>();
+  private current: string | undefined;
+  private rows = 0;
+  /** The start of a line split across chunks (at most MAX_KEPT bytes) and its full length. */
+  private partial: Buffer[] = [];
+  private kept = 0;
+  private partialLength = 0;
+
+  push(chunk: Buffer): void {
+    let start = 0;
+    for (;;) {
+      const end = chunk.indexOf(NEWLINE, start);
+      if (end === -1) {
+        if (start < chunk.length) this.keep(chunk.subarray(start));
+        return;
+      }
+      if (this.partialLength > 0) {
+        this.keep(chunk.subarray(start, end));
+        const length = this.partialLength;
+        const head = Buffer.concat(this.partial, this.kept);
+        this.partial = [];
+        this.kept = 0;
+        this.partialLength = 0;
+        this.line(head, length);
+      } else this.line(chunk.subarray(start, end), end - start);
+      start = end + 1;
+    }
+  }
+
+  /** Counts so far (complete tables and the one in progress). */
+  result(): Map<string, number> {
+    const out = new Map(this.counts);
+    if (this.current !== undefined) out.set(this.current, (out.get(this.current) ?? 0) + this.rows);
+    return out;
+  }
+
+  private keep(bytes: Buffer): void {
+    this.partialLength += bytes.length;
+    const room = MAX_KEPT - this.kept;
+    if (room <= 0) return;
+    const part = Buffer.from(bytes.subarray(0, room));
+    this.partial.push(part);
+    this.kept += part.length;
+  }
+
+  /** `head` is the line, or its first MAX_KEPT bytes when it is longer (`length`). */
+  private line(head: Buffer, length: number): void {
+    if (this.current !== undefined) {
+      if (length === 2 && head.equals(END_OF_DATA)) {
+        this.counts.set(this.current, (this.counts.get(this.current) ?? 0) + this.rows);
+        this.current = undefined;
+        this.rows = 0;
+      } else this.rows++;
+      return;
+    }
+    if (
+      length === head.length &&
+      length > COPY_PREFIX.length &&
+      head.subarray(0, COPY_PREFIX.length).equals(COPY_PREFIX)
+    ) {
+      const header = parseCopyHeader(head.toString('utf8'));
+      if (header) {
+        this.current = tableKey(header.schema, header.table);
+        this.rows = 0;
+      }
+    }
+  }
+}

@@ -1,0 +1,194 @@
+import { describe, expect, it } from 'vitest';
+import {
+  checkExpectation,
+  DumpRowCounter,
+  firstValue,
+  markerRowsSql,
+  MARKER_TABLE_EXISTS_SQL,
+  parseCopyHeader,
+  parseMarkerRows,
+  parseRowCounts,
+  parseSessions,
+  parseValidationQueries,
+  qualifiedName,
+  quoteIdent,
+  quoteLiteral,
+  readOnlyScript,
+  ROW_COUNTS_SQL,
+  sessionsSql,
+  describeSession,
+} from '../../src/runbook/pg-queries.js';
+
+describe('quoting', () => {
+  it('always double-quotes identifiers and doubles embedded quotes', () => {
+    expect(quoteIdent('orders')).toBe('"orders"');
+    expect(quoteIdent('Order "Items"')).toBe('"Order ""Items"""');
+    expect(qualifiedName('public', 'a"b')).toBe('"public"."a""b"');
+    expect(() => quoteIdent('a\u0000b')).toThrow(/NUL/);
+  });
+
+  it('quotes literals so a name cannot end the string', () => {
+    expect(quoteLiteral("app'; DROP DATABASE app; --")).toBe("'app''; DROP DATABASE app; --'");
+    expect(quoteLiteral('a\\b')).toBe("E'a\\\\b'");
+  });
+
+  it('puts the database name into pg_stat_activity as a literal', () => {
+    const sql = sessionsSql("shop'x");
+    expect(sql).toContain("WHERE datname = 'shop''x' AND pid <> pg_backend_pid()");
+    expect(sql).toContain("backend_type = 'client backend'");
+  });
+
+  it('builds per-table counts server-side with %I and marker queries on the quoted table', () => {
+    expect(ROW_COUNTS_SQL).toContain("format('SELECT count(*) AS n FROM ONLY %I.%I', n.nspname, c.relname)");
+    expect(ROW_COUNTS_SQL).toContain("c.relkind = 'r'");
+    expect(MARKER_TABLE_EXISTS_SQL).toBe(`SELECT to_regclass('"public"."backup_validation"') IS NOT NULL;`);
+    expect(markerRowsSql(3)).toContain('FROM "public"."backup_validation" ORDER BY id DESC LIMIT 3');
+  });
+
+  it('runs an operator query read-only and rolled back', () => {
+    expect(readOnlyScript('SELECT count(*) FROM orders;  ')).toBe(
+      'BEGIN TRANSACTION READ ONLY;\nSELECT count(*) FROM orders;\nROLLBACK;\n',
+    );
+  });
+});
+
+describe('parsing psql output', () => {
+  it('reads sessions', () => {
+    const sessions = parseSessions(
+      '[{"pid" : 42, "user" : "app", "application" : "checkout", "client" : "10.0.0.5:5123", "state" : "idle in transaction", "since" : "2026-01-01T00:00:00Z"}]\n',
+    );
+    expect(sessions).toEqual([
+      {
+        pid: 42,
+        user: 'app',
+        application: 'checkout',
+        client: '10.0.0.5:5123',
+        state: 'idle in transaction',
+        since: '2026-01-01T00:00:00Z',
+      },
+    ]);
+    expect(describeSession(sessions[0]!)).toBe('app · checkout · 10.0.0.5:5123 · idle in transaction');
+    expect(
+      describeSession({ pid: 1, user: null, application: '', client: null, state: null, since: null }),
+    ).toBe('? · (no application_name) · ? · ?');
+    expect(parseSessions('[]')).toEqual([]);
+    expect(() => parseSessions('')).toThrow(/nothing/);
+    expect(() => parseSessions('ERROR')).toThrow(/not JSON/);
+  });
+
+  it('reads row counts and marker rows', () => {
+    const counts = parseRowCounts('[["public","customers",200], ["sales","Order Items",3]]');
+    expect([...counts]).toEqual([
+      ['public.customers', 200],
+      ['sales.Order Items', 3],
+    ]);
+    expect(parseMarkerRows('{"count" : 2, "latest" : [{"id" : 2, "note" : "x"}]}')).toEqual({
+      count: 2,
+      latest: [{ id: 2, note: 'x' }],
+    });
+    expect(firstValue('42|x\n7|y\n')).toBe('42');
+    expect(firstValue('')).toBeUndefined();
+  });
+});
+
+describe('validation queries from the values file', () => {
+  it('reads {name, sql, expect?} and reports bad entries', () => {
+    const parsed = parseValidationQueries([
+      { name: 'orders', sql: 'SELECT count(*) FROM orders', expect: '>= 1000' },
+      { sql: 'SELECT 1' },
+      { name: 'broken' },
+      { name: 'bad expect', sql: 'SELECT 1', expect: { min: 1 } },
+    ]);
+    expect(parsed.queries).toEqual([
+      { name: 'orders', sql: 'SELECT count(*) FROM orders', expect: '>= 1000' },
+      { name: 'query 2', sql: 'SELECT 1' },
+    ]);
+    expect(parsed.problems).toEqual([
+      'validationQueries[2] (broken) has no sql',
+      'validationQueries[3] expect must be a string, number or boolean',
+    ]);
+    expect(parseValidationQueries(undefined)).toEqual({ queries: [], problems: [] });
+    expect(parseValidationQueries('SELECT 1').problems[0]).toMatch(/must be a list/);
+  });
+
+  it.each([
+    ['1000', '>= 1000', true],
+    ['999', '>= 1000', false],
+    ['3', '>0', true],
+    ['0', '!=0', false],
+    ['abc', '>0', false],
+    ['200', 200, true],
+    ['t', true, true],
+    ['f', true, false],
+    ['ok', 'ok', true],
+    [undefined, 1, false],
+    [undefined, undefined, true],
+  ] as const)('%j against %j → %s', (actual, expectValue, ok) => {
+    expect(checkExpectation(actual, expectValue).ok).toBe(ok);
+  });
+});
+
+describe('row counts recorded in a plain pg_dump', () => {
+  const dump = [
+    '--',
+    '-- PostgreSQL database dump',
+    '--',
+    'CREATE TABLE public.customers (id integer);',
+    'COPY public.customers (id, name) FROM stdin;',
+    '1\tAda',
+    '2\tGrace\\nHopper',
+    '3\t\\.not-the-end',
+    '\\.',
+    '',
+    'COPY sales."Order ""Items""" (id) FROM stdin;',
+    '\\.',
+    'COPY public.inventory (sku, quantity) FROM stdin;',
+    ...Array.from({ length: 300 }, (_, i) => `SKU-${i}\t${i % 50}`),
+    '\\.',
+    "SELECT pg_catalog.setval('public.x', 1, false);",
+    '',
+  ].join('\n');
+
+  it('parses COPY headers with quoted identifiers', () => {
+    expect(parseCopyHeader('COPY public.customers (id, name) FROM stdin;')).toEqual({
+      schema: 'public',
+      table: 'customers',
+    });
+    expect(parseCopyHeader('COPY sales."Order ""Items""" (id) FROM stdin;')).toEqual({
+      schema: 'sales',
+      table: 'Order "Items"',
+    });
+    expect(parseCopyHeader('COPY public.t FROM stdin;')).toEqual({ schema: 'public', table: 't' });
+    expect(parseCopyHeader('-- COPY public.t FROM stdin;')).toBeUndefined();
+  });
+
+  it('counts rows per table, whatever the chunk boundaries', () => {
+    const bytes = Buffer.from(dump);
+    for (const size of [1, 2, 3, 7, 64, bytes.length]) {
+      const counter = new DumpRowCounter();
+      for (let at = 0; at < bytes.length; at += size) counter.push(bytes.subarray(at, at + size));
+      expect(Object.fromEntries(counter.result())).toEqual({
+        'public.customers': 3,
+        'sales.Order "Items"': 0,
+        'public.inventory': 300,
+      });
+    }
+  });
+
+  it('counts a row longer than what it keeps of a line', () => {
+    const counter = new DumpRowCounter();
+    counter.push(Buffer.from('COPY public.blob (b) FROM stdin;\n'));
+    const long = Buffer.alloc(600 * 1024, 0x61);
+    counter.push(long.subarray(0, 300 * 1024));
+    counter.push(long.subarray(300 * 1024));
+    counter.push(Buffer.from('\n\\'));
+    counter.push(Buffer.from('.\n'));
+    expect(counter.result().get('public.blob')).toBe(1);
+  });
+
+  it('reports a table in progress when the dump is cut short', () => {
+    const counter = new DumpRowCounter();
+    counter.push(Buffer.from('COPY public.t (a) FROM stdin;\n1\n2\n'));
+    expect(counter.result().get('public.t')).toBe(2);
+  });
+});
