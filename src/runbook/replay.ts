@@ -32,7 +32,7 @@ export interface InterruptedStep {
   section: string;
   /** running, verifying or awaiting-confirmation: what it was doing when the session stopped. */
   state: StepStatus;
-  /** When it entered that state. */
+  /** When the attempt began (its first in-flight state, e.g. waiting at the gate). */
   since: string;
 }
 
