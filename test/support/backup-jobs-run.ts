@@ -1,9 +1,9 @@
 // Helpers for the backup-jobs tests: run a command asynchronously (never spawnSync: the Neo4j stand-in's
 // listeners live in the test process and must keep answering), with exactly the environment given.
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 export const REPO_ROOT = resolve(fileURLToPath(new URL('../..', import.meta.url)));
@@ -58,9 +58,23 @@ export function runScript(name: string, options: RunOptions): Promise<RunResult>
   return run('bash', [join(SCRIPTS_DIR, name)], options);
 }
 
+/**
+ * pyenv's `aws` shim costs ~0.4 s per call (a bash + pyenv exec hop); a Job image has the CLI directly on PATH.
+ * When the CLI on PATH is such a shim, put the real interpreter's bin directory first.
+ */
+function realAwsDir(): string[] {
+  try {
+    const which = execFileSync('pyenv', ['which', 'aws'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
+    return [dirname(which.trim())];
+  } catch {
+    return [];
+  }
+}
+const AWS_DIRS = realAwsDir();
+
 /** A PATH with the system tools (psql, pg_dump, aws, pigz, …) and optionally extra dirs first. */
 export function basePath(...first: string[]): string {
-  return [...first, process.env.PATH ?? '/usr/local/bin:/usr/bin:/bin'].join(':');
+  return [...first, ...AWS_DIRS, process.env.PATH ?? '/usr/local/bin:/usr/bin:/bin'].join(':');
 }
 
 export async function tempDir(prefix: string): Promise<string> {
