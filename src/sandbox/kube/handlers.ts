@@ -165,8 +165,8 @@ export async function handleResource(
 }
 
 async function deleteOptions(req: IncomingMessage, query: URLSearchParams): Promise<DeleteOptions> {
-  const text = await readBody(req);
-  const body = text.trim() ? decodeObject(text, req.headers['content-type']) : {};
+  const raw = await readBody(req);
+  const body = raw.toString('utf8').trim() ? decodeObject(raw, req.headers['content-type']) : {};
   const fromBody = isPlainObject(body) ? body : {};
   const policy = query.get('propagationPolicy') ?? (typeof fromBody.propagationPolicy === 'string' ? fromBody.propagationPolicy : undefined);
   const orphan = query.get('orphanDependents') ?? fromBody.orphanDependents;

@@ -21,6 +21,7 @@ import { ApiServer } from './server.js';
 import type { AuditEntry } from './server.js';
 import { Store } from './store.js';
 import type { Change } from './store.js';
+import { selfSignedCertificate } from './tls.js';
 
 export type { AccessRule } from './access.js';
 export type { AuditEntry } from './server.js';
@@ -36,10 +37,16 @@ export interface KubeStandInOptions {
   jobPath?: string[];
   /** Extra env for job processes (applied last). */
   jobEnv?: Record<string, string>;
+  /**
+   * Serve HTTPS with a self-signed certificate carried in the kubeconfig (default true). kubectl only
+   * sends its bearer token over TLS; with `tls: false` the stand-in speaks plain HTTP, which
+   * @kubernetes/client-node accepts but kubectl cannot authenticate to.
+   */
+  tls?: boolean;
 }
 
 export interface KubeStandIn {
-  /** http://127.0.0.1:PORT */
+  /** https://127.0.0.1:PORT (http:// with tls: false) */
   url: string;
   /** Written in workDir: context 'sandbox', namespace 'data', bearer token auth. */
   kubeconfigPath: string;
@@ -105,10 +112,18 @@ export async function startKubeStandIn(options: KubeStandInOptions): Promise<Kub
 
   const audit: AuditEntry[] = [];
   const token = randomBytes(24).toString('hex');
-  const server = new ApiServer({ registry, policy, kubelet, streams: new Set(), token, audit });
+  const tls = options.tls === false ? undefined : await selfSignedCertificate(workDir);
+  const server = new ApiServer({ registry, policy, kubelet, streams: new Set(), token, audit, tls });
   const url = await server.listen();
   const kubeconfigPath = join(workDir, 'kubeconfig');
-  await writeKubeconfig(kubeconfigPath, { server: url, token, contextName: CONTEXT, namespace: 'data', user: SANDBOX_USER });
+  await writeKubeconfig(kubeconfigPath, {
+    server: url,
+    token,
+    contextName: CONTEXT,
+    namespace: 'data',
+    user: SANDBOX_USER,
+    caCertificate: tls?.cert,
+  });
 
   const waitForJob = (namespace: string, name: string, timeoutMs = 60_000): Promise<JobOutcome> =>
     new Promise((resolvePromise, reject) => {

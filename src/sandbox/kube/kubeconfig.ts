@@ -10,6 +10,8 @@ export interface KubeconfigSpec {
   contextName: string;
   namespace: string;
   user: string;
+  /** PEM certificate of the server (written as certificate-authority-data). */
+  caCertificate?: string;
 }
 
 export function renderKubeconfig(spec: KubeconfigSpec): string {
@@ -17,7 +19,14 @@ export function renderKubeconfig(spec: KubeconfigSpec): string {
     apiVersion: 'v1',
     kind: 'Config',
     preferences: {},
-    clusters: [{ name: spec.contextName, cluster: { server: spec.server } }],
+    clusters: [
+      {
+        name: spec.contextName,
+        cluster: spec.caCertificate
+          ? { server: spec.server, 'certificate-authority-data': Buffer.from(spec.caCertificate).toString('base64') }
+          : { server: spec.server },
+      },
+    ],
     users: [{ name: spec.user, user: { token: spec.token } }],
     contexts: [
       {

@@ -7,6 +7,7 @@ import type { IncomingMessage } from 'node:http';
 
 import { parse as parseYaml } from 'yaml';
 
+import { decodeProtobufObject, isProtobuf } from './protobuf.js';
 import { PATCH_TYPES } from './registry.js';
 import { badRequest, StatusError } from './status.js';
 
@@ -65,7 +66,7 @@ export function verbOf(method: string, info: RequestInfo, watch: boolean): strin
 
 const MAX_BODY = 3 * 1024 * 1024;
 
-export async function readBody(req: IncomingMessage): Promise<string> {
+export async function readBody(req: IncomingMessage): Promise<Buffer> {
   const chunks: Buffer[] = [];
   let size = 0;
   for await (const chunk of req) {
@@ -73,7 +74,7 @@ export async function readBody(req: IncomingMessage): Promise<string> {
     if (size > MAX_BODY) throw new StatusError(413, 'RequestEntityTooLarge', 'Request entity too large: limit is 3145728');
     chunks.push(chunk as Buffer);
   }
-  return Buffer.concat(chunks).toString('utf8');
+  return Buffer.concat(chunks);
 }
 
 export function mediaType(contentType: string | undefined): string {
@@ -96,30 +97,30 @@ function parseYamlBody(text: string): unknown {
   }
 }
 
-/** Decodes a POST/PUT body (JSON or YAML). */
-export function decodeObject(text: string, contentType: string | undefined): unknown {
+/** Decodes a POST/PUT body (JSON, YAML or Kubernetes protobuf). */
+export function decodeObject(body: Buffer, contentType: string | undefined): unknown {
   const type = mediaType(contentType);
+  if (isProtobuf(type)) return decodeProtobufObject(body);
+  const text = body.toString('utf8');
   if (text.trim() === '') throw badRequest('the body of the request was empty');
   if (type === '' || type === 'application/json' || type === '*/*') return parseJson(text);
   if (type === 'application/yaml' || type === 'application/x-yaml') return parseYamlBody(text);
   throw new StatusError(
     415,
     'UnsupportedMediaType',
-    `the body of the request was in an unknown format - accepted media types include: application/json, application/yaml`,
+    `the body of the request was in an unknown format - accepted media types include: application/json, application/yaml, application/vnd.kubernetes.protobuf`,
   );
 }
 
 /** Decodes a PATCH body according to its patch type. */
-export function decodePatch(text: string, patchType: string): unknown {
+export function decodePatch(body: Buffer, patchType: string): unknown {
+  const text = body.toString('utf8');
   if (patchType === PATCH_TYPES.apply) return parseYamlBody(text);
   if (Object.values(PATCH_TYPES).includes(patchType as never)) return parseJson(text);
   throw new StatusError(
     415,
     'UnsupportedMediaType',
-    `the body of the request was in an unknown format - accepted media types include: ${Object.values(PATCH_TYPES)
-      .filter((t) => t !== PATCH_TYPES.apply)
-      .concat(PATCH_TYPES.apply)
-      .join(', ')}`,
+    'the body of the request was in an unknown format - accepted media types include: application/json-patch+json, application/merge-patch+json, application/apply-patch+yaml, application/strategic-merge-patch+json',
   );
 }
 

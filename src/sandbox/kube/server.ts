@@ -5,6 +5,7 @@
 
 import { createServer } from 'node:http';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
+import { createServer as createTlsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 
 import { handleResource } from './handlers.js';
@@ -13,6 +14,7 @@ import { openApiDocument } from './openapi.js';
 import { parseResourcePath } from './request.js';
 import { apiGroup, apiGroupList, apiResourceList, apiVersions, versionInfo } from './resources.js';
 import { internalError, resourceNotFound, StatusError, unauthorized } from './status.js';
+import type { TlsMaterial } from './tls.js';
 
 export interface AuditEntry {
   method: string;
@@ -25,6 +27,8 @@ export interface AuditEntry {
 export interface ApiServerOptions extends HandlerContext {
   token: string;
   audit: AuditEntry[];
+  /** Serve HTTPS with this key and certificate; plain HTTP without. */
+  tls?: TlsMaterial;
 }
 
 function sendJson(res: ServerResponse, status: number, body: unknown): void {
@@ -46,12 +50,13 @@ export class ApiServer {
   private address = '';
 
   constructor(private readonly options: ApiServerOptions) {
-    this.server = createServer((req, res) => {
+    const listener = (req: IncomingMessage, res: ServerResponse): void => {
       this.audit(req, res);
       this.handle(req, res).catch((err: unknown) => {
         sendError(res, err instanceof StatusError ? err : internalError(err));
       });
-    });
+    };
+    this.server = options.tls ? createTlsServer({ key: options.tls.key, cert: options.tls.cert }, listener) : createServer(listener);
     this.server.keepAliveTimeout = 5000;
   }
 
@@ -62,7 +67,7 @@ export class ApiServer {
     });
     const { port } = this.server.address() as AddressInfo;
     this.address = `127.0.0.1:${port}`;
-    return `http://${this.address}`;
+    return `${this.options.tls ? 'https' : 'http'}://${this.address}`;
   }
 
   async close(): Promise<void> {
