@@ -4,9 +4,17 @@ import { configureSteps } from './configure.js';
 import type { RunbookStep } from './define.js';
 import { deploySteps } from './deploy.js';
 import { prerequisitesSteps } from './prerequisites.js';
+import { testNeo4jSteps } from './test-neo4j.js';
+import { testPostgresSteps } from './test-postgres.js';
 
 /** Every built step, in runbook order. A section with no steps here is "not available yet". */
-export const STEPS: readonly RunbookStep[] = [...prerequisitesSteps, ...configureSteps, ...deploySteps];
+export const STEPS: readonly RunbookStep[] = [
+  ...prerequisitesSteps,
+  ...configureSteps,
+  ...deploySteps,
+  ...testPostgresSteps,
+  ...testNeo4jSteps,
+];
 
 export function stepsOf(section: SectionId): RunbookStep[] {
   return STEPS.filter((step) => step.section === section);

@@ -1,0 +1,322 @@
+/**
+ * Synthetic-data test, PostgreSQL (runbook: "Synthetic Data Test Plan / PostgreSQL"): seed a row whose
+ * note carries this session's marker, run the backup Job now, wait for it, and prove that the newest
+ * dump in S3 — streamed and gunzipped in Node, never to disk — holds table backup_validation and the
+ * marker, with its sha256 matching the sidecar. Then delete the ad-hoc Job.
+ */
+import { scanGzipStream } from '../runbook/dump-scan.js';
+import { shellCommand } from '../runbook/plan.js';
+import type { Check } from '../runbook/step.js';
+import { defineStep, type RunbookStep } from './define.js';
+import {
+  cleanupStep,
+  formatBytes,
+  newestSince,
+  noObjectResult,
+  prefixOf,
+  s3Command,
+  sidecarCheck,
+  stepId,
+  throughput,
+  triggerStep,
+  triggerTime,
+  utcStamp,
+  waitStep,
+  type SyntheticTarget,
+} from './synthetic-shared.js';
+
+export const POSTGRES_TARGET: SyntheticTarget = {
+  database: 'postgres',
+  section: 'test-postgres',
+  cronJob: 'postgres-daily-backup',
+  jobName: 'postgres-backup-test',
+  prefixValue: 'POSTGRES_S3_PREFIX',
+  defaultPrefix: 'postgres/',
+  artifact: '.sql.gz dump',
+};
+
+export const VALIDATION_TABLE = 'backup_validation';
+
+/** `2026-01-24T02:00:00Z synthetic check 20260124T015930Z-ab12`: the runbook's note plus the session id. */
+export function syntheticMarker(now: Date, sessionId: string): string {
+  return `${utcStamp(now)} synthetic check ${sessionId}`;
+}
+
+/** psql reads this on stdin; `:'marker'` is psql's quoted-literal interpolation of `-v marker=…`. */
+const SEED_SQL = `SET client_min_messages = warning;
+CREATE TABLE IF NOT EXISTS ${VALIDATION_TABLE}(id SERIAL PRIMARY KEY, note TEXT);
+INSERT INTO ${VALIDATION_TABLE}(note) VALUES (:'marker') RETURNING id;
+`;
+
+function psqlArgs(host: string, port: string, user: string, database: string): string[] {
+  return [
+    '-X',
+    '-v',
+    'ON_ERROR_STOP=1',
+    '-q',
+    '-A',
+    '-t',
+    '-h',
+    host,
+    '-p',
+    port,
+    '-U',
+    user,
+    '-d',
+    database,
+  ];
+}
+
+const seed = defineStep({
+  id: stepId(POSTGRES_TARGET, 'seed'),
+  section: 'test-postgres',
+  database: 'postgres',
+  title: 'Seed a marker row',
+  description: `CREATE TABLE IF NOT EXISTS ${VALIDATION_TABLE} and insert a row whose note is unique to this session (UTC time, "synthetic check", session id). The password goes to psql through PGPASSWORD, never the command line.`,
+  inputs: ['POSTGRES_HOST', 'POSTGRES_DATABASE', 'POSTGRES_USER', 'POSTGRES_PASSWORD'],
+  optionalInputs: ['POSTGRES_PORT'],
+  plan: (values) => {
+    const connection = psqlArgs(
+      values.get('POSTGRES_HOST') ?? '$POSTGRES_HOST',
+      values.get('POSTGRES_PORT') ?? '5432',
+      values.get('POSTGRES_USER') ?? '$POSTGRES_USER',
+      values.get('POSTGRES_DATABASE') ?? '$POSTGRES_DATABASE',
+    ).filter((arg) => !['-q', '-A', '-t'].includes(arg));
+    const psql = `PGPASSWORD="$POSTGRES_PASSWORD" ${shellCommand(['psql', ...connection])}`;
+    return {
+      actions: [
+        {
+          summary: `create table ${VALIDATION_TABLE} if it does not exist`,
+          command: `${psql} \\\n  --command="CREATE TABLE IF NOT EXISTS ${VALIDATION_TABLE}(id SERIAL PRIMARY KEY, note TEXT);"`,
+          writes: true,
+        },
+        {
+          summary: 'insert a row with this session’s marker',
+          command: `${psql} \\\n  --command="INSERT INTO ${VALIDATION_TABLE}(note) VALUES('$(date -u +%FT%TZ) synthetic check $SESSION_ID') RETURNING id;"`,
+          writes: true,
+        },
+      ],
+    };
+  },
+  async run(ctx) {
+    const values = ctx.values;
+    const password = values.require('POSTGRES_PASSWORD');
+    const host = values.require('POSTGRES_HOST');
+    const port = values.get('POSTGRES_PORT') ?? '5432';
+    const marker = syntheticMarker(new Date(), ctx.sessionId);
+    const result = await ctx.adapters.proc.run(
+      'psql',
+      [
+        ...psqlArgs(host, port, values.require('POSTGRES_USER'), values.require('POSTGRES_DATABASE')),
+        '-v',
+        `marker=${marker}`,
+      ],
+      {
+        env: { PGPASSWORD: password, PGCONNECT_TIMEOUT: '10', PGAPPNAME: 'db-runbook' },
+        input: SEED_SQL,
+        signal: ctx.signal,
+        timeoutMs: 60_000,
+        secrets: [password],
+      },
+    );
+    const id = Number(result.stdout.trim().split('\n').pop());
+    if (result.exitCode !== 0 || !Number.isInteger(id)) {
+      const why =
+        result.stderr.trim().split('\n').filter(Boolean).pop() ?? `psql exited with ${result.exitCode}`;
+      return {
+        summary: `could not seed ${VALIDATION_TABLE}: ${why}`,
+        checks: [
+          {
+            id: 'seed',
+            label: `insert the marker row into ${VALIDATION_TABLE}`,
+            status: 'fail',
+            detail: why,
+            next: /password authentication failed/.test(why)
+              ? 'Check POSTGRES_USER and POSTGRES_PASSWORD.'
+              : `Check that ${host}:${port} accepts connections from this machine (prerequisites.network) and that the user may CREATE TABLE and INSERT.`,
+          },
+        ],
+      };
+    }
+    ctx.log(`inserted ${VALIDATION_TABLE} row id ${id}: ${marker}`);
+    return {
+      summary: `row ${id} in ${VALIDATION_TABLE}: "${marker}"`,
+      checks: [
+        {
+          id: 'seed',
+          label: `marker row ${id} in ${VALIDATION_TABLE}`,
+          status: 'ok',
+          detail: `note "${marker}"`,
+        },
+      ],
+      data: { marker, id, table: VALIDATION_TABLE },
+    };
+  },
+});
+
+const verify = defineStep({
+  id: stepId(POSTGRES_TARGET, 'verify'),
+  section: 'test-postgres',
+  database: 'postgres',
+  title: 'Prove the dump holds the marker',
+  description:
+    'Find the newest dump written after the trigger, stream it from S3 and gunzip it in Node, and check it holds table backup_validation and this session’s marker; its sha256 must match the .sha256 sidecar. Memory stays flat for any size.',
+  inputs: ['S3_BUCKET'],
+  optionalInputs: ['POSTGRES_S3_PREFIX', 'AWS_ENDPOINT_URL', 'AWS_DEFAULT_REGION'],
+  plan: (values) => {
+    const bucket = values.get('S3_BUCKET') ?? '$S3_BUCKET';
+    const prefix = prefixOf(values, POSTGRES_TARGET);
+    return {
+      actions: [
+        {
+          summary: `find the newest object under s3://${bucket}/${prefix} written after the trigger`,
+          command: s3Command(values, `ls s3://${bucket}/${prefix}`),
+        },
+        {
+          summary: `stream it, gunzip in Node, look for ${VALIDATION_TABLE} and this session’s marker, sha256 it`,
+          command: `${s3Command(values, `cp s3://${bucket}/${prefix}<latest-backup>.sql.gz -`)} | tee >(sha256sum) | gunzip | grep -F "$MARKER"`,
+        },
+        {
+          summary: 'compare with the sidecar',
+          command: s3Command(values, `cp s3://${bucket}/${prefix}<latest-backup>.sql.gz.sha256 -`),
+        },
+      ],
+    };
+  },
+  async run(ctx) {
+    const s3 = await ctx.adapters.s3();
+    const prefix = prefixOf(ctx.values, POSTGRES_TARGET);
+    const seeded = ctx.earlier(stepId(POSTGRES_TARGET, 'seed'));
+    const marker = typeof seeded?.marker === 'string' ? seeded.marker : undefined;
+    const trigger = await triggerTime(ctx, POSTGRES_TARGET);
+    if (!trigger.triggeredAt) {
+      return {
+        summary: 'no trigger time to compare with',
+        checks: [
+          {
+            id: 'trigger',
+            label: 'trigger time',
+            status: 'fail',
+            detail: `this session did not trigger a Job and ${trigger.job} does not exist`,
+            next: `Run ${stepId(POSTGRES_TARGET, 'trigger')} and ${stepId(POSTGRES_TARGET, 'wait')} first.`,
+          },
+        ],
+      };
+    }
+    const found = await newestSince(s3, prefix, trigger.triggeredAt);
+    if (!found.object)
+      return noObjectResult(POSTGRES_TARGET, s3.target.bucket, prefix, found, trigger.triggeredAt);
+    const object = found.object;
+    const uri = `s3://${s3.target.bucket}/${object.key}`;
+    const written = object.lastModified ?? new Date();
+    const checks: Check[] = [
+      {
+        id: 'object',
+        label: `newest dump ${uri}`,
+        status: 'ok',
+        detail: `${formatBytes(object.size)}, written ${utcStamp(written)} (${Math.max(0, Math.round((Date.now() - written.getTime()) / 1000))} s ago), after the trigger at ${utcStamp(new Date(trigger.triggeredAt))}`,
+      },
+    ];
+    ctx.log(`scanning ${uri} (${formatBytes(object.size)})`);
+    const started = Date.now();
+    const { body } = await s3.getStream(object.key, ctx.signal);
+    const markers = marker ? [VALIDATION_TABLE, marker] : [VALIDATION_TABLE];
+    const scan = await scanGzipStream(body, {
+      markers,
+      signal: ctx.signal,
+      onProgress: (p) =>
+        ctx.progress({
+          message: `scanning ${object.key}: ${formatBytes(p.bytes)} inflated`,
+          done: p.compressedBytes,
+          total: object.size,
+          unit: 'bytes',
+        }),
+    });
+    const ms = Date.now() - started;
+    const rate = `${formatBytes(scan.compressedBytes)} compressed, ${formatBytes(scan.bytes)} SQL in ${(ms / 1000).toFixed(1)} s (${throughput(scan.compressedBytes, ms)})`;
+    checks.push(
+      scan.gzipOk
+        ? {
+            id: 'gzip',
+            label: 'gzip stream intact',
+            status: 'ok',
+            detail: `CRC32 and length verified; ${rate}`,
+          }
+        : {
+            id: 'gzip',
+            label: 'gzip stream broken',
+            status: 'fail',
+            detail: `${scan.gzipError ?? 'invalid gzip'} after ${formatBytes(scan.bytes)} of SQL`,
+            next: 'The object is truncated or corrupt: do not restore from it; read the Job log and run a new backup.',
+          },
+    );
+    checks.push(
+      scan.found[VALIDATION_TABLE]
+        ? { id: 'table', label: `table ${VALIDATION_TABLE} in the dump`, status: 'ok' }
+        : {
+            id: 'table',
+            label: `table ${VALIDATION_TABLE} not in the dump`,
+            status: 'fail',
+            detail: 'the dump never mentions it',
+            next: `Was the seed written to ${ctx.values.get('POSTGRES_DATABASE') ?? 'the database'} the Job dumps (POSTGRES_DATABASE in Secret postgres-backup-credentials)?`,
+          },
+    );
+    if (!marker) {
+      checks.push({
+        id: 'marker',
+        label: 'this session’s marker',
+        status: 'fail',
+        detail: 'this session seeded no marker, so nothing proves the dump is fresh',
+        next: `Run ${stepId(POSTGRES_TARGET, 'seed')} before the trigger, then trigger, wait and verify again.`,
+      });
+    } else if (scan.found[marker]) {
+      checks.push({
+        id: 'marker',
+        label: 'the dump contains this session’s marker',
+        status: 'ok',
+        detail: marker,
+      });
+    } else {
+      checks.push({
+        id: 'marker',
+        label: 'this session’s marker not in the dump',
+        status: 'fail',
+        detail: `the dump does not contain this session's marker (${marker})${scan.gzipOk ? '' : ' — the gzip stream broke before its end'}`,
+        next: 'The Job dumped an older state or another database: check POSTGRES_HOST/POSTGRES_DATABASE in the Secret, and that the marker row was committed before the trigger.',
+      });
+    }
+    const sidecar = await sidecarCheck(s3, object.key, scan.sha256);
+    checks.push(sidecar.check);
+    const failed = checks.filter((check) => check.status === 'fail');
+    return {
+      summary: failed.length
+        ? (failed.find((check) => check.id === 'marker')?.detail ?? failed[0]?.label ?? 'verification failed')
+        : `${object.key} holds ${VALIDATION_TABLE} and this session’s marker; sha256 ${scan.sha256.slice(0, 12)}…; ${rate}`,
+      checks,
+      data: {
+        key: object.key,
+        uri,
+        size: object.size,
+        lastModified: written.toISOString(),
+        sha256: scan.sha256,
+        ...(sidecar.sidecar ? { sidecarSha256: sidecar.sidecar } : {}),
+        gzipOk: scan.gzipOk,
+        bytes: scan.bytes,
+        compressedBytes: scan.compressedBytes,
+        ms,
+        tableFound: scan.found[VALIDATION_TABLE] === true,
+        markerFound: marker ? scan.found[marker] === true : false,
+        ...(marker ? { marker } : {}),
+        ...(failed.length ? { next: 'run db-runbook run troubleshoot' } : {}),
+      },
+    };
+  },
+});
+
+export const testPostgresSteps: readonly RunbookStep[] = [
+  seed,
+  triggerStep(POSTGRES_TARGET),
+  waitStep(POSTGRES_TARGET),
+  verify,
+  cleanupStep(POSTGRES_TARGET),
+];
