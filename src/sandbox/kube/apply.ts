@@ -74,9 +74,13 @@ function describeManager(entry: ManagedFieldsEntry): string {
   return entry.operation === 'Update' ? `${text} using ${entry.apiVersion}` : text;
 }
 
-/** Content without the server-owned metadata, for comparisons. */
+/**
+ * Content without the server-owned metadata, for comparisons. A missing object compares as the empty
+ * typed object a real server starts from, whose metadata and spec always exist (so they never show up
+ * as added nodes).
+ */
 function content(obj: KubeObject | undefined): JsonObject {
-  if (!obj) return {};
+  if (!obj) return { metadata: {}, spec: {} };
   const copy = clone(obj) as JsonObject;
   const meta = copy.metadata;
   if (isPlainObject(meta)) for (const key of SERVER_METADATA) delete meta[key];

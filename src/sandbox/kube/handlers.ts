@@ -217,6 +217,7 @@ function serveLog(
     limitBytes: intParam(query, 'limitBytes'),
   };
   res.writeHead(200, { 'Content-Type': 'text/plain', 'Cache-Control': 'no-cache, private' });
+  res.flushHeaders();
   let budget = logQuery.limitBytes ?? Number.POSITIVE_INFINITY;
   let finished = false;
   const write = (text: string): void => {

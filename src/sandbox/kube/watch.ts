@@ -30,6 +30,7 @@ export function serveWatch(res: ServerResponse, store: Store, def: ResourceDef, 
     matchesFields(obj, fields);
 
   res.writeHead(200, { 'Content-Type': 'application/json', 'Cache-Control': 'no-cache, private' });
+  res.flushHeaders();
   const send = (type: string, object: unknown): void => {
     res.write(`${JSON.stringify({ type, object })}\n`);
   };
