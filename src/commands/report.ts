@@ -1,8 +1,9 @@
 import { closeSync, fchmodSync, openSync, writeSync } from 'node:fs';
-import { listSessions, readJournal } from '../adapters/journal-store.js';
+import { readJournalInBlocks } from '../adapters/journal-reader.js';
+import { listSessions } from '../adapters/journal-store.js';
 import { EXIT, UsageError } from '../runbook/errors.js';
 import type { JournalEvent } from '../runbook/journal.js';
-import { buildReport, renderJson, renderMarkdown } from '../runbook/report/index.js';
+import { buildReport, jsonChunks, markdownChunks, type ReportModel } from '../runbook/report/index.js';
 import { printError } from './print-error.js';
 
 export interface ReportCommandOptions {
@@ -27,29 +28,32 @@ export async function reportCommand(options: ReportCommandOptions): Promise<numb
         'Use --format markdown or --format json.',
       );
     const sessionId = resolveSessionId(options.sessionDir, options.session);
-    const { events, damaged } = readSessionChain(options.sessionDir, sessionId);
-    for (const line of damaged)
-      process.stderr.write(
-        `warning: journal line ${line.line} is damaged (a torn write?) and was left out\n`,
-      );
-    const model = buildReport(events, {
-      notes: options.notes,
-      settings: options.settings,
-      operator: options.operator,
-      secrets: options.secrets,
-      damaged,
-    });
-    const text = options.format === 'json' ? renderJson(model) : renderMarkdown(model);
+    const model = reportOf(options, sessionId);
+    const chunks = options.format === 'json' ? jsonChunks(model) : markdownChunks(model);
     if (options.output) {
-      writePrivate(options.output, text);
+      writePrivate(options.output, chunks);
       process.stderr.write(`report of session ${sessionId} written to ${options.output}\n`);
     } else {
-      process.stdout.write(text);
+      for (const chunk of chunks) process.stdout.write(chunk);
     }
     return EXIT.done;
   } catch (error) {
     return printError(error);
   }
+}
+
+/** Reads and builds in its own scope, so the parsed events can be collected before the report is written. */
+function reportOf(options: ReportCommandOptions, sessionId: string): ReportModel {
+  const { events, damaged } = readSessionChain(options.sessionDir, sessionId);
+  for (const line of damaged)
+    process.stderr.write(`warning: journal line ${line.line} is damaged (a torn write?) and was left out\n`);
+  return buildReport(events, {
+    notes: options.notes,
+    settings: options.settings,
+    operator: options.operator,
+    secrets: options.secrets,
+    damaged,
+  });
 }
 
 /** The session asked for, or the newest; a missing one is a usage error (exit 2). */
@@ -85,7 +89,7 @@ function readSessionChain(dir: string, sessionId: string): { events: JournalEven
   let next: string | undefined = sessionId;
   while (next !== undefined && !parts.some((part) => part.id === next)) {
     const id: string = next;
-    const parsed = readJournal(dir, id);
+    const parsed = readJournalInBlocks(dir, id);
     parts.unshift({ id, ...parsed });
     const start = parsed.events.find((event) => event.type === 'session-start');
     const from = start?.type === 'session-start' ? start.resumedFrom : undefined;
@@ -102,11 +106,11 @@ function readSessionChain(dir: string, sessionId: string): { events: JournalEven
 }
 
 /** Creates or truncates the file with mode 0600 (also when it existed with a wider mode) before writing. */
-function writePrivate(path: string, text: string): void {
+function writePrivate(path: string, chunks: Iterable<string>): void {
   const fd = openSync(path, 'w', 0o600);
   try {
     fchmodSync(fd, 0o600);
-    writeSync(fd, text);
+    for (const chunk of chunks) writeSync(fd, chunk);
   } finally {
     closeSync(fd);
   }

@@ -1,4 +1,5 @@
-import { listSessions, readJournal } from '../adapters/journal-store.js';
+import { readJournalInBlocks } from '../adapters/journal-reader.js';
+import { listSessions } from '../adapters/journal-store.js';
 import { EXIT } from '../runbook/errors.js';
 import { replayJournal } from '../runbook/replay.js';
 import { printError } from './print-error.js';
@@ -40,7 +41,7 @@ export async function sessionsCommand(options: { sessionDir: string; json: boole
 function summarize(dir: string, id: string, path: string): SessionSummary {
   let parsed;
   try {
-    parsed = readJournal(dir, id);
+    parsed = readJournalInBlocks(dir, id);
   } catch {
     return {
       id,

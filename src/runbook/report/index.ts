@@ -1,6 +1,6 @@
 export { buildReport, type ReportOptions } from './build.js';
-export { renderJson } from './json.js';
-export { renderMarkdown } from './markdown.js';
+export { jsonChunks, renderJson } from './json.js';
+export { markdownChunks, renderMarkdown } from './markdown.js';
 export * from './model.js';
 export { nextDrillDate, addMonthsUtc, DRILL_INTERVAL_MONTHS } from './next-drill.js';
 export { detectScenario, SCENARIO_LABELS, isScenarioId } from './scenario.js';

@@ -4,7 +4,14 @@ import type { ReportModel, ReportTimes } from './model.js';
 
 /** The DR report as Markdown: summary, recovery metrics, backup, validation, deviations, chart, timeline. */
 export function renderMarkdown(model: ReportModel): string {
-  const out: string[] = [
+  return [...markdownChunks(model)].join('');
+}
+
+const TIMELINE_BATCH = 2000;
+
+/** The same Markdown in pieces, so a 100k-row timeline can be written out without one huge string. */
+export function* markdownChunks(model: ReportModel): Generator<string> {
+  const head = [
     `# DR report: ${model.scenario.label}`,
     '',
     `Session \`${model.session.id}\` · generated ${utc(model.generatedAt)} · report schema v${model.schemaVersion}`,
@@ -15,14 +22,26 @@ export function renderMarkdown(model: ReportModel): string {
     ...validation(model),
     ...deviations(model),
     ...sectionsAndSteps(model),
-    ...timeline(model),
+    '## Timeline',
+    '',
+    ...table(['Time (UTC)', 'Step', 'Action', 'Result'], []),
+  ];
+  yield `${head.join('\n')}\n`;
+  for (let start = 0; start < model.timeline.length; start += TIMELINE_BATCH) {
+    const rows = model.timeline
+      .slice(start, start + TIMELINE_BATCH)
+      .map((entry) => tableRow([utc(entry.at), entry.step ?? '', entry.action, entry.result ?? '']));
+    yield `${rows.join('\n')}\n`;
+  }
+  const tail = [
+    '',
     ...journal(model),
     '## Next drill',
     '',
     `Next quarterly restore drill due by **${model.nextDrill.date}** (${model.nextDrill.basis}).`,
     '',
   ];
-  return out.join('\n');
+  yield tail.join('\n');
 }
 
 function summary(model: ReportModel): string[] {
@@ -176,18 +195,6 @@ function sectionsAndSteps(model: ReportModel): string[] {
   ];
 }
 
-function timeline(model: ReportModel): string[] {
-  return [
-    '## Timeline',
-    '',
-    ...table(
-      ['Time (UTC)', 'Step', 'Action', 'Result'],
-      model.timeline.map((entry) => [utc(entry.at), entry.step ?? '', entry.action, entry.result ?? '']),
-    ),
-    '',
-  ];
-}
-
 function journal(model: ReportModel): string[] {
   const out = [
     '## Journal',
@@ -204,8 +211,11 @@ function journal(model: ReportModel): string[] {
   return out;
 }
 
+const ISO_UTC = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z$/;
+
 /** `2026-01-15 10:03:12` (UTC), or the text as given when it is not a time. */
 function utc(iso: string): string {
+  if (ISO_UTC.test(iso)) return `${iso.slice(0, 10)} ${iso.slice(11, 19)}`;
   const ms = Date.parse(iso);
   return Number.isNaN(ms) ? iso : new Date(ms).toISOString().slice(0, 19).replace('T', ' ');
 }
@@ -247,10 +257,10 @@ function quote(text: string): string[] {
   return text.split(/\r?\n/).map((line) => (line === '' ? '>' : `> ${line}`));
 }
 
+function tableRow(cells: readonly string[]): string {
+  return `| ${cells.map(cell).join(' | ')} |`;
+}
+
 function table(header: readonly string[], rows: readonly (readonly string[])[]): string[] {
-  return [
-    `| ${header.map(cell).join(' | ')} |`,
-    `| ${header.map(() => '---').join(' | ')} |`,
-    ...rows.map((row) => `| ${row.map(cell).join(' | ')} |`),
-  ];
+  return [tableRow(header), `| ${header.map(() => '---').join(' | ')} |`, ...rows.map(tableRow)];
 }

@@ -1,0 +1,39 @@
+import { copyFileSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { readJournalInBlocks } from '../../src/adapters/journal-reader.js';
+import { parseJournal } from '../../src/runbook/journal.js';
+import { DRILL_JOURNAL_PATH, drillJournalText } from './report-fixture.js';
+
+let dir: string;
+
+beforeAll(() => {
+  dir = mkdtempSync(join(tmpdir(), 'journal-reader-'));
+  copyFileSync(DRILL_JOURNAL_PATH, join(dir, 'drill.jsonl'));
+});
+
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+describe('readJournalInBlocks', () => {
+  it.each([1, 7, 64, 4096, 1 << 20])('reads what parseJournal reads, in %d-byte blocks', (blockBytes) => {
+    // The fixture has multi-byte characters (•, →, —) that blocks split in the middle.
+    expect(readJournalInBlocks(dir, 'drill', blockBytes)).toEqual(parseJournal(drillJournalText()));
+  });
+
+  it('reports a torn last line with its line number, and blank lines keep the numbering', () => {
+    const text =
+      '{"type":"note","text":"a","ts":"t","seq":1,"session":"s"}\n\n{"type":"note","text":"b","ts":"t","seq":2,"session":"s"}\n{"type":"no';
+    writeFileSync(join(dir, 'torn.jsonl'), text);
+    for (const blockBytes of [3, 50, 1 << 20]) {
+      const parsed = readJournalInBlocks(dir, 'torn', blockBytes);
+      expect(parsed.events.map((event) => event.seq)).toEqual([1, 2]);
+      expect(parsed.damaged).toEqual([{ line: 4, text: '{"type":"no' }]);
+    }
+  });
+
+  it('reads an empty journal', () => {
+    writeFileSync(join(dir, 'empty.jsonl'), '');
+    expect(readJournalInBlocks(dir, 'empty')).toEqual({ events: [], damaged: [] });
+  });
+});
