@@ -3,8 +3,6 @@
  * source, and repeats of the same reason and message folded into `count` / `lastTimestamp`.
  */
 
-import { randomBytes } from 'node:crypto';
-
 import type { Registry } from './registry.js';
 import { mustResource } from './resources.js';
 import { nowIso } from './types.js';
@@ -14,8 +12,14 @@ export type EventType = 'Normal' | 'Warning';
 
 export class EventRecorder {
   private readonly def = mustResource('', 'events');
+  private sequence = 0n;
 
   constructor(private readonly registry: Registry) {}
+
+  private suffix(): string {
+    this.sequence += 1n;
+    return (BigInt(Date.now()) * 1_000_000n + this.sequence).toString(16);
+  }
 
   record(involved: KubeObject, type: EventType, reason: string, message: string, component: string): void {
     const namespace = involved.metadata.namespace ?? 'default';
@@ -54,7 +58,8 @@ export class EventRecorder {
       {
         apiVersion: 'v1',
         kind: 'Event',
-        metadata: { name: `${involved.metadata.name ?? 'object'}.${randomBytes(8).toString('hex')}`, namespace },
+        // Like client-go's recorder: the object's name and a hex timestamp, so names sort by time.
+        metadata: { name: `${involved.metadata.name ?? 'object'}.${this.suffix()}`, namespace },
         involvedObject,
         reason,
         message,
