@@ -12,6 +12,8 @@ export const MARK = {
   validated: 'validated',
   /** The restored backup's recovery point (when its dump started). data: {@link RecoveryPointData}. */
   recoveryPoint: 'recovery-point',
+  /** The operator departed from the runbook on purpose (an override, a skipped safety net). data: {@link DeviationMarkData}. */
+  deviation: 'deviation',
 } as const;
 
 export type MarkName = (typeof MARK)[keyof typeof MARK];
@@ -36,6 +38,14 @@ export interface RecoveryPointData {
   size?: number;
   sha256?: string;
   verified?: boolean;
+}
+
+/** `data` of a `deviation` mark: listed under the report's deviations. */
+export interface DeviationMarkData {
+  reason: string;
+  /** The step the deviation is about, when not the step that recorded it. */
+  step?: string;
+  uri?: string;
 }
 
 /** What a restore step may put in its result `data` for the report. */

@@ -64,6 +64,15 @@ describe('docs/report-schema.json', () => {
     expect(validate(JSON.parse(renderJson(cut))), JSON.stringify(validate.errors)).toBe(true);
   });
 
+  it('is the model itself, written with one timeline row per line', () => {
+    const { events, damaged } = drillJournal();
+    const model = buildReport(events, { damaged, now: FIXED_NOW });
+    const text = renderJson(model);
+    expect(JSON.parse(text)).toEqual(JSON.parse(JSON.stringify(model)));
+    expect(text).toMatch(/\n {4}\{"at":"2026-01-15T10:00:00.120Z","seq":1,"step":null,/);
+    expect(renderJson({ ...model, timeline: [] })).toMatch(/"timeline": \[\]\n\}\n$/);
+  });
+
   it('rejects a report that drifts from the contract', () => {
     const validate = validator();
     const report = drillJson() as Record<string, unknown> & { recovery: { rto: Record<string, unknown> } };

@@ -251,6 +251,47 @@ describe('reports of other sessions', () => {
     ]);
   });
 
+  it('lists the deviations steps recorded with a deviation mark', () => {
+    const model = buildReport([
+      start(1, '2026-02-01T08:00:00Z'),
+      event(2, '2026-02-01T08:10:00Z', {
+        type: 'mark',
+        step: 'restore-postgres.override-integrity',
+        name: MARK.deviation,
+        at: '2026-02-01T08:10:00Z',
+        data: { reason: 'integrity check overridden for s3://b/k: sha256 sidecar missing', uri: 's3://b/k' },
+      }),
+      event(3, '2026-02-01T08:11:00Z', {
+        type: 'mark',
+        step: 'restore-postgres.restore',
+        name: MARK.deviation,
+        at: '2026-02-01T08:11:00Z',
+        data: {
+          reason: 'safety backup of orders skipped by typed confirmation',
+          step: 'restore-postgres.safety-backup',
+        },
+      }),
+    ]);
+    expect(model.deviations.filter((d) => d.kind === 'recorded-deviation')).toEqual([
+      {
+        kind: 'recorded-deviation',
+        at: '2026-02-01T08:10:00Z',
+        step: 'restore-postgres.override-integrity',
+        detail:
+          'restore-postgres.override-integrity: integrity check overridden for s3://b/k: sha256 sidecar missing',
+      },
+      {
+        kind: 'recorded-deviation',
+        at: '2026-02-01T08:11:00Z',
+        step: 'restore-postgres.safety-backup',
+        detail: 'restore-postgres.safety-backup: safety backup of orders skipped by typed confirmation',
+      },
+    ]);
+    expect(renderMarkdown(model)).toContain(
+      '**recorded-deviation**: restore-postgres.safety-backup: safety backup',
+    );
+  });
+
   it('escapes table cells so a pipe or newline in a summary cannot break the table', () => {
     const model = buildReport([
       start(1, '2026-02-01T08:00:00Z'),

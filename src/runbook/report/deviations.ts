@@ -1,4 +1,5 @@
 import type { JournalEvent } from '../journal.js';
+import { MARK } from '../marks.js';
 import type { RecoveryMetric } from '../metrics.js';
 import type { ReportAttempt, ReportDeviation, ScenarioId } from './model.js';
 
@@ -13,7 +14,7 @@ export interface DeviationInput {
 
 /**
  * What did not go as the runbook says: skipped, failed or interrupted steps, overridden gates,
- * sessions that stopped without an end record, damaged journal lines, metrics that cannot be judged.
+ * deviations steps recorded (`deviation` marks), sessions that stopped without an end record, damaged journal lines, metrics that cannot be judged.
  */
 export function collectDeviations(input: DeviationInput): ReportDeviation[] {
   const deviations = [
@@ -93,6 +94,15 @@ function eventDeviations(events: readonly JournalEvent[]): ReportDeviation[] {
           step: null,
           detail: `the session was interrupted (exit ${event.exitCode})`,
         });
+    } else if (event.type === 'mark' && event.name === MARK.deviation) {
+      const reason = typeof event.data?.reason === 'string' ? event.data.reason : 'a deviation was recorded';
+      const step = typeof event.data?.step === 'string' ? event.data.step : (event.step ?? null);
+      out.push({
+        kind: 'recorded-deviation',
+        at: event.ts,
+        step,
+        detail: step ? `${step}: ${reason}` : reason,
+      });
     } else if (event.type === 'gate' && (event.answer === 'overridden' || event.deviation === true)) {
       out.push({
         kind: 'overridden-gate',

@@ -107,6 +107,7 @@ export type DeviationKind =
   | 'failed-step'
   | 'interrupted-step'
   | 'overridden-gate'
+  | 'recorded-deviation'
   | 'session-interrupted'
   | 'damaged-journal-line'
   | 'metric-problem';
