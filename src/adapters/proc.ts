@@ -54,12 +54,14 @@ export function createProcAdapter(
       const secrets = options.secrets ?? [];
       const command = maskString(shellCommand([file, ...args]), secrets);
       const started = Date.now();
+      const group = options.processGroup === true;
       const child = execa(file, args, {
         env: { ...baseEnv(), ...options.env },
         extendEnv: false,
         input: options.input,
         cwd: options.cwd,
-        cancelSignal: options.signal,
+        cancelSignal: group ? undefined : options.signal,
+        detached: group,
         timeout: options.timeoutMs,
         reject: false,
         all: false,
@@ -81,7 +83,29 @@ export function createProcAdapter(
         child.stdout?.on('data', split('stdout'));
         child.stderr?.on('data', split('stderr'));
       }
-      const result = await child;
+      // A process group is signalled whole on abort: bash runs its traps only once the pipeline it
+      // waits for has ended, so the pipeline's own processes must get the signal too.
+      let killTimer: NodeJS.Timeout | undefined;
+      const killGroup = () => {
+        const signalGroup = (signal: NodeJS.Signals) => {
+          try {
+            if (child.pid !== undefined) process.kill(-child.pid, signal);
+          } catch {
+            // already gone
+          }
+        };
+        signalGroup('SIGTERM');
+        killTimer = setTimeout(() => signalGroup('SIGKILL'), 10_000);
+        killTimer.unref();
+      };
+      if (group) {
+        if (options.signal?.aborted) killGroup();
+        else options.signal?.addEventListener('abort', killGroup, { once: true });
+      }
+      const result = await child.finally(() => {
+        options.signal?.removeEventListener('abort', killGroup);
+        if (killTimer) clearTimeout(killTimer);
+      });
       const exitCode = typeof result.exitCode === 'number' ? result.exitCode : result.signal ? 128 : 1;
       record({ type: 'command', step: step(), command, exitCode, ms: Date.now() - started });
       const failedToStart =
@@ -90,7 +114,9 @@ export function createProcAdapter(
         exitCode: failedToStart ? 127 : exitCode,
         stdout: maskString(String(result.stdout ?? ''), secrets),
         stderr: maskString(String(result.stderr ?? (failedToStart ? result.shortMessage : '')), secrets),
-        interrupted: Boolean(result.isCanceled || result.signal || result.timedOut),
+        interrupted: Boolean(
+          result.isCanceled || result.signal || result.timedOut || (group && options.signal?.aborted),
+        ),
       };
     },
   };

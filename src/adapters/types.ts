@@ -143,6 +143,12 @@ export interface ProcOptions {
   onLine?: (line: string, stream: 'stdout' | 'stderr') => void;
   /** Values to mask in what is journaled and returned in errors. */
   secrets?: readonly string[];
+  /**
+   * Run the child in its own process group and, on abort, signal the whole group (SIGTERM, then
+   * SIGKILL after 10 s): a script's pipeline children (psql, aws, gzip) stop too, instead of bash
+   * deferring its trap until the running pipeline ends.
+   */
+  processGroup?: boolean;
 }
 
 export interface ProcAdapter {

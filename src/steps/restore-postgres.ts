@@ -1,0 +1,780 @@
+/**
+ * The runbook's "PostgreSQL Restore", behind confirmation gates that name their target: incident →
+ * choose the backup → integrity (before anything touches the database) → stop writes (typed, with
+ * the sessions connected now) → safety backup of the current database → restore (typed database
+ * name: CLEAN_TARGET=true; the real postgres-restore.sh, env only) → validate → resume writes.
+ */
+import type { Adapters } from '../adapters/types.js';
+import { formatBytes, formatDuration } from '../runbook/backup-catalog.js';
+import { InterruptedError, RunbookError } from '../runbook/errors.js';
+import { MARK } from '../runbook/marks.js';
+import {
+  checkExpectation,
+  describeSession,
+  firstValue,
+  markerRowsSql,
+  MARKER_TABLE_EXISTS_SQL,
+  parseMarkerRows,
+  parseRowCounts,
+  parseSessions,
+  parseValidationQueries,
+  PSQL_QUERY_FLAGS,
+  readOnlyScript,
+  ROW_COUNTS_SQL,
+  sessionsSql,
+  type PgSession,
+} from '../runbook/pg-queries.js';
+import { shellCommand } from '../runbook/plan.js';
+import type { Check, Gate, Preview, StepContext } from '../runbook/step.js';
+import type { Values } from '../runbook/values.js';
+import { defineStep, type RunbookStep } from './define.js';
+import {
+  chooseBackupStep,
+  DEVIATION_MARK,
+  incidentStep,
+  integrityStep,
+  libpqEnv,
+  overrideStep,
+  POSTGRES_SPEC,
+  postgresEnv,
+  psqlTarget,
+  requireRestorable,
+  scriptLocation,
+  storageEnv,
+  stepIds,
+} from './restore-shared.js';
+
+type Ctx = StepContext<Adapters>;
+
+const SPEC = POSTGRES_SPEC;
+const SECTION = SPEC.section;
+const IDS = {
+  ...stepIds(SPEC),
+  stopWrites: `${SECTION}.stop-writes`,
+  safetyBackup: `${SECTION}.safety-backup`,
+  restore: `${SECTION}.restore`,
+  validate: `${SECTION}.validate`,
+  resumeWrites: `${SECTION}.resume-writes`,
+};
+
+const PG_INPUTS = [
+  'POSTGRES_HOST',
+  'POSTGRES_PORT',
+  'POSTGRES_DATABASE',
+  'POSTGRES_USER',
+  'POSTGRES_PASSWORD',
+];
+const STORAGE_OPTIONAL = [
+  'AWS_ENDPOINT_URL',
+  'AWS_ACCESS_KEY_ID',
+  'AWS_SECRET_ACCESS_KEY',
+  'AWS_DEFAULT_REGION',
+];
+/** The database psql connects to for cluster-wide questions (the restore script uses the same). */
+const MAINTENANCE_DATABASE = 'postgres';
+const MAX_SESSIONS_SHOWN = 8;
+
+/** The runbook's own env-only command line, secrets as placeholders. */
+function envCommand(lines: string[][], script: string): string {
+  return [...lines.map((words) => `${words.join(' ')} \\`), `bash ${script}`].join('\n');
+}
+
+function pgWords(values: Values): string[][] {
+  return [
+    ['AWS_ACCESS_KEY_ID=<key>', 'AWS_SECRET_ACCESS_KEY=<secret>'],
+    [
+      `POSTGRES_HOST=${values.get('POSTGRES_HOST') ?? '<host>'}`,
+      `POSTGRES_PORT=${values.get('POSTGRES_PORT') ?? '5432'}`,
+      `POSTGRES_DATABASE=${values.get('POSTGRES_DATABASE') ?? '<database>'}`,
+    ],
+    [`POSTGRES_USER=${values.get('POSTGRES_USER') ?? '<user>'}`, 'POSTGRES_PASSWORD=<password>'],
+  ];
+}
+
+function target(
+  values: Values,
+  ctx: { target: { context: string; namespace: string } },
+): Record<string, string> {
+  return {
+    'kube context': ctx.target.context,
+    namespace: ctx.target.namespace,
+    host: values.get('POSTGRES_HOST') ?? '?',
+    port: values.get('POSTGRES_PORT') ?? '5432',
+    database: values.get('POSTGRES_DATABASE') ?? '?',
+  };
+}
+
+/** Runs one read-only query with psql from this host; stdout, or throws what psql said. */
+async function psqlQuery(ctx: Ctx, sql: string, database?: string): Promise<string> {
+  const { env, secrets } = libpqEnv(ctx.values, database);
+  const result = await ctx.adapters.proc.run(
+    'psql',
+    [...PSQL_QUERY_FLAGS, ...psqlTarget(ctx.values, database), '-c', sql],
+    {
+      env,
+      secrets,
+      signal: ctx.signal,
+      timeoutMs: 60_000,
+    },
+  );
+  if (result.exitCode !== 0) {
+    const said = result.stderr.trim().split('\n').slice(-3).join(' ').trim();
+    throw new RunbookError(
+      `psql (${ctx.values.get('POSTGRES_HOST')}:${ctx.values.get('POSTGRES_PORT')}/${database ?? ctx.values.get('POSTGRES_DATABASE')}) failed: ${said || `exit ${result.exitCode}`}`,
+      { next: 'Check POSTGRES_HOST/PORT/USER/PASSWORD and that psql is installed (prerequisites).' },
+    );
+  }
+  return result.stdout;
+}
+
+/** Sessions connected to the target now, asked from the maintenance database (the target may be gone). */
+async function connectedSessions(ctx: Ctx): Promise<PgSession[]> {
+  const database = ctx.values.require('POSTGRES_DATABASE');
+  try {
+    return parseSessions(await psqlQuery(ctx, sessionsSql(database), MAINTENANCE_DATABASE));
+  } catch (error) {
+    // No access to the maintenance database: ask the target itself (this session excluded by the query).
+    if (error instanceof RunbookError && /does not exist|permission denied/.test(error.message))
+      return parseSessions(await psqlQuery(ctx, sessionsSql(database)));
+    throw error;
+  }
+}
+
+function sessionLines(sessions: readonly PgSession[]): Record<string, string> {
+  const out: Record<string, string> = { 'sessions now': String(sessions.length) };
+  sessions.slice(0, MAX_SESSIONS_SHOWN).forEach((session, index) => {
+    out[`session ${index + 1}`] = describeSession(session);
+  });
+  if (sessions.length > MAX_SESSIONS_SHOWN)
+    out[`session ${MAX_SESSIONS_SHOWN + 1}…`] = `and ${sessions.length - MAX_SESSIONS_SHOWN} more`;
+  return out;
+}
+
+function sessionsFromPreview(preview: Preview | undefined): PgSession[] {
+  const sessions = preview?.data?.sessions;
+  return Array.isArray(sessions) ? (sessions as PgSession[]) : [];
+}
+
+/** A signal that follows the step's, except "detach" (Esc): a process on this host cannot be left running unwatched. */
+function undetachable(ctx: Ctx): AbortSignal {
+  const controller = new AbortController();
+  const follow = () => {
+    if (ctx.signal.reason === 'detach') {
+      ctx.log('Esc: this runs on this host and cannot be detached; q or Ctrl+C interrupts it (rolled back).');
+      return;
+    }
+    controller.abort(ctx.signal.reason);
+  };
+  if (ctx.signal.aborted) follow();
+  else ctx.signal.addEventListener('abort', follow, { once: true });
+  return controller.signal;
+}
+
+/** `key=value` lines a script prints on stdout at the end. */
+function scriptOutput(stdout: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const line of stdout.split('\n')) {
+    const match = /^([a-z0-9_]+)=(.*)$/.exec(line.trim());
+    if (match?.[1]) out[match[1]] = match[2] ?? '';
+  }
+  return out;
+}
+
+function lastLines(text: string, count: number): string {
+  return text.trim().split('\n').slice(-count).join('\n');
+}
+
+// ---------------------------------------------------------------- stop writes
+
+const stopWrites = defineStep({
+  id: IDS.stopWrites,
+  section: SECTION,
+  title: 'Stop application writes',
+  description:
+    'The runbook: "Stop application writes or enable maintenance mode." Shows the sessions connected to the database now (pg_stat_activity) and asks you to type the database name once writes are stopped.',
+  inputs: PG_INPUTS,
+  database: 'postgres',
+  plan: (values) => ({
+    actions: [
+      {
+        summary:
+          'stop application writes: scale the writers to 0 or enable maintenance mode (your procedure)',
+      },
+      {
+        summary: `list the sessions connected to ${values.get('POSTGRES_DATABASE') ?? '<database>'}`,
+        command: `PGPASSWORD=<password> ${shellCommand([
+          'psql',
+          '-h',
+          values.get('POSTGRES_HOST') ?? '<host>',
+          '-p',
+          values.get('POSTGRES_PORT') ?? '5432',
+          '-U',
+          values.get('POSTGRES_USER') ?? '<user>',
+          '-d',
+          MAINTENANCE_DATABASE,
+          '-c',
+          `SELECT usename, application_name, client_addr, state FROM pg_stat_activity WHERE datname = '${values.get('POSTGRES_DATABASE') ?? '<database>'}'`,
+        ])}`,
+      },
+    ],
+    notes: ['Typed gate: the database name, once writes are stopped.'],
+  }),
+  async preview(ctx) {
+    requireRestorable(ctx.earlier, SPEC);
+    const sessions = await connectedSessions(ctx);
+    return {
+      lines: [
+        `${sessions.length} session(s) connected to ${ctx.values.get('POSTGRES_DATABASE')} now`,
+        ...sessions.slice(0, MAX_SESSIONS_SHOWN).map(describeSession),
+      ],
+      data: { sessions },
+    };
+  },
+  gate(values, ctx): Gate {
+    const sessions = sessionsFromPreview(ctx.preview);
+    return {
+      kind: 'typed',
+      prompt: `Stop application writes to ${values.get('POSTGRES_DATABASE')} (maintenance mode), then type the database name. ${sessions.length} session(s) are connected now.`,
+      phrase: values.require('POSTGRES_DATABASE'),
+      target: { ...target(values, ctx), ...sessionLines(sessions) },
+    };
+  },
+  async run(ctx) {
+    const sessions = await connectedSessions(ctx);
+    for (const session of sessions) ctx.log(`still connected: ${describeSession(session)}`);
+    const active = sessions.filter((session) => session.state !== 'idle');
+    return {
+      summary:
+        sessions.length === 0
+          ? 'writes stopped: no sessions connected'
+          : `writes stopped by the operator; ${sessions.length} session(s) still connected (${active.length} not idle)`,
+      checks: [
+        {
+          id: 'sessions',
+          label: 'sessions connected',
+          status: sessions.length === 0 ? 'ok' : 'warn',
+          detail: sessions.length === 0 ? 'none' : sessions.slice(0, 3).map(describeSession).join('; '),
+          ...(sessions.length
+            ? {
+                next: 'The restore disconnects them (DROP DATABASE … WITH (FORCE)); make sure they are not writers that will reconnect.',
+              }
+            : {}),
+        },
+      ],
+      data: { sessions: sessions.length, confirmedAt: new Date().toISOString() },
+    };
+  },
+});
+
+// ---------------------------------------------------------------- safety backup
+
+function safetyPrefix(values: Values): string {
+  return `${values.get('POSTGRES_S3_PREFIX') ?? ''}pre-restore/`;
+}
+
+function skipPhrase(values: Values): string {
+  return `no safety backup of ${values.get('POSTGRES_DATABASE') ?? '<database>'}`;
+}
+
+const safetyBackup = defineStep({
+  id: IDS.safetyBackup,
+  section: SECTION,
+  title: 'Safety backup of the current database',
+  description:
+    'Before the restore replaces it, the current database is dumped to <prefix>pre-restore/<time>.sql.gz with its .sha256 (postgres-backup.sh: pg_dump | gzip streamed to S3, hashed on the way). On by default; skipping it takes a typed phrase.',
+  inputs: [...PG_INPUTS, 'S3_BUCKET'],
+  optionalInputs: ['POSTGRES_S3_PREFIX', ...STORAGE_OPTIONAL],
+  database: 'postgres',
+  plan: (values, options) => {
+    const script = scriptLocation({}, 'postgres-backup.sh').display;
+    const skip = options['skip-safety-backup'] === true;
+    return {
+      actions: [
+        {
+          summary: skip
+            ? `SKIP the safety backup (typed phrase "${skipPhrase(values)}", a deviation)`
+            : `dump ${values.get('POSTGRES_DATABASE') ?? '<database>'} to s3://${values.get('S3_BUCKET') ?? '<bucket>'}/${safetyPrefix(values)}<time>.sql.gz + .sha256`,
+          command: envCommand(
+            [
+              ...pgWords(values),
+              [
+                `S3_BUCKET=${values.get('S3_BUCKET') ?? '<bucket>'}`,
+                `POSTGRES_S3_PREFIX=${safetyPrefix(values)}`,
+              ],
+            ],
+            script,
+          ),
+          writes: true,
+        },
+      ],
+    };
+  },
+  async preview(ctx) {
+    const choice = await ctx.choose(
+      `Safety backup of ${ctx.values.get('POSTGRES_DATABASE')} before it is replaced?`,
+      [
+        {
+          label: 'Take it (recommended)',
+          value: 'take',
+          hint: `s3://${ctx.values.get('S3_BUCKET')}/${safetyPrefix(ctx.values)}<time>.sql.gz`,
+        },
+        { label: 'Skip it', value: 'skip', hint: `typed phrase "${skipPhrase(ctx.values)}"; a deviation` },
+      ],
+      ctx.options['skip-safety-backup'] === true ? 'skip' : 'take',
+    );
+    const skip = choice === 'skip';
+    return {
+      lines: [
+        skip
+          ? 'safety backup: SKIPPED at the operator’s choice (needs the typed phrase)'
+          : `safety backup to s3://${ctx.values.get('S3_BUCKET')}/${safetyPrefix(ctx.values)}<time>.sql.gz`,
+      ],
+      data: { skip },
+    };
+  },
+  gate(values, ctx): Gate | undefined {
+    if (ctx.preview?.data?.skip !== true) return undefined;
+    return {
+      kind: 'typed',
+      prompt: `Skip the safety backup? If the restore goes wrong there is no copy of ${values.get('POSTGRES_DATABASE')} as it is now. Recorded as a deviation.`,
+      phrase: skipPhrase(values),
+      target: target(values, ctx),
+    };
+  },
+  async run(ctx) {
+    if (ctx.preview?.data?.skip === true) {
+      const reason = `safety backup of ${ctx.values.get('POSTGRES_DATABASE')} skipped by typed confirmation`;
+      ctx.mark(DEVIATION_MARK, { reason, step: IDS.safetyBackup });
+      return {
+        summary: 'SKIPPED by typed phrase (deviation): no copy of the current database',
+        checks: [{ id: 'safety-backup', label: 'safety backup', status: 'warn', detail: reason }],
+        data: { skipped: true, deviation: true },
+      };
+    }
+    const script = scriptLocation(ctx.settings, 'postgres-backup.sh');
+    const storage = storageEnv(ctx.values);
+    const pg = postgresEnv(ctx.values);
+    const env = { ...storage.env, ...pg.env, POSTGRES_S3_PREFIX: safetyPrefix(ctx.values) };
+    const started = Date.now();
+    const timer = setInterval(
+      () =>
+        ctx.progress({
+          message: `dumping ${ctx.values.get('POSTGRES_DATABASE')} to S3 · ${formatDuration(Date.now() - started)}`,
+        }),
+      1000,
+    );
+    let result;
+    try {
+      result = await ctx.adapters.proc.run('bash', [script.path], {
+        env,
+        secrets: storage.secrets,
+        signal: undetachable(ctx),
+        processGroup: true,
+        onLine: (line, stream) => {
+          if (stream === 'stderr') ctx.log(line);
+        },
+      });
+    } finally {
+      clearInterval(timer);
+    }
+    if (ctx.signal.aborted && ctx.signal.reason !== 'detach') throw new InterruptedError();
+    const out = scriptOutput(result.stdout);
+    if (result.exitCode !== 0 || !out.object) {
+      return {
+        summary: `safety backup FAILED (postgres-backup.sh exit ${result.exitCode}): the restore will not start`,
+        checks: [
+          {
+            id: 'safety-backup',
+            label: 'safety backup',
+            status: 'fail',
+            detail: lastLines(result.stderr, 3) || `exit ${result.exitCode}`,
+            next: 'Fix the cause (see the log) and run this step again; skipping it takes a typed phrase.',
+          },
+        ],
+        data: { exitCode: result.exitCode },
+      };
+    }
+    const size = Number(out.bytes);
+    return {
+      summary: `safety backup ${out.object} (${formatBytes(size)}) in ${formatDuration(Date.now() - started)}`,
+      checks: [
+        {
+          id: 'safety-backup',
+          label: 'safety backup',
+          status: 'ok',
+          detail: `${out.object} sha256 ${out.sha256 ?? '?'}`,
+        },
+      ],
+      data: { uri: out.object, sha256: out.sha256, size, recoveryPoint: out.recovery_point },
+    };
+  },
+});
+
+// ---------------------------------------------------------------- restore (destructive)
+
+const RESTORE_EXIT: Record<number, string> = {
+  2: 'configuration (e.g. psql older than the pg_dump that wrote the backup)',
+  3: 'PostgreSQL unreachable, login refused or missing privileges (CREATEDB, owner of the database)',
+  4: 'backup object missing or object storage unreachable',
+  5: 'integrity check failed (checksum mismatch, missing sidecar or corrupt gzip): the database was not touched',
+  6: 'the SQL restore failed and was rolled back: the database is as it was',
+  7: 'restored into a new database but swapping it into place failed (see the log for the exact commands)',
+};
+
+function safetyBackupLine(earlier: (id: string) => Record<string, unknown> | undefined): string {
+  const safety = earlier(IDS.safetyBackup);
+  if (!safety) return '(not taken in this session)';
+  if (safety.skipped === true) return 'SKIPPED (typed phrase)';
+  return typeof safety.uri === 'string' ? safety.uri : '(failed)';
+}
+
+const restore = defineStep({
+  id: IDS.restore,
+  section: SECTION,
+  title: 'Restore (replaces the database)',
+  description:
+    'Type the database name to confirm CLEAN_TARGET=true, then postgres-restore.sh runs from this host with env only: it verifies the sidecar again, restores into a new database in one transaction, and only then drops the old one and renames the new one into place.',
+  inputs: [...PG_INPUTS, 'S3_BUCKET'],
+  optionalInputs: STORAGE_OPTIONAL,
+  database: 'postgres',
+  plan: (values, options) => {
+    const uri = typeof options['restore-uri'] === 'string' ? options['restore-uri'] : '${RESTORE_S3_URI}';
+    return {
+      actions: [
+        {
+          summary: `replace database ${values.get('POSTGRES_DATABASE') ?? '<database>'} on ${values.get('POSTGRES_HOST') ?? '<host>'} with the chosen backup (CLEAN_TARGET=true)`,
+          command: envCommand(
+            [...pgWords(values), [`RESTORE_S3_URI=${uri}`, 'CLEAN_TARGET=true']],
+            scriptLocation({}, 'postgres-restore.sh').display,
+          ),
+          destructive: true,
+        },
+      ],
+      notes: ['Typed gate: the database name. Ctrl+C rolls the restore back: the database stays as it was.'],
+    };
+  },
+  async preview(ctx) {
+    const { chosen, integrity, unverified } = requireRestorable(ctx.earlier, SPEC);
+    if (!ctx.earlier(IDS.stopWrites))
+      throw new RunbookError('application writes have not been confirmed stopped in this session', {
+        next: `Run ${IDS.stopWrites} first.`,
+      });
+    if (!ctx.earlier(IDS.safetyBackup))
+      throw new RunbookError('no safety backup was taken (or skipped by typed phrase) in this session', {
+        next: `Run ${IDS.safetyBackup} first.`,
+      });
+    return {
+      lines: [
+        `restore ${chosen.uri} (${formatBytes(chosen.size)}) into ${ctx.values.get('POSTGRES_DATABASE')} on ${ctx.values.get('POSTGRES_HOST')}:${ctx.values.get('POSTGRES_PORT')}`,
+        unverified
+          ? 'integrity: NOT VERIFIED (overridden)'
+          : `integrity: sha256 ${integrity.sha256} verified`,
+        `safety backup: ${safetyBackupLine(ctx.earlier)}`,
+      ],
+    };
+  },
+  gate(values, ctx): Gate {
+    const restorable = (() => {
+      try {
+        return requireRestorable(ctx.earlier, SPEC);
+      } catch {
+        return undefined;
+      }
+    })();
+    const chosen = restorable?.chosen;
+    const database = values.require('POSTGRES_DATABASE');
+    const dataLoss = ctx.earlier(IDS.choose)?.dataLoss as { text?: string } | undefined;
+    return {
+      kind: 'typed',
+      prompt: `DESTRUCTIVE: database ${database} on ${values.get('POSTGRES_HOST')}:${values.get('POSTGRES_PORT')} will be DROPPED and replaced by the backup (CLEAN_TARGET=true). Type the database name to confirm.`,
+      phrase: database,
+      target: {
+        ...target(values, ctx),
+        backup: chosen?.uri ?? '?',
+        'recovery point': chosen?.recoveryPoint ?? 'unknown',
+        'data loss': dataLoss?.text ?? 'unknown',
+        integrity: restorable
+          ? restorable.unverified
+            ? 'NOT VERIFIED (overridden)'
+            : `verified sha256 ${restorable.integrity.sha256.slice(0, 16)}…`
+          : '?',
+        'safety backup': safetyBackupLine(ctx.earlier),
+        runs: 'postgres-restore.sh on this host, CLEAN_TARGET=true',
+      },
+    };
+  },
+  async run(ctx) {
+    const { chosen, integrity, unverified } = requireRestorable(ctx.earlier, SPEC);
+    const script = scriptLocation(ctx.settings, 'postgres-restore.sh');
+    const storage = storageEnv(ctx.values);
+    const pg = postgresEnv(ctx.values);
+    const env: Record<string, string> = {
+      ...storage.env,
+      ...pg.env,
+      RESTORE_S3_URI: chosen.uri,
+      CLEAN_TARGET: 'true',
+      ...(unverified ? { ALLOW_UNVERIFIED: 'true' } : {}),
+    };
+    const rows = Object.values(integrity.rowCounts ?? {}).reduce((sum, n) => sum + n, 0);
+    const started = Date.now();
+    let phase = `downloading ${formatBytes(chosen.size)} and verifying it again`;
+    let downloaded = false;
+    const tick = () =>
+      ctx.progress({ message: `${phase} · ${formatDuration(Date.now() - started)} elapsed` });
+    ctx.mark(MARK.restoreStarted, { uri: chosen.uri, database: ctx.values.get('POSTGRES_DATABASE') });
+    tick();
+    const timer = setInterval(tick, 1000);
+    let result;
+    try {
+      result = await ctx.adapters.proc.run('bash', [script.path], {
+        env,
+        secrets: storage.secrets,
+        signal: undetachable(ctx),
+        processGroup: true,
+        onLine: (line, stream) => {
+          if (stream !== 'stderr') return;
+          ctx.log(line);
+          if (!downloaded && /downloaded and verified/.test(line)) {
+            downloaded = true;
+            ctx.mark(MARK.downloadDone, { uri: chosen.uri });
+            phase = `restoring ${rows} row(s) in one transaction`;
+            tick();
+          } else if (/CLEAN_TARGET=true: restoring into new database/.test(line)) {
+            phase = `restoring ${rows} row(s) into a new database, then swapping it in`;
+            tick();
+          }
+        },
+      });
+    } finally {
+      clearInterval(timer);
+    }
+    const seconds = Math.round((Date.now() - started) / 100) / 10;
+    if (ctx.signal.aborted && ctx.signal.reason !== 'detach') {
+      ctx.log(`interrupted after ${formatDuration(seconds * 1000)}: the restore transaction was rolled back`);
+      throw new InterruptedError();
+    }
+    if (result.exitCode !== 0) {
+      const meaning = RESTORE_EXIT[result.exitCode] ?? (result.interrupted ? 'interrupted' : 'failed');
+      return {
+        summary: `restore FAILED (exit ${result.exitCode}: ${meaning})`,
+        checks: [
+          {
+            id: 'restore',
+            label: 'postgres-restore.sh',
+            status: 'fail',
+            detail: lastLines(result.stderr, 4) || `exit ${result.exitCode}`,
+            next:
+              result.exitCode === 7
+                ? 'Follow the commands in the log to finish the swap by hand.'
+                : 'The target database was not replaced. Fix the cause and run this step again.',
+          },
+        ],
+        data: { exitCode: result.exitCode, seconds },
+      };
+    }
+    if (!downloaded) ctx.mark(MARK.downloadDone, { uri: chosen.uri });
+    const out = scriptOutput(result.stdout);
+    const verified = !unverified && out.verified !== 'false';
+    ctx.mark(MARK.restoreDone, { uri: chosen.uri, database: ctx.values.get('POSTGRES_DATABASE') });
+    const backup = { uri: chosen.uri, size: chosen.size, sha256: out.sha256 ?? integrity.sha256, verified };
+    ctx.mark(MARK.recoveryPoint, { at: chosen.recoveryPoint ?? out.recovery_point, ...backup });
+    return {
+      summary: `restored ${ctx.values.get('POSTGRES_DATABASE')} from ${chosen.uri} in ${formatDuration(seconds * 1000)}`,
+      checks: [
+        {
+          id: 'restore',
+          label: 'postgres-restore.sh',
+          status: 'ok',
+          detail: `exit 0; sha256 ${verified ? 'verified' : 'NOT verified'}`,
+        },
+      ],
+      data: { backup, database: ctx.values.get('POSTGRES_DATABASE'), seconds, mode: 'host' },
+    };
+  },
+});
+
+// ---------------------------------------------------------------- validate
+
+interface ValidationEntry {
+  query: string;
+  ok: boolean;
+  detail: string;
+}
+
+const validate = defineStep({
+  id: IDS.validate,
+  section: SECTION,
+  title: 'Validate the restored data',
+  description:
+    'Targeted queries: the backup_validation marker rows, per-table row counts next to the counts recorded in the dump, and your own validationQueries from the values file ({name, sql, expect?}). Each ✓/✗.',
+  inputs: PG_INPUTS,
+  database: 'postgres',
+  plan: (values) => ({
+    actions: [
+      {
+        summary: 'marker rows and per-table row counts',
+        command: `PGPASSWORD=<password> psql -h ${values.get('POSTGRES_HOST') ?? '<host>'} -U ${values.get('POSTGRES_USER') ?? '<user>'} -d ${values.get('POSTGRES_DATABASE') ?? '<database>'} -c 'SELECT id, note FROM backup_validation ORDER BY id DESC LIMIT 5'`,
+      },
+      { summary: 'your validationQueries (values file), each read-only' },
+    ],
+  }),
+  async run(ctx) {
+    const checks: Check[] = [];
+    const validation: ValidationEntry[] = [];
+    const add = (id: string, label: string, ok: boolean | 'skip', detail: string, next?: string) => {
+      checks.push({
+        id,
+        label,
+        status: ok === 'skip' ? 'skip' : ok ? 'ok' : 'fail',
+        detail,
+        ...(next && ok !== true ? { next } : {}),
+      });
+      if (ok !== 'skip') validation.push({ query: label, ok, detail });
+    };
+    const integrity = ctx.earlier(IDS.integrity) as
+      { rowCounts?: Record<string, number>; markerFound?: boolean } | undefined;
+
+    // Marker rows (the synthetic-data test writes them).
+    const exists = firstValue(await psqlQuery(ctx, MARKER_TABLE_EXISTS_SQL)) === 't';
+    if (exists) {
+      const markers = parseMarkerRows(await psqlQuery(ctx, markerRowsSql(3)));
+      const latest = markers.latest[0];
+      add(
+        'marker',
+        'backup_validation marker rows',
+        markers.count > 0,
+        markers.count > 0
+          ? `${markers.count} row(s); newest #${latest?.id}: ${latest?.note ?? ''}`
+          : 'the table is empty',
+        'The backup has the table but no marker row: was the synthetic test run before it?',
+      );
+    } else if (integrity?.markerFound) {
+      add(
+        'marker',
+        'backup_validation marker rows',
+        false,
+        'the dump has backup_validation but the restored database does not',
+      );
+    } else
+      add('marker', 'backup_validation marker rows', 'skip', 'this backup has no backup_validation table');
+
+    // Per-table row counts against the dump.
+    const live = parseRowCounts(await psqlQuery(ctx, ROW_COUNTS_SQL));
+    const recorded = integrity?.rowCounts;
+    if (recorded && Object.keys(recorded).length > 0) {
+      const mismatches: string[] = [];
+      for (const [table, expected] of Object.entries(recorded)) {
+        const actual = live.get(table);
+        const ok = actual === expected;
+        if (!ok) mismatches.push(`${table}: ${actual ?? 'missing'} (backup ${expected})`);
+        if (Object.keys(recorded).length <= 25)
+          add(`rows:${table}`, `rows in ${table}`, ok, `${actual ?? 'missing'} (backup: ${expected})`);
+      }
+      if (Object.keys(recorded).length > 25)
+        add(
+          'rows',
+          `row counts of ${Object.keys(recorded).length} tables`,
+          mismatches.length === 0,
+          mismatches.length === 0 ? 'all equal to the backup' : mismatches.slice(0, 5).join('; '),
+        );
+      const extra = [...live.keys()].filter((table) => !(table in recorded));
+      if (extra.length > 0) ctx.log(`tables not in the backup: ${extra.join(', ')}`);
+    } else {
+      add(
+        'rows',
+        'row counts',
+        'skip',
+        `${live.size} table(s), ${[...live.values()].reduce((sum, n) => sum + n, 0)} row(s) (no counts recorded for this backup)`,
+      );
+    }
+
+    // The operator's own queries.
+    const { queries, problems } = parseValidationQueries(ctx.settings.validationQueries);
+    for (const problem of problems) add(`query-problem:${problem}`, 'validationQueries', false, problem);
+    for (const query of queries) {
+      const { env, secrets } = libpqEnv(ctx.values);
+      const result = await ctx.adapters.proc.run(
+        'psql',
+        [...PSQL_QUERY_FLAGS, ...psqlTarget(ctx.values), '-f', '-'],
+        {
+          env,
+          secrets,
+          input: readOnlyScript(query.sql),
+          signal: ctx.signal,
+          timeoutMs: 120_000,
+        },
+      );
+      if (result.exitCode !== 0) {
+        add(
+          `query:${query.name}`,
+          query.name,
+          false,
+          lastLines(result.stderr, 2) || `psql exit ${result.exitCode}`,
+        );
+        continue;
+      }
+      const verdict = checkExpectation(firstValue(result.stdout), query.expect);
+      add(`query:${query.name}`, query.name, verdict.ok, verdict.detail);
+    }
+
+    const failed = validation.filter((entry) => !entry.ok);
+    if (failed.length === 0) ctx.mark(MARK.validated, { database: ctx.values.get('POSTGRES_DATABASE') });
+    return {
+      summary:
+        failed.length === 0
+          ? `validated: ${validation.length} check(s) passed`
+          : `${failed.length} of ${validation.length} check(s) FAILED: ${failed.map((entry) => entry.query).join(', ')}`,
+      checks,
+      data: { validation },
+    };
+  },
+});
+
+// ---------------------------------------------------------------- resume writes
+
+const resumeWrites = defineStep({
+  id: IDS.resumeWrites,
+  section: SECTION,
+  title: 'Resume application writes',
+  description:
+    'Leave maintenance mode / scale the writers back up (your procedure), then mark it done here: the report records when the service was handed back.',
+  inputs: ['POSTGRES_DATABASE'],
+  database: 'postgres',
+  plan: () => ({ actions: [{ summary: 'resume application writes (your procedure), then confirm' }] }),
+  gate(values, ctx): Gate {
+    const validation = ctx.earlier(IDS.validate)?.validation;
+    const entries = Array.isArray(validation) ? (validation as ValidationEntry[]) : [];
+    const failed = entries.filter((entry) => !entry.ok).length;
+    return {
+      kind: 'confirm',
+      prompt: `Application writes to ${values.get('POSTGRES_DATABASE')} are resumed (maintenance mode off)?`,
+      target: {
+        ...target(values, ctx),
+        validation:
+          entries.length === 0
+            ? 'NOT RUN in this session'
+            : failed === 0
+              ? `${entries.length} check(s) passed`
+              : `${failed} of ${entries.length} FAILED`,
+      },
+    };
+  },
+  async run() {
+    const at = new Date().toISOString();
+    return { summary: `writes resumed (confirmed by the operator at ${at})`, data: { resumedAt: at } };
+  },
+});
+
+export const restorePostgresSteps: readonly RunbookStep[] = [
+  incidentStep(SPEC),
+  chooseBackupStep(SPEC),
+  integrityStep(SPEC),
+  overrideStep(SPEC),
+  stopWrites,
+  safetyBackup,
+  restore,
+  validate,
+  resumeWrites,
+];
+
+export { IDS as RESTORE_POSTGRES_IDS };
