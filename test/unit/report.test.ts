@@ -136,6 +136,9 @@ describe('the DR report of a drill killed mid-restore and resumed', () => {
 
   it('gives the next quarterly drill date', () => {
     expect(section(markdown, 'Next drill')).toContain('**2026-04-15**');
+    const late = renderMarkdown(drillReport({ now: new Date('2026-05-01T00:00:00Z') }));
+    expect(section(late, 'Next drill')).toContain('**2026-04-15** (overdue)');
+    expect(section(markdown, 'Next drill')).not.toContain('overdue');
   });
 
   it('contains none of the secrets, even those that leaked into the journal', () => {

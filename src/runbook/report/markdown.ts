@@ -38,7 +38,7 @@ export function* markdownChunks(model: ReportModel): Generator<string> {
     ...journal(model),
     '## Next drill',
     '',
-    `Next quarterly restore drill due by **${model.nextDrill.date}** (${model.nextDrill.basis}).`,
+    `Next quarterly restore drill due by **${model.nextDrill.date}**${model.nextDrill.date < model.generatedAt.slice(0, 10) ? ' (overdue)' : ''} (${model.nextDrill.basis}).`,
     '',
   ];
   yield tail.join('\n');
