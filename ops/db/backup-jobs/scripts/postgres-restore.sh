@@ -112,7 +112,10 @@ trap 'exit 130' INT
 aws_cli s3api head-object --bucket "$bucket" --key "$key" --output text \
   --query '[ContentLength, Metadata."recovery-point", Metadata."pg-dump-version"]' >"$work/head.out" 2>"$work/head.err" &
 head_pid=$!
-bg_pids+=("$head_pid")
+sidecar_file="$work/sidecar"
+aws_cli s3 cp "$RESTORE_S3_URI.sha256" "$sidecar_file" --only-show-errors 2>"$work/sidecar.err" &
+sidecar_pid=$!
+bg_pids+=("$head_pid" "$sidecar_pid")
 if ! db_info=$("${psql_base[@]}" -A -t -d "$maintenance" -v target="$target" 2>"$work/psql.err" <<'SQL'
 SELECT current_setting('server_version'),
        EXISTS (SELECT 1 FROM pg_database WHERE datname = :'target'),
@@ -144,8 +147,7 @@ if [[ "$dump_version" =~ ^[0-9]+(\.[0-9]+)?$ ]] && version_lt "$psql_version" "$
   die 2 "psql $psql_version is older than the pg_dump $dump_version that wrote this backup; plain dumps from patched pg_dump contain \\restrict lines (CVE-2025-8714) that older psql cannot run: use psql >= $dump_version"
 fi
 
-sidecar_file="$work/sidecar"
-if aws_cli s3 cp "$RESTORE_S3_URI.sha256" "$sidecar_file" --only-show-errors 2>"$work/sidecar.err"; then
+if wait "$sidecar_pid"; then
   expected=$(awk 'NR == 1 { print $1 }' "$sidecar_file")
   sidecar_name=$(awk 'NR == 1 { sub(/^\*/, "", $2); print $2 }' "$sidecar_file")
   [[ "$expected" =~ ^[0-9a-f]{64}$ ]] || die 5 "the sidecar $RESTORE_S3_URI.sha256 is not '<sha256>  <file name>'"
