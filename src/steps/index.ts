@@ -4,6 +4,8 @@ import { configureSteps } from './configure.js';
 import type { RunbookStep } from './define.js';
 import { deploySteps } from './deploy.js';
 import { prerequisitesSteps } from './prerequisites.js';
+import { restoreNeo4jSteps } from './restore-neo4j.js';
+import { restorePostgresSteps } from './restore-postgres.js';
 import { testNeo4jSteps } from './test-neo4j.js';
 import { testPostgresSteps } from './test-postgres.js';
 
@@ -14,6 +16,8 @@ export const STEPS: readonly RunbookStep[] = [
   ...deploySteps,
   ...testPostgresSteps,
   ...testNeo4jSteps,
+  ...restorePostgresSteps,
+  ...restoreNeo4jSteps,
 ];
 
 export function stepsOf(section: SectionId): RunbookStep[] {

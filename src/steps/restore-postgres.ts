@@ -40,8 +40,10 @@ import {
   psqlTarget,
   requireRestorable,
   scriptLocation,
+  scriptOutput,
   storageEnv,
   stepIds,
+  undetachable,
 } from './restore-shared.js';
 
 type Ctx = StepContext<Adapters>;
@@ -153,31 +155,6 @@ function sessionLines(sessions: readonly PgSession[]): Record<string, string> {
 function sessionsFromPreview(preview: Preview | undefined): PgSession[] {
   const sessions = preview?.data?.sessions;
   return Array.isArray(sessions) ? (sessions as PgSession[]) : [];
-}
-
-/** A signal that follows the step's, except "detach" (Esc): a process on this host cannot be left running unwatched. */
-function undetachable(ctx: Ctx): AbortSignal {
-  const controller = new AbortController();
-  const follow = () => {
-    if (ctx.signal.reason === 'detach') {
-      ctx.log('Esc: this runs on this host and cannot be detached; q or Ctrl+C interrupts it (rolled back).');
-      return;
-    }
-    controller.abort(ctx.signal.reason);
-  };
-  if (ctx.signal.aborted) follow();
-  else ctx.signal.addEventListener('abort', follow, { once: true });
-  return controller.signal;
-}
-
-/** `key=value` lines a script prints on stdout at the end. */
-function scriptOutput(stdout: string): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const line of stdout.split('\n')) {
-    const match = /^([a-z0-9_]+)=(.*)$/.exec(line.trim());
-    if (match?.[1]) out[match[1]] = match[2] ?? '';
-  }
-  return out;
 }
 
 function lastLines(text: string, count: number): string {

@@ -36,7 +36,7 @@ import { defineStep, endpointFlag, type RunbookStep } from './define.js';
 import type { Adapters } from '../adapters/types.js';
 
 /** A mark for what did not go as the runbook says (an integrity override, a skipped safety backup). */
-export const DEVIATION_MARK = 'deviation';
+export const DEVIATION_MARK = MARK.deviation;
 
 export type RestoreSection = Extract<SectionId, 'restore-postgres' | 'restore-neo4j'>;
 
@@ -233,6 +233,31 @@ export function scriptLocation(
 ): { path: string; display: string } {
   const dir = backupJobsDir(settings);
   return { path: `${dir}/scripts/${name}`, display: displayPath(dir, `scripts/${name}`) };
+}
+
+/** A signal that follows the step's, except "detach" (Esc): a process on this host cannot be left running unwatched. */
+export function undetachable(ctx: Pick<Ctx, 'signal' | 'log'>): AbortSignal {
+  const controller = new AbortController();
+  const follow = () => {
+    if (ctx.signal.reason === 'detach') {
+      ctx.log('Esc: this runs on this host and cannot be detached; q or Ctrl+C interrupts it (rolled back).');
+      return;
+    }
+    controller.abort(ctx.signal.reason);
+  };
+  if (ctx.signal.aborted) follow();
+  else ctx.signal.addEventListener('abort', follow, { once: true });
+  return controller.signal;
+}
+
+/** `key=value` lines a script prints on stdout at the end. */
+export function scriptOutput(stdout: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const line of stdout.split('\n')) {
+    const match = /^([a-z0-9_]+)=(.*)$/.exec(line.trim());
+    if (match?.[1]) out[match[1]] = match[2] ?? '';
+  }
+  return out;
 }
 
 // ---------------------------------------------------------------- progress
@@ -820,7 +845,7 @@ export function overrideStep(spec: RestoreSpec): RunbookStep {
           data: { overridden: false, uri: chosen.uri },
         };
       const reason = `integrity check overridden for ${chosen.uri}: ${integrity.problems.join('; ')}`;
-      ctx.mark(DEVIATION_MARK, { reason, uri: chosen.uri, step: ids.override });
+      ctx.mark(DEVIATION_MARK, { reason, uri: chosen.uri, step: ids.integrity });
       ctx.log(reason);
       return {
         summary: 'OVERRIDDEN by typed phrase: the restore will use an unverified backup (deviation)',
