@@ -51,6 +51,8 @@ export function openJournal(dir: string, sessionId: string, secrets: readonly st
   mkdirSync(dir, { recursive: true, mode: 0o700 });
   const path = join(dir, `${sessionId}.jsonl`);
   const fd = openSync(path, 'a', 0o600);
+  // A crash can leave a torn last line without its newline: start on a fresh line so the next event stays whole.
+  if (endsMidLine(path)) writeSync(fd, '\n');
   const known = new Set(secrets.filter((secret) => secret !== ''));
   let seq = existingEvents(path);
   let open = true;
@@ -73,6 +75,15 @@ export function openJournal(dir: string, sessionId: string, secrets: readonly st
       closeSync(fd);
     },
   };
+}
+
+function endsMidLine(path: string): boolean {
+  try {
+    const text = readFileSync(path, 'utf8');
+    return text.length > 0 && !text.endsWith('\n');
+  } catch {
+    return false;
+  }
 }
 
 function existingEvents(path: string): number {

@@ -13,6 +13,8 @@ export interface S3AdapterOptions {
 
 /** Builds the S3 adapter. The AWS SDK is imported here, on first use. */
 export async function createS3Adapter(options: S3AdapterOptions): Promise<S3Adapter> {
+  // The SDK warns on stderr that future releases need Node 22; this release supports Node 20.
+  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
   const sdk = await import('@aws-sdk/client-s3');
   const target: S3Target = { bucket: options.bucket, region: options.region, endpoint: options.endpoint };
   const client = new sdk.S3Client({

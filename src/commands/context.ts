@@ -3,7 +3,7 @@ import { userInfo } from 'node:os';
 import { createAdapters } from '../adapters/index.js';
 import { defaultSessionDir, newSessionId, openJournal } from '../adapters/journal-store.js';
 import { summarizeKubeconfig } from '../adapters/kubeconfig.js';
-import { Session, valuesForJournal } from '../engine/session.js';
+import { Session, valuesForJournal, type SessionEvent } from '../engine/session.js';
 import { UsageError } from '../runbook/errors.js';
 import type { TargetInfo } from '../runbook/journal.js';
 import { resolveValues, type Resolution } from '../runbook/values.js';
@@ -103,6 +103,7 @@ export function openSession(
   sandbox: Sandbox | undefined,
   mode: 'tui' | 'run' | 'resume',
   sessionId = newSessionId(),
+  listener?: (event: SessionEvent) => void,
 ): Session {
   const dir = options.sessionDir ?? defaultSessionDir();
   const journal = openJournal(dir, sessionId, resolution.values.secretValues());
@@ -121,6 +122,7 @@ export function openSession(
         currentStep: () => self.currentStep,
       }),
   });
+  if (listener) session.subscribe(listener);
   session.record({
     type: 'session-start',
     version: 1,

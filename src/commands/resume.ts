@@ -62,9 +62,9 @@ export async function resumeCommand(wanted: string | undefined, options: RunOpti
       : '';
     process.stdout.write(`resuming ${sessionId}: ${replay.done.length} step(s) done${interrupted}\n`);
   }
-  return withSession(options, steps, async ({ resolution, sandbox }) => {
+  return withSession(options, steps, async ({ resolution, sandbox, listener }) => {
     const target = await describeTarget(options, resolution, sandbox);
-    const session = openSession(options, resolution, target, sandbox, 'resume', sessionId);
+    const session = openSession(options, resolution, target, sandbox, 'resume', sessionId, listener);
     for (const step of replay.steps) {
       if (!STEPS.some((known) => known.id === step.step)) continue;
       session.restoreStep(

