@@ -7,7 +7,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 
-import { BatchV1Api, CoreV1Api, KubeConfig, KubernetesObjectApi, Log, PatchStrategy } from '@kubernetes/client-node';
+import {
+  BatchV1Api,
+  CoreV1Api,
+  KubeConfig,
+  KubernetesObjectApi,
+  Log,
+  PatchStrategy,
+} from '@kubernetes/client-node';
 import type { V1Job, V1Pod } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
@@ -34,7 +41,10 @@ async function podsOf(job: string): Promise<V1Pod[]> {
   return (await core.listNamespacedPod({ namespace: NS, labelSelector: `job-name=${job}` })).items;
 }
 
-function job(name: string, spec: { command: string[]; backoffLimit?: number; deadline?: number; env?: object[]; envFrom?: object[] }): V1Job {
+function job(
+  name: string,
+  spec: { command: string[]; backoffLimit?: number; deadline?: number; env?: object[]; envFrom?: object[] },
+): V1Job {
   return {
     metadata: { name },
     spec: {
@@ -43,7 +53,15 @@ function job(name: string, spec: { command: string[]; backoffLimit?: number; dea
       template: {
         spec: {
           restartPolicy: 'Never',
-          containers: [{ name: 'main', image: 'busybox:1.36', command: spec.command, env: spec.env as never, envFrom: spec.envFrom as never }],
+          containers: [
+            {
+              name: 'main',
+              image: 'busybox:1.36',
+              command: spec.command,
+              env: spec.env as never,
+              envFrom: spec.envFrom as never,
+            },
+          ],
         },
       },
     },
@@ -57,7 +75,11 @@ beforeAll(async () => {
   await writeFile(join(bin, 'standin-tool'), '#!/bin/sh\necho "standin-tool $*"\n');
   await chmod(join(bin, 'standin-tool'), 0o755);
   process.env.KUBE_STANDIN_HOST_ONLY = 'leaked';
-  kube = await startKubeStandIn({ workDir: join(dir, 'kube'), jobPath: [bin], jobEnv: { SANDBOX_MARK: 'from-jobEnv' } });
+  kube = await startKubeStandIn({
+    workDir: join(dir, 'kube'),
+    jobPath: [bin],
+    jobEnv: { SANDBOX_MARK: 'from-jobEnv' },
+  });
   kc = new KubeConfig();
   kc.loadFromFile(kube.kubeconfigPath);
   core = kc.makeApiClient(CoreV1Api);
@@ -83,8 +105,14 @@ describe('a Job created from a CronJob', () => {
       'echo "to stderr" >&2',
       'sleep 0.3',
     ].join('\n');
-    await core.createNamespacedConfigMap({ namespace: NS, body: { metadata: { name: 'scripts' }, data: { 'run.sh': script, 'S3_BUCKET': 'bucket-1' } } });
-    await core.createNamespacedSecret({ namespace: NS, body: { metadata: { name: 'creds' }, stringData: { PASSWORD: 'pw-123' } } });
+    await core.createNamespacedConfigMap({
+      namespace: NS,
+      body: { metadata: { name: 'scripts' }, data: { 'run.sh': script, S3_BUCKET: 'bucket-1' } },
+    });
+    await core.createNamespacedSecret({
+      namespace: NS,
+      body: { metadata: { name: 'creds' }, stringData: { PASSWORD: 'pw-123' } },
+    });
     const objects = KubernetesObjectApi.makeApiClient(kc);
     const cronJob = await objects.patch(
       {
@@ -110,10 +138,19 @@ describe('a Job created from a CronJob', () => {
                       args: ['/backup/out.txt', '$(POD_NAME)'],
                       workingDir: '/backup',
                       env: [
-                        { name: 'DB_PASSWORD', valueFrom: { secretKeyRef: { name: 'creds', key: 'PASSWORD' } } },
-                        { name: 'MISSING_OPTIONAL', valueFrom: { configMapKeyRef: { name: 'nope', key: 'x', optional: true } } },
+                        {
+                          name: 'DB_PASSWORD',
+                          valueFrom: { secretKeyRef: { name: 'creds', key: 'PASSWORD' } },
+                        },
+                        {
+                          name: 'MISSING_OPTIONAL',
+                          valueFrom: { configMapKeyRef: { name: 'nope', key: 'x', optional: true } },
+                        },
                         { name: 'POD_NAME', valueFrom: { fieldRef: { fieldPath: 'metadata.name' } } },
-                        { name: 'POD_NAMESPACE', valueFrom: { fieldRef: { fieldPath: 'metadata.namespace' } } },
+                        {
+                          name: 'POD_NAMESPACE',
+                          valueFrom: { fieldRef: { fieldPath: 'metadata.namespace' } },
+                        },
                         { name: 'BACKUP_DIR', value: '/backup/pg' },
                         { name: 'URL', value: 'file:///backup-not-a-mount/$(POD_NAMESPACE)' },
                       ],
@@ -125,7 +162,14 @@ describe('a Job created from a CronJob', () => {
                     },
                   ],
                   volumes: [
-                    { name: 'scripts', configMap: { name: 'scripts', defaultMode: 0o755, items: [{ key: 'run.sh', path: 'run.sh' }] } },
+                    {
+                      name: 'scripts',
+                      configMap: {
+                        name: 'scripts',
+                        defaultMode: 0o755,
+                        items: [{ key: 'run.sh', path: 'run.sh' }],
+                      },
+                    },
                     { name: 'work', emptyDir: {} },
                   ],
                 },
@@ -149,15 +193,31 @@ describe('a Job created from a CronJob', () => {
           name: 'nightly-manual',
           annotations: { 'cronjob.kubernetes.io/instantiate': 'manual' },
           labels: { app: 'db-backup' },
-          ownerReferences: [{ apiVersion: 'batch/v1', kind: 'CronJob', name: 'nightly', uid: (cronJob.metadata as { uid?: string } | undefined)?.uid ?? '', controller: true }],
+          ownerReferences: [
+            {
+              apiVersion: 'batch/v1',
+              kind: 'CronJob',
+              name: 'nightly',
+              uid: (cronJob.metadata as { uid?: string } | undefined)?.uid ?? '',
+              controller: true,
+            },
+          ],
         },
-        spec: (cronJob as unknown as { spec: { jobTemplate: { spec: V1Job['spec'] } } }).spec.jobTemplate.spec,
+        spec: (cronJob as unknown as { spec: { jobTemplate: { spec: V1Job['spec'] } } }).spec.jobTemplate
+          .spec,
       },
     });
-    expect(created.spec?.selector?.matchLabels).toEqual({ 'batch.kubernetes.io/controller-uid': created.metadata?.uid });
-    expect(created.spec?.template.metadata?.labels).toMatchObject({ 'job-name': 'nightly-manual', 'controller-uid': created.metadata?.uid });
+    expect(created.spec?.selector?.matchLabels).toEqual({
+      'batch.kubernetes.io/controller-uid': created.metadata?.uid,
+    });
+    expect(created.spec?.template.metadata?.labels).toMatchObject({
+      'job-name': 'nightly-manual',
+      'controller-uid': created.metadata?.uid,
+    });
 
-    await expect.poll(async () => (await podsOf('nightly-manual'))[0]?.status?.phase, { timeout: 5000 }).toBe('Running');
+    await expect
+      .poll(async () => (await podsOf('nightly-manual'))[0]?.status?.phase, { timeout: 5000 })
+      .toBe('Running');
     const [pod] = await podsOf('nightly-manual');
     const podName = pod?.metadata?.name ?? '';
     expect(podName).toMatch(/^nightly-manual-[a-z0-9]{5}$/);
@@ -168,7 +228,14 @@ describe('a Job created from a CronJob', () => {
       'batch.kubernetes.io/controller-uid': created.metadata?.uid,
     });
     expect(pod?.metadata?.ownerReferences).toEqual([
-      { apiVersion: 'batch/v1', kind: 'Job', name: 'nightly-manual', uid: created.metadata?.uid, controller: true, blockOwnerDeletion: true },
+      {
+        apiVersion: 'batch/v1',
+        kind: 'Job',
+        name: 'nightly-manual',
+        uid: created.metadata?.uid,
+        controller: true,
+        blockOwnerDeletion: true,
+      },
     ]);
     expect(pod?.status?.containerStatuses?.[0]?.state?.running?.startedAt).toBeInstanceOf(Date);
     const cronActive = await batch.readNamespacedCronJob({ name: 'nightly', namespace: NS });
@@ -192,8 +259,12 @@ describe('a Job created from a CronJob', () => {
     console.log(`job run took ${overhead} ms end to end (0.3 s of it is the script's sleep)`);
     await finished;
 
-    expect(followed).toContain(`args: ${join(dir, 'kube', 'pods', `data_${podName}`, 'volumes', 'work')}/out.txt ${podName}`);
-    expect(followed).toContain(`password=pw-123 bucket=bucket-1 pod=${podName} ns=data dir=${join(dir, 'kube', 'pods', `data_${podName}`, 'volumes', 'work')}/pg url=file:///backup-not-a-mount/data`);
+    expect(followed).toContain(
+      `args: ${join(dir, 'kube', 'pods', `data_${podName}`, 'volumes', 'work')}/out.txt ${podName}`,
+    );
+    expect(followed).toContain(
+      `password=pw-123 bucket=bucket-1 pod=${podName} ns=data dir=${join(dir, 'kube', 'pods', `data_${podName}`, 'volumes', 'work')}/pg url=file:///backup-not-a-mount/data`,
+    );
     expect(followed).toContain('optional=[unset] mark=from-jobEnv host=[]');
     expect(followed).toContain('home-in-pod-dir');
     expect(followed).toContain('payload');
@@ -211,7 +282,10 @@ describe('a Job created from a CronJob', () => {
     ]);
     const finishedPod = await core.readNamespacedPod({ name: podName, namespace: NS });
     expect(finishedPod.status?.phase).toBe('Succeeded');
-    expect(finishedPod.status?.containerStatuses?.[0]?.state?.terminated).toMatchObject({ exitCode: 0, reason: 'Completed' });
+    expect(finishedPod.status?.containerStatuses?.[0]?.state?.terminated).toMatchObject({
+      exitCode: 0,
+      reason: 'Completed',
+    });
 
     const cron = await batch.readNamespacedCronJob({ name: 'nightly', namespace: NS });
     expect(cron.status?.active).toBeUndefined();
@@ -220,13 +294,25 @@ describe('a Job created from a CronJob', () => {
 
     const events = (await core.listNamespacedEvent({ namespace: NS })).items;
     const reasons = (kind: string, name: string) =>
-      events.filter((e) => e.involvedObject.kind === kind && e.involvedObject.name === name).map((e) => e.reason);
+      events
+        .filter((e) => e.involvedObject.kind === kind && e.involvedObject.name === name)
+        .map((e) => e.reason);
     expect(reasons('Job', 'nightly-manual')).toEqual(['SuccessfulCreate', 'Completed']);
     expect(reasons('Pod', podName)).toEqual(expect.arrayContaining(['Scheduled', 'Created', 'Started']));
     const createdEvent = events.find((e) => e.reason === 'SuccessfulCreate');
-    expect(createdEvent).toMatchObject({ type: 'Normal', message: `Created pod: ${podName}`, count: 1, source: { component: 'job-controller' } });
+    expect(createdEvent).toMatchObject({
+      type: 'Normal',
+      message: `Created pod: ${podName}`,
+      count: 1,
+      source: { component: 'job-controller' },
+    });
 
-    const tail = await core.readNamespacedPodLog({ name: podName, namespace: NS, tailLines: 1, timestamps: true });
+    const tail = await core.readNamespacedPodLog({
+      name: podName,
+      namespace: NS,
+      tailLines: 1,
+      timestamps: true,
+    });
     expect(tail).toMatch(/^\d{4}-\d\d-\d\dT[\d:.]+Z \S/);
     expect(tail.trim().split('\n')).toHaveLength(1);
     const scriptFile = join(dir, 'kube', 'pods', `data_${podName}`, 'volumes', 'scripts', 'run.sh');
@@ -236,7 +322,10 @@ describe('a Job created from a CronJob', () => {
 
 describe('failures', () => {
   it('retries up to backoffLimit, then fails with BackoffLimitExceeded', async () => {
-    await batch.createNamespacedJob({ namespace: NS, body: job('flaky', { command: ['/bin/sh', '-c', 'echo attempt; exit 3'], backoffLimit: 1 }) });
+    await batch.createNamespacedJob({
+      namespace: NS,
+      body: job('flaky', { command: ['/bin/sh', '-c', 'echo attempt; exit 3'], backoffLimit: 1 }),
+    });
     expect(await kube.waitForJob(NS, 'flaky', 10_000)).toBe('Failed');
     const failed = await batch.readNamespacedJob({ name: 'flaky', namespace: NS });
     expect(failed.status?.failed).toBe(2);
@@ -250,17 +339,30 @@ describe('failures', () => {
       expect.objectContaining({ exitCode: 3, reason: 'Error' }),
       expect.objectContaining({ exitCode: 3, reason: 'Error' }),
     ]);
-    const events = (await core.listNamespacedEvent({ namespace: NS, fieldSelector: 'involvedObject.name=flaky' })).items;
-    expect(events.map((e) => e.reason)).toEqual(['SuccessfulCreate', 'SuccessfulCreate', 'BackoffLimitExceeded']);
+    const events = (
+      await core.listNamespacedEvent({ namespace: NS, fieldSelector: 'involvedObject.name=flaky' })
+    ).items;
+    expect(events.map((e) => e.reason)).toEqual([
+      'SuccessfulCreate',
+      'SuccessfulCreate',
+      'BackoffLimitExceeded',
+    ]);
   });
 
   it('kills a job that outlives activeDeadlineSeconds', async () => {
     const started = Date.now();
-    await batch.createNamespacedJob({ namespace: NS, body: job('slow', { command: ['/bin/sh', '-c', 'sleep 30'], deadline: 1 }) });
+    await batch.createNamespacedJob({
+      namespace: NS,
+      body: job('slow', { command: ['/bin/sh', '-c', 'sleep 30'], deadline: 1 }),
+    });
     expect(await kube.waitForJob(NS, 'slow', 10_000)).toBe('Failed');
     expect(Date.now() - started).toBeLessThan(5000);
     const failed = await batch.readNamespacedJob({ name: 'slow', namespace: NS });
-    expect(failed.status?.conditions?.at(-1)).toMatchObject({ type: 'Failed', reason: 'DeadlineExceeded', message: 'Job was active longer than specified deadline' });
+    expect(failed.status?.conditions?.at(-1)).toMatchObject({
+      type: 'Failed',
+      reason: 'DeadlineExceeded',
+      message: 'Job was active longer than specified deadline',
+    });
     await expect.poll(async () => (await podsOf('slow'))[0]?.status?.phase, { timeout: 5000 }).toBe('Failed');
   });
 
@@ -271,24 +373,61 @@ describe('failures', () => {
     });
     expect(await kube.waitForJob(NS, 'no-secret', 10_000)).toBe('Failed');
     const [pod] = await podsOf('no-secret');
-    expect(pod?.status?.containerStatuses?.[0]?.state?.waiting).toEqual({ reason: 'CreateContainerConfigError', message: 'secret "absent" not found' });
-    const events = (await core.listNamespacedEvent({ namespace: NS, fieldSelector: `involvedObject.name=${pod?.metadata?.name ?? ''}` })).items;
-    expect(events.find((e) => e.reason === 'Failed')).toMatchObject({ type: 'Warning', message: 'Error: secret "absent" not found' });
-    const log = await core.readNamespacedPodLog({ name: pod?.metadata?.name ?? '', namespace: NS }).catch((e: { code: number }) => e.code);
+    expect(pod?.status?.containerStatuses?.[0]?.state?.waiting).toEqual({
+      reason: 'CreateContainerConfigError',
+      message: 'secret "absent" not found',
+    });
+    const events = (
+      await core.listNamespacedEvent({
+        namespace: NS,
+        fieldSelector: `involvedObject.name=${pod?.metadata?.name ?? ''}`,
+      })
+    ).items;
+    expect(events.find((e) => e.reason === 'Failed')).toMatchObject({
+      type: 'Warning',
+      message: 'Error: secret "absent" not found',
+    });
+    const log = await core
+      .readNamespacedPodLog({ name: pod?.metadata?.name ?? '', namespace: NS })
+      .catch((e: { code: number }) => e.code);
     expect(log).toBe(400);
   });
 
   it('rejects invalid Jobs and CronJobs with the API server field errors', async () => {
     const bad = job('BAD', { command: ['x'] });
-    const error = await batch.createNamespacedJob({ namespace: NS, body: { ...bad, spec: { ...bad.spec, template: { spec: { containers: [], restartPolicy: 'Always' } } } } }).catch((e: { code: number; body: string }) => e);
+    const error = await batch
+      .createNamespacedJob({
+        namespace: NS,
+        body: {
+          ...bad,
+          spec: { ...bad.spec, template: { spec: { containers: [], restartPolicy: 'Always' } } },
+        },
+      })
+      .catch((e: { code: number; body: string }) => e);
     expect((error as { code: number }).code).toBe(422);
-    const body = JSON.parse((error as { body: string }).body) as { message: string; details: { causes: { field: string }[] } };
-    expect(body.details.causes.map((c) => c.field)).toEqual(['metadata.name', 'spec.template.spec.containers', 'spec.template.spec.restartPolicy']);
-    expect(body.message).toContain('spec.template.spec.restartPolicy: Unsupported value: "Always": supported values: "OnFailure", "Never"');
+    const body = JSON.parse((error as { body: string }).body) as {
+      message: string;
+      details: { causes: { field: string }[] };
+    };
+    expect(body.details.causes.map((c) => c.field)).toEqual([
+      'metadata.name',
+      'spec.template.spec.containers',
+      'spec.template.spec.restartPolicy',
+    ]);
+    expect(body.message).toContain(
+      'spec.template.spec.restartPolicy: Unsupported value: "Always": supported values: "OnFailure", "Never"',
+    );
     const cron = await batch
       .createNamespacedCronJob({
         namespace: NS,
-        body: { metadata: { name: 'badcron' }, spec: { schedule: '61 * * * *', timeZone: 'Mars/Olympus', jobTemplate: { spec: job('x', { command: ['x'] }).spec ?? { template: {} } } } },
+        body: {
+          metadata: { name: 'badcron' },
+          spec: {
+            schedule: '61 * * * *',
+            timeZone: 'Mars/Olympus',
+            jobTemplate: { spec: job('x', { command: ['x'] }).spec ?? { template: {} } },
+          },
+        },
       })
       .catch((e: { body: string }) => JSON.parse(e.body) as { message: string });
     expect((cron as { message: string }).message).toBe(
@@ -302,9 +441,13 @@ describe('deletion and stop', () => {
     const command = ['/bin/sh', '-c', 'echo $$$$ > "$PIDFILE"; sleep 30'];
     const pidfile = (name: string) => join(dir, `${name}.pid`);
     for (const name of ['doomed', 'orphaned']) {
-      await batch.createNamespacedJob({ namespace: NS, body: job(name, { command, env: [{ name: 'PIDFILE', value: pidfile(name) }] }) });
+      await batch.createNamespacedJob({
+        namespace: NS,
+        body: job(name, { command, env: [{ name: 'PIDFILE', value: pidfile(name) }] }),
+      });
     }
-    const readPid = async (name: string) => Number((await readFile(pidfile(name), 'utf8').catch(() => '')).trim());
+    const readPid = async (name: string) =>
+      Number((await readFile(pidfile(name), 'utf8').catch(() => '')).trim());
     await expect.poll(() => readPid('doomed'), { timeout: 5000 }).toBeGreaterThan(0);
     await expect.poll(() => readPid('orphaned'), { timeout: 5000 }).toBeGreaterThan(0);
 
@@ -312,7 +455,11 @@ describe('deletion and stop', () => {
     await expect.poll(async () => (await podsOf('doomed')).length, { timeout: 5000 }).toBe(0);
     await expect.poll(async () => alive(await readPid('doomed')), { timeout: 5000 }).toBe(false);
 
-    const orphan = await batch.deleteNamespacedJob({ name: 'orphaned', namespace: NS, propagationPolicy: 'Orphan' });
+    const orphan = await batch.deleteNamespacedJob({
+      name: 'orphaned',
+      namespace: NS,
+      propagationPolicy: 'Orphan',
+    });
     // The API server answers an orphaning delete with the Job itself (client-node types it as a Status).
     expect(orphan.kind).toBe('Job');
     const [kept] = await podsOf('orphaned');
@@ -329,7 +476,10 @@ describe('deletion and stop', () => {
     const pidfile = join(dir, 'other.pid');
     await otherBatch.createNamespacedJob({
       namespace: NS,
-      body: job('nightly-manual', { command: ['/bin/sh', '-c', 'echo $$$$ > "$PIDFILE"; sleep 30'], env: [{ name: 'PIDFILE', value: pidfile }] }),
+      body: job('nightly-manual', {
+        command: ['/bin/sh', '-c', 'echo $$$$ > "$PIDFILE"; sleep 30'],
+        env: [{ name: 'PIDFILE', value: pidfile }],
+      }),
     });
     const readPid = async () => Number((await readFile(pidfile, 'utf8').catch(() => '')).trim());
     await expect.poll(readPid, { timeout: 5000 }).toBeGreaterThan(0);

@@ -119,8 +119,14 @@ describe.skipIf(!hasKubectl)('kubectl against the stand-in', () => {
       'secret/backup-env serverside-applied',
       'cronjob.batch/postgres-backup serverside-applied',
     ]);
-    const patch = kube.requests.find((r) => r.method === 'PATCH' && r.path.endsWith('/cronjobs/postgres-backup'));
-    expect(patch).toMatchObject({ contentType: 'application/apply-patch+yaml', fieldManager: 'kubectl', status: 201 });
+    const patch = kube.requests.find(
+      (r) => r.method === 'PATCH' && r.path.endsWith('/cronjobs/postgres-backup'),
+    );
+    expect(patch).toMatchObject({
+      contentType: 'application/apply-patch+yaml',
+      fieldManager: 'kubectl',
+      status: 201,
+    });
 
     const secrets = await kubectl('get', 'secrets', '-n', 'data');
     expect(secrets.code).toBe(0);
@@ -132,17 +138,29 @@ describe.skipIf(!hasKubectl)('kubectl against the stand-in', () => {
   });
 
   it('reports a field owned by another manager as a conflict, and takes it with --force-conflicts', async () => {
-    expect((await kubectl('create', 'secret', 'generic', 's3', '--from-literal=S3_BUCKET=manual')).stdout).toBe('secret/s3 created\n');
-    await writeFile(join(dir, 's3.yaml'), 'apiVersion: v1\nkind: Secret\nmetadata: {name: s3, namespace: data}\ndata: {S3_BUCKET: ZGItYmFja3Vwcw==}\n');
+    expect(
+      (await kubectl('create', 'secret', 'generic', 's3', '--from-literal=S3_BUCKET=manual')).stdout,
+    ).toBe('secret/s3 created\n');
+    await writeFile(
+      join(dir, 's3.yaml'),
+      'apiVersion: v1\nkind: Secret\nmetadata: {name: s3, namespace: data}\ndata: {S3_BUCKET: ZGItYmFja3Vwcw==}\n',
+    );
     const refused = await kubectl('apply', '--server-side', '-f', join(dir, 's3.yaml'));
     expect(refused.code).toBe(1);
-    expect(refused.stderr).toContain('Apply failed with 1 conflict: conflict with "kubectl-create" using v1: .data.S3_BUCKET');
+    expect(refused.stderr).toContain(
+      'Apply failed with 1 conflict: conflict with "kubectl-create" using v1: .data.S3_BUCKET',
+    );
     const forced = await kubectl('apply', '--server-side', '--force-conflicts', '-f', join(dir, 's3.yaml'));
     expect(forced.stdout).toBe('secret/s3 serverside-applied\n');
-    const json = JSON.parse((await kubectl('get', 'secret', 's3', '-o', 'json', '--show-managed-fields')).stdout) as {
+    const json = JSON.parse(
+      (await kubectl('get', 'secret', 's3', '-o', 'json', '--show-managed-fields')).stdout,
+    ) as {
       metadata: { managedFields: { manager: string; operation: string }[] };
     };
-    expect(json.metadata.managedFields.map((m) => `${m.manager}/${m.operation}`)).toEqual(['kubectl-create/Update', 'kubectl/Apply']);
+    expect(json.metadata.managedFields.map((m) => `${m.manager}/${m.operation}`)).toEqual([
+      'kubectl-create/Update',
+      'kubectl/Apply',
+    ]);
   });
 
   it('answers auth can-i as the denials say', async () => {
@@ -171,17 +189,31 @@ describe.skipIf(!hasKubectl)('kubectl against the stand-in', () => {
     expect(job.metadata?.annotations).toEqual({ 'cronjob.kubernetes.io/instantiate': 'manual', team: 'sre' });
     expect(job.metadata?.labels).toEqual({ app: 'postgres-backup' });
     expect(job.metadata?.ownerReferences).toEqual([
-      { apiVersion: 'batch/v1', kind: 'CronJob', name: 'postgres-backup', uid: cron.metadata?.uid, controller: true },
+      {
+        apiVersion: 'batch/v1',
+        kind: 'CronJob',
+        name: 'postgres-backup',
+        uid: cron.metadata?.uid,
+        controller: true,
+      },
     ]);
     expect(job.spec?.backoffLimit).toBe(1);
-    expect(job.spec?.template.spec?.containers[0]?.resources?.requests).toEqual({ cpu: '100m', memory: '128Mi' });
-    expect(job.spec?.template.spec?.volumes?.[0]?.configMap).toEqual({ name: 'backup-scripts', defaultMode: 0o755 });
+    expect(job.spec?.template.spec?.containers[0]?.resources?.requests).toEqual({
+      cpu: '100m',
+      memory: '128Mi',
+    });
+    expect(job.spec?.template.spec?.volumes?.[0]?.configMap).toEqual({
+      name: 'backup-scripts',
+      defaultMode: 0o755,
+    });
     expect(cron.status?.lastSuccessfulTime).toBeInstanceOf(Date);
 
     const logs = await kubectl('logs', 'job/manual-backup');
     expect(logs.stdout).toMatch(/^backing up to db-backups from \S+\n$/);
     const jobs = await kubectl('get', 'jobs');
     expect(jobs.stdout).toMatch(/manual-backup\s+Complete\s+1\/1/);
-    expect((await kubectl('delete', 'job', 'manual-backup')).stdout).toBe('job.batch "manual-backup" deleted\n');
+    expect((await kubectl('delete', 'job', 'manual-backup')).stdout).toBe(
+      'job.batch "manual-backup" deleted\n',
+    );
   });
 });

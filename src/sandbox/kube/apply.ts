@@ -36,7 +36,8 @@ export function ignoredFields(hasStatus: boolean, endpoint: Endpoint): (path: Fi
   return (path) => {
     const [first, second] = path;
     if (path.length === 1 && (first === 'f:apiVersion' || first === 'f:kind')) return true;
-    if (path.length === 2 && first === 'f:metadata' && second && SERVER_METADATA.has(second.slice(2))) return true;
+    if (path.length === 2 && first === 'f:metadata' && second && SERVER_METADATA.has(second.slice(2)))
+      return true;
     if (endpoint === 'status') return path.length === 1 && first !== 'f:status' && first !== 'f:metadata';
     return hasStatus && path.length === 1 && first === 'f:status';
   };
@@ -128,7 +129,8 @@ export function serverSideApply(req: ApplyRequest): KubeObject {
   const ownedByOthers = others.reduce((acc, m) => acc.union(m.set), new FieldSet());
   const ownedAfter = ownedByOthers.union(newSet);
   for (const path of lastSet.difference(newSet).difference(ownedByOthers).paths()) {
-    if (path.every((e) => e.startsWith('f:'))) removePath(merged as JsonObject, path, (p) => ownedAfter.has(p));
+    if (path.every((e) => e.startsWith('f:')))
+      removePath(merged as JsonObject, path, (p) => ownedAfter.has(p));
   }
 
   const diff = compare(content(req.live), content(merged));
@@ -138,7 +140,9 @@ export function serverSideApply(req: ApplyRequest): KubeObject {
     const clash = other.set.intersection(changed);
     if (clash.size === 0) continue;
     if (req.force) other.set = other.set.difference(clash);
-    else for (const path of clash.paths()) conflicts.push({ manager: describeManager(other.entry), path: pathToString(path) });
+    else
+      for (const path of clash.paths())
+        conflicts.push({ manager: describeManager(other.entry), path: pathToString(path) });
   }
   if (conflicts.length > 0) throw applyConflict(conflicts);
 

@@ -3,7 +3,15 @@
  * descriptor), with robfig's error texts; and the timeZone check (an IANA name, not "Local").
  */
 
-const DESCRIPTORS = new Set(['@yearly', '@annually', '@monthly', '@weekly', '@daily', '@midnight', '@hourly']);
+const DESCRIPTORS = new Set([
+  '@yearly',
+  '@annually',
+  '@monthly',
+  '@weekly',
+  '@daily',
+  '@midnight',
+  '@hourly',
+]);
 
 interface Bounds {
   min: number;
@@ -12,7 +20,18 @@ interface Bounds {
 }
 
 const MONTHS: Record<string, number> = {
-  jan: 1, feb: 2, mar: 3, apr: 4, may: 5, jun: 6, jul: 7, aug: 8, sep: 9, oct: 10, nov: 11, dec: 12,
+  jan: 1,
+  feb: 2,
+  mar: 3,
+  apr: 4,
+  may: 5,
+  jun: 6,
+  jul: 7,
+  aug: 8,
+  sep: 9,
+  oct: 10,
+  nov: 11,
+  dec: 12,
 };
 const DAYS: Record<string, number> = { sun: 0, mon: 1, tue: 2, wed: 3, thu: 4, fri: 5, sat: 6 };
 
@@ -26,7 +45,9 @@ const FIELDS: Bounds[] = [
 
 function parseInt10(text: string): number {
   if (!/^[+-]?\d+$/.test(text)) {
-    throw new Error(`failed to parse int from ${text}: strconv.Atoi: parsing ${JSON.stringify(text)}: invalid syntax`);
+    throw new Error(
+      `failed to parse int from ${text}: strconv.Atoi: parsing ${JSON.stringify(text)}: invalid syntax`,
+    );
   }
   return Number(text);
 }
@@ -55,7 +76,8 @@ function checkRange(expr: string, bounds: Bounds): void {
     const step = parseInt10(stepPart);
     if (step <= 0) throw new Error(`step of range should be a positive number: ${expr}`);
   }
-  if (start < bounds.min) throw new Error(`beginning of range (${start}) below minimum (${bounds.min}): ${expr}`);
+  if (start < bounds.min)
+    throw new Error(`beginning of range (${start}) below minimum (${bounds.min}): ${expr}`);
   if (end > bounds.max) throw new Error(`end of range (${end}) above maximum (${bounds.max}): ${expr}`);
   if (start > end) throw new Error(`beginning of range (${start}) beyond end of range (${end}): ${expr}`);
 }

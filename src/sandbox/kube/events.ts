@@ -49,8 +49,10 @@ export class EventRecorder {
       resourceVersion: involved.metadata.resourceVersion,
     };
     if (involved.kind === 'Pod') {
-      const container = (involved.spec as { containers?: { name?: string }[] } | undefined)?.containers?.[0]?.name;
-      if (container && reason !== 'Scheduled' && reason !== 'FailedMount') involvedObject.fieldPath = `spec.containers{${container}}`;
+      const container = (involved.spec as { containers?: { name?: string }[] } | undefined)?.containers?.[0]
+        ?.name;
+      if (container && reason !== 'Scheduled' && reason !== 'FailedMount')
+        involvedObject.fieldPath = `spec.containers{${container}}`;
     }
     const host = component === 'kubelet' ? 'sandbox' : undefined;
     this.registry.createAs(

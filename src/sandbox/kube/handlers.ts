@@ -43,7 +43,9 @@ function intParam(query: URLSearchParams, name: string): number | undefined {
 function dryRunOf(query: URLSearchParams): boolean {
   const values = query.getAll('dryRun').filter((v) => v !== '');
   if (values.some((v) => v !== 'All')) {
-    throw badRequest(`dryRun: Unsupported value: "${values.find((v) => v !== 'All') ?? ''}": supported values: "All"`);
+    throw badRequest(
+      `dryRun: Unsupported value: "${values.find((v) => v !== 'All') ?? ''}": supported values: "All"`,
+    );
   }
   return values.length > 0;
 }
@@ -98,7 +100,10 @@ export async function handleResource(
     case 'get': {
       if (info.subresource === 'log') return serveLog(ctx, res, def, namespace, info.name, query);
       const obj = ctx.registry.get(def, namespace, info.name);
-      return { status: 200, body: table ? toTable(def.plural, [obj], obj.metadata.resourceVersion ?? '') : obj };
+      return {
+        status: 200,
+        body: table ? toTable(def.plural, [obj], obj.metadata.resourceVersion ?? '') : obj,
+      };
     }
     case 'list': {
       const list = ctx.registry.list(def, namespace, listOptions);
@@ -143,7 +148,8 @@ export async function handleResource(
       const force = query.get('force');
       const result = ctx.registry.patch(def, namespace, info.name, patchType, body, {
         dryRun: dryRunOf(query),
-        fieldManager: query.get('fieldManager') ?? (patchType.startsWith('application/apply-patch') ? '' : fieldManager),
+        fieldManager:
+          query.get('fieldManager') ?? (patchType.startsWith('application/apply-patch') ? '' : fieldManager),
         force: force === null ? undefined : force === 'true',
         subresource: info.subresource || undefined,
         authorizeCreate: () => {
@@ -156,8 +162,12 @@ export async function handleResource(
     case 'delete':
     case 'deletecollection': {
       const options = await deleteOptions(req, query);
-      if (verb === 'delete') return { status: 200, body: ctx.registry.delete(def, namespace, info.name, options) };
-      return { status: 200, body: ctx.registry.deleteCollection(def, namespace, { ...options, ...listOptions }) };
+      if (verb === 'delete')
+        return { status: 200, body: ctx.registry.delete(def, namespace, info.name, options) };
+      return {
+        status: 200,
+        body: ctx.registry.deleteCollection(def, namespace, { ...options, ...listOptions }),
+      };
     }
     default:
       throw methodNotAllowed();
@@ -168,15 +178,24 @@ async function deleteOptions(req: IncomingMessage, query: URLSearchParams): Prom
   const raw = await readBody(req);
   const body = raw.toString('utf8').trim() ? decodeObject(raw, req.headers['content-type']) : {};
   const fromBody = isPlainObject(body) ? body : {};
-  const policy = query.get('propagationPolicy') ?? (typeof fromBody.propagationPolicy === 'string' ? fromBody.propagationPolicy : undefined);
+  const policy =
+    query.get('propagationPolicy') ??
+    (typeof fromBody.propagationPolicy === 'string' ? fromBody.propagationPolicy : undefined);
   const orphan = query.get('orphanDependents') ?? fromBody.orphanDependents;
   const preconditions = isPlainObject(fromBody.preconditions) ? fromBody.preconditions : {};
   return {
     dryRun: dryRunOf(query) || asArray(fromBody.dryRun).includes('All'),
-    propagationPolicy: policy ?? (orphan === true || orphan === 'true' ? 'Orphan' : orphan === false || orphan === 'false' ? 'Background' : undefined),
+    propagationPolicy:
+      policy ??
+      (orphan === true || orphan === 'true'
+        ? 'Orphan'
+        : orphan === false || orphan === 'false'
+          ? 'Background'
+          : undefined),
     preconditions: {
       uid: typeof preconditions.uid === 'string' ? preconditions.uid : undefined,
-      resourceVersion: typeof preconditions.resourceVersion === 'string' ? preconditions.resourceVersion : undefined,
+      resourceVersion:
+        typeof preconditions.resourceVersion === 'string' ? preconditions.resourceVersion : undefined,
     },
   };
 }
@@ -194,11 +213,14 @@ function serveLog(
   let container = query.get('container') ?? '';
   if (!container) {
     if (containers.length !== 1) {
-      throw badRequest(`a container name must be specified for pod ${name}, choose one of: [${containers.join(' ')}]`);
+      throw badRequest(
+        `a container name must be specified for pod ${name}, choose one of: [${containers.join(' ')}]`,
+      );
     }
     container = containers[0] ?? '';
   }
-  if (!containers.includes(container)) throw badRequest(`container ${container} is not valid for pod ${name}`);
+  if (!containers.includes(container))
+    throw badRequest(`container ${container} is not valid for pod ${name}`);
   if (query.get('previous') === 'true') {
     throw badRequest(`previous terminated container "${container}" in pod "${name}" not found`);
   }
@@ -207,7 +229,9 @@ function serveLog(
     const waiting = asArray(dig(pod, 'status', 'containerStatuses'))
       .map((s) => dig(s, 'state', 'waiting', 'reason'))
       .find((r) => typeof r === 'string');
-    throw badRequest(`container "${container}" in pod "${name}" is waiting to start: ${String(waiting ?? 'ContainerCreating')}`);
+    throw badRequest(
+      `container "${container}" in pod "${name}" is waiting to start: ${String(waiting ?? 'ContainerCreating')}`,
+    );
   }
   const logQuery: LogQuery = {
     tailLines: intParam(query, 'tailLines'),

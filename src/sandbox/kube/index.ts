@@ -66,7 +66,11 @@ const JOBS = mustResource('batch', 'jobs');
 
 /** Objects a new namespace gets from the cluster's controllers. */
 function seedNamespace(registry: Registry, name: string): void {
-  registry.createAs(NAMESPACES, { apiVersion: 'v1', kind: 'Namespace', metadata: { name } }, 'kube-apiserver');
+  registry.createAs(
+    NAMESPACES,
+    { apiVersion: 'v1', kind: 'Namespace', metadata: { name } },
+    'kube-apiserver',
+  );
   registry.createAs(
     mustResource('', 'serviceaccounts'),
     { apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name: 'default', namespace: name } },

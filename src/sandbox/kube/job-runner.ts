@@ -64,7 +64,8 @@ export class JobController {
       const owner = controllerOf(obj, 'Job');
       if (!owner) return;
       const phase = dig(obj, 'status', 'phase');
-      if (change.type === 'DELETED' && phase !== 'Succeeded' && phase !== 'Failed') this.podFinished(obj, owner, false);
+      if (change.type === 'DELETED' && phase !== 'Succeeded' && phase !== 'Failed')
+        this.podFinished(obj, owner, false);
       else if (change.type === 'MODIFIED' && (phase === 'Succeeded' || phase === 'Failed')) {
         this.podFinished(obj, owner, phase === 'Succeeded');
       } else if (change.type === 'MODIFIED' && phase === 'Running') this.podRunning(obj, owner);
@@ -127,27 +128,49 @@ export class JobController {
         namespace: job.metadata.namespace,
         labels: { ...(isPlainObject(meta.labels) ? (meta.labels as Record<string, string>) : {}) },
         ownerReferences: [
-          { apiVersion: 'batch/v1', kind: 'Job', name: jobName, uid: job.metadata.uid ?? '', controller: true, blockOwnerDeletion: true },
+          {
+            apiVersion: 'batch/v1',
+            kind: 'Job',
+            name: jobName,
+            uid: job.metadata.uid ?? '',
+            controller: true,
+            blockOwnerDeletion: true,
+          },
         ],
       },
       spec: clone(dig(template, 'spec') ?? {}),
     };
-    if (isPlainObject(meta.annotations)) pod.metadata.annotations = { ...(meta.annotations as Record<string, string>) };
+    if (isPlainObject(meta.annotations))
+      pod.metadata.annotations = { ...(meta.annotations as Record<string, string>) };
     try {
       const created = this.registry.createAs(PODS, pod, MANAGER);
-      this.events.record(job, 'Normal', 'SuccessfulCreate', `Created pod: ${created.metadata.name ?? ''}`, COMPONENT);
+      this.events.record(
+        job,
+        'Normal',
+        'SuccessfulCreate',
+        `Created pod: ${created.metadata.name ?? ''}`,
+        COMPONENT,
+      );
       this.writeStatus(job, (s) => {
         s.active = 1;
       });
     } catch (err) {
-      this.events.record(job, 'Warning', 'FailedCreate', `Error creating: ${(err as Error).message}`, COMPONENT);
+      this.events.record(
+        job,
+        'Warning',
+        'FailedCreate',
+        `Error creating: ${(err as Error).message}`,
+        COMPONENT,
+      );
     }
   }
 
   private podRunning(pod: KubeObject, owner: OwnerReference): void {
     const job = this.jobFor(pod, owner);
     if (!job || jobOutcome(job)) return;
-    const ready = asArray(dig(pod, 'status', 'containerStatuses')).every((c) => dig(c, 'ready') === true) ? 1 : 0;
+    const ready = asArray(dig(pod, 'status', 'containerStatuses')).every((c) => dig(c, 'ready') === true)
+      ? 1
+      : 0;
     if (dig(job, 'status', 'ready') !== ready) this.writeStatus(job, (s) => void (s.ready = ready));
   }
 
@@ -192,7 +215,13 @@ export class JobController {
       this.events.record(updated, 'Normal', 'Completed', 'Job completed', COMPONENT);
       this.finished(updated, true);
     } else {
-      this.events.record(updated, 'Warning', 'BackoffLimitExceeded', 'Job has reached the specified backoff limit', COMPONENT);
+      this.events.record(
+        updated,
+        'Warning',
+        'BackoffLimitExceeded',
+        'Job has reached the specified backoff limit',
+        COMPONENT,
+      );
       this.finished(updated, false);
     }
   }
@@ -203,7 +232,11 @@ export class JobController {
     if (!current || current.metadata.uid !== job.metadata.uid || jobOutcome(current)) return;
     const activePods = this.registry.store
       .list(PODS, job.metadata.namespace ?? '')
-      .filter((p) => controllerOf(p, 'Job')?.uid === job.metadata.uid && !['Succeeded', 'Failed'].includes(String(dig(p, 'status', 'phase'))));
+      .filter(
+        (p) =>
+          controllerOf(p, 'Job')?.uid === job.metadata.uid &&
+          !['Succeeded', 'Failed'].includes(String(dig(p, 'status', 'phase'))),
+      );
     for (const p of activePods) this.counted.add(p.metadata.uid ?? '');
     const now = nowIso();
     const message = 'Job was active longer than specified deadline';
@@ -263,7 +296,8 @@ export class JobController {
         }
         if (active.length > 0) status.active = active;
         else delete status.active;
-        if (event === 'succeeded') status.lastSuccessfulTime = dig(job, 'status', 'completionTime') ?? nowIso();
+        if (event === 'succeeded')
+          status.lastSuccessfulTime = dig(job, 'status', 'completionTime') ?? nowIso();
       },
       MANAGER,
     );

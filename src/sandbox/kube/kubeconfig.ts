@@ -23,7 +23,10 @@ export function renderKubeconfig(spec: KubeconfigSpec): string {
       {
         name: spec.contextName,
         cluster: spec.caCertificate
-          ? { server: spec.server, 'certificate-authority-data': Buffer.from(spec.caCertificate).toString('base64') }
+          ? {
+              server: spec.server,
+              'certificate-authority-data': Buffer.from(spec.caCertificate).toString('base64'),
+            }
           : { server: spec.server },
       },
     ],

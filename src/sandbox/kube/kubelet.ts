@@ -146,9 +146,17 @@ export class Kubelet {
     const podDir = join(this.options.workDir, 'pods', `${namespace}_${name}`);
     const scheduledAt = nowIso();
     this.setStatus(pod, (s) => {
-      s.conditions = [{ type: 'PodScheduled', status: 'True', lastProbeTime: null, lastTransitionTime: scheduledAt }];
+      s.conditions = [
+        { type: 'PodScheduled', status: 'True', lastProbeTime: null, lastTransitionTime: scheduledAt },
+      ];
     });
-    this.events.record(pod, 'Normal', 'Scheduled', `Successfully assigned ${namespace}/${name} to sandbox`, 'default-scheduler');
+    this.events.record(
+      pod,
+      'Normal',
+      'Scheduled',
+      `Successfully assigned ${namespace}/${name} to sandbox`,
+      'default-scheduler',
+    );
 
     const failBeforeStart = (reason: string, message: string): void => {
       this.setStatus(pod, (s) => {
@@ -156,7 +164,15 @@ export class Kubelet {
         s.startTime = scheduledAt;
         s.hostIP = '127.0.0.1';
         s.containerStatuses = [
-          { name: containerName, image, imageID: '', ready: false, restartCount: 0, started: false, state: { waiting: { reason, message } } },
+          {
+            name: containerName,
+            image,
+            imageID: '',
+            ready: false,
+            restartCount: 0,
+            started: false,
+            state: { waiting: { reason, message } },
+          },
         ];
       });
     };
@@ -192,7 +208,9 @@ export class Kubelet {
     const processEnv: Record<string, string> = {};
     for (const [key, value] of env) processEnv[key] = rewrite(value);
     const hostPath = process.env.PATH ?? '/usr/local/bin:/usr/bin:/bin';
-    processEnv.PATH = [...this.options.jobPath, ...(env.has('PATH') ? [processEnv.PATH ?? ''] : []), hostPath].filter(Boolean).join(':');
+    processEnv.PATH = [...this.options.jobPath, ...(env.has('PATH') ? [processEnv.PATH ?? ''] : []), hostPath]
+      .filter(Boolean)
+      .join(':');
     processEnv.HOME ??= join(podDir, 'home');
     processEnv.TMPDIR ??= join(podDir, 'tmp');
     Object.assign(processEnv, this.options.jobEnv);
@@ -200,15 +218,32 @@ export class Kubelet {
 
     const log = new PodLog(join(podDir, 'container.log'));
     this.logs.set(pod.metadata.uid ?? '', log);
-    this.events.record(pod, 'Normal', 'Pulled', `Container image "${image}" already present on machine`, MANAGER);
+    this.events.record(
+      pod,
+      'Normal',
+      'Pulled',
+      `Container image "${image}" already present on machine`,
+      MANAGER,
+    );
     this.events.record(pod, 'Normal', 'Created', `Created container: ${containerName}`, MANAGER);
     const startedAt = nowIso();
     const [file, ...rest] = argv;
     if (!file) {
-      this.finish(pod, log, { exitCode: 128, reason: 'StartError', message: 'no command specified', startedAt }, containerName, image);
+      this.finish(
+        pod,
+        log,
+        { exitCode: 128, reason: 'StartError', message: 'no command specified', startedAt },
+        containerName,
+        image,
+      );
       return;
     }
-    const child = spawn(file, rest, { cwd, env: processEnv, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(file, rest, {
+      cwd,
+      env: processEnv,
+      detached: true,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     child.stdout?.on('data', (chunk: Buffer) => log.write('stdout', chunk));
     child.stderr?.on('data', (chunk: Buffer) => log.write('stderr', chunk));
     const exited = new Promise<void>((resolve) => {
@@ -271,7 +306,12 @@ export class Kubelet {
     const finishedAt = nowIso();
     this.setStatus(pod, (s) => {
       s.phase = term.exitCode === 0 ? 'Succeeded' : 'Failed';
-      s.conditions = podConditions(false, String(s.startTime ?? term.startedAt), finishedAt, term.exitCode === 0 ? 'PodCompleted' : 'PodFailed');
+      s.conditions = podConditions(
+        false,
+        String(s.startTime ?? term.startedAt),
+        finishedAt,
+        term.exitCode === 0 ? 'PodCompleted' : 'PodFailed',
+      );
       const previous = asArray(s.containerStatuses)[0];
       const terminated: JsonObject = {
         exitCode: term.exitCode,
@@ -297,7 +337,11 @@ export class Kubelet {
     });
   }
 
-  private async workingDir(value: unknown, rewrite: (text: string) => string, podDir: string): Promise<string> {
+  private async workingDir(
+    value: unknown,
+    rewrite: (text: string) => string,
+    podDir: string,
+  ): Promise<string> {
     if (typeof value !== 'string' || value === '') return podDir;
     const rewritten = rewrite(value);
     if (rewritten !== value || existsSync(value)) {
@@ -322,8 +366,10 @@ export class Kubelet {
       volumeDirs.set(name, dir);
       const cm = dig(volume, 'configMap');
       const secret = dig(volume, 'secret');
-      if (isPlainObject(cm)) await this.writeSource(dir, name, cm, String(cm.name ?? ''), 'configmap', namespace);
-      if (isPlainObject(secret)) await this.writeSource(dir, name, secret, String(secret.secretName ?? ''), 'secret', namespace);
+      if (isPlainObject(cm))
+        await this.writeSource(dir, name, cm, String(cm.name ?? ''), 'configmap', namespace);
+      if (isPlainObject(secret))
+        await this.writeSource(dir, name, secret, String(secret.secretName ?? ''), 'secret', namespace);
     }
     const mounts: Mount[] = [];
     for (const m of asArray(dig(container, 'volumeMounts'))) {
@@ -332,7 +378,8 @@ export class Kubelet {
       if (!dir || typeof mountPath !== 'string') continue;
       const subPath = dig(m, 'subPath');
       const localPath = typeof subPath === 'string' && subPath ? join(dir, subPath) : dir;
-      if (typeof subPath === 'string' && subPath && !existsSync(localPath)) await mkdir(localPath, { recursive: true });
+      if (typeof subPath === 'string' && subPath && !existsSync(localPath))
+        await mkdir(localPath, { recursive: true });
       mounts.push({ mountPath, localPath });
     }
     return mounts;
@@ -350,7 +397,9 @@ export class Kubelet {
     const values = kind === 'secret' ? lookup.secret(objectName) : lookup.configMap(objectName);
     if (!values) {
       if (source.optional === true) return;
-      throw new MountError(`MountVolume.SetUp failed for volume "${volumeName}" : ${kind} "${objectName}" not found`);
+      throw new MountError(
+        `MountVolume.SetUp failed for volume "${volumeName}" : ${kind} "${objectName}" not found`,
+      );
     }
     const defaultMode = typeof source.defaultMode === 'number' ? source.defaultMode : 0o644;
     const items = asArray(source.items);
@@ -381,7 +430,12 @@ export class Kubelet {
 function podConditions(ready: boolean, scheduledAt: string, at: string, reason?: string): JsonObject[] {
   const readiness = ready ? { status: 'True' } : { status: 'False', ...(reason ? { reason } : {}) };
   return [
-    { type: 'PodReadyToStartContainers', status: ready ? 'True' : 'False', lastProbeTime: null, lastTransitionTime: at },
+    {
+      type: 'PodReadyToStartContainers',
+      status: ready ? 'True' : 'False',
+      lastProbeTime: null,
+      lastTransitionTime: at,
+    },
     { type: 'Initialized', status: 'True', lastProbeTime: null, lastTransitionTime: scheduledAt },
     { type: 'Ready', ...readiness, lastProbeTime: null, lastTransitionTime: at },
     { type: 'ContainersReady', ...readiness, lastProbeTime: null, lastTransitionTime: at },
@@ -403,7 +457,14 @@ function signalGroup(child: ChildProcess, signal: NodeJS.Signals): void {
   }
 }
 
-const SIGNALS: Partial<Record<NodeJS.Signals, number>> = { SIGHUP: 1, SIGINT: 2, SIGKILL: 9, SIGTERM: 15, SIGPIPE: 13, SIGABRT: 6 };
+const SIGNALS: Partial<Record<NodeJS.Signals, number>> = {
+  SIGHUP: 1,
+  SIGINT: 2,
+  SIGKILL: 9,
+  SIGTERM: 15,
+  SIGPIPE: 13,
+  SIGABRT: 6,
+};
 
 function signalNumber(signal: NodeJS.Signals | null): number {
   return signal ? (SIGNALS[signal] ?? 1) : 0;

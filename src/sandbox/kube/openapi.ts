@@ -24,7 +24,13 @@ function operation(def: ResourceDef, id: string, params: string[]): Record<strin
     operationId: id,
     parameters: params.map(param),
     responses: { '200': { description: 'OK' } },
-    'x-kubernetes-action': id.startsWith('patch') ? 'patch' : id.startsWith('create') ? 'post' : id.startsWith('read') ? 'get' : 'put',
+    'x-kubernetes-action': id.startsWith('patch')
+      ? 'patch'
+      : id.startsWith('create')
+        ? 'post'
+        : id.startsWith('read')
+          ? 'get'
+          : 'put',
     'x-kubernetes-group-version-kind': { group: def.group, version: def.version, kind: def.kind },
   };
 }

@@ -43,13 +43,16 @@ function resolveParent(doc: unknown, tokens: string[], op: string): { parent: Co
   return { parent: current, key: tokens[tokens.length - 1] ?? '' };
 }
 
+/** errors.NewGenericServerResponse(422, …): how the API server reports a JSON patch that does not apply. */
+function patchFailed(detail: string): StatusError {
+  return new StatusError(422, 'Invalid', 'the server rejected our request due to an error in our request', {
+    causes: [{ reason: 'UnexpectedServerResponse', message: detail }],
+  });
+}
+
 function unprocessable(op: string, tokens: string[]): StatusError {
-  const path = '/' + tokens.join('/');
-  return new StatusError(
-    422,
-    'Invalid',
-    `the server rejected our request due to an error in our request`,
-    { causes: [{ reason: 'FieldValueInvalid', message: `${op} operation does not apply: doc is missing path: "${path}": missing value`, field: path }] },
+  return patchFailed(
+    `${op} operation does not apply: doc is missing path: "/${tokens.join('/')}": missing value`,
   );
 }
 
@@ -93,7 +96,8 @@ function add(doc: unknown, tokens: string[], value: unknown, op: string): unknow
 }
 
 export function jsonPatch(target: unknown, operations: unknown): unknown {
-  if (!Array.isArray(operations)) throw badRequest('json: cannot unmarshal object into Go value of type jsonpatch.Patch');
+  if (!Array.isArray(operations))
+    throw badRequest('json: cannot unmarshal object into Go value of type jsonpatch.Patch');
   let doc = clone(target);
   for (const raw of operations) {
     if (!isPlainObject(raw) || typeof raw.op !== 'string' || typeof raw.path !== 'string') {
@@ -131,9 +135,7 @@ export function jsonPatch(target: unknown, operations: unknown): unknown {
       }
       case 'test':
         if (!deepEqual(getAt(doc, tokens, 'test'), operation.value)) {
-          throw new StatusError(422, 'Invalid', `the server rejected our request due to an error in our request`, {
-            causes: [{ reason: 'FieldValueInvalid', message: `testing value ${operation.path} failed: test failed`, field: operation.path }],
-          });
+          throw patchFailed(`testing value ${operation.path} failed: test failed`);
         }
         break;
       default:

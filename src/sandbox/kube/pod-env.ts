@@ -76,7 +76,12 @@ function fieldRefValue(pod: KubeObject, fieldPath: string): string {
   }
 }
 
-function keyRef(ref: unknown, kind: 'Secret' | 'ConfigMap', namespace: string, lookup: SourceLookup): string | undefined {
+function keyRef(
+  ref: unknown,
+  kind: 'Secret' | 'ConfigMap',
+  namespace: string,
+  lookup: SourceLookup,
+): string | undefined {
   const name = String(dig(ref, 'name') ?? '');
   const key = String(dig(ref, 'key') ?? '');
   const optional = dig(ref, 'optional') === true;
@@ -96,7 +101,9 @@ function keyRef(ref: unknown, kind: 'Secret' | 'ConfigMap', namespace: string, l
 export function containerEnv(pod: KubeObject, container: unknown, lookup: SourceLookup): Map<string, string> {
   const env = new Map<string, string>();
   const namespace = pod.metadata.namespace ?? '';
-  for (const source of Array.isArray(dig(container, 'envFrom')) ? (dig(container, 'envFrom') as unknown[]) : []) {
+  for (const source of Array.isArray(dig(container, 'envFrom'))
+    ? (dig(container, 'envFrom') as unknown[])
+    : []) {
     const prefix = String(dig(source, 'prefix') ?? '');
     const secretRef = dig(source, 'secretRef');
     const configMapRef = dig(source, 'configMapRef');
@@ -119,14 +126,19 @@ export function containerEnv(pod: KubeObject, container: unknown, lookup: Source
     if (isPlainObject(from)) {
       let value: string | undefined;
       if (isPlainObject(from.secretKeyRef)) value = keyRef(from.secretKeyRef, 'Secret', namespace, lookup);
-      else if (isPlainObject(from.configMapKeyRef)) value = keyRef(from.configMapKeyRef, 'ConfigMap', namespace, lookup);
-      else if (isPlainObject(from.fieldRef)) value = fieldRefValue(pod, String(from.fieldRef.fieldPath ?? ''));
+      else if (isPlainObject(from.configMapKeyRef))
+        value = keyRef(from.configMapKeyRef, 'ConfigMap', namespace, lookup);
+      else if (isPlainObject(from.fieldRef))
+        value = fieldRefValue(pod, String(from.fieldRef.fieldPath ?? ''));
       else value = '';
       if (value !== undefined) env.set(name, value);
       continue;
     }
     const raw = dig(entry, 'value');
-    env.set(name, expandVars(typeof raw === 'string' ? raw : '', (ref) => env.get(ref)));
+    env.set(
+      name,
+      expandVars(typeof raw === 'string' ? raw : '', (ref) => env.get(ref)),
+    );
   }
   return env;
 }

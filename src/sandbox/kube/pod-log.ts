@@ -27,7 +27,10 @@ type Follower = { onLine: (line: LogLine) => void; onEnd: () => void };
 export class PodLog {
   private lines: LogLine[] = [];
   private bytes = 0;
-  private readonly partial: Record<'stdout' | 'stderr', LogLine | undefined> = { stdout: undefined, stderr: undefined };
+  private readonly partial: Record<'stdout' | 'stderr', LogLine | undefined> = {
+    stdout: undefined,
+    stderr: undefined,
+  };
   private readonly followers = new Set<Follower>();
   private file: WriteStream | undefined;
   private done = false;
@@ -56,7 +59,9 @@ export class PodLog {
       const piece = newline >= 0 ? rest.slice(0, newline + 1) : rest;
       rest = newline >= 0 ? rest.slice(newline + 1) : '';
       const pending = this.partial[stream];
-      const line = pending ? { time: pending.time, text: pending.text + piece } : { time: new Date().toISOString(), text: piece };
+      const line = pending
+        ? { time: pending.time, text: pending.text + piece }
+        : { time: new Date().toISOString(), text: piece };
       if (newline >= 0) {
         this.partial[stream] = undefined;
         this.commit(line);
@@ -100,7 +105,8 @@ export class PodLog {
         ? Date.now() - query.sinceSeconds * 1000
         : undefined;
     if (since !== undefined && !Number.isNaN(since)) lines = lines.filter((l) => Date.parse(l.time) >= since);
-    if (query.tailLines !== undefined && query.tailLines >= 0) lines = query.tailLines === 0 ? [] : lines.slice(-query.tailLines);
+    if (query.tailLines !== undefined && query.tailLines >= 0)
+      lines = query.tailLines === 0 ? [] : lines.slice(-query.tailLines);
     return [...lines];
   }
 

@@ -29,10 +29,19 @@ interface Field {
 /** Status and server-owned fields the server resets anyway: read past them. */
 const SKIP: Field = { name: '', type: 'skip' };
 
-const f = (name: string, type: Field['type'], extra: Partial<Field> = {}): Field => ({ name, type, ...extra });
+const f = (name: string, type: Field['type'], extra: Partial<Field> = {}): Field => ({
+  name,
+  type,
+  ...extra,
+});
 
 const SCHEMA: Record<string, Record<number, Field>> = {
-  Unknown: { 1: f('typeMeta', 'msg:TypeMeta'), 2: f('raw', 'bytes'), 3: f('contentEncoding', 'string'), 4: f('contentType', 'string') },
+  Unknown: {
+    1: f('typeMeta', 'msg:TypeMeta'),
+    2: f('raw', 'bytes'),
+    3: f('contentEncoding', 'string'),
+    4: f('contentType', 'string'),
+  },
   TypeMeta: { 1: f('apiVersion', 'string'), 2: f('kind', 'string') },
   ObjectMeta: {
     1: f('name', 'string'),
@@ -59,10 +68,21 @@ const SCHEMA: Record<string, Record<number, Field>> = {
     6: f('controller', 'bool', { p: true }),
     7: f('blockOwnerDeletion', 'bool', { p: true }),
   },
-  LabelSelector: { 1: f('matchLabels', 'map:string'), 2: f('matchExpressions', 'msg:LabelSelectorRequirement', { r: true }) },
-  LabelSelectorRequirement: { 1: f('key', 'string'), 2: f('operator', 'string'), 3: f('values', 'string', { r: true }) },
+  LabelSelector: {
+    1: f('matchLabels', 'map:string'),
+    2: f('matchExpressions', 'msg:LabelSelectorRequirement', { r: true }),
+  },
+  LabelSelectorRequirement: {
+    1: f('key', 'string'),
+    2: f('operator', 'string'),
+    3: f('values', 'string', { r: true }),
+  },
   // authorization.k8s.io/v1
-  SelfSubjectAccessReview: { 1: f('metadata', 'msg:ObjectMeta'), 2: f('spec', 'msg:SelfSubjectAccessReviewSpec'), 3: SKIP },
+  SelfSubjectAccessReview: {
+    1: f('metadata', 'msg:ObjectMeta'),
+    2: f('spec', 'msg:SelfSubjectAccessReviewSpec'),
+    3: SKIP,
+  },
   SelfSubjectAccessReviewSpec: {
     1: f('resourceAttributes', 'msg:ResourceAttributes', { p: true }),
     2: f('nonResourceAttributes', 'msg:NonResourceAttributes', { p: true }),
@@ -187,7 +207,11 @@ const SCHEMA: Record<string, Record<number, Field>> = {
     5: f('hostIP', 'string'),
   },
   ResourceRequirements: { 1: f('limits', 'map:msg:Quantity'), 2: f('requests', 'map:msg:Quantity') },
-  EnvVar: { 1: f('name', 'string'), 2: f('value', 'string'), 3: f('valueFrom', 'msg:EnvVarSource', { p: true }) },
+  EnvVar: {
+    1: f('name', 'string'),
+    2: f('value', 'string'),
+    3: f('valueFrom', 'msg:EnvVarSource', { p: true }),
+  },
   EnvVarSource: {
     1: f('fieldRef', 'msg:ObjectFieldSelector', { p: true }),
     2: f('resourceFieldRef', 'msg:ResourceFieldSelector', { p: true }),
@@ -195,7 +219,11 @@ const SCHEMA: Record<string, Record<number, Field>> = {
     4: f('secretKeyRef', 'msg:SecretKeySelector', { p: true }),
   },
   ObjectFieldSelector: { 1: f('apiVersion', 'string'), 2: f('fieldPath', 'string') },
-  ResourceFieldSelector: { 1: f('containerName', 'string'), 2: f('resource', 'string'), 3: f('divisor', 'msg:Quantity') },
+  ResourceFieldSelector: {
+    1: f('containerName', 'string'),
+    2: f('resource', 'string'),
+    3: f('divisor', 'msg:Quantity'),
+  },
   ConfigMapKeySelector: {
     1: f('localObjectReference', 'msg:LocalObjectReference', { inline: true }),
     2: f('key', 'string'),
@@ -287,7 +315,11 @@ const SCHEMA: Record<string, Record<number, Field>> = {
 const MAGIC = Buffer.from([0x6b, 0x38, 0x73, 0x00]);
 
 function unsupported(message: string): StatusError {
-  return new StatusError(415, 'UnsupportedMediaType', `the Kubernetes stand-in cannot decode this protobuf body (${message}); send JSON instead`);
+  return new StatusError(
+    415,
+    'UnsupportedMediaType',
+    `the Kubernetes stand-in cannot decode this protobuf body (${message}); send JSON instead`,
+  );
 }
 
 class Reader {

@@ -21,7 +21,13 @@ import {
   notFound,
   StatusError,
 } from './status.js';
-import { checkDecodable, prepareForCreate, prepareForStatusUpdate, prepareForUpdate, setDefaults } from './strategy.js';
+import {
+  checkDecodable,
+  prepareForCreate,
+  prepareForStatusUpdate,
+  prepareForUpdate,
+  setDefaults,
+} from './strategy.js';
 import type { Store } from './store.js';
 import { clone, deepEqual, isPlainObject, nowIso } from './types.js';
 import type { JsonObject, KubeObject } from './types.js';
@@ -103,22 +109,29 @@ export class Registry {
   }
 
   private checkIdentity(def: ResourceDef, namespace: string, body: unknown, urlName?: string): KubeObject {
-    if (!isPlainObject(body)) throw badRequest(`the object provided is unrecognized (must be of type ${def.kind})`);
+    if (!isPlainObject(body))
+      throw badRequest(`the object provided is unrecognized (must be of type ${def.kind})`);
     const obj = clone(body) as KubeObject;
     if (obj.metadata === undefined || obj.metadata === null) obj.metadata = {};
     if (!isPlainObject(obj.metadata)) throw badRequest('metadata must be an object');
     const expected = groupVersion(def);
     if (obj.apiVersion !== undefined && obj.apiVersion !== expected) {
-      throw badRequest(`the API version in the data (${String(obj.apiVersion)}) does not match the expected API version (${expected})`);
+      throw badRequest(
+        `the API version in the data (${String(obj.apiVersion)}) does not match the expected API version (${expected})`,
+      );
     }
     if (obj.kind !== undefined && obj.kind !== def.kind) {
-      throw badRequest(`the object provided is unrecognized (must be of type ${def.kind}): couldn't get version/kind; got ${String(obj.kind)}`);
+      throw badRequest(
+        `the object provided is unrecognized (must be of type ${def.kind}): couldn't get version/kind; got ${String(obj.kind)}`,
+      );
     }
     obj.apiVersion = expected;
     obj.kind = def.kind;
     if (def.namespaced) {
       if (obj.metadata.namespace && obj.metadata.namespace !== namespace) {
-        throw badRequest('the namespace of the provided object does not match the namespace sent on the request');
+        throw badRequest(
+          'the namespace of the provided object does not match the namespace sent on the request',
+        );
       }
       obj.metadata.namespace = namespace;
     } else {
@@ -127,7 +140,9 @@ export class Registry {
     if (urlName !== undefined) {
       if (obj.metadata.name === undefined || obj.metadata.name === '') obj.metadata.name = urlName;
       if (obj.metadata.name !== urlName) {
-        throw badRequest(`the name of the object (${obj.metadata.name}) does not match the name on the URL (${urlName})`);
+        throw badRequest(
+          `the name of the object (${obj.metadata.name}) does not match the name on the URL (${urlName})`,
+        );
       }
     }
     return obj;
@@ -141,12 +156,21 @@ export class Registry {
 
   create(def: ResourceDef, namespace: string, body: unknown, options: WriteOptions): WriteResult {
     const obj = this.checkIdentity(def, namespace, body);
-    if (!obj.metadata.name && obj.metadata.generateName) obj.metadata.name = `${obj.metadata.generateName}${randomSuffix()}`;
+    if (!obj.metadata.name && obj.metadata.generateName)
+      obj.metadata.name = `${obj.metadata.generateName}${randomSuffix()}`;
     this.requireNamespace(def, namespace);
     checkDecodable(def, obj);
     setDefaults(def, obj);
     delete obj.metadata.managedFields;
-    trackUpdate({ live: undefined, updated: obj, manager: options.fieldManager, apiVersion: groupVersion(def), hasStatus: def.hasStatus, endpoint: 'main', time: nowIso() });
+    trackUpdate({
+      live: undefined,
+      updated: obj,
+      manager: options.fieldManager,
+      apiVersion: groupVersion(def),
+      hasStatus: def.hasStatus,
+      endpoint: 'main',
+      time: nowIso(),
+    });
     return { object: this.finishCreate(def, obj, options), created: true };
   }
 
@@ -159,7 +183,13 @@ export class Registry {
     return options.dryRun ? obj : this.store.put(def, obj);
   }
 
-  update(def: ResourceDef, namespace: string, name: string, body: unknown, options: WriteOptions): WriteResult {
+  update(
+    def: ResourceDef,
+    namespace: string,
+    name: string,
+    body: unknown,
+    options: WriteOptions,
+  ): WriteResult {
     const obj = this.checkIdentity(def, namespace, body, name);
     const old = this.get(def, namespace, name);
     const rv = obj.metadata.resourceVersion;
@@ -168,11 +198,24 @@ export class Registry {
     setDefaults(def, obj);
     obj.metadata.managedFields = old.metadata.managedFields;
     const endpoint: Endpoint = options.subresource === 'status' ? 'status' : 'main';
-    trackUpdate({ live: old, updated: obj, manager: options.fieldManager, apiVersion: groupVersion(def), hasStatus: def.hasStatus, endpoint, time: nowIso() });
+    trackUpdate({
+      live: old,
+      updated: obj,
+      manager: options.fieldManager,
+      apiVersion: groupVersion(def),
+      hasStatus: def.hasStatus,
+      endpoint,
+      time: nowIso(),
+    });
     return { object: this.finishUpdate(def, obj, old, options), created: false };
   }
 
-  private finishUpdate(def: ResourceDef, obj: KubeObject, old: KubeObject, options: WriteOptions): KubeObject {
+  private finishUpdate(
+    def: ResourceDef,
+    obj: KubeObject,
+    old: KubeObject,
+    options: WriteOptions,
+  ): KubeObject {
     let next = obj;
     if (options.subresource === 'status') next = prepareForStatusUpdate(obj, old);
     else prepareForUpdate(def, next, old);
@@ -209,17 +252,31 @@ export class Registry {
     let patched: unknown;
     if (patchType === PATCH_TYPES.json) patched = jsonPatch(old, body);
     else {
-      if (!isPlainObject(body)) throw badRequest('json: cannot unmarshal into Go value of type map[string]interface {}');
+      if (!isPlainObject(body))
+        throw badRequest('json: cannot unmarshal into Go value of type map[string]interface {}');
       patched = mergePatch(old, body);
     }
     const obj = this.checkIdentity(def, namespace, patched, name);
-    if (obj.metadata.resourceVersion !== old.metadata.resourceVersion) throw conflict(gr(def), name, MODIFIED_CONFLICT);
+    if (obj.metadata.resourceVersion !== old.metadata.resourceVersion)
+      throw conflict(gr(def), name, MODIFIED_CONFLICT);
     if (obj.metadata.uid !== old.metadata.uid) {
-      throw conflict(gr(def), name, `Precondition failed: UID in precondition: ${String(obj.metadata.uid)}, UID in object meta: ${String(old.metadata.uid)}`);
+      throw conflict(
+        gr(def),
+        name,
+        `Precondition failed: UID in precondition: ${String(obj.metadata.uid)}, UID in object meta: ${String(old.metadata.uid)}`,
+      );
     }
     checkDecodable(def, obj);
     setDefaults(def, obj);
-    trackUpdate({ live: old, updated: obj, manager: options.fieldManager, apiVersion: groupVersion(def), hasStatus: def.hasStatus, endpoint, time: nowIso() });
+    trackUpdate({
+      live: old,
+      updated: obj,
+      manager: options.fieldManager,
+      apiVersion: groupVersion(def),
+      hasStatus: def.hasStatus,
+      endpoint,
+      time: nowIso(),
+    });
     return { object: this.finishUpdate(def, obj, old, options), created: false };
   }
 
@@ -232,9 +289,13 @@ export class Registry {
     options: PatchOptions,
     endpoint: Endpoint,
   ): WriteResult {
-    if (!isPlainObject(body)) throw badRequest('error decoding YAML: the applied configuration is not an object');
+    if (!isPlainObject(body))
+      throw badRequest('error decoding YAML: the applied configuration is not an object');
     for (const field of ['kind', 'apiVersion']) {
-      if (!body[field]) throw badRequest(`Object '${field === 'kind' ? 'Kind' : field}' is missing in '${JSON.stringify(body)}'`);
+      if (!body[field])
+        throw badRequest(
+          `Object '${field === 'kind' ? 'Kind' : field}' is missing in '${JSON.stringify(body)}'`,
+        );
     }
     const config = this.checkIdentity(def, namespace, body, name);
     checkDecodable(def, config);
@@ -264,15 +325,28 @@ export class Registry {
     const old = this.get(def, namespace, name);
     const pre = options.preconditions ?? {};
     if (pre.uid && pre.uid !== old.metadata.uid) {
-      throw conflict(gr(def), name, `Precondition failed: UID in precondition: ${pre.uid}, UID in object meta: ${old.metadata.uid ?? ''}`);
+      throw conflict(
+        gr(def),
+        name,
+        `Precondition failed: UID in precondition: ${pre.uid}, UID in object meta: ${old.metadata.uid ?? ''}`,
+      );
     }
     if (pre.resourceVersion && pre.resourceVersion !== old.metadata.resourceVersion) {
-      throw conflict(gr(def), name, `Precondition failed: ResourceVersion in precondition: ${pre.resourceVersion}, ResourceVersion in object meta: ${old.metadata.resourceVersion ?? ''}`);
+      throw conflict(
+        gr(def),
+        name,
+        `Precondition failed: ResourceVersion in precondition: ${pre.resourceVersion}, ResourceVersion in object meta: ${old.metadata.resourceVersion ?? ''}`,
+      );
     }
     const policy = options.propagationPolicy ?? (def.plural === 'jobs' ? 'Orphan' : 'Background');
     if (!['Orphan', 'Background', 'Foreground'].includes(policy)) {
       throw invalid('meta.k8s.io', 'DeleteOptions', '', [
-        { type: 'FieldValueNotSupported', field: 'propagationPolicy', value: policy, detail: 'supported values: "Foreground", "Background", "Orphan", "nil"' },
+        {
+          type: 'FieldValueNotSupported',
+          field: 'propagationPolicy',
+          value: policy,
+          detail: 'supported values: "Foreground", "Background", "Orphan", "nil"',
+        },
       ]);
     }
     if (!options.dryRun) this.removeWithDependents(def, old, policy);

@@ -22,7 +22,10 @@ export interface RequestInfo {
 
 /** Parses /api/v1/... and /apis/<group>/<version>/...; undefined for anything else or a bare group/version. */
 export function parseResourcePath(pathname: string): RequestInfo | undefined {
-  const parts = pathname.split('/').filter((p) => p.length > 0).map(decodeURIComponent);
+  const parts = pathname
+    .split('/')
+    .filter((p) => p.length > 0)
+    .map(decodeURIComponent);
   let group: string;
   let version: string;
   let rest: string[];
@@ -43,7 +46,14 @@ export function parseResourcePath(pathname: string): RequestInfo | undefined {
     if (rest.length > 2 && rest[2] !== 'status' && rest[2] !== 'finalize') rest = rest.slice(2);
   }
   if (rest.length > 3) return undefined;
-  return { group, version, namespace, resource: rest[0] ?? '', name: rest[1] ?? '', subresource: rest[2] ?? '' };
+  return {
+    group,
+    version,
+    namespace,
+    resource: rest[0] ?? '',
+    name: rest[1] ?? '',
+    subresource: rest[2] ?? '',
+  };
 }
 
 export function verbOf(method: string, info: RequestInfo, watch: boolean): string {
@@ -71,7 +81,8 @@ export async function readBody(req: IncomingMessage): Promise<Buffer> {
   let size = 0;
   for await (const chunk of req) {
     size += (chunk as Buffer).length;
-    if (size > MAX_BODY) throw new StatusError(413, 'RequestEntityTooLarge', 'Request entity too large: limit is 3145728');
+    if (size > MAX_BODY)
+      throw new StatusError(413, 'RequestEntityTooLarge', 'Request entity too large: limit is 3145728');
     chunks.push(chunk as Buffer);
   }
   return Buffer.concat(chunks);

@@ -60,7 +60,10 @@ export function parseLabelSelector(text: string): Requirement[] {
   return requirements;
 }
 
-export function matchesLabels(labels: Record<string, string> | undefined, requirements: Requirement[]): boolean {
+export function matchesLabels(
+  labels: Record<string, string> | undefined,
+  requirements: Requirement[],
+): boolean {
   const map = labels ?? {};
   return requirements.every((r) => {
     const has = Object.prototype.hasOwnProperty.call(map, r.key);
@@ -93,12 +96,12 @@ const FIELD_PATHS: Record<string, string[]> = {
   'metadata.namespace': ['metadata', 'namespace'],
   'status.phase': ['status', 'phase'],
   'spec.nodeName': ['spec', 'nodeName'],
-  'type': ['type'],
+  type: ['type'],
   'involvedObject.name': ['involvedObject', 'name'],
   'involvedObject.kind': ['involvedObject', 'kind'],
   'involvedObject.uid': ['involvedObject', 'uid'],
   'involvedObject.namespace': ['involvedObject', 'namespace'],
-  'reason': ['reason'],
+  reason: ['reason'],
   'status.successful': ['status', 'succeeded'],
 };
 
@@ -108,7 +111,11 @@ export function parseFieldSelector(text: string): FieldRequirement[] {
     if (!m) throw badRequest(`invalid selector: '${text}'; can't understand '${term}'`);
     const field = m[1] ?? '';
     if (!FIELD_PATHS[field]) {
-      throw new StatusError(400, 'BadRequest', `"${field}" is not a known field selector: only "metadata.name", "metadata.namespace"`);
+      throw new StatusError(
+        400,
+        'BadRequest',
+        `"${field}" is not a known field selector: only "metadata.name", "metadata.namespace"`,
+      );
     }
     return { field, op: m[2] === '!=' ? '!=' : '=', value: m[3] ?? '' };
   });

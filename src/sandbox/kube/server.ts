@@ -56,7 +56,9 @@ export class ApiServer {
         sendError(res, err instanceof StatusError ? err : internalError(err));
       });
     };
-    this.server = options.tls ? createTlsServer({ key: options.tls.key, cert: options.tls.cert }, listener) : createServer(listener);
+    this.server = options.tls
+      ? createTlsServer({ key: options.tls.key, cert: options.tls.cert }, listener)
+      : createServer(listener);
     this.server.keepAliveTimeout = 5000;
   }
 

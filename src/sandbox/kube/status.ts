@@ -103,7 +103,9 @@ export const MODIFIED_CONFLICT =
   'the object has been modified; please apply your changes to the latest version and try again';
 
 export function forbidden(gr: GroupResource, name: string, why: string): StatusError {
-  const message = name ? `${qualified(gr)} "${name}" is forbidden: ${why}` : `${qualified(gr)} is forbidden: ${why}`;
+  const message = name
+    ? `${qualified(gr)} "${name}" is forbidden: ${why}`
+    : `${qualified(gr)} is forbidden: ${why}`;
   return new StatusError(403, 'Forbidden', message, grDetails(gr, name));
 }
 
@@ -168,13 +170,18 @@ function valueText(value: unknown): string {
 
 /** field.Error.ErrorBody(): the message without the field path. */
 export function fieldErrorBody(e: FieldError): string {
-  const withValue = e.type !== 'FieldValueRequired' && e.type !== 'FieldValueForbidden' && e.type !== 'FieldValueTooLong';
+  const withValue =
+    e.type !== 'FieldValueRequired' && e.type !== 'FieldValueForbidden' && e.type !== 'FieldValueTooLong';
   let text = withValue ? `${TYPE_TEXT[e.type]}: ${valueText(e.value)}` : TYPE_TEXT[e.type];
   if (e.detail) text += `: ${e.detail}`;
   return text;
 }
 
-export const required = (field: string, detail?: string): FieldError => ({ type: 'FieldValueRequired', field, detail });
+export const required = (field: string, detail?: string): FieldError => ({
+  type: 'FieldValueRequired',
+  field,
+  detail,
+});
 export const invalidValue = (field: string, value: unknown, detail: string): FieldError => ({
   type: 'FieldValueInvalid',
   field,

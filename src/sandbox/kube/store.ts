@@ -68,7 +68,9 @@ export class Store {
       if (!namespace || key.startsWith(`${namespace}/`)) out.push(clone(obj));
     }
     return out.sort((a, b) =>
-      `${a.metadata.namespace ?? ''}/${a.metadata.name ?? ''}`.localeCompare(`${b.metadata.namespace ?? ''}/${b.metadata.name ?? ''}`),
+      `${a.metadata.namespace ?? ''}/${a.metadata.name ?? ''}`.localeCompare(
+        `${b.metadata.namespace ?? ''}/${b.metadata.name ?? ''}`,
+      ),
     );
   }
 

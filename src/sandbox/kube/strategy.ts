@@ -35,21 +35,29 @@ function goType(value: unknown): string {
 function checkStringMap(def: ResourceDef, map: unknown, goField: string, goValueType: string): void {
   if (map === undefined || map === null) return;
   if (!isPlainObject(map)) {
-    throw cannotHandle(def, `json: cannot unmarshal ${goType(map)} into Go struct field ${goField} of type map[string]${goValueType}`);
+    throw cannotHandle(
+      def,
+      `json: cannot unmarshal ${goType(map)} into Go struct field ${goField} of type map[string]${goValueType}`,
+    );
   }
   for (const value of Object.values(map)) {
     if (typeof value !== 'string' && value !== null) {
-      throw cannotHandle(def, `json: cannot unmarshal ${goType(value)} into Go struct field ${goField} of type ${goValueType}`);
+      throw cannotHandle(
+        def,
+        `json: cannot unmarshal ${goType(value)} into Go struct field ${goField} of type ${goValueType}`,
+      );
     }
   }
 }
 
 /** What JSON decoding into the Go types would reject: wrong value types, bad base64. Throws 400. */
 export function checkDecodable(def: ResourceDef, obj: KubeObject): void {
-  if (!isPlainObject(obj.metadata)) throw cannotHandle(def, 'json: cannot unmarshal into Go struct field .metadata of type v1.ObjectMeta');
+  if (!isPlainObject(obj.metadata))
+    throw cannotHandle(def, 'json: cannot unmarshal into Go struct field .metadata of type v1.ObjectMeta');
   checkStringMap(def, obj.metadata.labels, 'ObjectMeta.metadata.labels', 'string');
   checkStringMap(def, obj.metadata.annotations, 'ObjectMeta.metadata.annotations', 'string');
-  const binaryField = def.plural === 'secrets' ? 'data' : def.plural === 'configmaps' ? 'binaryData' : undefined;
+  const binaryField =
+    def.plural === 'secrets' ? 'data' : def.plural === 'configmaps' ? 'binaryData' : undefined;
   if (binaryField) {
     checkStringMap(def, obj[binaryField], `${def.kind}.${binaryField}`, '[]uint8');
     for (const value of Object.values(isPlainObject(obj[binaryField]) ? obj[binaryField] : {})) {
@@ -96,7 +104,10 @@ export function setDefaults(def: ResourceDef, obj: KubeObject): void {
       break;
     case 'namespaces':
       obj.spec ??= { finalizers: ['kubernetes'] };
-      obj.metadata.labels = { ...obj.metadata.labels, 'kubernetes.io/metadata.name': obj.metadata.name ?? '' };
+      obj.metadata.labels = {
+        ...obj.metadata.labels,
+        'kubernetes.io/metadata.name': obj.metadata.name ?? '',
+      };
       break;
     case 'pods':
       podSpecDefaults(obj.spec);
@@ -202,7 +213,12 @@ export function prepareForUpdate(def: ResourceDef, obj: KubeObject, old: KubeObj
     const oldLabels = dig(old, 'spec', 'template', 'metadata', 'labels');
     if (isPlainObject(oldLabels)) {
       const labels = ensureObject(spec, 'template', 'metadata', 'labels');
-      for (const key of ['batch.kubernetes.io/controller-uid', 'batch.kubernetes.io/job-name', 'controller-uid', 'job-name']) {
+      for (const key of [
+        'batch.kubernetes.io/controller-uid',
+        'batch.kubernetes.io/job-name',
+        'controller-uid',
+        'job-name',
+      ]) {
         if (typeof oldLabels[key] === 'string') labels[key] = oldLabels[key];
       }
     }

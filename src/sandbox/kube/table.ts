@@ -38,7 +38,8 @@ const count = (value: unknown): number => (isPlainObject(value) ? Object.keys(va
 
 function jobStatus(job: KubeObject): string {
   const conditions = asArray(dig(job, 'status', 'conditions'));
-  const has = (type: string): boolean => conditions.some((c) => dig(c, 'type') === type && dig(c, 'status') === 'True');
+  const has = (type: string): boolean =>
+    conditions.some((c) => dig(c, 'type') === type && dig(c, 'status') === 'True');
   if (has('Complete')) return 'Complete';
   if (has('Failed')) return 'Failed';
   if (has('FailureTarget')) return 'FailureTarget';
@@ -78,7 +79,11 @@ const COLUMNS: Record<string, Column[]> = {
     { name: 'Data', type: 'integer', cell: (o) => count(o.data) },
     age,
   ],
-  configmaps: [name, { name: 'Data', type: 'integer', cell: (o) => count(o.data) + count(o.binaryData) }, age],
+  configmaps: [
+    name,
+    { name: 'Data', type: 'integer', cell: (o) => count(o.data) + count(o.binaryData) },
+    age,
+  ],
   serviceaccounts: [name, { name: 'Secrets', type: 'integer', cell: (o) => asArray(o.secrets).length }, age],
   pods: [
     name,
@@ -87,7 +92,13 @@ const COLUMNS: Record<string, Column[]> = {
     {
       name: 'Restarts',
       type: 'string',
-      cell: (o) => String(asArray(dig(o, 'status', 'containerStatuses')).reduce<number>((n, s) => n + Number(dig(s, 'restartCount') ?? 0), 0)),
+      cell: (o) =>
+        String(
+          asArray(dig(o, 'status', 'containerStatuses')).reduce<number>(
+            (n, s) => n + Number(dig(s, 'restartCount') ?? 0),
+            0,
+          ),
+        ),
     },
     age,
   ],
@@ -98,7 +109,8 @@ const COLUMNS: Record<string, Column[]> = {
     {
       name: 'Object',
       type: 'string',
-      cell: (o) => `${String(dig(o, 'involvedObject', 'kind') ?? '').toLowerCase()}/${String(dig(o, 'involvedObject', 'name') ?? '')}`,
+      cell: (o) =>
+        `${String(dig(o, 'involvedObject', 'kind') ?? '').toLowerCase()}/${String(dig(o, 'involvedObject', 'name') ?? '')}`,
     },
     { name: 'Message', type: 'string', cell: (o) => o.message ?? '' },
   ],
@@ -108,7 +120,12 @@ const COLUMNS: Record<string, Column[]> = {
     { name: 'Timezone', type: 'string', cell: (o) => dig(o, 'spec', 'timeZone') ?? '<none>' },
     { name: 'Suspend', type: 'string', cell: (o) => (dig(o, 'spec', 'suspend') === true ? 'True' : 'False') },
     { name: 'Active', type: 'integer', cell: (o) => asArray(dig(o, 'status', 'active')).length },
-    { name: 'Last Schedule', type: 'string', cell: (o) => (dig(o, 'status', 'lastScheduleTime') ? since(dig(o, 'status', 'lastScheduleTime')) : '<none>') },
+    {
+      name: 'Last Schedule',
+      type: 'string',
+      cell: (o) =>
+        dig(o, 'status', 'lastScheduleTime') ? since(dig(o, 'status', 'lastScheduleTime')) : '<none>',
+    },
     age,
   ],
   jobs: [
@@ -117,7 +134,8 @@ const COLUMNS: Record<string, Column[]> = {
     {
       name: 'Completions',
       type: 'string',
-      cell: (o) => `${Number(dig(o, 'status', 'succeeded') ?? 0)}/${Number(dig(o, 'spec', 'completions') ?? 1)}`,
+      cell: (o) =>
+        `${Number(dig(o, 'status', 'succeeded') ?? 0)}/${Number(dig(o, 'spec', 'completions') ?? 1)}`,
     },
     { name: 'Duration', type: 'string', cell: jobDuration },
     age,

@@ -51,7 +51,13 @@ function qualifiedNameErrors(field: string, key: string): FieldError[] {
     errors.push(invalidValue(field, key, `prefix part ${DNS1123_SUBDOMAIN_MSG}`));
   }
   if (name.length === 0 || name.length > 63 || !QUALIFIED_NAME.test(name)) {
-    errors.push(invalidValue(field, key, name.length > 63 ? 'name part must be no more than 63 characters' : QUALIFIED_NAME_MSG));
+    errors.push(
+      invalidValue(
+        field,
+        key,
+        name.length > 63 ? 'name part must be no more than 63 characters' : QUALIFIED_NAME_MSG,
+      ),
+    );
   }
   return errors;
 }
@@ -159,7 +165,13 @@ function cronJobErrors(obj: KubeObject): FieldError[] {
   const schedule = dig(obj, 'spec', 'schedule');
   if (typeof schedule !== 'string' || schedule === '') errors.push(required('spec.schedule'));
   else if (scheduleHasTimeZone(schedule)) {
-    errors.push(invalidValue('spec.schedule', schedule, 'cannot use TZ or CRON_TZ in schedule, use timeZone field instead'));
+    errors.push(
+      invalidValue(
+        'spec.schedule',
+        schedule,
+        'cannot use TZ or CRON_TZ in schedule, use timeZone field instead',
+      ),
+    );
   } else {
     const problem = scheduleError(schedule);
     if (problem) errors.push(invalidValue('spec.schedule', schedule, problem));
@@ -174,7 +186,9 @@ function cronJobErrors(obj: KubeObject): FieldError[] {
     errors.push(notSupported('spec.concurrencyPolicy', policy ?? '', ['Allow', 'Forbid', 'Replace']));
   }
   errors.push(...nonNegative('spec.startingDeadlineSeconds', dig(obj, 'spec', 'startingDeadlineSeconds')));
-  errors.push(...nonNegative('spec.successfulJobsHistoryLimit', dig(obj, 'spec', 'successfulJobsHistoryLimit')));
+  errors.push(
+    ...nonNegative('spec.successfulJobsHistoryLimit', dig(obj, 'spec', 'successfulJobsHistoryLimit')),
+  );
   errors.push(...nonNegative('spec.failedJobsHistoryLimit', dig(obj, 'spec', 'failedJobsHistoryLimit')));
   errors.push(...jobSpecErrors(dig(obj, 'spec', 'jobTemplate', 'spec'), 'spec.jobTemplate.spec'));
   return errors;
@@ -190,7 +204,8 @@ export function validationErrors(def: ResourceDef, obj: KubeObject): FieldError[
         (sum, v) => sum + Buffer.from(String(v), 'base64').length,
         0,
       );
-      if (size > 1024 * 1024) errors.push({ type: 'FieldValueTooLong', field: 'data', detail: 'must have at most 1048576 bytes' });
+      if (size > 1024 * 1024)
+        errors.push({ type: 'FieldValueTooLong', field: 'data', detail: 'must have at most 1048576 bytes' });
       break;
     }
     case 'configmaps':

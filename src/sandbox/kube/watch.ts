@@ -21,7 +21,12 @@ export interface WatchOptions {
 }
 
 /** Starts streaming; returns a function that ends the stream. */
-export function serveWatch(res: ServerResponse, store: Store, def: ResourceDef, options: WatchOptions): () => void {
+export function serveWatch(
+  res: ServerResponse,
+  store: Store,
+  def: ResourceDef,
+  options: WatchOptions,
+): () => void {
   const labels = options.labelSelector ? parseLabelSelector(options.labelSelector) : [];
   const fields = options.fieldSelector ? parseFieldSelector(options.fieldSelector) : [];
   const matches = (obj: KubeObject): boolean =>
@@ -56,7 +61,11 @@ export function serveWatch(res: ServerResponse, store: Store, def: ResourceDef, 
   } else {
     const since = Number(rv);
     if (!Number.isInteger(since) || since < store.oldestRevision - 1) {
-      const expired = new StatusError(410, 'Expired', `too old resource version: ${rv} (${store.resourceVersion})`);
+      const expired = new StatusError(
+        410,
+        'Expired',
+        `too old resource version: ${rv} (${store.resourceVersion})`,
+      );
       send('ERROR', expired.toBody());
       end();
       return end;
@@ -64,6 +73,7 @@ export function serveWatch(res: ServerResponse, store: Store, def: ResourceDef, 
     for (const change of store.changesSince(since)) onChange(change);
   }
   unsubscribe = store.onChange(onChange);
-  if (options.timeoutSeconds && options.timeoutSeconds > 0) timer = setTimeout(end, options.timeoutSeconds * 1000);
+  if (options.timeoutSeconds && options.timeoutSeconds > 0)
+    timer = setTimeout(end, options.timeoutSeconds * 1000);
   return end;
 }
