@@ -75,6 +75,22 @@ function stopHow(database: string, addr: string): string {
   return `Enterprise: cypher-shell -a ${addr} -d system "STOP DATABASE ${quoteName(database)} WAIT" (the server keeps running); Community: neo4j stop on this host`;
 }
 
+/** `$NEO4J_HOME/bin/<name>` when it is there (as neo4j-restore.sh does), else `<name>` on PATH. */
+async function neo4jBinary(ctx: Ctx, name: string): Promise<string | undefined> {
+  const home = neo4jHome(ctx.settings).path;
+  return (await ctx.adapters.proc.which(`${home}/bin/${name}`)) ?? (await ctx.adapters.proc.which(name));
+}
+
+/** `neo4j <command>` with NEO4J_HOME set (the server's state and configuration live there). */
+async function neo4jServer(ctx: Ctx, command: 'status' | 'start' | 'stop') {
+  const binary = (await neo4jBinary(ctx, 'neo4j')) ?? 'neo4j';
+  return ctx.adapters.proc.run(binary, [command], {
+    env: { NEO4J_HOME: neo4jHome(ctx.settings).path },
+    signal: ctx.signal,
+    timeoutMs: command === 'status' ? 30_000 : 300_000,
+  });
+}
+
 interface CypherResult {
   ok: boolean;
   rows: string[][];
@@ -90,7 +106,7 @@ async function cypher(ctx: Ctx, statement: string, database?: string): Promise<C
     if (value) env[name] = value;
   }
   const result = await ctx.adapters.proc.run(
-    'cypher-shell',
+    (await neo4jBinary(ctx, 'cypher-shell')) ?? 'cypher-shell',
     [
       '-a',
       address(ctx),
@@ -131,14 +147,14 @@ async function memberState(ctx: Ctx): Promise<MemberState> {
     throw new RunbookError(`cannot ask Neo4j whether ${database} is running: ${shown.error}`, {
       next: 'Check NEO4J_USERNAME/NEO4J_PASSWORD and NEO4J_HOST/NEO4J_BOLT_PORT.',
     });
-  const server = (await ctx.adapters.proc.which('neo4j')) ?? undefined;
+  const server = await neo4jBinary(ctx, 'neo4j');
   let serverRunning: boolean | undefined;
   if (server) {
-    const result = await ctx.adapters.proc.run('neo4j', ['status'], {
-      signal: ctx.signal,
-      timeoutMs: 30_000,
-    });
-    serverRunning = result.exitCode === 0;
+    // LSB: 0 running, 3 not running; anything else says nothing about it.
+    const result = await neo4jServer(ctx, 'status');
+    serverRunning = result.exitCode === 0 ? true : result.exitCode === 3 ? false : undefined;
+    if (serverRunning === undefined)
+      ctx.log(`neo4j status: exit ${result.exitCode} ${result.stderr.trim().split('\n').slice(-1).join('')}`);
   }
   const standIn = ctx.target.sandbox || (server?.includes('neo4j-standin') ?? false);
   const running = status !== undefined ? RUNNING_STATES.has(status) : serverRunning === true;
@@ -261,10 +277,7 @@ const memberStopped = defineStep({
       ctx.log(`STOP DATABASE ${database} WAIT: done`);
       how = 'database';
     } else if (action === 'stop-server') {
-      const stopped = await ctx.adapters.proc.run('neo4j', ['stop'], {
-        signal: ctx.signal,
-        timeoutMs: 300_000,
-      });
+      const stopped = await neo4jServer(ctx, 'stop');
       if (stopped.exitCode !== 0)
         throw new RunbookError(`neo4j stop failed: ${stopped.stderr || stopped.stdout}`);
       ctx.log(stopped.stdout.trim());
@@ -522,10 +535,7 @@ const startVerify = defineStep({
     };
     const before = await memberState(ctx);
     if (before.serverRunning === false || (before.status === undefined && how === 'server')) {
-      const started = await ctx.adapters.proc.run('neo4j', ['start'], {
-        signal: ctx.signal,
-        timeoutMs: 300_000,
-      });
+      const started = await neo4jServer(ctx, 'start');
       ctx.log(started.stdout.trim().split('\n').slice(-1).join(''));
       if (started.exitCode !== 0)
         throw new RunbookError(`neo4j start failed: ${started.stderr || started.stdout}`);
