@@ -93,6 +93,12 @@ describe('kubeconfig and discovery', () => {
   it('serves the default namespaces and resolves kinds through discovery', async () => {
     const namespaces = await core.listNamespace();
     expect(namespaces.items.map((n) => n.metadata?.name)).toEqual(['data', 'default', 'kube-system']);
+    const accounts = await core.listServiceAccountForAllNamespaces();
+    expect(accounts.items.map((sa) => `${sa.metadata?.namespace}/${sa.metadata?.name}`)).toEqual([
+      'data/default',
+      'default/default',
+      'kube-system/default',
+    ]);
     expect((await objects.list('batch/v1', 'CronJob', 'data')).items).toEqual([]);
     const auth = { Authorization: `Bearer ${kc.getCurrentUser()?.token ?? ''}` };
     const batchList = JSON.parse((await raw('GET', '/apis/batch/v1', auth)).body) as { resources: unknown[] };
@@ -111,6 +117,17 @@ describe('kubeconfig and discovery', () => {
     const groups = JSON.parse((await raw('GET', '/apis', auth)).body) as { groups: { name: string }[] };
     expect(groups.groups.map((g) => g.name)).toEqual(['batch', 'authorization.k8s.io']);
     expect(JSON.parse((await raw('GET', '/version', auth)).body)).toMatchObject({ major: '1', minor: '32' });
+    await core.createNamespace({ body: { metadata: { name: 'extra' } } });
+    await expect
+      .poll(async () =>
+        (await core.listNamespacedServiceAccount({ namespace: 'extra' })).items.map(
+          (sa) => sa.metadata?.name,
+        ),
+      )
+      .toEqual(['default']);
+    const extra = await core.readNamespace({ name: 'extra' });
+    expect(extra.metadata?.labels).toEqual({ 'kubernetes.io/metadata.name': 'extra' });
+    expect(extra.status?.phase).toBe('Active');
   });
 
   it('answers 401 Unauthorized without the token', async () => {

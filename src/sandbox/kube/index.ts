@@ -64,16 +64,16 @@ const CONTEXT = 'sandbox';
 const NAMESPACES = mustResource('', 'namespaces');
 const JOBS = mustResource('batch', 'jobs');
 
-/** Objects a new namespace gets from the cluster's controllers. */
-function seedNamespace(registry: Registry, name: string): void {
+const SERVICE_ACCOUNTS = mustResource('', 'serviceaccounts');
+
+/** The service account controller: every namespace gets a `default` ServiceAccount. */
+function ensureDefaultServiceAccount(registry: Registry, change: Change): void {
+  if (change.resource !== NAMESPACES || change.type !== 'ADDED') return;
+  const namespace = change.object.metadata.name ?? '';
+  if (registry.store.get(SERVICE_ACCOUNTS, namespace, 'default')) return;
   registry.createAs(
-    NAMESPACES,
-    { apiVersion: 'v1', kind: 'Namespace', metadata: { name } },
-    'kube-apiserver',
-  );
-  registry.createAs(
-    mustResource('', 'serviceaccounts'),
-    { apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name: 'default', namespace: name } },
+    SERVICE_ACCOUNTS,
+    { apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name: 'default', namespace } },
     'kube-controller-manager',
   );
 }
@@ -100,6 +100,7 @@ export async function startKubeStandIn(options: KubeStandInOptions): Promise<Kub
     draining = false;
     while (pending.length > 0 && !stopped) {
       const change = pending.shift() as Change;
+      ensureDefaultServiceAccount(registry, change);
       kubelet.handle(change);
       jobs.handle(change);
     }
@@ -112,7 +113,13 @@ export async function startKubeStandIn(options: KubeStandInOptions): Promise<Kub
     }
   });
 
-  for (const name of options.namespaces ?? ['default', 'data', 'kube-system']) seedNamespace(registry, name);
+  for (const name of options.namespaces ?? ['default', 'data', 'kube-system']) {
+    registry.createAs(
+      NAMESPACES,
+      { apiVersion: 'v1', kind: 'Namespace', metadata: { name } },
+      'kube-apiserver',
+    );
+  }
 
   const audit: AuditEntry[] = [];
   const token = randomBytes(24).toString('hex');

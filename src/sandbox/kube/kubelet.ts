@@ -75,10 +75,6 @@ export class Kubelet {
     return this.logs.get(uid);
   }
 
-  isRunning(uid: string): boolean {
-    return this.running.has(uid);
-  }
-
   /** Signals the pod's process group; escalates to SIGKILL after the grace period (at most 2 s here). */
   async kill(uid: string, signal: NodeJS.Signals, graceSeconds = 30): Promise<void> {
     const proc = this.running.get(uid);

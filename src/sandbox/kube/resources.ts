@@ -154,10 +154,6 @@ export function findResource(group: string, version: string, plural: string): Re
   return RESOURCES.find((r) => r.group === group && r.version === version && r.plural === plural);
 }
 
-export function resourceByKind(apiVersion: string, kind: string): ResourceDef | undefined {
-  return RESOURCES.find((r) => groupVersion(r) === apiVersion && r.kind === kind);
-}
-
 export function mustResource(group: string, plural: string): ResourceDef {
   const def = RESOURCES.find((r) => r.group === group && r.plural === plural);
   if (!def) throw new Error(`no resource ${plural}.${group}`);

@@ -1,6 +1,5 @@
 /** Shared shapes of the stand-in: loosely typed Kubernetes objects, the way an API server sees JSON. */
 
-export type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
 export type JsonObject = Record<string, unknown>;
 
 export interface OwnerReference {
@@ -90,10 +89,6 @@ export function ensureObject(root: JsonObject, ...path: string[]): JsonObject {
     }
   }
   return current;
-}
-
-export function asString(value: unknown): string | undefined {
-  return typeof value === 'string' ? value : undefined;
 }
 
 export function asArray(value: unknown): unknown[] {
