@@ -14,6 +14,7 @@ import {
   KubernetesObjectApi,
   Log,
   PatchStrategy,
+  setHeaderOptions,
 } from '@kubernetes/client-node';
 import type { V1Job, V1Pod } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -433,6 +434,23 @@ describe('failures', () => {
     expect((cron as { message: string }).message).toBe(
       'CronJob.batch "badcron" is invalid: [spec.schedule: Invalid value: "61 * * * *": end of range (61) above maximum (59): 61, spec.timeZone: Invalid value: "Mars/Olympus": unknown time zone Mars/Olympus]',
     );
+  });
+});
+
+describe('suspended jobs', () => {
+  it('starts a suspended Job only when it is resumed', async () => {
+    const body = job('held', { command: ['/bin/true'] });
+    await batch.createNamespacedJob({
+      namespace: NS,
+      body: { ...body, spec: { ...body.spec, suspend: true, template: body.spec?.template ?? {} } },
+    });
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    expect(await podsOf('held')).toHaveLength(0);
+    await batch.patchNamespacedJob(
+      { name: 'held', namespace: NS, body: { spec: { suspend: false } } },
+      setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
+    );
+    expect(await kube.waitForJob(NS, 'held', 10_000)).toBe('Complete');
   });
 });
 

@@ -58,7 +58,9 @@ export class JobController {
     if (this.stopped) return;
     const obj = change.object;
     if (change.resource === JOBS) {
-      if (change.type === 'ADDED') this.start(obj);
+      // New Jobs start; so do suspended ones once resumed (they have no startTime yet).
+      if (change.type === 'ADDED' || (change.type === 'MODIFIED' && !dig(obj, 'status', 'startTime')))
+        this.start(obj);
       if (change.type === 'DELETED') this.forget(obj);
     } else if (change.resource === PODS) {
       const owner = controllerOf(obj, 'Job');
