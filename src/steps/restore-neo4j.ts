@@ -25,6 +25,7 @@ import {
   stepIds,
   storageEnv,
   undetachable,
+  operatorChoice,
 } from './restore-shared.js';
 
 type Ctx = StepContext<Adapters>;
@@ -202,7 +203,8 @@ const memberStopped = defineStep({
     let action = 'none';
     if (state.running) {
       action =
-        (await ctx.choose(
+        (await operatorChoice(
+          ctx,
           `${state.detail}. It must be stopped before the restore.`,
           [
             {

@@ -44,6 +44,7 @@ import {
   storageEnv,
   stepIds,
   undetachable,
+  operatorChoice,
 } from './restore-shared.js';
 
 type Ctx = StepContext<Adapters>;
@@ -287,7 +288,8 @@ const safetyBackup = defineStep({
     };
   },
   async preview(ctx) {
-    const choice = await ctx.choose(
+    const choice = await operatorChoice(
+      ctx,
       `Safety backup of ${ctx.values.get('POSTGRES_DATABASE')} before it is replaced?`,
       [
         {

@@ -260,6 +260,31 @@ export function scriptOutput(stdout: string): Record<string, string> {
   return out;
 }
 
+// ---------------------------------------------------------------- operator choices
+
+/** Appended to the fallback handed to the TUI list; see {@link operatorChoice}. */
+const FALLBACK_TAG = '\u2063fallback';
+
+/**
+ * ctx.choose, with the fallback (what a non-interactive run gets) tagged so it never equals an
+ * option's value: the TUI list (@inkjs/ui Select) only reports a pick that differs from its
+ * defaultValue, so Enter on the default option would otherwise do nothing. The list starts on
+ * the first option, which the restore steps make the recommended one.
+ */
+export async function operatorChoice(
+  ctx: Pick<Ctx, 'choose'>,
+  prompt: string,
+  choices: readonly Choice[],
+  fallback: string | undefined,
+): Promise<string | undefined> {
+  const answer = await ctx.choose(
+    prompt,
+    choices,
+    fallback === undefined ? undefined : `${fallback}${FALLBACK_TAG}`,
+  );
+  return answer?.endsWith(FALLBACK_TAG) ? answer.slice(0, -FALLBACK_TAG.length) : answer;
+}
+
 // ---------------------------------------------------------------- progress
 
 /** Progress with throughput and ETA, at most every 250 ms (the last call is always shown). */
@@ -450,7 +475,8 @@ export function incidentStep(spec: RestoreSpec): RunbookStep {
           };
         }),
       ];
-      const at = (await ctx.choose('When was the incident declared?', choices, fallback)) ?? fallback;
+      const at =
+        (await operatorChoice(ctx, 'When was the incident declared?', choices, fallback)) ?? fallback;
       const source =
         at === explicit ? 'option' : at === other ? 'restore-postgres' : at === nowIso ? 'now' : 'chosen';
       ctx.mark(MARK.incidentDeclared, { at });
@@ -555,13 +581,19 @@ export function chooseBackupStep(spec: RestoreSpec): RunbookStep {
       const listed = await s3.list(prefix);
       const catalog = buildCatalog(listed, { kind: spec.kind, prefix });
       ctx.log(`${catalog.length} ${spec.noun} backup(s) under s3://${bucket}/${prefix}`);
-      if (namedKey && !catalog.some((backup) => backup.key === namedKey)) {
-        const named = await backupFromHead(s3, namedKey, prefix);
+      if (namedKey) {
+        // The named backup goes first: the list starts there, and it is the non-interactive pick.
+        const index = catalog.findIndex((backup) => backup.key === namedKey);
+        const named = index >= 0 ? catalog.splice(index, 1)[0] : await backupFromHead(s3, namedKey, prefix);
         if (!named)
           throw new RunbookError(`${formatS3Uri(bucket, namedKey)} does not exist`, {
             next: `Check the URI; aws s3 ls s3://${bucket}/${prefix} lists what there is.`,
           });
         catalog.unshift(named);
+      } else {
+        // Newest regular backup first (a pre-restore safety backup is restored only when picked).
+        const index = catalog.findIndex((backup) => !backup.preRestore);
+        if (index > 0) catalog.unshift(...catalog.splice(index, 1));
       }
       if (catalog.length === 0)
         throw new RunbookError(`no ${spec.noun} backups under s3://${bucket}/${prefix}`, {
@@ -575,7 +607,7 @@ export function chooseBackupStep(spec: RestoreSpec): RunbookStep {
         hint: describeBackup(backup, now, incident),
       }));
       const fallback = namedKey ?? defaultBackup(catalog)?.key ?? catalog[0]?.key;
-      const picked = await ctx.choose(`Which ${spec.noun} backup to restore?`, choices, fallback);
+      const picked = await operatorChoice(ctx, `Which ${spec.noun} backup to restore?`, choices, fallback);
       if (picked === undefined)
         throw new GateRefusedError('no backup was chosen', 'Choose a backup to continue.');
       let backup = catalog.find((candidate) => candidate.key === picked);

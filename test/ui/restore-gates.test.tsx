@@ -1,0 +1,282 @@
+// The restore-postgres screens in the real App (ink-testing-library), against a real sandbox: the backup
+// list, the integrity progress bar, and every gate — its target on screen, a wrong phrase refused, the
+// right one accepted. The only replaced piece: the S3 object body is slowed to ~1.5 MB/s so the progress
+// bar has time to move on a small object (the bytes themselves are the real ones).
+import { execa } from 'execa';
+import { render } from 'ink-testing-library';
+import { Transform, type Readable } from 'node:stream';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Adapters } from '../../src/adapters/types.js';
+import { startSandbox, type Sandbox } from '../../src/sandbox/index.js';
+import { App } from '../../src/screens/App.js';
+import { stepsOf } from '../../src/steps/index.js';
+import { testSession, waitForFrame } from '../support/session.js';
+
+const DOWN = '\u001B[B';
+const ENTER = '\r';
+const ESC = '\u001B';
+
+let sandbox: Sandbox;
+let database: string;
+let backupKey: string;
+
+async function psql(sql: string): Promise<string> {
+  const result = await execa('psql', ['-X', '-v', 'ON_ERROR_STOP=1', '-A', '-t', '-q', '-c', sql], {
+    env: {
+      PATH: process.env.PATH ?? '',
+      PGHOST: sandbox.postgres.host,
+      PGPORT: String(sandbox.postgres.port),
+      PGUSER: sandbox.postgres.user,
+      PGPASSWORD: sandbox.postgres.password,
+      PGDATABASE: database,
+    },
+    extendEnv: false,
+  });
+  return String(result.stdout).trim();
+}
+
+async function aws(args: string[]): Promise<void> {
+  await execa('aws', ['--endpoint-url', sandbox.values.AWS_ENDPOINT_URL!, ...args], {
+    env: { ...process.env, ...sandbox.values },
+  });
+}
+
+/** Real adapters, with S3 object bodies slowed down (64 KiB every 40 ms). */
+function slowBodies(real: Adapters): Adapters {
+  return {
+    ...real,
+    async s3() {
+      const s3 = await real.s3();
+      return {
+        ...s3,
+        target: s3.target,
+        async getStream(key, signal) {
+          const got = await s3.getStream(key, signal);
+          const slow = new Transform({
+            transform(chunk: Buffer, _encoding, callback) {
+              const pieces: Buffer[] = [];
+              for (let at = 0; at < chunk.length; at += 64 * 1024)
+                pieces.push(chunk.subarray(at, at + 64 * 1024));
+              const next = () => {
+                const piece = pieces.shift();
+                if (!piece) return callback();
+                this.push(piece);
+                setTimeout(next, 40);
+              };
+              next();
+            },
+          });
+          return { ...got, body: (got.body as Readable).pipe(slow) };
+        },
+      };
+    },
+  };
+}
+
+function mount() {
+  const { session } = testSession({
+    env: sandbox.values,
+    kubeconfig: sandbox.kubeconfigPath,
+    adapters: slowBodies,
+  });
+  const ui = render(
+    <App session={session} stepsOf={(id) => stepsOf(id as never)} onQuit={() => undefined} />,
+  );
+  return { session, ui };
+}
+
+type Ui = ReturnType<typeof mount>['ui'];
+
+async function openRestoreSection(ui: Ui): Promise<void> {
+  await waitForFrame(ui.lastFrame, (f) => f.includes('Runbook sections'));
+  // Move down until the cursor is on the section (a key sent before the list listens is lost).
+  for (let i = 0; i < 40 && !/›\s+Restore PostgreSQL/.test(ui.lastFrame() ?? ''); i++) {
+    const before = ui.lastFrame();
+    ui.stdin.write(DOWN);
+    for (let wait = 0; wait < 10 && ui.lastFrame() === before; wait++)
+      await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+  await waitForFrame(ui.lastFrame, (f) => /›\s+Restore PostgreSQL/.test(f));
+  ui.stdin.write(ENTER);
+  await waitForFrame(ui.lastFrame, (f) => f.includes('Incident declared') && f.includes('Choose the backup'));
+}
+
+/** Types into a typed gate's input and submits. */
+async function type(ui: Ui, text: string): Promise<void> {
+  ui.stdin.write(text);
+  await new Promise((resolve) => setTimeout(resolve, 50));
+  ui.stdin.write(ENTER);
+}
+
+async function fingerprint(): Promise<string> {
+  return psql(
+    "SELECT string_agg(t || '=' || n, ',' ORDER BY t) FROM (SELECT 'customers' t, count(*) n FROM customers UNION ALL SELECT 'orders', count(*) FROM orders UNION ALL SELECT 'bulk', count(*) FROM bulk) c",
+  );
+}
+
+beforeAll(async () => {
+  sandbox = await startSandbox();
+  database = sandbox.postgres.database;
+  // ~2 MB compressed: enough for the slowed integrity scan to show a few progress frames.
+  await psql('CREATE TABLE bulk AS SELECT g AS id, md5(g::text) AS h FROM generate_series(1, 60000) g');
+  const backup = await execa('bash', ['ops/db/backup-jobs/scripts/postgres-backup.sh'], {
+    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/root', ...sandbox.values },
+    extendEnv: false,
+  });
+  backupKey = /^object=s3:\/\/[^/]+\/(\S+)$/m.exec(String(backup.stdout))?.[1] ?? '';
+  expect(backupKey).toMatch(/\.sql\.gz$/);
+  await psql('DELETE FROM orders WHERE id > 10; DELETE FROM bulk WHERE id > 5');
+});
+
+afterAll(async () => {
+  await sandbox?.stop();
+});
+
+describe('restore-postgres screens', () => {
+  it('lists the backup, moves the progress bar, and each gate shows its target, refuses a wrong phrase and accepts the right one', async () => {
+    const { session, ui } = mount();
+    await openRestoreSection(ui);
+    // The detail pane (with the progress bar) shows the selected step: select the integrity check, run all.
+    ui.stdin.write(DOWN);
+    await waitForFrame(ui.lastFrame, (f) => /›\s+\S+\s+Choose the backup/.test(f));
+    ui.stdin.write(DOWN);
+    await waitForFrame(ui.lastFrame, (f) => /›\s+\S+\s+Check the backup/.test(f));
+    ui.stdin.write('a');
+    // Incident time: a list, "now" first.
+    await waitForFrame(
+      ui.lastFrame,
+      (f) => f.includes('When was the incident declared?') && f.includes('now ('),
+    );
+    ui.stdin.write(ENTER);
+    // The backup list: key, size, age, recovery point, sidecar.
+    const list = await waitForFrame(ui.lastFrame, (f) => f.includes('Which PostgreSQL backup to restore?'));
+    expect(list).toContain(backupKey.replace('postgres/', ''));
+    expect(list).toMatch(/MiB · \d+s ago · recovery point \d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ · sha256 ✓/);
+    ui.stdin.write(ENTER);
+
+    // Integrity: the bar and its byte counter move.
+    const seen = new Set<string>();
+    const started = Date.now();
+    while (
+      !session.status('restore-postgres.integrity').match(/done|failed/) &&
+      Date.now() - started < 30_000
+    ) {
+      const match = /verifying ([\d.]+ (?:KiB|MiB|B)) of/.exec(ui.lastFrame() ?? '');
+      if (match?.[1]) seen.add(match[1]);
+      await new Promise((resolve) => setTimeout(resolve, 25));
+    }
+    expect(session.status('restore-postgres.integrity')).toBe('done');
+    expect(seen.size).toBeGreaterThanOrEqual(3);
+
+    // Gate 1: stop writes. The target and the sessions connected now.
+    const stop = await waitForFrame(ui.lastFrame, (f) => f.includes('Stop application writes to'));
+    for (const label of [
+      'kube context: SANDBOX',
+      'namespace: data',
+      'host: 127.0.0.1',
+      `port: ${sandbox.postgres.port}`,
+    ])
+      expect(stop).toContain(label);
+    expect(stop).toMatch(new RegExp(`database: ${database}`));
+    expect(stop).toMatch(/sessions now: \d+/);
+    await type(ui, 'nope');
+    await waitForFrame(ui.lastFrame, (f) => f.includes(`"nope" is not "${database}": nothing was done`));
+    expect(session.status('restore-postgres.stop-writes')).toBe('awaiting-confirmation');
+    await type(ui, database);
+
+    // Safety backup: take it (first in the list).
+    await waitForFrame(
+      ui.lastFrame,
+      (f) => f.includes('Safety backup of') && f.includes('Take it (recommended)'),
+    );
+    ui.stdin.write(ENTER);
+
+    // Gate 2: destructive. Database, backup, CLEAN_TARGET, the safety backup just taken.
+    const destroy = await waitForFrame(ui.lastFrame, (f) => f.includes('DESTRUCTIVE: database'), 60_000);
+    expect(destroy).toContain('CLEAN_TARGET=true');
+    expect(destroy).toContain(`backup: s3://${sandbox.values.S3_BUCKET}/${backupKey}`);
+    expect(destroy).toMatch(/safety backup: s3:\/\/\S+\/postgres\/pre-restore\/\S+\.sql\.gz/);
+    expect(destroy).toMatch(/integrity: verified sha256 [0-9a-f]{16}/);
+    await type(ui, `${database}x`);
+    await waitForFrame(ui.lastFrame, (f) => f.includes(`"${database}x" is not "${database}"`));
+    expect(await fingerprint()).toBe('bulk=5,customers=200,orders=10');
+    await type(ui, database);
+
+    // Restore, validation, then the confirm gate to resume writes.
+    const resume = await waitForFrame(
+      ui.lastFrame,
+      (f) => f.includes('are resumed (maintenance mode off)?'),
+      60_000,
+    );
+    expect(resume).toMatch(/validation: \d+ check\(s\) passed/);
+    expect(await fingerprint()).toBe('bulk=60000,customers=200,orders=1000');
+    ui.stdin.write('y');
+    await waitForFrame(ui.lastFrame, () => session.status('restore-postgres.resume-writes') === 'done');
+    ui.unmount();
+  });
+
+  it('a corrupted backup: the override gate and the skip-safety-backup gate show their target and take only their phrase; Esc at the destructive gate restores nothing', async () => {
+    // A newer object whose bytes do not match the sidecar copied next to it.
+    const newer = backupKey.replace(/\d{4}-\d\d-\d\dT\d\d-\d\d-\d\dZ/, '2099-01-01T00-00-00Z');
+    const file = `/tmp/restore-ui-${process.pid}.sql.gz`;
+    await aws(['s3', 'cp', `s3://${sandbox.values.S3_BUCKET}/${backupKey}`, file, '--only-show-errors']);
+    await execa('sh', ['-c', `printf 'garbage' | dd of=${file} bs=1 seek=2000 conv=notrunc 2>/dev/null`]);
+    await aws(['s3', 'cp', file, `s3://${sandbox.values.S3_BUCKET}/${newer}`, '--only-show-errors']);
+    await aws([
+      's3',
+      'cp',
+      `s3://${sandbox.values.S3_BUCKET}/${backupKey}.sha256`,
+      `s3://${sandbox.values.S3_BUCKET}/${newer}.sha256`,
+      '--only-show-errors',
+    ]);
+    await psql('DELETE FROM orders WHERE id > 10');
+    const before = await fingerprint();
+
+    const { session, ui } = mount();
+    await openRestoreSection(ui);
+    ui.stdin.write('a');
+    await waitForFrame(ui.lastFrame, (f) => f.includes('When was the incident declared?'));
+    ui.stdin.write(ENTER);
+    const list = await waitForFrame(ui.lastFrame, (f) => f.includes('Which PostgreSQL backup to restore?'));
+    expect(list).toContain('2099-01-01T00-00-00Z.sql.gz');
+    ui.stdin.write(ENTER);
+
+    // Integrity fails; the override gate names the backup and the problem.
+    const override = await waitForFrame(
+      ui.lastFrame,
+      (f) => f.includes('The integrity check FAILED'),
+      30_000,
+    );
+    expect(override).toContain(`backup: s3://${sandbox.values.S3_BUCKET}/${newer}`);
+    expect(override).toMatch(/problem: SHA-256 mismatch/);
+    expect(override).toMatch(/sha256 \(sidecar\): [0-9a-f]{64}/);
+    expect(override).toContain('restore unverified 2099-01-01T00-00-00Z.sql.gz');
+    await type(ui, database);
+    await waitForFrame(ui.lastFrame, (f) => f.includes(`"${database}" is not "restore unverified`));
+    await type(ui, 'restore unverified 2099-01-01T00-00-00Z.sql.gz');
+
+    await waitForFrame(ui.lastFrame, (f) => f.includes('Stop application writes to'));
+    await type(ui, database);
+
+    // Skip the safety backup: second in the list, then its own typed gate.
+    await waitForFrame(ui.lastFrame, (f) => f.includes('Skip it'));
+    ui.stdin.write(DOWN);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    ui.stdin.write(ENTER);
+    const skip = await waitForFrame(ui.lastFrame, (f) => f.includes('Skip the safety backup?'));
+    expect(skip).toContain(`database: ${database}`);
+    expect(skip).toContain(`no safety backup of ${database}`);
+    await type(ui, 'skip');
+    await waitForFrame(ui.lastFrame, (f) => f.includes(`"skip" is not "no safety backup of ${database}"`));
+    await type(ui, `no safety backup of ${database}`);
+
+    // The destructive gate says the backup is unverified and nothing protects the current data; Esc refuses.
+    const destroy = await waitForFrame(ui.lastFrame, (f) => f.includes('DESTRUCTIVE: database'));
+    expect(destroy).toContain('integrity: NOT VERIFIED (overridden)');
+    expect(destroy).toContain('safety backup: SKIPPED (typed phrase)');
+    ui.stdin.write(ESC);
+    await waitForFrame(ui.lastFrame, () => session.status('restore-postgres.restore') === 'ready');
+    expect(await fingerprint()).toBe(before);
+    ui.unmount();
+  });
+});
