@@ -301,11 +301,17 @@ export async function createKubeAdapter(options: KubeAdapterOptions): Promise<Ku
       const log = new k8s.Log(kc);
       await new Promise<void>((resolve, reject) => {
         let controller: AbortController | undefined;
-        const onAbort = () => {
-          controller?.abort();
+        const finish = () => {
+          logOptions.signal?.removeEventListener('abort', onAbort);
           resolve();
         };
+        const onAbort = () => {
+          controller?.abort();
+          finish();
+        };
         logOptions.signal?.addEventListener('abort', onAbort, { once: true });
+        // client-node 1.4 pipes the response into the sink and ends it; its `done` callback is not always called.
+        sink.once('finish', finish);
         log
           .log(
             namespace,
@@ -313,10 +319,9 @@ export async function createKubeAdapter(options: KubeAdapterOptions): Promise<Ku
             '',
             sink,
             (error: unknown) => {
-              logOptions.signal?.removeEventListener('abort', onAbort);
               if (error && !logOptions.signal?.aborted)
                 reject(toKubeError(error, target, { verb: 'get', resource: 'pods/log', name: pod }));
-              else resolve();
+              else finish();
             },
             { follow: logOptions.follow ?? false, tailLines: logOptions.tailLines },
           )

@@ -1,6 +1,8 @@
 import { renderPlanMarkdown, renderPlanText, type PlannedSection } from '../runbook/plan.js';
 import { SECTIONS } from '../runbook/sections.js';
+import type { Plan } from '../runbook/step.js';
 import { missingInputs, type Values } from '../runbook/values.js';
+import type { RunbookStep } from '../steps/define.js';
 import { isAvailable, selectSteps, stepsOf } from '../steps/index.js';
 import { maybeStartSandbox, resolveAll, type GlobalOptions } from './context.js';
 
@@ -54,5 +56,32 @@ export async function planCommand(words: string[], options: PlanOptions): Promis
     return 0;
   } finally {
     await sandbox?.stop();
+  }
+}
+
+/** A step's plan; one that cannot be drawn without its values says which it needs. */
+function safePlan(step: RunbookStep, values: Values, options: Record<string, string | boolean>): Plan {
+  try {
+    return step.plan(values, options);
+  } catch {
+    return { actions: [{ summary: `(set ${step.inputs.join(', ')} to see the exact commands)` }] };
+  }
+}
+
+function gateText(
+  step: RunbookStep,
+  values: Values,
+  options: Record<string, string | boolean>,
+  missing: string[],
+): string | undefined {
+  if (!step.gate) return undefined;
+  try {
+    return step.gate(values, {
+      target: { context: '', namespace: '', sandbox: false },
+      earlier: () => undefined,
+      options,
+    })?.prompt;
+  } catch {
+    return `confirmation before it runs (needs ${missing.join(', ') || 'earlier steps'})`;
   }
 }
