@@ -24,16 +24,12 @@ export function planSections(
       steps: stepsOf(section.id)
         .filter((step) => !chosen || chosen.has(step.id))
         .map((step) => {
-          const gate = step.gate?.(values, {
-            target: { context: '', namespace: '', sandbox: false },
-            earlier: () => undefined,
-            options,
-          });
+          const missing = missingInputs(values, step.inputs);
           return {
             step,
-            plan: step.plan(values, options),
-            gate: gate?.prompt,
-            missing: missingInputs(values, step.inputs),
+            plan: safePlan(step, values, options),
+            gate: gateText(step, values, options, missing),
+            missing,
           };
         }),
     }),

@@ -1,6 +1,7 @@
 import { Box, Text, useApp, useInput } from 'ink';
 import { useCallback, useRef, useState } from 'react';
 import { ChoicePrompt } from '../components/ChoicePrompt.js';
+import { ScheduleEditor, scheduleFields } from '../components/configure/ScheduleEditor.js';
 import { GatePrompt } from '../components/GatePrompt.js';
 import { Header } from '../components/Header.js';
 import { ValuesForm } from '../components/ValuesForm.js';
@@ -24,6 +25,7 @@ export interface AppProps {
 type Interaction =
   | { kind: 'form'; names: string[]; resolve(values: Record<string, string> | undefined): void }
   | { kind: 'gate'; gate: Gate; resolve(accepted: boolean): void }
+  | { kind: 'schedules' }
   | {
       kind: 'choice';
       prompt: string;
@@ -150,6 +152,7 @@ export function App({ session, stepsOf, onQuit }: AppProps) {
       else if (isDown(input, key)) setStepCursor(Math.min(steps.length - 1, stepCursor + 1));
       else if (key.return && steps[stepCursor]) void runSteps([steps[stepCursor]]);
       else if (input === 'a') void runSteps(steps);
+      else if (input === 'e' && section.id === 'deploy') setInteraction({ kind: 'schedules' });
       else if (input === 'w' && section.id === 'prerequisites')
         setOptions({ ...options, 'write-canary': !options['write-canary'] });
       else if (input === 's') {
@@ -186,6 +189,16 @@ export function App({ session, stepsOf, onQuit }: AppProps) {
       ) : null}
       {interaction?.kind === 'gate' ? (
         <GatePrompt gate={interaction.gate} onAnswer={(accepted) => interaction.resolve(accepted)} />
+      ) : null}
+      {interaction?.kind === 'schedules' ? (
+        <ScheduleEditor
+          fields={scheduleFields(session.values)}
+          onSubmit={(values) => {
+            for (const [name, value] of Object.entries(values)) session.setValue(name, value);
+            setInteraction(undefined);
+          }}
+          onCancel={() => setInteraction(undefined)}
+        />
       ) : null}
       {interaction?.kind === 'choice' ? (
         <ChoicePrompt

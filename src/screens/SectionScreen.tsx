@@ -38,7 +38,7 @@ export function SectionScreen({ session, section, steps, cursor, views, options 
       <Text dimColor>
         Enter run step · a run all ·{' '}
         {section.id === 'prerequisites' ? `w write canary: ${options['write-canary'] ? 'ON' : 'off'} · ` : ''}
-        s skip optional · Esc back · ? help · q quit
+        {section.id === 'deploy' ? 'e edit schedules · ' : ''}s skip optional · Esc back · ? help · q quit
       </Text>
     </Box>
   );

@@ -28,7 +28,7 @@ function formatProgress(view: StepView): string {
 /** One step: what it will do (commands), its live state, checks with reason and next step, result. */
 export function StepDetail({ session, step, view, options }: Props) {
   const status = session.status(step.id);
-  const plan = step.plan(session.values, options);
+  const plan = step.plan(session.values, { ...options, namespace: session.target.namespace });
   const running = status === 'running' || status === 'verifying';
   return (
     <Box flexDirection="column" borderStyle="single" paddingX={1}>

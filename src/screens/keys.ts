@@ -6,6 +6,7 @@ export const KEY_HELP: readonly { keys: string; action: string }[] = [
   { keys: 'Enter', action: 'open a section / run the selected step' },
   { keys: 'a', action: 'run every step of the section, in order' },
   { keys: 's', action: 'skip the selected step (optional steps only)' },
+  { keys: 'e', action: 'deploy: edit the backup schedules (cron, UTC)' },
   { keys: 'w', action: 'prerequisites: toggle the S3 write canary (it writes)' },
   {
     keys: 'Esc',
