@@ -48,12 +48,22 @@ function restoreEnv(uri: string, extra: Record<string, string> = {}): Record<str
   };
 }
 const cypher = (statement: string, database = 'neo4j') =>
-  run('cypher-shell', ['-a', `neo4j+s://${neo4j.host}:${neo4j.boltPort}`, '-d', database, '--format', 'plain', statement], {
-    env: { ...neo4j.env, PATH: path },
-  });
-const aws = (args: string[]) => run('aws', ['--endpoint-url', s3.endpoint, ...args], { env: { ...s3.env, PATH: path } });
+  run(
+    'cypher-shell',
+    ['-a', `neo4j+s://${neo4j.host}:${neo4j.boltPort}`, '-d', database, '--format', 'plain', statement],
+    {
+      env: { ...neo4j.env, PATH: path },
+    },
+  );
+const aws = (args: string[]) =>
+  run('aws', ['--endpoint-url', s3.endpoint, ...args], { env: { ...s3.env, PATH: path } });
 const summary = (result: RunResult) =>
-  Object.fromEntries(result.stdout.trim().split('\n').map((l) => l.split(/=(.*)/s).slice(0, 2))) as Record<string, string>;
+  Object.fromEntries(
+    result.stdout
+      .trim()
+      .split('\n')
+      .map((l) => l.split(/=(.*)/s).slice(0, 2)),
+  ) as Record<string, string>;
 const keyOf = (uri: string) => uri.replace('s3://db-backups/', '');
 async function nodeCounts(): Promise<string> {
   return (await cypher('MATCH (n) RETURN count(n) AS nodes')).stdout;
@@ -84,7 +94,9 @@ describe('Neo4j backup and restore jobs', () => {
     expect(result.code).toBe(0);
     const out = summary(result);
     expect(out.type).toBe('FULL');
-    expect(out.object).toMatch(/^s3:\/\/db-backups\/neo4j\/\d{4}-\d{2}-\d{2}T\d{2}-\d{2}-\d{2}Z\.backup\.tar\.gz$/);
+    expect(out.object).toMatch(
+      /^s3:\/\/db-backups\/neo4j\/\d{4}-\d{2}-\d{2}T\d{2}-\d{2}-\d{2}Z\.backup\.tar\.gz$/,
+    );
     archives.full = out.object;
     artifacts.push(out.artifact!);
 
@@ -100,9 +112,13 @@ describe('Neo4j backup and restore jobs', () => {
     expect(listing.stdout.trim().split('\n')).toEqual([out.artifact, 'backup-manifest.txt']);
     expect(out.artifact).toMatch(/^neo4j-\d{4}-\d{2}-\d{2}T\d{2}-\d{2}-\d{2}\.backup$/);
 
-    const body = await run('bash', ['-c', `aws --endpoint-url "$AWS_ENDPOINT_URL" s3 cp "${out.object}" - | sha256sum`], {
-      env: jobEnv(),
-    });
+    const body = await run(
+      'bash',
+      ['-c', `aws --endpoint-url "$AWS_ENDPOINT_URL" s3 cp "${out.object}" - | sha256sum`],
+      {
+        env: jobEnv(),
+      },
+    );
     const sidecar = await aws(['s3', 'cp', `${out.object}.sha256`, '-']);
     expect(sidecar.stdout).toBe(`${body.stdout.split(' ')[0]}  ${out.object!.split('/').at(-1)}\n`);
     const calls = await neo4j.calls();
@@ -121,7 +137,7 @@ describe('Neo4j backup and restore jobs', () => {
     archives.diff1 = summary(first).object;
     artifacts.push(summary(first).artifact!);
 
-    await cypher("MATCH (n:Item {id: 1}) DETACH DELETE n");
+    await cypher('MATCH (n:Item {id: 1}) DETACH DELETE n');
     await cypher("MERGE (n:BackupValidation {id: 'synthetic'}) SET n.checkedAt = datetime()");
     const second = await runScript('neo4j-backup.sh', { env: jobEnv({ NEO4J_BACKUP_MODE: 'incremental' }) });
     expect(second.code).toBe(0);
@@ -131,7 +147,10 @@ describe('Neo4j backup and restore jobs', () => {
 
     const manifest = await run(
       'bash',
-      ['-c', `aws --endpoint-url "$AWS_ENDPOINT_URL" s3 cp "${archives.diff2}" - | tar -xzOf - backup-manifest.txt`],
+      [
+        '-c',
+        `aws --endpoint-url "$AWS_ENDPOINT_URL" s3 cp "${archives.diff2}" - | tar -xzOf - backup-manifest.txt`,
+      ],
       { env: jobEnv() },
     );
     const chain = manifest.stdout.split('\n').filter((l) => l.startsWith('chain='));
@@ -141,9 +160,13 @@ describe('Neo4j backup and restore jobs', () => {
     ]);
     expect(manifest.stdout).toContain('type=DIFF');
     // each DIFF archive carries only its own artifact (the chain is fetched at restore time)
-    const listing = await run('bash', ['-c', `aws --endpoint-url "$AWS_ENDPOINT_URL" s3 cp "${archives.diff2}" - | tar -tzf -`], {
-      env: jobEnv(),
-    });
+    const listing = await run(
+      'bash',
+      ['-c', `aws --endpoint-url "$AWS_ENDPOINT_URL" s3 cp "${archives.diff2}" - | tar -tzf -`],
+      {
+        env: jobEnv(),
+      },
+    );
     expect(listing.stdout.trim().split('\n')).toHaveLength(2);
   });
 
@@ -160,7 +183,8 @@ describe('Neo4j backup and restore jobs', () => {
 
   it('restoring the latest differential runs `neo4j-admin database restore` with the whole chain and brings its data back', async () => {
     const expected = await nodeCounts();
-    const validation = (await cypher("MATCH (n:BackupValidation {id: 'synthetic'}) RETURN n.checkedAt")).stdout;
+    const validation = (await cypher("MATCH (n:BackupValidation {id: 'synthetic'}) RETURN n.checkedAt"))
+      .stdout;
     await cypher('MATCH (n) DETACH DELETE n');
     expect(await nodeCounts()).toBe('nodes\n0\n');
     expect((await cypher('STOP DATABASE neo4j WAIT', 'system')).code).toBe(0);
@@ -184,7 +208,9 @@ describe('Neo4j backup and restore jobs', () => {
     expect(restore.argv![0]).toMatch(new RegExp(`/chain/${artifactNames[2]!.replace(/\./g, '\\.')}$`));
 
     expect(await nodeCounts()).toBe(expected);
-    expect((await cypher("MATCH (n:BackupValidation {id: 'synthetic'}) RETURN n.checkedAt")).stdout).toBe(validation);
+    expect((await cypher("MATCH (n:BackupValidation {id: 'synthetic'}) RETURN n.checkedAt")).stdout).toBe(
+      validation,
+    );
   });
 
   it('restoring a full backup uses `neo4j-admin database load`', async () => {
@@ -201,9 +227,13 @@ describe('Neo4j backup and restore jobs', () => {
   it('a corrupted chain element is refused (exit 5) before anything is restored', async () => {
     const saved = join(dir, 'full.tar.gz');
     expect((await aws(['s3', 'cp', archives.full!, saved])).code).toBe(0);
-    const tampered = await run('bash', ['-c', `printf 'not a backup' | aws --endpoint-url "$AWS_ENDPOINT_URL" s3 cp - "${archives.full}"`], {
-      env: jobEnv(),
-    });
+    const tampered = await run(
+      'bash',
+      ['-c', `printf 'not a backup' | aws --endpoint-url "$AWS_ENDPOINT_URL" s3 cp - "${archives.full}"`],
+      {
+        env: jobEnv(),
+      },
+    );
     expect(tampered.code).toBe(0);
     await cypher('STOP DATABASE neo4j WAIT', 'system');
     const before = (await neo4j.calls()).length;
@@ -220,7 +250,9 @@ describe('Neo4j backup and restore jobs', () => {
     await neo4j.closeBackupPort();
     const result = await runScript('neo4j-backup.sh', { env: jobEnv() });
     expect(result.code).toBe(3);
-    expect(result.stderr).toContain(`the Neo4j backup port ${neo4j.host}:${neo4j.backupPort} is not reachable`);
+    expect(result.stderr).toContain(
+      `the Neo4j backup port ${neo4j.host}:${neo4j.backupPort} is not reachable`,
+    );
     expect(result.stderr).toContain('server.backup.listen_address');
     const after = await aws(['s3', 'ls', '--recursive', 's3://db-backups/neo4j/']);
     expect(after.stdout).toBe(before.stdout);

@@ -12,8 +12,10 @@ import { runScript } from '../support/backup-jobs-run.js';
 let env: BackupEnv;
 let backupUri: string;
 
-const restore = (extra: Record<string, string>) => runScript('postgres-restore.sh', { env: env.jobEnv(extra) });
-const scratchDatabases = () => env.psql(`SELECT count(*) FROM pg_database WHERE datname LIKE '%_restore_%'`, 'postgres');
+const restore = (extra: Record<string, string>) =>
+  runScript('postgres-restore.sh', { env: env.jobEnv(extra) });
+const scratchDatabases = () =>
+  env.psql(`SELECT count(*) FROM pg_database WHERE datname LIKE '%_restore_%'`, 'postgres');
 
 /** Uploads `body` at key with a correct sidecar, as if postgres-backup.sh had written it. */
 async function uploadWithSidecar(key: string, body: Buffer): Promise<void> {
@@ -57,7 +59,9 @@ describe('PostgreSQL backup failures', () => {
   });
 
   it('a missing bucket fails with exit 4', async () => {
-    const result = await runScript('postgres-backup.sh', { env: env.jobEnv({ S3_BUCKET: 'no-such-bucket' }) });
+    const result = await runScript('postgres-backup.sh', {
+      env: env.jobEnv({ S3_BUCKET: 'no-such-bucket' }),
+    });
     expect(result.code).toBe(4);
     expect(result.stderr).toContain('cannot use bucket no-such-bucket');
   });
@@ -119,7 +123,11 @@ describe('PostgreSQL restore failures', () => {
     const refused = await restore({ RESTORE_S3_URI: `s3://db-backups/${key}`, CLEAN_TARGET: 'true' });
     expect(refused.code).toBe(5);
     expect(refused.stderr).toContain('no checksum sidecar');
-    const allowed = await restore({ RESTORE_S3_URI: `s3://db-backups/${key}`, CLEAN_TARGET: 'true', ALLOW_UNVERIFIED: 'true' });
+    const allowed = await restore({
+      RESTORE_S3_URI: `s3://db-backups/${key}`,
+      CLEAN_TARGET: 'true',
+      ALLOW_UNVERIFIED: 'true',
+    });
     expect(allowed.code).toBe(0);
     expect(allowed.stderr).toContain('WITHOUT integrity verification');
     expect(allowed.stdout).toContain('verified=false');

@@ -24,8 +24,15 @@ describe('PostgreSQL backup and restore jobs', () => {
     const result = await runScript('postgres-backup.sh', { env: env.jobEnv() });
     expect(result.stderr).not.toContain('error:');
     expect(result.code).toBe(0);
-    const summary = Object.fromEntries(result.stdout.trim().split('\n').map((l) => l.split(/=(.*)/s).slice(0, 2)));
-    expect(summary.object).toMatch(/^s3:\/\/db-backups\/postgres\/\d{4}-\d{2}-\d{2}T\d{2}-\d{2}-\d{2}Z\.sql\.gz$/);
+    const summary = Object.fromEntries(
+      result.stdout
+        .trim()
+        .split('\n')
+        .map((l) => l.split(/=(.*)/s).slice(0, 2)),
+    );
+    expect(summary.object).toMatch(
+      /^s3:\/\/db-backups\/postgres\/\d{4}-\d{2}-\d{2}T\d{2}-\d{2}-\d{2}Z\.sql\.gz$/,
+    );
 
     // aws s3 ls s3://<bucket>/postgres/ — the backup and its sidecar, nothing else (no temporary object left)
     const keys = await listKeys(env, 'postgres/');
@@ -36,7 +43,10 @@ describe('PostgreSQL backup and restore jobs', () => {
     // the runbook's own check: aws s3 cp s3://<bucket>/postgres/<latest>.sql.gz - | gunzip | grep backup_validation
     const check = await run(
       'bash',
-      ['-c', `aws --endpoint-url "$AWS_ENDPOINT_URL" s3 cp "s3://$S3_BUCKET/${backupKey}" - | gunzip | grep backup_validation`],
+      [
+        '-c',
+        `aws --endpoint-url "$AWS_ENDPOINT_URL" s3 cp "s3://$S3_BUCKET/${backupKey}" - | gunzip | grep backup_validation`,
+      ],
       { env: env.jobEnv() },
     );
     expect(check.code).toBe(0);
@@ -80,8 +90,12 @@ describe('PostgreSQL backup and restore jobs', () => {
     // the stray table is gone: the database was replaced, not merged
     expect(await env.psql(`SELECT count(*) FROM pg_tables WHERE tablename = 'stray'`)).toBe('0');
     // no scratch database left behind, statistics are fresh
-    expect(await env.psql(`SELECT count(*) FROM pg_database WHERE datname LIKE '%_restore_%'`, 'postgres')).toBe('0');
-    expect(Number(await env.psql(`SELECT count(*) FROM pg_stats WHERE tablename = 'orders'`))).toBeGreaterThan(0);
+    expect(
+      await env.psql(`SELECT count(*) FROM pg_database WHERE datname LIKE '%_restore_%'`, 'postgres'),
+    ).toBe('0');
+    expect(
+      Number(await env.psql(`SELECT count(*) FROM pg_stats WHERE tablename = 'orders'`)),
+    ).toBeGreaterThan(0);
   });
 
   it('CLEAN_TARGET=false restores over the existing database in one transaction', async () => {

@@ -44,7 +44,10 @@ class CmdlineSampler {
 
 beforeAll(async () => {
   env = await startBackupEnv('secrets');
-  neo4j = await startNeo4jStandIn({ directory: join(env.dir, 'neo4j'), password: `neo4j-pass-${Date.now()}` });
+  neo4j = await startNeo4jStandIn({
+    directory: join(env.dir, 'neo4j'),
+    password: `neo4j-pass-${Date.now()}`,
+  });
   await mkdir(join(env.dir, 'work'), { recursive: true });
 });
 
@@ -79,9 +82,13 @@ describe('secrets stay off command lines', () => {
       const neoBackup = await runScript('neo4j-backup.sh', { env: env.jobEnv(neo4jJob) });
       expect(neoBackup.code).toBe(0);
       const archive = /^object=(.*)$/m.exec(neoBackup.stdout)![1]!;
-      const stop = await run('cypher-shell', ['-a', neo4j.env.NEO4J_ADDRESS!, '-d', 'system', 'STOP DATABASE neo4j WAIT'], {
-        env: { ...neo4j.env, PATH: path },
-      });
+      const stop = await run(
+        'cypher-shell',
+        ['-a', neo4j.env.NEO4J_ADDRESS!, '-d', 'system', 'STOP DATABASE neo4j WAIT'],
+        {
+          env: { ...neo4j.env, PATH: path },
+        },
+      );
       expect(stop.code).toBe(0);
       const neoRestore = await runScript('neo4j-restore.sh', {
         env: env.jobEnv({
@@ -99,7 +106,8 @@ describe('secrets stay off command lines', () => {
 
     // the sampler really watched the tools that handle the secrets
     expect(sampler.samples).toBeGreaterThan(50);
-    for (const program of ['pg_dump', 'psql', 'neo4j-admin', 'cypher-shell']) expect(sampler.saw(program), program).toBe(true);
+    for (const program of ['pg_dump', 'psql', 'neo4j-admin', 'cypher-shell'])
+      expect(sampler.saw(program), program).toBe(true);
     expect([...sampler.seen].some((l) => l.includes(' s3 cp '))).toBe(true);
 
     const secrets = [env.pg.password, env.secretKey, neo4j.env.NEO4J_PASSWORD!];

@@ -19,7 +19,12 @@ afterAll(async () => {
 describe('shellcheck', () => {
   it('finds nothing in ops/db/backup-jobs/scripts/*.sh', async () => {
     const scripts = (await readdir(SCRIPTS_DIR)).filter((f) => f.endsWith('.sh')).sort();
-    expect(scripts).toEqual(['neo4j-backup.sh', 'neo4j-restore.sh', 'postgres-backup.sh', 'postgres-restore.sh']);
+    expect(scripts).toEqual([
+      'neo4j-backup.sh',
+      'neo4j-restore.sh',
+      'postgres-backup.sh',
+      'postgres-restore.sh',
+    ]);
     const result = await run('shellcheck', ['--severity=style', '--shell=bash', ...scripts], {
       env: { PATH: basePath() },
       cwd: SCRIPTS_DIR,
@@ -31,7 +36,11 @@ describe('shellcheck', () => {
 
   it('finds nothing in the container commands of cronjobs.yaml', async () => {
     const docs = parseAllDocuments(await readFile(join(BACKUP_JOBS_DIR, 'cronjobs.yaml'), 'utf8')).map(
-      (d) => d.toJS() as { metadata: { name: string }; spec: { jobTemplate: { spec: { template: { spec: { containers: { command: string[] }[] } } } } } },
+      (d) =>
+        d.toJS() as {
+          metadata: { name: string };
+          spec: { jobTemplate: { spec: { template: { spec: { containers: { command: string[] }[] } } } } };
+        },
     );
     for (const doc of docs) {
       const command = doc.spec.jobTemplate.spec.template.spec.containers[0]!.command;

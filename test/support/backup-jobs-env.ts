@@ -47,7 +47,11 @@ export async function startBackupEnv(name: string, options: { seed?: boolean } =
   const password = `pg-pass-${randomBytes(6).toString('hex')}`;
   const secretKey = `s3-secret-${randomBytes(6).toString('hex')}`;
   const [pg, s3] = await Promise.all([
-    startSandboxPostgres({ directory: join(dir, 'pg'), password, seedSql: options.seed === false ? undefined : SEED_SQL }),
+    startSandboxPostgres({
+      directory: join(dir, 'pg'),
+      password,
+      seedSql: options.seed === false ? undefined : SEED_SQL,
+    }),
     startSandboxS3({ directory: join(dir, 's3') }),
   ]);
   const awsEnv = { ...s3.env, AWS_SECRET_ACCESS_KEY: secretKey, PATH: basePath(), HOME: dir };
@@ -72,7 +76,22 @@ export async function startBackupEnv(name: string, options: { seed?: boolean } =
     psql: async (sql, database = pg.database) => {
       const result = await run(
         'psql',
-        ['-X', '-A', '-t', '-q', '-v', 'ON_ERROR_STOP=1', '-h', pg.host, '-p', String(pg.port), '-U', pg.user, '-d', database],
+        [
+          '-X',
+          '-A',
+          '-t',
+          '-q',
+          '-v',
+          'ON_ERROR_STOP=1',
+          '-h',
+          pg.host,
+          '-p',
+          String(pg.port),
+          '-U',
+          pg.user,
+          '-d',
+          database,
+        ],
         { env: { PGPASSWORD: pg.password, PATH: basePath() }, input: sql },
       );
       if (result.code !== 0) throw new Error(`psql failed: ${result.stderr}`);

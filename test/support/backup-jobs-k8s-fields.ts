@@ -53,7 +53,8 @@ function importedFile(file: string, name: string): string | undefined {
 function check(value: unknown, type: string, file: string, path: string, errors: string[]): void {
   const array = /^Array<(.+)>$/.exec(type);
   if (array) {
-    if (Array.isArray(value)) value.forEach((item, i) => check(item, array[1]!, file, `${path}[${i}]`, errors));
+    if (Array.isArray(value))
+      value.forEach((item, i) => check(item, array[1]!, file, `${path}[${i}]`, errors));
     return;
   }
   const map = /^\{ \[key: string\]: (.+) \}$/.exec(type);
@@ -82,6 +83,11 @@ function checkObject(value: unknown, file: string, path: string, errors: string[
 /** Unknown fields of a batch/v1 CronJob, as paths like `spec.jobTemplate.spec.backofLimit`. */
 export function unknownCronJobFields(manifest: unknown): string[] {
   const errors: string[] = [];
-  checkObject(manifest, join(REPO_ROOT, 'node_modules', 'kubernetes-models', 'batch', 'v1', 'CronJob.d.ts'), '', errors);
+  checkObject(
+    manifest,
+    join(REPO_ROOT, 'node_modules', 'kubernetes-models', 'batch', 'v1', 'CronJob.d.ts'),
+    '',
+    errors,
+  );
   return errors.map((e) => e.replace(/^\./, ''));
 }

@@ -64,7 +64,10 @@ export function runScript(name: string, options: RunOptions): Promise<RunResult>
  */
 function realAwsDir(): string[] {
   try {
-    const which = execFileSync('pyenv', ['which', 'aws'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
+    const which = execFileSync('pyenv', ['which', 'aws'], {
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'ignore'],
+    });
     return [dirname(which.trim())];
   } catch {
     return [];

@@ -39,7 +39,11 @@ interface Manifest {
             serviceAccountName: string;
             restartPolicy: string;
             containers: Container[];
-            volumes: { name: string; configMap?: { name: string; defaultMode: number }; emptyDir?: { sizeLimit?: string } }[];
+            volumes: {
+              name: string;
+              configMap?: { name: string; defaultMode: number };
+              emptyDir?: { sizeLimit?: string };
+            }[];
           };
         };
       };
@@ -73,7 +77,9 @@ describe('cronjobs.yaml', () => {
     ]);
     for (const m of manifests) {
       expect(m.apiVersion).toBe('batch/v1');
-      expect(() => new CronJob(m as unknown as ConstructorParameters<typeof CronJob>[0]).validate()).not.toThrow();
+      expect(() =>
+        new CronJob(m as unknown as ConstructorParameters<typeof CronJob>[0]).validate(),
+      ).not.toThrow();
       expect(unknownCronJobFields(m)).toEqual([]);
     }
   });
@@ -83,9 +89,9 @@ describe('cronjobs.yaml', () => {
     (broken.spec as unknown as Record<string, unknown>).concurrencyPolicy = 'Never';
     (broken.spec.jobTemplate.spec as unknown as Record<string, unknown>).backofLimit = 1;
     (containerOf(broken).volumeMounts[0] as unknown as Record<string, unknown>).readonly = true;
-    expect(() => new CronJob(broken as unknown as ConstructorParameters<typeof CronJob>[0]).validate()).toThrow(
-      /concurrencyPolicy must be equal to one of the allowed values/,
-    );
+    expect(() =>
+      new CronJob(broken as unknown as ConstructorParameters<typeof CronJob>[0]).validate(),
+    ).toThrow(/concurrencyPolicy must be equal to one of the allowed values/);
     expect(unknownCronJobFields(broken).sort()).toEqual([
       'spec.jobTemplate.spec.backofLimit: unknown field',
       'spec.jobTemplate.spec.template.spec.containers[0].volumeMounts[0].readonly: unknown field',
@@ -109,7 +115,8 @@ describe('cronjobs.yaml', () => {
   });
 
   it("uses the database-backup ServiceAccount and env from the runbook's Secrets and ConfigMap", () => {
-    const names = (c: Container) => c.envFrom.map((e) => e.secretRef?.name ?? `configmap:${e.configMapRef?.name}`);
+    const names = (c: Container) =>
+      c.envFrom.map((e) => e.secretRef?.name ?? `configmap:${e.configMapRef?.name}`);
     expect(names(containerOf(byName('postgres-daily-backup')))).toEqual([
       'database-backup-storage',
       'postgres-backup-credentials',

@@ -4,7 +4,11 @@ import { accessSync, constants } from 'node:fs';
 import { copyFile, mkdir, readdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { NEO4J_STANDIN_BIN_DIR, startNeo4jStandIn, type Neo4jStandIn } from '../../src/sandbox/neo4j-standin/index.js';
+import {
+  NEO4J_STANDIN_BIN_DIR,
+  startNeo4jStandIn,
+  type Neo4jStandIn,
+} from '../../src/sandbox/neo4j-standin/index.js';
 import { basePath, run, tempDir } from '../support/backup-jobs-run.js';
 
 let dir: string;
@@ -44,7 +48,11 @@ describe('the Neo4j stand-in', () => {
     ]);
     expect(merge.stderr).toBe('');
     expect(merge.code).toBe(0);
-    const read = await shell(['--format', 'plain', "MATCH (n:BackupValidation {id: 'synthetic'}) RETURN n.id, n.checkedAt"]);
+    const read = await shell([
+      '--format',
+      'plain',
+      "MATCH (n:BackupValidation {id: 'synthetic'}) RETURN n.id, n.checkedAt",
+    ]);
     expect(read.code).toBe(0);
     const [header, row] = read.stdout.trim().split('\n');
     expect(header).toBe('n.id, n.checkedAt');
@@ -78,7 +86,8 @@ describe('the Neo4j stand-in', () => {
 
   it('SHOW DATABASES reflects STOP DATABASE … WAIT and START DATABASE … WAIT, and graph queries need an online database', async () => {
     const status = async () =>
-      (await shell(['--format', 'plain', '-d', 'system', 'SHOW DATABASE neo4j YIELD name, currentStatus'])).stdout;
+      (await shell(['--format', 'plain', '-d', 'system', 'SHOW DATABASE neo4j YIELD name, currentStatus']))
+        .stdout;
     expect(await status()).toBe('name, currentStatus\n"neo4j", "online"\n');
     expect((await shell(['-d', 'system', 'STOP DATABASE neo4j WAIT'])).code).toBe(0);
     expect(await status()).toBe('name, currentStatus\n"neo4j", "offline"\n');
@@ -94,8 +103,14 @@ describe('the Neo4j stand-in', () => {
   });
 
   it('SHOW SETTINGS shows the backup listen address; a name with * matches nothing, as in Neo4j', async () => {
-    const exact = await shell(['--format', 'plain', "SHOW SETTINGS 'server.backup.listen_address' YIELD name, value"]);
-    expect(exact.stdout).toBe(`name, value\n"server.backup.listen_address", "127.0.0.1:${neo4j.backupPort}"\n`);
+    const exact = await shell([
+      '--format',
+      'plain',
+      "SHOW SETTINGS 'server.backup.listen_address' YIELD name, value",
+    ]);
+    expect(exact.stdout).toBe(
+      `name, value\n"server.backup.listen_address", "127.0.0.1:${neo4j.backupPort}"\n`,
+    );
     const prefix = await shell([
       '--format',
       'plain',
@@ -138,14 +153,18 @@ describe('the Neo4j stand-in', () => {
     const full = await admin(['database', 'backup', from, `--to-path=${backups}`, '--type=FULL', 'neo4j']);
     expect(full.stderr).toBe('');
     expect(full.code).toBe(0);
-    await shell(["UNWIND range(1, 5) AS i CREATE (:Item {id: i})"]);
+    await shell(['UNWIND range(1, 5) AS i CREATE (:Item {id: i})']);
     const diff = await admin(['database', 'backup', from, `--to-path=${backups}`, '--type=DIFF', 'neo4j']);
     expect(diff.code).toBe(0);
     const files = (await readdir(backups)).sort();
     expect(files).toHaveLength(2);
     for (const f of files) expect(f).toMatch(/^neo4j-\d{4}-\d{2}-\d{2}T\d{2}-\d{2}-\d{2}\.backup$/);
     const inspect = await admin(['database', 'backup', `--inspect-path=${backups}`]);
-    const rows = inspect.stdout.trim().split('\n').slice(1).map((l) => l.split('|').map((c) => c.trim()));
+    const rows = inspect.stdout
+      .trim()
+      .split('\n')
+      .slice(1)
+      .map((l) => l.split('|').map((c) => c.trim()));
     expect(rows.map((r) => r[5])).toEqual(['true', 'false']);
     const [fullRow, diffRow] = rows;
     expect(Number(diffRow![7])).toBe(Number(fullRow![8]) + 1);
@@ -162,11 +181,23 @@ describe('the Neo4j stand-in', () => {
     const backups = join(dir, 'backups');
     const files = (await readdir(backups)).sort();
     const last = join(backups, files.at(-1)!);
-    const online = await admin(['database', 'restore', `--from-path=${last}`, '--overwrite-destination=true', 'neo4j']);
+    const online = await admin([
+      'database',
+      'restore',
+      `--from-path=${last}`,
+      '--overwrite-destination=true',
+      'neo4j',
+    ]);
     expect(online.code).toBe(1);
     expect(online.stderr).toContain("The database 'neo4j' is in use");
     await shell(['-d', 'system', 'STOP DATABASE neo4j WAIT']);
-    const restored = await admin(['database', 'restore', `--from-path=${last}`, '--overwrite-destination=true', 'neo4j']);
+    const restored = await admin([
+      'database',
+      'restore',
+      `--from-path=${last}`,
+      '--overwrite-destination=true',
+      'neo4j',
+    ]);
     expect(restored.stderr).toBe('');
     expect(restored.code).toBe(0);
     const calls = await neo4j.calls();
@@ -177,12 +208,24 @@ describe('the Neo4j stand-in', () => {
     const onlyDiff = join(dir, 'only-diff');
     await mkdir(onlyDiff);
     await copyFile(last, join(onlyDiff, files.at(-1)!));
-    const broken = await admin(['database', 'restore', `--from-path=${join(onlyDiff, files.at(-1)!)}`, '--overwrite-destination', 'neo4j']);
+    const broken = await admin([
+      'database',
+      'restore',
+      `--from-path=${join(onlyDiff, files.at(-1)!)}`,
+      '--overwrite-destination',
+      'neo4j',
+    ]);
     expect(broken.code).toBe(1);
     expect(broken.stderr).toContain('Unable to find a complete backup chain');
 
     await copyFile(last, join(onlyDiff, 'neo4j.backup'));
-    const loadDiff = await admin(['database', 'load', `--from-path=${onlyDiff}`, '--overwrite-destination=true', 'neo4j']);
+    const loadDiff = await admin([
+      'database',
+      'load',
+      `--from-path=${onlyDiff}`,
+      '--overwrite-destination=true',
+      'neo4j',
+    ]);
     expect(loadDiff.code).toBe(1);
     expect(loadDiff.stderr).toContain('is a differential backup artifact');
 
@@ -192,7 +235,13 @@ describe('the Neo4j stand-in', () => {
     const fullDir = join(dir, 'full');
     await mkdir(fullDir);
     await copyFile(join(backups, files[0]!), join(fullDir, 'neo4j.backup'));
-    const loadOnline = await admin(['database', 'load', `--from-path=${fullDir}`, '--overwrite-destination=true', 'neo4j']);
+    const loadOnline = await admin([
+      'database',
+      'load',
+      `--from-path=${fullDir}`,
+      '--overwrite-destination=true',
+      'neo4j',
+    ]);
     expect(loadOnline.code).toBe(1);
     expect(loadOnline.stderr).toContain('The database is in use');
   });
@@ -204,7 +253,9 @@ describe('the Neo4j stand-in', () => {
     expect(status.code).toBe(3);
     expect(status.stdout).toBe('Neo4j is not running.\n');
     expect((await shell(['RETURN 1'])).stderr).toContain('Unable to connect');
-    expect((await admin(['database', 'backup', `--from=127.0.0.1:${neo4j.backupPort}`, `--to-path=${dir}`])).code).toBe(1);
+    expect(
+      (await admin(['database', 'backup', `--from=127.0.0.1:${neo4j.backupPort}`, `--to-path=${dir}`])).code,
+    ).toBe(1);
     expect((await server(['start'])).stdout).toContain('Started neo4j');
     expect((await server(['status'])).code).toBe(0);
     expect((await server(['bogus'])).code).toBe(64);

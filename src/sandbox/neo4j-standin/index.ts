@@ -17,7 +17,8 @@ function packageRoot(): string {
   for (;;) {
     if (existsSync(join(dir, 'package.json'))) return dir;
     const parent = dirname(dir);
-    if (parent === dir) throw new Error('neo4j stand-in: no package.json above ' + fileURLToPath(import.meta.url));
+    if (parent === dir)
+      throw new Error('neo4j stand-in: no package.json above ' + fileURLToPath(import.meta.url));
     dir = parent;
   }
 }
@@ -143,7 +144,11 @@ export async function startNeo4jStandIn(options: StartNeo4jStandInOptions): Prom
         }
         const reply = (body: object) => socket.end(JSON.stringify(body) + '\n');
         if (request.channel !== channel) {
-          return reply({ ok: false, code: 'Protocol', message: `the ${channel} port, not a ${request.channel} port` });
+          return reply({
+            ok: false,
+            code: 'Protocol',
+            message: `the ${channel} port, not a ${request.channel} port`,
+          });
         }
         if (channel === 'bolt') {
           const dbms = JSON.parse(await readFile(files.dbms, 'utf8')) as DbmsState;

@@ -54,7 +54,19 @@ Commands:
   version   Print version information and exit.
 (db-runbook stand-in: simulates database backup|restore|load|dump and server start|stop|restart|status)`;
 
-const DATABASE_COMMANDS = ['aggregate-backup', 'backup', 'check', 'copy', 'dump', 'import', 'info', 'load', 'migrate', 'restore', 'upload'];
+const DATABASE_COMMANDS = [
+  'aggregate-backup',
+  'backup',
+  'check',
+  'copy',
+  'dump',
+  'import',
+  'info',
+  'load',
+  'migrate',
+  'restore',
+  'upload',
+];
 
 const COMMON = {
   '--help': { kind: 'flag' },
@@ -90,6 +102,7 @@ configured on the server beforehand.`,
       '--type': { kind: 'enum', values: ['FULL', 'DIFF', 'AUTO'], label: '<type>' },
       '--from': { kind: 'string', label: '<host:port>[,<host:port>...]', repeatable: true },
     },
+    aliases: ALIASES,
     positionals: { min: 0, max: Infinity, label: '<database>' },
   },
   restore: {
@@ -109,6 +122,7 @@ Restore a backed up database.`,
       '--to-path-data': { kind: 'path', label: '<path>' },
       '--to-path-txn': { kind: 'path', label: '<path>' },
     },
+    aliases: ALIASES,
     positionals: { min: 0, max: 1, label: '<database>' },
   },
   load: {
@@ -125,6 +139,7 @@ created by the backup command from Neo4j Enterprise.`,
       '--from-path': { kind: 'path', label: '<path>' },
       '--from-stdin': { kind: 'flag' },
     },
+    aliases: ALIASES,
     positionals: { min: 1, max: 1, label: '<database>' },
   },
   dump: {
@@ -138,6 +153,7 @@ Dump a database into a single-file archive.`,
       '--to-path': { kind: 'path', label: '<path>' },
       '--to-stdout': { kind: 'flag' },
     },
+    aliases: ALIASES,
     positionals: { min: 1, max: 1, label: '<database>' },
   },
 };
@@ -150,7 +166,8 @@ function parse(argv, spec) {
     const arg = argv[i];
     if (spec.options['--from'] && (arg === '--from' || arg.startsWith('--from='))) {
       const value = arg === '--from' ? argv[++i] : arg.slice('--from='.length);
-      if (value === undefined) throw new UsageError(`Missing required parameter for option '--from' (<host:port>[,<host:port>...])`);
+      if (value === undefined)
+        throw new UsageError(`Missing required parameter for option '--from' (<host:port>[,<host:port>...])`);
       froms.push(...value.split(',').filter(Boolean));
     } else rest.push(arg);
   }
@@ -165,12 +182,20 @@ function checkAdditionalConfig(opts) {
 }
 
 function globToRegExp(glob) {
-  return new RegExp(`^${glob.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.')}$`);
+  return new RegExp(
+    `^${glob
+      .replace(/[.+^${}()|[\]\\]/g, '\\$&')
+      .replace(/\*/g, '.*')
+      .replace(/\?/g, '.')}$`,
+  );
 }
 
 function rejectCloud(path, option) {
   if (/^(s3|gs|azb):\/\//.test(path)) {
-    throw new CommandError(`${option}=${path}: cloud storage paths are not simulated by the db-runbook Neo4j stand-in`, EXIT.FAILED);
+    throw new CommandError(
+      `${option}=${path}: cloud storage paths are not simulated by the db-runbook Neo4j stand-in`,
+      EXIT.FAILED,
+    );
   }
 }
 
@@ -186,7 +211,9 @@ async function backup(argv) {
   checkAdditionalConfig(opts);
   if (opts['--inspect-path']) return inspect(opts['--inspect-path']);
   if (!opts['--to-path']) {
-    throw new UsageError("Missing required option: '--to-path=<path>' (required unless --inspect-path is used)");
+    throw new UsageError(
+      "Missing required option: '--to-path=<path>' (required unless --inspect-path is used)",
+    );
   }
   const toPath = resolve(opts['--to-path']);
   rejectCloud(opts['--to-path'], '--to-path');
@@ -199,16 +226,24 @@ async function backup(argv) {
   }
   const servers = (opts['--from'] ?? ['localhost:6362']).map((text) => {
     const parsed = parseHostPort(text, 6362);
-    if (!parsed) throw new UsageError(`Invalid value for option '--from': '${text}' is not a valid <host:port>`);
+    if (!parsed)
+      throw new UsageError(`Invalid value for option '--from': '${text}' is not a valid <host:port>`);
     return parsed;
   });
   const patterns = positionals.length ? positionals : ['neo4j'];
   const requested = patterns.join("', '");
-  info('c.n.b.v.b.BackupOutputMonitor', `Starting backup of database '${requested}' from servers: [${servers.map((s) => `${s.host}:${s.port}`).join(', ')}]`);
+  info(
+    'c.n.b.v.b.BackupOutputMonitor',
+    `Starting backup of database '${requested}' from servers: [${servers.map((s) => `${s.host}:${s.port}`).join(', ')}]`,
+  );
 
   let home;
   for (const server of servers) {
-    const result = await handshake({ host: server.host, port: server.port, request: { channel: 'backup', client: 'neo4j-admin' } });
+    const result = await handshake({
+      host: server.host,
+      port: server.port,
+      request: { channel: 'backup', client: 'neo4j-admin' },
+    });
     if (result.ok && result.reply.ok) {
       home = result.reply.home;
       info('c.n.b.v.b.BackupOutputMonitor', `Using remote server ${server.host}:${server.port} for backup.`);
@@ -238,21 +273,33 @@ async function backup(argv) {
   for (const pattern of patterns) {
     const matched = Object.keys(dbms.databases).filter((name) => globToRegExp(pattern).test(name));
     if (!matched.length) {
-      throw new CommandError(`Backup failed for database '${pattern}': Database '${pattern}' does not exist.`, EXIT.FAILED);
+      throw new CommandError(
+        `Backup failed for database '${pattern}': Database '${pattern}' does not exist.`,
+        EXIT.FAILED,
+      );
     }
     matched.forEach((n) => names.add(n));
   }
   const failures = [];
   for (const db of names) {
     try {
-      await backupOne({ home, dbms, db, toPath, tempPath, type: opts['--type'] ?? 'AUTO', compress: opts['--compress'] ?? true });
+      await backupOne({
+        home,
+        dbms,
+        db,
+        toPath,
+        tempPath,
+        type: opts['--type'] ?? 'AUTO',
+        compress: opts['--compress'] ?? true,
+      });
     } catch (error) {
       if (!(error instanceof CommandError)) throw error;
       logError('c.n.b.v.b.BackupOutputMonitor', error.message);
       failures.push(db);
     }
   }
-  if (failures.length) throw new CommandError(`Backup failed for databases: '${failures.join("', '")}'`, EXIT.FAILED);
+  if (failures.length)
+    throw new CommandError(`Backup failed for databases: '${failures.join("', '")}'`, EXIT.FAILED);
   return EXIT.OK;
 }
 
@@ -285,7 +332,9 @@ async function backupOne({ home, dbms, db, toPath, tempPath, type, compress }) {
       }
     }
     if (type === 'DIFF' && reason) {
-      throw new CommandError(`Unable to perform a differential backup of database '${db}': ${reason}. Use --type=FULL.`);
+      throw new CommandError(
+        `Unable to perform a differential backup of database '${db}': ${reason}. Use --type=FULL.`,
+      );
     }
     full = Boolean(reason);
     if (type === 'AUTO' && reason) info('c.n.b.v.b.BackupOutputMonitor', `Full backup required: ${reason}.`);
@@ -309,14 +358,28 @@ async function backupOne({ home, dbms, db, toPath, tempPath, type, compress }) {
     highestTx: store.lastTxId,
     neo4jVersion: NEO4J_VERSION,
   };
-  info('c.n.b.v.b.BackupOutputMonitor', `Start ${full ? 'full' : 'differential'} backup of database '${db}'.`);
+  info(
+    'c.n.b.v.b.BackupOutputMonitor',
+    `Start ${full ? 'full' : 'differential'} backup of database '${db}'.`,
+  );
   const payload = full
     ? { store, transactions: [] }
-    : { transactions: readTxLog(home, db).filter((tx) => tx.txId >= metadata.lowestTx && tx.txId <= metadata.highestTx) };
+    : {
+        transactions: readTxLog(home, db).filter(
+          (tx) => tx.txId >= metadata.lowestTx && tx.txId <= metadata.highestTx,
+        ),
+      };
   const staging = join(tempPath ?? toPath, `.${name}.${process.pid}.tmp`);
   writeArtifact(staging, metadata, payload);
   renameSync(staging, join(toPath, name));
-  logCall(home, { command: 'database backup (artifact)', database: db, artifact: name, full, lowestTx: metadata.lowestTx, highestTx: metadata.highestTx });
+  logCall(home, {
+    command: 'database backup (artifact)',
+    database: db,
+    artifact: name,
+    full,
+    lowestTx: metadata.lowestTx,
+    highestTx: metadata.highestTx,
+  });
   info(
     'c.n.b.v.b.BackupOutputMonitor',
     `Finished ${full ? 'full' : 'differential'} backup of database '${db}': ${join(toPath, name)} (transactions ${metadata.lowestTx}..${metadata.highestTx}).`,
@@ -354,7 +417,9 @@ function parseRestoreUntil(text) {
   if (/^\d+$/.test(text)) return { tx: Number(text) };
   const m = /^(\d{4}-\d{2}-\d{2})[ T](\d{2}:\d{2}:\d{2})$/.exec(text.trim());
   if (!m) {
-    throw new UsageError(`Invalid value for option '--restore-until': '${text}' is neither a transaction id nor a 'yyyy-mm-dd hh:mm:ss' UTC date`);
+    throw new UsageError(
+      `Invalid value for option '--restore-until': '${text}' is neither a transaction id nor a 'yyyy-mm-dd hh:mm:ss' UTC date`,
+    );
   }
   return { time: new Date(`${m[1]}T${m[2]}Z`) };
 }
@@ -363,20 +428,27 @@ function restore(argv) {
   const { opts, positionals } = parse(argv, SPECS.restore);
   checkAdditionalConfig(opts);
   const home = requireHome();
-  const fromPaths = opts['--from-path'].split(',').filter(Boolean).map((p) => {
-    rejectCloud(p, '--from-path');
-    return resolve(p);
-  });
-  for (const p of fromPaths) if (!existsSync(p)) throw new CommandError(`Path '${p}' does not exist.`, EXIT.FAILED);
+  const fromPaths = opts['--from-path']
+    .split(',')
+    .filter(Boolean)
+    .map((p) => {
+      rejectCloud(p, '--from-path');
+      return resolve(p);
+    });
+  for (const p of fromPaths)
+    if (!existsSync(p)) throw new CommandError(`Path '${p}' does not exist.`, EXIT.FAILED);
   const target = positionals[0];
   const single = fromPaths.length === 1 && statSync(fromPaths[0]).isFile();
   if (target !== undefined && !single) {
     throw new UsageError(
-      "The <database> parameter is only allowed if --from-path points to a single backup artifact",
+      'The <database> parameter is only allowed if --from-path points to a single backup artifact',
     );
   }
   if (opts['--to-path-data'] || opts['--to-path-txn']) {
-    throw new CommandError('--to-path-data/--to-path-txn are not simulated by the db-runbook Neo4j stand-in', EXIT.FAILED);
+    throw new CommandError(
+      '--to-path-data/--to-path-txn are not simulated by the db-runbook Neo4j stand-in',
+      EXIT.FAILED,
+    );
   }
   const until = parseRestoreUntil(opts['--restore-until']);
 
@@ -384,7 +456,8 @@ function restore(argv) {
   const lasts = [];
   for (const p of fromPaths) {
     if (statSync(p).isFile()) {
-      if (!readArtifactMetadata(p)) throw new CommandError(`${p} is not a Neo4j backup artifact`, EXIT.FAILED);
+      if (!readArtifactMetadata(p))
+        throw new CommandError(`${p} is not a Neo4j backup artifact`, EXIT.FAILED);
       lasts.push(p);
     } else {
       const latest = new Map();
@@ -435,10 +508,18 @@ function restore(argv) {
       types: chain.map((a) => (a.metadata.full ? 'FULL' : 'DIFF')),
       lastTxId: store.lastTxId,
     });
-    info('c.n.b.b.RestoreDatabaseCli', `Restoring database '${db}' from chain [${chain.map((a) => basename(a.file)).join(', ')}]`);
-    info('c.n.b.b.RestoreDatabaseCli', `Restore of database '${db}' completed successfully (last transaction ${store.lastTxId}).`);
+    info(
+      'c.n.b.b.RestoreDatabaseCli',
+      `Restoring database '${db}' from chain [${chain.map((a) => basename(a.file)).join(', ')}]`,
+    );
+    info(
+      'c.n.b.b.RestoreDatabaseCli',
+      `Restore of database '${db}' completed successfully (last transaction ${store.lastTxId}).`,
+    );
     if (!registered) {
-      process.stdout.write(`Database '${db}' was restored; create it with CREATE DATABASE ${db} (against the system database).\n`);
+      process.stdout.write(
+        `Database '${db}' was restored; create it with CREATE DATABASE ${db} (against the system database).\n`,
+      );
     }
   }
   return EXIT.OK;
@@ -468,7 +549,10 @@ async function load(argv) {
     const candidates = [join(dir, `${db}.dump`), join(dir, `${db}.backup`)];
     source = candidates.find((f) => existsSync(f));
     if (!source) {
-      throw new CommandError(`Failed to load database '${db}': Archive does not exist: ${candidates[0]}\nLoad failed for databases: '${db}'`, EXIT.FAILED);
+      throw new CommandError(
+        `Failed to load database '${db}': Archive does not exist: ${candidates[0]}\nLoad failed for databases: '${db}'`,
+        EXIT.FAILED,
+      );
     }
     buffer = readFileSync(source);
   }
@@ -481,7 +565,11 @@ async function load(argv) {
   } else {
     const tmp = source === '<stdin>' ? undefined : source;
     const metadata = tmp ? readArtifactMetadata(tmp) : undefined;
-    if (!metadata) throw new CommandError(`Failed to load database '${db}': ${source} is not a dump or a backup artifact\nLoad failed for databases: '${db}'`, EXIT.FAILED);
+    if (!metadata)
+      throw new CommandError(
+        `Failed to load database '${db}': ${source} is not a dump or a backup artifact\nLoad failed for databases: '${db}'`,
+        EXIT.FAILED,
+      );
     if (!metadata.full) {
       throw new CommandError(
         `Failed to load database '${db}': ${source} is a differential backup artifact; 'load' accepts only dumps and ` +
@@ -499,7 +587,10 @@ async function load(argv) {
   }
   const dbms = readDbms(home);
   if (dbms.databases[db] && readStore(home, db) && !opts['--overwrite-destination']) {
-    throw new CommandError(`Failed to load database '${db}': Database already exists. Use --overwrite-destination=true to replace it.\nLoad failed for databases: '${db}'`, EXIT.FAILED);
+    throw new CommandError(
+      `Failed to load database '${db}': Database already exists. Use --overwrite-destination=true to replace it.\nLoad failed for databases: '${db}'`,
+      EXIT.FAILED,
+    );
   }
   if (inUse(home, dbms, db)) {
     throw new CommandError(
@@ -513,7 +604,14 @@ async function load(argv) {
     dbms.databases[db].id = store.databaseId;
     writeDbms(home, dbms);
   }
-  logCall(home, { command: 'database load', argv, database: db, source: source === '<stdin>' ? source : basename(source), format, lastTxId: store.lastTxId });
+  logCall(home, {
+    command: 'database load',
+    argv,
+    database: db,
+    source: source === '<stdin>' ? source : basename(source),
+    format,
+    lastTxId: store.lastTxId,
+  });
   process.stdout.write(`Done: 1 files, ${buffer.length} B processed.\n`);
   return EXIT.OK;
 }
@@ -528,9 +626,13 @@ function dump(argv) {
   const db = positionals[0];
   const dbms = readDbms(home);
   const store = readStore(home, db);
-  if (!dbms.databases[db] || !store) throw new CommandError(`Failed to dump database '${db}': Database does not exist.`, EXIT.FAILED);
+  if (!dbms.databases[db] || !store)
+    throw new CommandError(`Failed to dump database '${db}': Database does not exist.`, EXIT.FAILED);
   if (inUse(home, dbms, db)) {
-    throw new CommandError(`Failed to dump database '${db}': The database is in use. Stop database '${db}' and try again.`, EXIT.FAILED);
+    throw new CommandError(
+      `Failed to dump database '${db}': The database is in use. Stop database '${db}' and try again.`,
+      EXIT.FAILED,
+    );
   }
   const buffer = dumpBuffer(db, store);
   logCall(home, { command: 'database dump', argv, database: db });
@@ -540,7 +642,11 @@ function dump(argv) {
   }
   rejectCloud(opts['--to-path'] ?? '', '--to-path');
   const dir = resolve(opts['--to-path'] ?? paths(home).dumps);
-  if (!existsSync(dir)) throw new CommandError(`Failed to dump database '${db}': Directory '${dir}' does not exist.`, EXIT.FAILED);
+  if (!existsSync(dir))
+    throw new CommandError(
+      `Failed to dump database '${db}': Directory '${dir}' does not exist.`,
+      EXIT.FAILED,
+    );
   const file = join(dir, `${db}.dump`);
   if (existsSync(file) && !opts['--overwrite-destination']) {
     throw new CommandError(`Failed to dump database '${db}': Archive already exists: ${file}`, EXIT.FAILED);
@@ -567,10 +673,14 @@ export async function adminMain(argv) {
   if (category === 'server') return serverCommand(argv.slice(1), 'neo4j-admin server');
   if (category === 'database') {
     if (command === undefined) throw new UsageError('Missing required subcommand');
-    if (!DATABASE_COMMANDS.includes(command)) throw new UsageError(`Unmatched argument at index 1: '${command}'`);
+    if (!DATABASE_COMMANDS.includes(command))
+      throw new UsageError(`Unmatched argument at index 1: '${command}'`);
     const spec = SPECS[command];
     if (!spec) {
-      throw new CommandError(`neo4j-admin database ${command}: a real Neo4j command that the db-runbook stand-in does not simulate`, EXIT.FAILED);
+      throw new CommandError(
+        `neo4j-admin database ${command}: a real Neo4j command that the db-runbook stand-in does not simulate`,
+        EXIT.FAILED,
+      );
     }
     if (rest.includes('-h') || rest.includes('--help')) {
       process.stdout.write(`${spec.usage}\n`);
@@ -587,8 +697,10 @@ export async function adminMain(argv) {
     }
   }
   if (category === 'dbms' || category === 'backup') {
-    throw new CommandError(`neo4j-admin ${category} ${command ?? ''}: not simulated by the db-runbook Neo4j stand-in`.trim(), EXIT.FAILED);
+    throw new CommandError(
+      `neo4j-admin ${category} ${command ?? ''}: not simulated by the db-runbook Neo4j stand-in`.trim(),
+      EXIT.FAILED,
+    );
   }
   throw new UsageError(`Unmatched argument at index 0: '${category}'`);
 }
-

@@ -2,7 +2,15 @@
 // argument parser, Neo4j-style log lines, the call log, and the client side of the TCP handshake.
 // Plain Node ESM, no dependencies: these files ship as-is (no build step).
 import { createHash, randomUUID } from 'node:crypto';
-import { appendFileSync, existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  appendFileSync,
+  existsSync,
+  mkdirSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { connect } from 'node:net';
 import { dirname, join } from 'node:path';
 
@@ -41,7 +49,8 @@ export function paths(home) {
 
 export function requireHome(env = process.env) {
   const home = env.NEO4J_HOME;
-  if (!home) throw new CommandError('NEO4J_HOME is not set: the stand-in keeps the server state under NEO4J_HOME.');
+  if (!home)
+    throw new CommandError('NEO4J_HOME is not set: the stand-in keeps the server state under NEO4J_HOME.');
   if (!existsSync(paths(home).dbms)) {
     throw new CommandError(
       `NEO4J_HOME=${home} is not a Neo4j home created by the stand-in (no data/dbms): start it with startNeo4jStandIn().`,
@@ -128,7 +137,15 @@ export function newDatabaseId() {
 /** Creates a fresh home: conf, DBMS state (users, databases), empty stores. Used by startNeo4jStandIn. */
 export function initHome({ home, host, boltPort, backupPort, database, username, password }) {
   const p = paths(home);
-  for (const dir of ['conf', 'data/dbms', 'data/databases', 'data/transactions', 'data/dumps', 'logs', 'run']) {
+  for (const dir of [
+    'conf',
+    'data/dbms',
+    'data/databases',
+    'data/transactions',
+    'data/dumps',
+    'logs',
+    'run',
+  ]) {
     mkdirSync(join(home, dir), { recursive: true });
   }
   writeFileSync(
@@ -194,7 +211,10 @@ export function logCall(home, entry) {
   try {
     const file = paths(home).calls;
     mkdirSync(dirname(file), { recursive: true });
-    appendFileSync(file, JSON.stringify({ time: new Date().toISOString(), pid: process.pid, ...entry }) + '\n');
+    appendFileSync(
+      file,
+      JSON.stringify({ time: new Date().toISOString(), pid: process.pid, ...entry }) + '\n',
+    );
   } catch {
     // the call log is a test aid; never fail a command because of it
   }
@@ -242,7 +262,8 @@ export function parseOptions(argv, spec) {
       const def = options[name];
       if (!def) throw new UsageError(`Unknown option: '${argv[i]}'`);
       if (def.kind === 'flag') {
-        if (value !== undefined) throw new UsageError(`option '${name}' should be specified without '${value}' parameter`);
+        if (value !== undefined)
+          throw new UsageError(`option '${name}' should be specified without '${value}' parameter`);
         opts[name] = true;
         continue;
       }
@@ -256,7 +277,8 @@ export function parseOptions(argv, spec) {
         continue;
       }
       if (value === undefined) {
-        if (i + 1 >= argv.length) throw new UsageError(`Missing required parameter for option '${name}' (${def.label})`);
+        if (i + 1 >= argv.length)
+          throw new UsageError(`Missing required parameter for option '${name}' (${def.label})`);
         value = argv[++i];
       }
       if (def.kind === 'enum') {
@@ -281,7 +303,8 @@ export function parseOptions(argv, spec) {
   }
   if (opts['--help']) return { opts, positionals, help: true };
   for (const [name, def] of Object.entries(options)) {
-    if (def.required && opts[name] === undefined) throw new UsageError(`Missing required option: '${name}=${def.label}'`);
+    if (def.required && opts[name] === undefined)
+      throw new UsageError(`Missing required option: '${name}=${def.label}'`);
   }
   const { min = 0, max = 0, label = '<arg>' } = spec.positionals ?? {};
   if (positionals.length > max) {
@@ -340,7 +363,9 @@ export function handshake({ host, port, request, timeoutMs }) {
       socket.destroy();
       resolve(result);
     };
-    socket.setTimeout(timeout, () => done({ ok: false, reason: 'timeout', detail: `timed out after ${timeout} ms` }));
+    socket.setTimeout(timeout, () =>
+      done({ ok: false, reason: 'timeout', detail: `timed out after ${timeout} ms` }),
+    );
     socket.on('connect', () => socket.write(JSON.stringify(request) + '\n'));
     socket.on('data', (chunk) => {
       buffer += chunk.toString('utf8');
@@ -354,9 +379,12 @@ export function handshake({ host, port, request, timeoutMs }) {
       }
     });
     socket.on('error', (error) => {
-      const reason = error.code === 'ECONNREFUSED' ? 'refused' : error.code === 'ECONNRESET' ? 'closed' : 'unreachable';
+      const reason =
+        error.code === 'ECONNREFUSED' ? 'refused' : error.code === 'ECONNRESET' ? 'closed' : 'unreachable';
       done({ ok: false, reason, detail: `${error.code ?? ''} ${error.message}`.trim() });
     });
-    socket.on('close', () => done({ ok: false, reason: 'closed', detail: 'connection closed by the server' }));
+    socket.on('close', () =>
+      done({ ok: false, reason: 'closed', detail: 'connection closed by the server' }),
+    );
   });
 }

@@ -52,12 +52,14 @@ function tokenize(text) {
           i += 2;
         } else value += text[i++];
       }
-      if (i >= text.length) throw new CypherError('Neo.ClientError.Statement.SyntaxError', `Unterminated string in: ${text}`);
+      if (i >= text.length)
+        throw new CypherError('Neo.ClientError.Statement.SyntaxError', `Unterminated string in: ${text}`);
       i++;
       tokens.push({ type: 'string', value });
     } else if (c === '`') {
       const end = text.indexOf('`', i + 1);
-      if (end < 0) throw new CypherError('Neo.ClientError.Statement.SyntaxError', `Unterminated identifier in: ${text}`);
+      if (end < 0)
+        throw new CypherError('Neo.ClientError.Statement.SyntaxError', `Unterminated identifier in: ${text}`);
       tokens.push({ type: 'ident', value: text.slice(i + 1, end), quoted: true });
       i = end + 1;
     } else if (/[0-9]/.test(c) || (c === '-' && /[0-9]/.test(text[i + 1] ?? ''))) {
@@ -280,7 +282,9 @@ class Parser {
         expr = this.expression();
         text = this.tokens
           .slice(start, this.pos)
-          .map((t) => (t.type === 'string' ? `'${t.value}'` : t.type === 'param' ? `$${t.value}` : String(t.value)))
+          .map((t) =>
+            t.type === 'string' ? `'${t.value}'` : t.type === 'param' ? `$${t.value}` : String(t.value),
+          )
           .join('');
       }
       const alias = this.optionalKeyword('AS') ? this.ident() : undefined;
@@ -292,7 +296,7 @@ class Parser {
       this.keyword('BY');
       orderBy = { expr: this.expression(), desc: false };
       if (this.optionalKeyword('DESC') || this.optionalKeyword('DESCENDING')) orderBy.desc = true;
-      else this.optionalKeyword('ASC') || this.optionalKeyword('ASCENDING');
+      else if (!this.optionalKeyword('ASC')) this.optionalKeyword('ASCENDING');
     }
     let limit;
     if (this.optionalKeyword('LIMIT')) {
@@ -319,7 +323,7 @@ class Parser {
     if (this.optionalKeyword('WAIT')) {
       if (this.peek()?.type === 'number') {
         this.pos++;
-        this.optionalKeyword('SEC') || this.optionalKeyword('SECOND') || this.optionalKeyword('SECONDS');
+        for (const unit of ['SEC', 'SECOND', 'SECONDS']) if (this.optionalKeyword(unit)) break;
       }
       return { wait: true };
     }
@@ -469,20 +473,30 @@ function evaluate(expr, scope, ctx) {
       return expr.value;
     case 'param':
       if (!(expr.name in ctx.params)) {
-        throw new CypherError('Neo.ClientError.Statement.ParameterMissing', `Expected parameter(s): ${expr.name}`);
+        throw new CypherError(
+          'Neo.ClientError.Statement.ParameterMissing',
+          `Expected parameter(s): ${expr.name}`,
+        );
       }
       return ctx.params[expr.name];
     case 'variable':
       if (!(expr.name in scope)) {
-        throw new CypherError('Neo.ClientError.Statement.SyntaxError', `Variable \`${expr.name}\` not defined`);
+        throw new CypherError(
+          'Neo.ClientError.Statement.SyntaxError',
+          `Variable \`${expr.name}\` not defined`,
+        );
       }
       return scope[expr.name];
     case 'property': {
       const target = scope[expr.variable];
       if (target === undefined) {
-        throw new CypherError('Neo.ClientError.Statement.SyntaxError', `Variable \`${expr.variable}\` not defined`);
+        throw new CypherError(
+          'Neo.ClientError.Statement.SyntaxError',
+          `Variable \`${expr.variable}\` not defined`,
+        );
       }
-      if (target && typeof target === 'object' && 'properties' in target) return target.properties[expr.key] ?? null;
+      if (target && typeof target === 'object' && 'properties' in target)
+        return target.properties[expr.key] ?? null;
       return target?.[expr.key] ?? null;
     }
     case 'call': {
@@ -491,7 +505,10 @@ function evaluate(expr, scope, ctx) {
         if (args.length === 0) return datetime(ctx.now.toISOString());
         const parsed = new Date(String(args[0]));
         if (Number.isNaN(parsed.getTime())) {
-          throw new CypherError('Neo.ClientError.Statement.ArgumentError', `Text cannot be parsed to a DateTime "${args[0]}"`);
+          throw new CypherError(
+            'Neo.ClientError.Statement.ArgumentError',
+            `Text cannot be parsed to a DateTime "${args[0]}"`,
+          );
         }
         return datetime(parsed.toISOString());
       }
@@ -546,7 +563,11 @@ function project(ret, scopes, ctx) {
   const columns = ret.items.map((i) => i.name);
   let rows;
   if (ret.items.some((i) => i.expr.kind === 'count')) {
-    rows = [ret.items.map((i) => (i.expr.kind === 'count' ? scopes.length : evaluate(i.expr, scopes[0] ?? {}, ctx)))];
+    rows = [
+      ret.items.map((i) =>
+        i.expr.kind === 'count' ? scopes.length : evaluate(i.expr, scopes[0] ?? {}, ctx),
+      ),
+    ];
   } else {
     let ordered = scopes;
     if (ret.orderBy) {
@@ -609,7 +630,11 @@ export function execute(statement, ctx) {
   const applySet = (items, scope) => {
     for (const item of items) {
       const node = scope[item.variable];
-      if (!node) throw new CypherError('Neo.ClientError.Statement.SyntaxError', `Variable \`${item.variable}\` not defined`);
+      if (!node)
+        throw new CypherError(
+          'Neo.ClientError.Statement.SyntaxError',
+          `Variable \`${item.variable}\` not defined`,
+        );
       const value = evaluate(item.value, scope, ctx);
       if (value === null) delete node.properties[item.key];
       else node.properties[item.key] = value;
@@ -665,7 +690,8 @@ export function execute(statement, ctx) {
     case 'unwindCreate': {
       graphOnly();
       write();
-      for (const value of evaluate(statement.list, {}, ctx)) createNode(statement.pattern, { [statement.variable]: value });
+      for (const value of evaluate(statement.list, {}, ctx))
+        createNode(statement.pattern, { [statement.variable]: value });
       return { columns: [], rows: [], ops, stats };
     }
     case 'matchReturn': {
@@ -686,7 +712,11 @@ export function execute(statement, ctx) {
       if (scopes.length) write();
       for (const scope of scopes) {
         const node = scope[statement.variable];
-        if (!node) throw new CypherError('Neo.ClientError.Statement.SyntaxError', `Variable \`${statement.variable}\` not defined`);
+        if (!node)
+          throw new CypherError(
+            'Neo.ClientError.Statement.SyntaxError',
+            `Variable \`${statement.variable}\` not defined`,
+          );
         ctx.store.nodes = ctx.store.nodes.filter((n) => n.id !== node.id);
         ops.push({ op: 'delete', id: node.id });
         stats.nodesDeleted += 1;
@@ -701,11 +731,20 @@ export function execute(statement, ctx) {
     case 'startDatabase':
     case 'createDatabase': {
       const name = resolveName(statement.name, ctx);
-      return { columns: [], rows: [], ops, stats, admin: { kind: statement.kind, name, ifNotExists: statement.ifNotExists } };
+      return {
+        columns: [],
+        rows: [],
+        ops,
+        stats,
+        admin: { kind: statement.kind, name, ifNotExists: statement.ifNotExists },
+      };
     }
     case 'components': {
       const all = { name: 'Neo4j Kernel', versions: [NEO4J_VERSION], edition: EDITION };
-      const cols = statement.yieldCols === undefined || statement.yieldCols === '*' ? Object.keys(all) : statement.yieldCols;
+      const cols =
+        statement.yieldCols === undefined || statement.yieldCols === '*'
+          ? Object.keys(all)
+          : statement.yieldCols;
       return { columns: cols, rows: [cols.map((c) => all[c] ?? null)], ops, stats };
     }
     case 'return':
@@ -738,10 +777,14 @@ const DATABASE_COLUMNS = [
 
 function selectColumns(all, defaults, yieldCols, where, ctx) {
   const filtered = all.filter((row) => where.every((c) => conditionHolds(c, row, ctx)));
-  const columns = yieldCols === undefined ? defaults : yieldCols === '*' ? Object.keys(all[0] ?? {}) : yieldCols;
+  const columns =
+    yieldCols === undefined ? defaults : yieldCols === '*' ? Object.keys(all[0] ?? {}) : yieldCols;
   for (const col of columns) {
     if (all[0] && !(col in all[0])) {
-      throw new CypherError('Neo.ClientError.Statement.SyntaxError', `Trying to YIELD non-existing column: \`${col}\``);
+      throw new CypherError(
+        'Neo.ClientError.Statement.SyntaxError',
+        `Trying to YIELD non-existing column: \`${col}\``,
+      );
     }
   }
   return { columns, rows: filtered.map((row) => columns.map((c) => row[c])) };
@@ -795,7 +838,13 @@ function showSettings(statement, ctx) {
       validValues: 'a string',
       isDeprecated: false,
     }));
-  return selectColumns(rows, ['name', 'value', 'isDynamic', 'defaultValue', 'description'], statement.yieldCols, statement.where, ctx);
+  return selectColumns(
+    rows,
+    ['name', 'value', 'isDynamic', 'defaultValue', 'description'],
+    statement.yieldCols,
+    statement.where,
+    ctx,
+  );
 }
 
 const DEFAULTS = {
@@ -828,7 +877,11 @@ export function formatValue(value, quoteStrings = true) {
 
 export function formatPlain(result) {
   if (!result.columns.length) return '';
-  return [result.columns.join(', '), ...result.rows.map((row) => row.map((v) => formatValue(v)).join(', '))].join('\n') + '\n';
+  return (
+    [result.columns.join(', '), ...result.rows.map((row) => row.map((v) => formatValue(v)).join(', '))].join(
+      '\n',
+    ) + '\n'
+  );
 }
 
 export function formatVerbose(result, elapsedMs) {

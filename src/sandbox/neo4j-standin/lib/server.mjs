@@ -43,7 +43,8 @@ const COMMON = {
 function commandSpec(name) {
   const options = { ...COMMON };
   if (name === 'start' || name === 'console' || name === 'restart') options['--dry-run'] = { kind: 'flag' };
-  if (name === 'stop' || name === 'restart') options['--shutdown-timeout'] = { kind: 'string', label: '<seconds>' };
+  if (name === 'stop' || name === 'restart')
+    options['--shutdown-timeout'] = { kind: 'string', label: '<seconds>' };
   return { options, aliases: { '-h': '--help' }, positionals: { max: 0 } };
 }
 
@@ -61,7 +62,9 @@ function start(home, dryRun) {
   }
   const pid = listenerPid(home);
   if (dryRun) {
-    process.stdout.write(`(dry run) the stand-in would mark the server started; there is no JVM command line\n`);
+    process.stdout.write(
+      `(dry run) the stand-in would mark the server started; there is no JVM command line\n`,
+    );
     return EXIT.OK;
   }
   if (pid === undefined || !processAlive(pid)) {
@@ -124,7 +127,10 @@ export function serverCommand(argv, prefix = 'neo4j') {
     return EXIT.OK;
   }
   if (command === 'console' || command === 'windows-service') {
-    throw new CommandError(`${prefix} ${command}: not simulated by the db-runbook Neo4j stand-in`, EXIT.FAILED);
+    throw new CommandError(
+      `${prefix} ${command}: not simulated by the db-runbook Neo4j stand-in`,
+      EXIT.FAILED,
+    );
   }
   const home = requireHome();
   logCall(home, { command: `${prefix} ${command}`, argv });

@@ -113,7 +113,8 @@ export function parseShellArgs(argv) {
         `argument ${arg}: invalid choice: '${value}' (choose from ${def.choices.map((c) => `'${c}'`).join(', ')})`,
       );
     }
-    if (def.integer && !/^\d+$/.test(value)) throw new ArgError(`argument ${arg}: could not convert '${value}' to Integer`);
+    if (def.integer && !/^\d+$/.test(value))
+      throw new ArgError(`argument ${arg}: could not convert '${value}' to Integer`);
     if (def.duration && value !== 'disable' && !/^(\d+h)?(\d+m)?(\d+s)?$/.test(value)) {
       throw new ArgError(`argument ${arg}: failed to parse duration '${value}' (use e.g. 1h30m or 45s)`);
     }
@@ -214,8 +215,10 @@ export async function main(argv) {
   }
   const { opts, cypher } = parsed;
   if (opts.help) {
-    process.stdout.write(`${USAGE}\n\nA command line shell where you can execute Cypher against an instance of Neo4j.\n` +
-      'This is the db-runbook stand-in: see src/sandbox/neo4j-standin/README.md.\n');
+    process.stdout.write(
+      `${USAGE}\n\nA command line shell where you can execute Cypher against an instance of Neo4j.\n` +
+        'This is the db-runbook stand-in: see src/sandbox/neo4j-standin/README.md.\n',
+    );
     return 0;
   }
   if (opts.version) {
@@ -226,12 +229,15 @@ export async function main(argv) {
     process.stdout.write(`Neo4j Driver ${NEO4J_VERSION}\n`);
     return 0;
   }
-  if (opts.changePassword) return fail('cypher-shell stand-in: --change-password is not supported by the stand-in');
+  if (opts.changePassword)
+    return fail('cypher-shell stand-in: --change-password is not supported by the stand-in');
   if (opts.impersonate) return fail('cypher-shell stand-in: --impersonate is not supported by the stand-in');
 
   let address;
   try {
-    address = parseAddress(opts.address ?? process.env.NEO4J_ADDRESS ?? process.env.NEO4J_URI ?? 'neo4j://localhost:7687');
+    address = parseAddress(
+      opts.address ?? process.env.NEO4J_ADDRESS ?? process.env.NEO4J_URI ?? 'neo4j://localhost:7687',
+    );
   } catch (error) {
     return fail(error.message);
   }
@@ -284,7 +290,8 @@ export async function main(argv) {
     return fail(reply.message);
   }
   const home = reply.home;
-  const format = opts.format === 'verbose' || (opts.format !== 'plain' && process.stdout.isTTY) ? 'verbose' : 'plain';
+  const format =
+    opts.format === 'verbose' || (opts.format !== 'plain' && process.stdout.isTTY) ? 'verbose' : 'plain';
   const statements = splitStatements(script).filter((s) => s !== ':exit');
   logCall(home, { command: 'cypher-shell', argv, user: username, statements });
 
@@ -296,18 +303,34 @@ export async function main(argv) {
   for (const text of statements) {
     const started = Date.now();
     try {
-      if (text.startsWith(':')) throw new CypherError('Neo.ClientError.Statement.SyntaxError',
-        `cypher-shell stand-in: the command '${text.split(/\s/)[0]}' is not supported by the stand-in`);
+      if (text.startsWith(':'))
+        throw new CypherError(
+          'Neo.ClientError.Statement.SyntaxError',
+          `cypher-shell stand-in: the command '${text.split(/\s/)[0]}' is not supported by the stand-in`,
+        );
       dbms = readDbms(home);
       const statement = parse(text);
-      const needsGraph = ['merge', 'create', 'unwindCreate', 'matchReturn', 'matchSet', 'matchDelete'].includes(statement.kind);
+      const needsGraph = [
+        'merge',
+        'create',
+        'unwindCreate',
+        'matchReturn',
+        'matchSet',
+        'matchDelete',
+      ].includes(statement.kind);
       const info = dbms.databases[database];
       if (needsGraph && (!info || info.requestedStatus !== 'online')) {
-        throw new CypherError('Neo.TransientError.General.DatabaseUnavailable', `Database '${database}' is unavailable.`);
+        throw new CypherError(
+          'Neo.TransientError.General.DatabaseUnavailable',
+          `Database '${database}' is unavailable.`,
+        );
       }
       const store = needsGraph ? readStore(home, database) : emptyStore('');
       if (needsGraph && !store) {
-        throw new CypherError('Neo.TransientError.General.DatabaseUnavailable', `Database '${database}' is unavailable.`);
+        throw new CypherError(
+          'Neo.TransientError.General.DatabaseUnavailable',
+          `Database '${database}' is unavailable.`,
+        );
       }
       const result = execute(statement, {
         home,
@@ -332,7 +355,9 @@ export async function main(argv) {
         writeStore(home, database, store);
       }
       if (result.admin) applyAdmin(home, dbms, result.admin);
-      process.stdout.write(format === 'verbose' ? formatVerbose(result, Date.now() - started) : formatPlain(result));
+      process.stdout.write(
+        format === 'verbose' ? formatVerbose(result, Date.now() - started) : formatPlain(result),
+      );
     } catch (error) {
       if (!(error instanceof CypherError)) throw error;
       process.stderr.write(`${error.message}\n`);

@@ -75,7 +75,10 @@ export function artifactName(database, date) {
 export function writeArtifact(file, metadata, payload) {
   const body = Buffer.from(JSON.stringify(payload));
   const content = metadata.compressed ? gzipSync(body) : body;
-  writeFileSync(file, Buffer.concat([Buffer.from(`${BACKUP_MAGIC}\n${JSON.stringify(metadata)}\n`), content]));
+  writeFileSync(
+    file,
+    Buffer.concat([Buffer.from(`${BACKUP_MAGIC}\n${JSON.stringify(metadata)}\n`), content]),
+  );
 }
 
 function splitHeader(buffer, magic, file) {
@@ -83,7 +86,10 @@ function splitHeader(buffer, magic, file) {
   const second = first >= 0 ? buffer.indexOf(0x0a, first + 1) : -1;
   if (first < 0 || second < 0 || buffer.subarray(0, first).toString('utf8') !== magic) return undefined;
   try {
-    return { metadata: JSON.parse(buffer.subarray(first + 1, second).toString('utf8')), rest: buffer.subarray(second + 1) };
+    return {
+      metadata: JSON.parse(buffer.subarray(first + 1, second).toString('utf8')),
+      rest: buffer.subarray(second + 1),
+    };
   } catch {
     throw new CommandError(`${file} is corrupt: unreadable header`);
   }
