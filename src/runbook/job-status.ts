@@ -53,8 +53,8 @@ interface JobStatusFields {
   active?: number;
   succeeded?: number;
   failed?: number;
-  startTime?: string;
-  completionTime?: string;
+  startTime?: string | Date;
+  completionTime?: string | Date;
   conditions?: { type?: string; status?: string; reason?: string; message?: string }[];
 }
 
@@ -76,6 +76,16 @@ interface PodStatusFields {
   initContainerStatuses?: { name?: string; state?: ContainerState }[];
 }
 
+/**
+ * A timestamp as an ISO string: the API sends strings, but @kubernetes/client-node deserializes
+ * typed objects and hands out Date instances for the same fields.
+ */
+export function isoOf(value: unknown): string | undefined {
+  if (value instanceof Date) return Number.isNaN(value.getTime()) ? undefined : value.toISOString();
+  if (typeof value === 'string' && value !== '') return value;
+  return undefined;
+}
+
 /** The label the Job controller puts on its pods (both spellings: `job-name` is the legacy one). */
 export function podSelector(jobName: string): string {
   return `batch.kubernetes.io/job-name=${jobName}`;
@@ -84,7 +94,8 @@ export function podSelector(jobName: string): string {
 export function summarizePod(pod: KubeObject): PodSummary {
   const status = (pod.status ?? {}) as PodStatusFields;
   const summary: PodSummary = { name: pod.metadata.name, phase: status.phase ?? 'Pending' };
-  if (pod.metadata.creationTimestamp) summary.createdAt = pod.metadata.creationTimestamp;
+  const created = isoOf(pod.metadata.creationTimestamp);
+  if (created) summary.createdAt = created;
   const containers = [...(status.initContainerStatuses ?? []), ...(status.containerStatuses ?? [])];
   // The first container that failed, else the first that is waiting, else the main one.
   const terminated = containers.map((c) => c.state?.terminated).filter((t) => t !== undefined);
@@ -96,21 +107,35 @@ export function summarizePod(pod: KubeObject): PodSummary {
     if (ended.exitCode !== undefined) summary.exitCode = ended.exitCode;
     if (ended.reason) summary.terminatedReason = ended.reason;
     if (ended.message) summary.terminatedMessage = ended.message;
-    if (ended.startedAt) summary.startedAt = ended.startedAt;
-    if (ended.finishedAt) summary.finishedAt = ended.finishedAt;
+    const started = isoOf(ended.startedAt);
+    const finished = isoOf(ended.finishedAt);
+    if (started) summary.startedAt = started;
+    if (finished) summary.finishedAt = finished;
   }
   if (waiting && !failedOne) {
     if (waiting.reason) summary.waitingReason = waiting.reason;
     if (waiting.message) summary.waitingMessage = waiting.message;
   }
-  if (running?.startedAt && !summary.startedAt) summary.startedAt = running.startedAt;
+  const runningSince = isoOf(running?.startedAt);
+  if (runningSince && !summary.startedAt) summary.startedAt = runningSince;
   return summary;
 }
 
+/**
+ * Oldest first, by creation time and then by when its container started (not started yet counts as
+ * newest): creation times have one-second resolution, and a retry pod is often created in the same
+ * second as the attempt it replaces.
+ */
+export function byCreation(objects: readonly KubeObject[]): KubeObject[] {
+  const key = (object: KubeObject) => {
+    const pod = summarizePod(object);
+    return `${isoOf(object.metadata.creationTimestamp) ?? ''}|${pod.startedAt ?? '~'}`;
+  };
+  return [...objects].sort((a, b) => key(a).localeCompare(key(b)));
+}
+
 function newest(pods: readonly KubeObject[]): KubeObject | undefined {
-  return [...pods].sort((a, b) =>
-    (b.metadata.creationTimestamp ?? '').localeCompare(a.metadata.creationTimestamp ?? ''),
-  )[0];
+  return byCreation(pods).at(-1);
 }
 
 export function summarizeJob(job: KubeObject, pods: readonly KubeObject[] = []): JobSummary {
@@ -146,8 +171,10 @@ export function summarizeJob(job: KubeObject, pods: readonly KubeObject[] = []):
     conditions,
     podCount: pods.length,
   };
-  if (status.startTime) summary.startTime = status.startTime;
-  if (status.completionTime) summary.completionTime = status.completionTime;
+  const startTime = isoOf(status.startTime);
+  const completionTime = isoOf(status.completionTime);
+  if (startTime) summary.startTime = startTime;
+  if (completionTime) summary.completionTime = completionTime;
   if (pod) summary.pod = pod;
   if (spec.backoffLimit !== undefined) summary.backoffLimit = spec.backoffLimit;
   if (spec.activeDeadlineSeconds !== undefined) summary.activeDeadlineSeconds = spec.activeDeadlineSeconds;

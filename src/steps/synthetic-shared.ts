@@ -9,8 +9,10 @@ import { DETACH } from '../engine/session.js';
 import { UsageError } from '../runbook/errors.js';
 import { createJobCommand, jobFromCronJob, suffixedJobName } from '../runbook/job-from-cronjob.js';
 import {
+  byCreation,
   describeCondition,
   formatElapsed,
+  isoOf,
   likelyCause,
   statusLine,
   summarizeJob,
@@ -99,9 +101,10 @@ function ageOf(iso: string | undefined, now = Date.now()): string {
 /** One line about a live Job: `succeeded 2 h 05 min ago`, `still running (1 active pod)`. */
 function describeLiveJob(job: KubeObject): string {
   const summary = summarizeJob(job);
-  if (summary.phase === 'succeeded') return `succeeded, created ${ageOf(job.metadata.creationTimestamp)}`;
-  if (summary.phase === 'failed') return `failed, created ${ageOf(job.metadata.creationTimestamp)}`;
-  return `still running (${summary.active} active pod${summary.active === 1 ? '' : 's'}), created ${ageOf(job.metadata.creationTimestamp)}`;
+  if (summary.phase === 'succeeded')
+    return `succeeded, created ${ageOf(isoOf(job.metadata.creationTimestamp))}`;
+  if (summary.phase === 'failed') return `failed, created ${ageOf(isoOf(job.metadata.creationTimestamp))}`;
+  return `still running (${summary.active} active pod${summary.active === 1 ? '' : 's'}), created ${ageOf(isoOf(job.metadata.creationTimestamp))}`;
 }
 
 // ------------------------------------------------------------------------------------------ trigger
@@ -441,14 +444,11 @@ async function waitForJob(ctx: Ctx, target: SyntheticTarget): Promise<StepResult
             : `job: ${name} waiting for a pod`,
         );
       }
-      const ordered = [...pods].sort((a, b) =>
-        (a.metadata.creationTimestamp ?? '').localeCompare(b.metadata.creationTimestamp ?? ''),
-      );
-      ordered.forEach((pod, index) => {
+      for (const pod of byCreation(pods)) {
         const phase = String((pod.status as { phase?: string } | undefined)?.phase ?? 'Pending');
         if (!followed.has(pod.metadata.name) && phase !== 'Pending')
-          follow(kube, pod.metadata.name, index + 1);
-      });
+          follow(kube, pod.metadata.name, followed.size + 1);
+      }
       if (summary.finished) break;
       if (Date.now() - waitStarted > timeoutMs) {
         return {
@@ -525,9 +525,11 @@ function finishedResult(
       },
     };
   }
-  const failed = summary.conditions.filter(
-    (c) => c.status === 'True' && (c.type === 'Failed' || c.type === 'FailureTarget'),
-  );
+  // Kubernetes 1.31+ writes FailureTarget and then Failed with the same reason: show Failed.
+  const failedTrue = summary.conditions.filter((c) => c.status === 'True' && c.type === 'Failed');
+  const failed = failedTrue.length
+    ? failedTrue
+    : summary.conditions.filter((c) => c.status === 'True' && c.type === 'FailureTarget');
   const shownConditions = failed.length > 0 ? failed : summary.conditions;
   const cause = likelyCause(summary, tail);
   const checks: Check[] = [
@@ -614,7 +616,7 @@ export async function triggerTime(
   if (triggeredAt) return { job, triggeredAt, source: 'this session' };
   const kube = await ctx.adapters.kube();
   const live = await kube.get(jobRefOf(job, kube.target.namespace));
-  const created = live?.metadata.creationTimestamp;
+  const created = isoOf(live?.metadata.creationTimestamp);
   return created
     ? { job, triggeredAt: created, source: `Job ${job} creation time` }
     : { job, source: 'none' };

@@ -95,6 +95,23 @@ describe('summarizeJob', () => {
     );
   });
 
+  it('takes Date timestamps as @kubernetes/client-node hands them out', () => {
+    const older = {
+      ...failedPod('first', '', 1),
+      metadata: { name: 'first', creationTimestamp: new Date('2026-01-24T02:00:01Z') },
+    };
+    const newer = {
+      ...failedPod('second', '', 2),
+      metadata: { name: 'second', creationTimestamp: new Date('2026-01-24T02:00:20Z') },
+    };
+    const summary = summarizeJob(job({ failed: 2, startTime: new Date('2026-01-24T02:00:00Z') }), [
+      newer,
+      older,
+    ] as never);
+    expect(summary.pod).toMatchObject({ name: 'second', createdAt: '2026-01-24T02:00:20.000Z' });
+    expect(summary.startTime).toBe('2026-01-24T02:00:00.000Z');
+  });
+
   it('a retry in progress shows the attempt', () => {
     const summary = summarizeJob(job({ active: 1, failed: 1 }), [
       failedPod('first', '2026-01-24T02:00:01Z', 1),
