@@ -14,7 +14,7 @@
 # Environment:
 #   RESTORE_S3_URI=s3://bucket/key.sql.gz  [CLEAN_TARGET=false]  [ALLOW_UNVERIFIED=false]
 #   POSTGRES_HOST  [POSTGRES_PORT=5432]  POSTGRES_DATABASE  POSTGRES_USER  POSTGRES_PASSWORD (or PGPASSFILE)
-#   [POSTGRES_MAINTENANCE_DATABASE=postgres]  AWS_ACCESS_KEY_ID  AWS_SECRET_ACCESS_KEY  [AWS_DEFAULT_REGION]
+#   [POSTGRES_MAINTENANCE_DATABASE=postgres]  [RESTORE_MAINTENANCE_WORK_MEM=256MB] (index builds)  AWS_ACCESS_KEY_ID  AWS_SECRET_ACCESS_KEY  [AWS_DEFAULT_REGION]
 #   [AWS_ENDPOINT_URL]  [BACKUP_WORK_DIR=$TMPDIR or /tmp] (needs room for the compressed backup)
 #
 # Exit codes: 0 restored · 2 configuration (incl. psql older than the pg_dump that wrote the backup)
@@ -79,6 +79,9 @@ done
 if command -v pigz >/dev/null 2>&1; then decompress=(pigz -dc); else decompress=(gzip -dc); fi
 work_root=${BACKUP_WORK_DIR:-${TMPDIR:-/tmp}}
 [[ -d "$work_root" && -w "$work_root" ]] || die 2 "work directory $work_root is not a writable directory (BACKUP_WORK_DIR)"
+# the dump builds its indexes after loading the data: more memory per index build makes them much faster
+maintenance_work_mem=${RESTORE_MAINTENANCE_WORK_MEM:-256MB}
+[[ "$maintenance_work_mem" =~ ^[0-9]+(kB|MB|GB)?$ ]] || die 2 "RESTORE_MAINTENANCE_WORK_MEM must look like 256MB (got '$maintenance_work_mem')"
 
 export PGHOST="$POSTGRES_HOST" PGPORT="${POSTGRES_PORT:-5432}" PGUSER="$POSTGRES_USER"
 if [[ -n "${POSTGRES_PASSWORD:-}" ]]; then export PGPASSWORD="$POSTGRES_PASSWORD"; fi
@@ -203,7 +206,8 @@ restore_into() {
   local database=$1
   set +e
   "${decompress[@]}" <"$file" 2>"$work/decompress.err" |
-    PGOPTIONS='-c client_min_messages=warning' "${psql_base[@]}" --single-transaction -d "$database" -f - >/dev/null 2>"$work/restore.err"
+    PGOPTIONS="-c client_min_messages=warning -c maintenance_work_mem=$maintenance_work_mem" \
+      "${psql_base[@]}" --single-transaction -d "$database" -f - >/dev/null 2>"$work/restore.err"
   local s=("${PIPESTATUS[@]}")
   set -e
   if ((s[0] != 0 || s[1] != 0)); then
