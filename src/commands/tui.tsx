@@ -1,10 +1,11 @@
 import { Box, render, Text } from 'ink';
-import { useEffect, useState } from 'react';
+import { useEffect, useMemo, useState } from 'react';
 import type { Session } from '../engine/session.js';
 import { describeError, EXIT } from '../runbook/errors.js';
 import type { Sandbox } from '../sandbox/index.js';
 import { App } from '../screens/App.js';
 import { stepsOf } from '../steps/index.js';
+import { reportActions } from './report-actions.js';
 import { describeTarget, maybeStartSandbox, openSession, resolveAll, type GlobalOptions } from './context.js';
 
 interface Booted {
@@ -39,6 +40,10 @@ function Root({
       cancelled = true;
     };
   }, [options, onBoot]);
+  const report = useMemo(
+    () => (booted ? reportActions(booted.session, options.operator) : undefined),
+    [booted, options.operator],
+  );
   if (error) {
     return (
       <Box flexDirection="column">
@@ -54,7 +59,7 @@ function Root({
         {options.sandbox ? 'starting the sandbox (S3, PostgreSQL, Kubernetes API stand-in)…' : 'loading…'}
       </Text>
     );
-  return <App session={booted.session} stepsOf={stepsOf} onQuit={onQuit} />;
+  return <App session={booted.session} stepsOf={stepsOf} onQuit={onQuit} report={report} />;
 }
 
 /** The interactive checklist. Returns the exit code once the operator quits. */

@@ -9,7 +9,9 @@ import { DETACH, type GateAnswer, type Session } from '../engine/session.js';
 import { SECTIONS } from '../runbook/sections.js';
 import type { Choice, Gate } from '../runbook/step.js';
 import type { RunbookStep } from '../steps/define.js';
+import type { ReportModel } from '../runbook/report/index.js';
 import { Checklist } from './Checklist.js';
+import { ReportScreen } from './ReportScreen.js';
 import { HelpOverlay } from './HelpOverlay.js';
 import { isBack, isDown, isHelp, isQuit, isUp } from './keys.js';
 import { SectionScreen } from './SectionScreen.js';
@@ -20,6 +22,8 @@ export interface AppProps {
   stepsOf(section: string): RunbookStep[];
   /** Called once when the operator quits; the caller closes the journal and tears down. */
   onQuit(outcome: 'quit' | 'interrupted'): void;
+  /** The DR report of this session (r on the checklist); absent, the key does nothing. */
+  report?: { build(): ReportModel; export(): { markdown: string; json: string } };
 }
 
 type Interaction =
@@ -34,7 +38,7 @@ type Interaction =
       resolve(value: string | undefined): void;
     };
 
-export function App({ session, stepsOf, onQuit }: AppProps) {
+export function App({ session, stepsOf, onQuit, report }: AppProps) {
   const { exit } = useApp();
   const [sectionIndex, setSectionIndex] = useState<number | undefined>();
   const [homeCursor, setHomeCursor] = useState(0);
@@ -44,6 +48,7 @@ export function App({ session, stepsOf, onQuit }: AppProps) {
   const [running, setRunning] = useState(false);
   const [options, setOptions] = useState<Record<string, boolean | string>>({ 'write-canary': false });
   const [notice, setNotice] = useState<string | undefined>();
+  const [showReport, setShowReport] = useState(false);
   const abort = useRef<AbortController | undefined>(undefined);
   const { views } = useSessionView(session);
 
@@ -125,6 +130,7 @@ export function App({ session, stepsOf, onQuit }: AppProps) {
         if (isHelp(input) || isBack(input, key)) setHelp(false);
         return;
       }
+      if (showReport) return;
       if (isHelp(input)) return setHelp(true);
       if (running) {
         // Esc while a step runs: stop waiting for it (a Job keeps running in the cluster).
@@ -134,6 +140,7 @@ export function App({ session, stepsOf, onQuit }: AppProps) {
       if (!section) {
         if (isUp(input, key)) setHomeCursor(Math.max(0, homeCursor - 1));
         else if (isDown(input, key)) setHomeCursor(Math.min(SECTIONS.length - 1, homeCursor + 1));
+        else if (input === 'r' && report) setShowReport(true);
         else if (key.return) {
           const chosen = SECTIONS[homeCursor];
           if (chosen && stepsOf(chosen.id).length === 0) setNotice(`${chosen.title} is not available yet.`);
@@ -168,7 +175,14 @@ export function App({ session, stepsOf, onQuit }: AppProps) {
     <Box flexDirection="column">
       <Header target={session.target} />
       {help ? <HelpOverlay /> : null}
-      {section ? (
+      {showReport && report ? (
+        <ReportScreen
+          build={report.build}
+          exportReport={report.export}
+          addNote={(text) => session.record({ type: 'note', text })}
+          onBack={() => setShowReport(false)}
+        />
+      ) : section ? (
         <SectionScreen
           session={session}
           section={section}

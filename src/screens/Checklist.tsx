@@ -44,7 +44,7 @@ export function Checklist({ session, stepsOf, cursor }: Props) {
       <Box marginTop={1}>
         <Text dimColor>{SECTIONS[cursor]?.summary}</Text>
       </Box>
-      <Text dimColor>↑/↓ move · Enter open · ? help · q quit</Text>
+      <Text dimColor>↑/↓ move · Enter open · r report · ? help · q quit</Text>
     </Box>
   );
 }

@@ -4,6 +4,7 @@ import type { Key } from 'ink';
 export const KEY_HELP: readonly { keys: string; action: string }[] = [
   { keys: '↑/↓ or k/j', action: 'move' },
   { keys: 'Enter', action: 'open a section / run the selected step' },
+  { keys: 'r', action: 'the DR report of this session: RTO/RPO, deviations, notes (n), export (x)' },
   { keys: 'a', action: 'run every step of the section, in order' },
   { keys: 's', action: 'skip the selected step (optional steps only)' },
   { keys: 'e', action: 'deploy: edit the backup schedules (cron, UTC)' },

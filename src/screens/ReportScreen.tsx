@@ -1,0 +1,92 @@
+import { TextInput } from '@inkjs/ui';
+import { Box, Text, useInput } from 'ink';
+import { useMemo, useState } from 'react';
+import type { RecoveryMetric } from '../runbook/metrics.js';
+import type { ReportModel } from '../runbook/report/index.js';
+
+interface Props {
+  build(): ReportModel;
+  exportReport(): { markdown: string; json: string };
+  addNote(text: string): void;
+  onBack(): void;
+}
+
+function MetricLine({ metric }: { metric: RecoveryMetric }) {
+  const color = metric.verdict === 'PASS' ? 'green' : metric.verdict === 'FAIL' ? 'red' : 'yellow';
+  return (
+    <Text>
+      {metric.name} achieved <Text bold>{metric.achieved}</Text> · target {metric.target ?? 'not set'} ·{' '}
+      <Text color={color} bold>
+        {metric.verdict}
+      </Text>
+      {metric.reason ? <Text dimColor> ({metric.reason})</Text> : null}
+    </Text>
+  );
+}
+
+/** The DR report of this session: recovery metrics, deviations, facilitator notes, export. */
+export function ReportScreen({ build, exportReport, addNote, onBack }: Props) {
+  const [version, setVersion] = useState(0);
+  const [writing, setWriting] = useState(false);
+  const [message, setMessage] = useState<string | undefined>();
+  // Rebuilt from the journal whenever a note is added or the report is exported.
+  const model = useMemo(() => build(), [build, version]); // eslint-disable-line react-hooks/exhaustive-deps
+  useInput(
+    (input, key) => {
+      if (key.escape) onBack();
+      else if (input === 'n') setWriting(true);
+      else if (input === 'x') {
+        const paths = exportReport();
+        setMessage(`written: ${paths.markdown} and ${paths.json}`);
+        setVersion(version + 1);
+      }
+    },
+    { isActive: !writing },
+  );
+  return (
+    <Box flexDirection="column" paddingX={1}>
+      <Text bold>
+        DR report — {model.scenario.label} <Text dimColor>({model.scenario.basis})</Text>
+      </Text>
+      <Text dimColor>
+        session {model.session.id} · operators {model.operators.join(', ') || 'unknown'} · next drill{' '}
+        {model.nextDrill.date}
+      </Text>
+      <Box flexDirection="column" marginTop={1}>
+        <MetricLine metric={model.recovery.rpo} />
+        <MetricLine metric={model.recovery.rto} />
+      </Box>
+      <Box flexDirection="column" marginTop={1}>
+        <Text underline>Deviations ({model.deviations.length})</Text>
+        {model.deviations.slice(-8).map((deviation, index) => (
+          <Text key={index}>
+            • {deviation.kind}
+            {deviation.step ? ` ${deviation.step}` : ''}: {deviation.detail}
+          </Text>
+        ))}
+      </Box>
+      <Box flexDirection="column" marginTop={1}>
+        <Text underline>Notes ({model.notes.length})</Text>
+        {model.notes.map((note, index) => (
+          <Text key={index}>• {note.text}</Text>
+        ))}
+      </Box>
+      <Text dimColor>{model.timeline.length} timeline entries</Text>
+      {writing ? (
+        <Box gap={1}>
+          <Text>Note:</Text>
+          <TextInput
+            placeholder="what the facilitator observed"
+            onSubmit={(text) => {
+              if (text.trim() !== '') addNote(text.trim());
+              setWriting(false);
+              setVersion(version + 1);
+            }}
+          />
+        </Box>
+      ) : null}
+      {message ? <Text color="green">{message}</Text> : null}
+      <Text dimColor>n add a note · x export Markdown + JSON · Esc back</Text>
+    </Box>
+  );
+}

@@ -1,0 +1,78 @@
+import { mkdtempSync, readFileSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { render } from 'ink-testing-library';
+import { describe, expect, it } from 'vitest';
+import { newSessionId, openJournal } from '../../src/adapters/journal-store.js';
+import { reportActions } from '../../src/commands/report-actions.js';
+import { Session } from '../../src/engine/session.js';
+import { resolveValues } from '../../src/runbook/values.js';
+import { App } from '../../src/screens/App.js';
+import { stepsOf } from '../../src/steps/index.js';
+import { waitForFrame } from '../support/session.js';
+
+function sessionWithTargets() {
+  const dir = mkdtempSync(join(tmpdir(), 'db-runbook-report-ui-'));
+  const { values } = resolveValues({
+    env: { S3_BUCKET: 'acme-backups', POSTGRES_PASSWORD: 'pw-not-shown-123' },
+    valuesFile: { rpoTarget: '24h', rtoTarget: '4h' },
+  });
+  const settings = { rpoTarget: '24h', rtoTarget: '4h' };
+  const journal = openJournal(dir, newSessionId(), values.secretValues());
+  // No adapter is used by this screen: the report is built from the journal alone.
+  const session = new Session({
+    journal,
+    values,
+    settings,
+    target: { context: 'SANDBOX', namespace: 'data', sandbox: true },
+    adapters: () => ({}) as never,
+  });
+  session.record({
+    type: 'session-start',
+    version: 1,
+    tool: 'db-runbook',
+    toolVersion: '0.1.0',
+    operator: 'alice',
+    argv: [],
+    target: session.target,
+    mode: 'tui',
+  });
+  return { session, dir };
+}
+
+describe('report screen', () => {
+  it('shows RPO/RTO as unknown before any restore, takes a facilitator note, and exports Markdown and JSON (0600)', async () => {
+    const { session } = sessionWithTargets();
+    const ui = render(
+      <App
+        session={session}
+        stepsOf={(id) => stepsOf(id as never)}
+        onQuit={() => undefined}
+        report={reportActions(session)}
+      />,
+    );
+    await waitForFrame(ui.lastFrame, (f) => f.includes('Runbook sections'));
+    ui.stdin.write('r');
+    const frame = await waitForFrame(ui.lastFrame, (f) => f.includes('DR report'));
+    expect(frame).toMatch(/RPO achieved unknown · target 24h/);
+    expect(frame).toMatch(/RTO achieved unknown · target 4h/);
+    ui.stdin.write('n');
+    await waitForFrame(ui.lastFrame, (f) => f.includes('Note:'));
+    for (const ch of 'drill ran long: VPN') ui.stdin.write(ch);
+    await waitForFrame(ui.lastFrame, (f) => f.includes('drill ran long: VPN'));
+    ui.stdin.write('\r');
+    await waitForFrame(ui.lastFrame, (f) => f.includes('Notes (1)'));
+    ui.stdin.write('x');
+    const exported = await waitForFrame(ui.lastFrame, (f) => f.includes('written:'));
+    const [, markdownPath] = /written: (\S+\.md)/.exec(exported.replace(/\n/g, '')) ?? [];
+    expect(markdownPath).toBeDefined();
+    const markdown = readFileSync(markdownPath!, 'utf8');
+    expect(markdown).toContain('drill ran long: VPN');
+    expect(markdown).not.toContain('pw-not-shown-123');
+    expect(statSync(markdownPath!).mode & 0o777).toBe(0o600);
+    expect(JSON.parse(readFileSync(markdownPath!.replace(/\.md$/, '.json'), 'utf8'))).toMatchObject({
+      schemaVersion: 1,
+    });
+    ui.unmount();
+  });
+});
