@@ -1,4 +1,5 @@
-import { defaultSessionDir, readJournal } from '../adapters/journal-store.js';
+import { defaultSessionDir, listSessions, readJournal } from '../adapters/journal-store.js';
+import type { Session } from '../engine/session.js';
 import { EXIT, describeError, UsageError } from '../runbook/errors.js';
 import { replayJournal, type JournalReplay } from '../runbook/replay.js';
 import { selectSteps, STEPS } from '../steps/index.js';
@@ -65,14 +66,37 @@ export async function resumeCommand(wanted: string | undefined, options: RunOpti
   return withSession(options, steps, async ({ resolution, sandbox, listener }) => {
     const target = await describeTarget(options, resolution, sandbox);
     const session = openSession(options, resolution, target, sandbox, 'resume', sessionId, listener);
-    for (const step of replay.steps) {
-      if (!STEPS.some((known) => known.id === step.step)) continue;
-      session.restoreStep(
-        step.step,
-        step.resumeAs,
-        step.result ? { summary: step.result.summary, data: step.result.data } : undefined,
-      );
-    }
+    restoreFromReplay(session, replay);
     return session;
   });
+}
+
+/** The newest session in the dir when it did not finish (killed, interrupted) and ran against the same kind of target. */
+export function unfinishedSession(
+  sessionDir: string,
+  sandbox: boolean,
+): { id: string; replay: JournalReplay } | undefined {
+  const newest = listSessions(sessionDir)[0];
+  if (!newest) return undefined;
+  try {
+    const replay = replayJournal(readJournal(sessionDir, newest.id).events);
+    if (replay.outcome !== 'unfinished' && replay.outcome !== 'interrupted') return undefined;
+    // A sandbox is new every time: what a previous sandbox session did is gone with it.
+    if (sandbox || replay.target?.sandbox) return undefined;
+    return { id: newest.id, replay };
+  } catch {
+    return undefined;
+  }
+}
+
+/** Marks what an earlier run of this session finished, so it is not run again. */
+export function restoreFromReplay(session: Session, replay: JournalReplay): void {
+  for (const step of replay.steps) {
+    if (!STEPS.some((known) => known.id === step.step)) continue;
+    session.restoreStep(
+      step.step,
+      step.resumeAs,
+      step.result ? { summary: step.result.summary, data: step.result.data } : undefined,
+    );
+  }
 }

@@ -5,7 +5,10 @@ import { describeError, EXIT } from '../runbook/errors.js';
 import type { Sandbox } from '../sandbox/index.js';
 import { App } from '../screens/App.js';
 import { stepsOf } from '../steps/index.js';
+import { defaultSessionDir } from '../adapters/journal-store.js';
+import { ChoicePrompt } from '../components/ChoicePrompt.js';
 import { reportActions } from './report-actions.js';
+import { restoreFromReplay, unfinishedSession } from './resume.js';
 import { describeTarget, maybeStartSandbox, openSession, resolveAll, type GlobalOptions } from './context.js';
 
 interface Booted {
@@ -25,13 +28,26 @@ function Root({
 }) {
   const [booted, setBooted] = useState<Booted | undefined>();
   const [error, setError] = useState<{ message: string; next?: string } | undefined>();
+  const [offer, setOffer] = useState<
+    { id: string; at?: string; answer(resume: boolean): void } | undefined
+  >();
   useEffect(() => {
     let cancelled = false;
     (async () => {
       const sandbox = await maybeStartSandbox(options);
       const resolution = await resolveAll(options, sandbox);
       const target = await describeTarget(options, resolution, sandbox);
-      const session = openSession(options, resolution, target, sandbox, 'tui');
+      const unfinished = unfinishedSession(options.sessionDir ?? defaultSessionDir(), Boolean(sandbox));
+      const resume =
+        unfinished !== undefined &&
+        (await new Promise<boolean>((answer) =>
+          setOffer({ id: unfinished.id, at: unfinished.replay.interrupted?.step, answer }),
+        ));
+      setOffer(undefined);
+      const session = resume
+        ? openSession(options, resolution, target, sandbox, 'resume', unfinished.id)
+        : openSession(options, resolution, target, sandbox, 'tui');
+      if (resume) restoreFromReplay(session, unfinished.replay);
       const result = { session, sandbox };
       onBoot(result);
       if (!cancelled) setBooted(result);
@@ -44,6 +60,22 @@ function Root({
     () => (booted ? reportActions(booted.session, options.operator) : undefined),
     [booted, options.operator],
   );
+  if (offer) {
+    return (
+      <ChoicePrompt
+        prompt={`Session ${offer.id} did not finish${offer.at ? ` (it stopped in ${offer.at})` : ''}. Resume it?`}
+        choices={[
+          {
+            label: 'Resume it: finished steps stay done, the interrupted step starts again',
+            value: 'resume',
+          },
+          { label: 'Start a new session', value: 'new' },
+        ]}
+        fallback="resume"
+        onChoose={(value) => offer.answer(value === 'resume')}
+      />
+    );
+  }
   if (error) {
     return (
       <Box flexDirection="column">
