@@ -226,7 +226,7 @@ const LOG_RULES: readonly CauseRule[] = [
     cause: 'Neo4j refused the credentials: check Secret neo4j-backup-credentials',
   },
   {
-    test: /(refused|unreachable|timed out|unable to connect)[^\n]*:6362|:6362[^\n]*(refused|unreachable|timed out)|server\.backup\.enabled/i,
+    test: /(refused|unreachable|timed out|unable to connect)[^\n]*:6362|:6362[^\n]*(refused|unreachable|timed out)|backup port[^\n]*not reachable|server\.backup\.(enabled|listen_address)/i,
     cause:
       'the Neo4j backup port is not reachable: enable the backup role and set server.backup.listen_address to 0.0.0.0:6362',
   },

@@ -382,7 +382,7 @@ async function waitForJob(ctx: Ctx, target: SyntheticTarget): Promise<StepResult
   const waitStarted = Date.now();
   const since = triggeredAt ? Math.min(Date.parse(triggeredAt), waitStarted) : waitStarted;
   const logs = new LogLines((line) => ctx.log(line));
-  const followed = new Map<string, Promise<void>>();
+  const followed = new Set<string>();
   const stopLogs = new AbortController();
   const onAbort = () => stopLogs.abort();
   ctx.signal.addEventListener('abort', onAbort, { once: true });
@@ -390,22 +390,26 @@ async function waitForJob(ctx: Ctx, target: SyntheticTarget): Promise<StepResult
   let summary: JobSummary | undefined;
   let lastPhase = '';
 
+  // A Job's pods run one after another (retries): their logs are streamed in that order, each
+  // after the previous one ended, so lines never interleave.
+  let streams: Promise<void> = Promise.resolve();
   const follow = (kubeAdapter: KubeAdapter, pod: string, attempt: number) => {
-    if (attempt > 1) logs.line(`── pod ${pod} (attempt ${attempt}) ──`);
-    const streaming = kubeAdapter
-      .podLog(namespace, pod, {
-        follow: true,
-        signal: stopLogs.signal,
-        onText: (text) => logs.text(pod, text),
-      })
-      .then(
-        () => logs.flush(pod),
-        (error: unknown) => {
-          logs.flush(pod);
-          ctx.log(`(could not stream the log of ${pod}: ${(error as Error).message})`);
-        },
-      );
-    followed.set(pod, streaming);
+    followed.add(pod);
+    streams = streams.then(async () => {
+      if (stopLogs.signal.aborted) return;
+      logs.line(`── pod ${pod}${attempt > 1 ? ` (attempt ${attempt})` : ''} ──`);
+      try {
+        await kubeAdapter.podLog(namespace, pod, {
+          follow: true,
+          signal: stopLogs.signal,
+          onText: (text) => logs.text(pod, text),
+        });
+      } catch (error) {
+        ctx.log(`(could not stream the log of ${pod}: ${(error as Error).message})`);
+      } finally {
+        logs.flush(pod);
+      }
+    });
   };
 
   try {
@@ -435,8 +439,9 @@ async function waitForJob(ctx: Ctx, target: SyntheticTarget): Promise<StepResult
       );
       summary = summarizeJob(job, pods);
       ctx.progress({ message: statusLine(summary, Date.now() - since) });
-      const phaseNow = `${summary.pod?.name ?? ''} ${summary.pod?.phase ?? summary.phase}`;
-      if (phaseNow !== lastPhase) {
+      // Until a log streams, say what the pod waits for; after that the log speaks (in order).
+      const phaseNow = `${summary.pod?.name ?? ''} ${summary.pod?.phase ?? summary.phase} ${summary.pod?.waitingReason ?? ''}`;
+      if (followed.size === 0 && phaseNow !== lastPhase) {
         lastPhase = phaseNow;
         ctx.log(
           summary.pod
@@ -484,7 +489,7 @@ async function waitForJob(ctx: Ctx, target: SyntheticTarget): Promise<StepResult
       };
     }
     // The Job is done: let the log streams deliver their last lines (bounded), then stop them.
-    await Promise.race([Promise.all(followed.values()), sleep(3_000, stopLogs.signal)]);
+    await Promise.race([streams, sleep(5_000, stopLogs.signal)]);
     return finishedResult(name, namespace, summary, logs.tail, Date.now() - since, next);
   } finally {
     stopLogs.abort();
@@ -553,7 +558,12 @@ function finishedResult(
       next,
     });
   }
-  const shown = tail.slice(-SHOWN_TAIL_LINES).filter((line) => !line.startsWith('job: '));
+  // The last attempt's lines (retries repeat the same failure).
+  const lastPod = tail.map((line) => line.startsWith('── pod ')).lastIndexOf(true);
+  const shown = tail
+    .slice(lastPod + 1)
+    .filter((line) => !line.startsWith('job: '))
+    .slice(-SHOWN_TAIL_LINES);
   checks.push({
     id: 'log-tail',
     label: `last ${shown.length} log line${shown.length === 1 ? '' : 's'}`,
