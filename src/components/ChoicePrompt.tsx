@@ -18,11 +18,13 @@ export function ChoicePrompt({ prompt, choices, fallback, onChoose }: Props) {
     <Box flexDirection="column" borderStyle="single" borderColor="cyan" paddingX={1}>
       <Text bold>{prompt}</Text>
       <Select
-        options={choices.map((choice) => ({
-          label: choice.hint ? `${choice.label}  ${choice.hint}` : choice.label,
-          value: choice.value,
-        }))}
-        defaultValue={fallback}
+        // Select reports a change only, so the suggested choice goes first (highlighted) rather than preselected.
+        options={[...choices]
+          .sort((a, b) => Number(b.value === fallback) - Number(a.value === fallback))
+          .map((choice) => ({
+            label: choice.hint ? `${choice.label}  ${choice.hint}` : choice.label,
+            value: choice.value,
+          }))}
         visibleOptionCount={10}
         onChange={(value) => onChoose(value)}
       />
