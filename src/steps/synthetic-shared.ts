@@ -441,7 +441,8 @@ async function waitForJob(ctx: Ctx, target: SyntheticTarget): Promise<StepResult
       ctx.progress({ message: statusLine(summary, Date.now() - since) });
       // Until a log streams, say what the pod waits for; after that the log speaks (in order).
       const phaseNow = `${summary.pod?.name ?? ''} ${summary.pod?.phase ?? summary.phase} ${summary.pod?.waitingReason ?? ''}`;
-      if (followed.size === 0 && phaseNow !== lastPhase) {
+      const waitingForPod = !summary.pod || summary.pod.phase === 'Pending';
+      if (followed.size === 0 && waitingForPod && phaseNow !== lastPhase) {
         lastPhase = phaseNow;
         ctx.log(
           summary.pod
