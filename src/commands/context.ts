@@ -81,7 +81,14 @@ export async function describeTarget(
       (values.get('S3_BUCKET') ? `AWS S3 ${values.get('AWS_DEFAULT_REGION') ?? ''}`.trim() : undefined),
     bucket: values.get('S3_BUCKET'),
   };
-  if (sandbox) return { context: 'SANDBOX', server: sandbox.kubeServer, sandbox: true, ...common };
+  if (sandbox)
+    return {
+      context: 'SANDBOX',
+      server: sandbox.kubeServer,
+      sandbox: true,
+      sandboxStartupMs: sandbox.startupMs,
+      ...common,
+    };
   const summary = await summarizeKubeconfig(options.kubeconfig, options.context);
   return { context: summary.context ?? '(no context)', server: summary.server, sandbox: false, ...common };
 }

@@ -31,7 +31,9 @@ export function Header({ target }: { target: TargetInfo }) {
       </Text>
       {target.sandbox ? (
         <Text dimColor>
-          Everything is local and temporary; Neo4j tools are stand-ins (no Neo4j server runs here).
+          Everything is local and temporary
+          {target.sandboxStartupMs !== undefined ? ` (started in ${target.sandboxStartupMs} ms)` : ''}; Neo4j
+          tools are stand-ins (no Neo4j server runs here).
         </Text>
       ) : null}
     </Box>

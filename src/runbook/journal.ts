@@ -18,6 +18,8 @@ export interface TargetInfo {
   s3Endpoint?: string;
   bucket?: string;
   sandbox: boolean;
+  /** How long the sandbox took to start (shown in its header). */
+  sandboxStartupMs?: number;
 }
 
 export type JournalEventBody =
