@@ -62,6 +62,24 @@ export const ROW_COUNTS_SQL = [
   ') counts;',
 ].join('\n');
 
+/** A LIKE pattern matching `text` literally at the start (backslash is LIKE's default escape). */
+export function likePrefix(text: string): string {
+  return `${text.replace(/[\\%_]/g, (char) => `\\${char}`)}%`;
+}
+
+/**
+ * Databases postgres-restore.sh restores into before swapping (`<first 40 chars of the target>_restore_<pid>`)
+ * and that an interrupted run (kill -9) left behind: one JSON array of names.
+ */
+export function scratchDatabasesSql(database: string): string {
+  return `SELECT coalesce(json_agg(datname ORDER BY datname), '[]'::json) FROM pg_database WHERE datname LIKE ${quoteLiteral(likePrefix(`${database.slice(0, 40)}_restore_`))};`;
+}
+
+export function parseNames(stdout: string): string[] {
+  const parsed = lastJsonLine(stdout);
+  return Array.isArray(parsed) ? parsed.filter((item): item is string => typeof item === 'string') : [];
+}
+
 export const MARKER_TABLE = { schema: 'public', table: 'backup_validation' } as const;
 
 /** Whether the marker table exists: prints t or f. */

@@ -393,7 +393,7 @@ const restore = defineStep({
       }
     })();
     const database = values.require('NEO4J_DATABASE');
-    const home = typeof ctx.preview?.data?.home === 'string' ? ctx.preview.data.home : '?';
+    const home = typeof ctx.preview?.data?.home === 'string' ? ctx.preview.data.home : neo4jHome({}).path;
     const standIn = ctx.earlier(IDS.memberStopped)?.standIn === true;
     return {
       kind: 'typed',

@@ -15,12 +15,14 @@ import {
   markerRowsSql,
   MARKER_TABLE_EXISTS_SQL,
   parseMarkerRows,
+  parseNames,
   parseRowCounts,
   parseSessions,
   parseValidationQueries,
   PSQL_QUERY_FLAGS,
   readOnlyScript,
   ROW_COUNTS_SQL,
+  scratchDatabasesSql,
   sessionsSql,
   type PgSession,
 } from '../runbook/pg-queries.js';
@@ -212,9 +214,9 @@ const stopWrites = defineStep({
     const sessions = sessionsFromPreview(ctx.preview);
     return {
       kind: 'typed',
-      prompt: `Stop application writes to ${values.get('POSTGRES_DATABASE')} (maintenance mode), then type the database name. ${sessions.length} session(s) are connected now.`,
+      prompt: `Stop application writes to ${values.get('POSTGRES_DATABASE')} (maintenance mode), then type the database name. ${ctx.preview ? `${sessions.length} session(s) are connected now.` : 'The sessions connected are listed first.'}`,
       phrase: values.require('POSTGRES_DATABASE'),
-      target: { ...target(values, ctx), ...sessionLines(sessions) },
+      target: { ...target(values, ctx), ...(ctx.preview ? sessionLines(sessions) : {}) },
     };
   },
   async run(ctx) {
@@ -438,12 +440,22 @@ const restore = defineStep({
       throw new RunbookError('application writes have not been confirmed stopped in this session', {
         next: `Run ${IDS.stopWrites} first.`,
       });
-    if (!ctx.earlier(IDS.safetyBackup))
+    const safety = ctx.earlier(IDS.safetyBackup);
+    if (!safety || (safety.skipped !== true && typeof safety.uri !== 'string'))
       throw new RunbookError('no safety backup was taken (or skipped by typed phrase) in this session', {
         next: `Run ${IDS.safetyBackup} first.`,
       });
+    // A restore killed outright (kill -9) leaves its scratch database behind: say so, it holds a full copy.
+    const database = ctx.values.require('POSTGRES_DATABASE');
+    const leftovers = parseNames(
+      await psqlQuery(ctx, scratchDatabasesSql(database), MAINTENANCE_DATABASE),
+    ).filter((name) => name !== database);
     return {
       lines: [
+        ...leftovers.map(
+          (name) =>
+            `leftover scratch database ${name} from an interrupted restore (drop it when done: DROP DATABASE "${name}" WITH (FORCE))`,
+        ),
         `restore ${chosen.uri} (${formatBytes(chosen.size)}) into ${ctx.values.get('POSTGRES_DATABASE')} on ${ctx.values.get('POSTGRES_HOST')}:${ctx.values.get('POSTGRES_PORT')}`,
         unverified
           ? 'integrity: NOT VERIFIED (overridden)'

@@ -17,6 +17,9 @@ import {
   ROW_COUNTS_SQL,
   sessionsSql,
   describeSession,
+  likePrefix,
+  parseNames,
+  scratchDatabasesSql,
 } from '../../src/runbook/pg-queries.js';
 
 describe('quoting', () => {
@@ -43,6 +46,14 @@ describe('quoting', () => {
     expect(ROW_COUNTS_SQL).toContain("c.relkind = 'r'");
     expect(MARKER_TABLE_EXISTS_SQL).toBe(`SELECT to_regclass('"public"."backup_validation"') IS NOT NULL;`);
     expect(markerRowsSql(3)).toContain('FROM "public"."backup_validation" ORDER BY id DESC LIMIT 3');
+  });
+
+  it('finds leftover scratch databases of an interrupted restore with a literal LIKE prefix', () => {
+    expect(likePrefix('a_b%c\\d')).toBe('a\\_b\\%c\\\\d%');
+    // E'' form: the backslashes reach LIKE as its escape character, whatever standard_conforming_strings says.
+    expect(scratchDatabasesSql('shop_eu')).toContain("WHERE datname LIKE E'shop\\\\_eu\\\\_restore\\\\_%'");
+    expect(scratchDatabasesSql('x'.repeat(50))).toContain(`LIKE E'${'x'.repeat(40)}\\\\_restore\\\\_%'`);
+    expect(parseNames('["shop_restore_12"]')).toEqual(['shop_restore_12']);
   });
 
   it('runs an operator query read-only and rolled back', () => {

@@ -1,0 +1,245 @@
+// Benchmark of the restore-postgres section: a generated PostgreSQL database (default ~1 GB, BENCH_RESTORE_MB
+// to change it) backed up with the real postgres-backup.sh to s3rver, then restored
+//   raw:  aws s3 cp s3://… - | gunzip | psql --single-transaction     (what an operator would type)
+//   tool: the restore-postgres steps through the session engine, in their own Node process — incident, choose,
+//         integrity (streamed sha256 + gunzip + row counts), stop-writes, restore (postgres-restore.sh,
+//         CLEAN_TARGET=true) and validate (the per-table counts); the safety backup is skipped (typed
+//         phrase), as it dumps the current database and has no counterpart in the raw pipe.
+// Goal: tool ≤ 1.05× raw. Also prints the tool process's peak RSS (it streams: flat for any size).
+// Needs the build (npm run build). Run: npm run bench -- restore     or     BENCH_RESTORE_MB=100 node bench/restore.mjs
+import { execFileSync, spawn } from 'node:child_process';
+import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { cpus, loadavg, tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const dist = (path) => join(root, 'dist', path);
+
+// ------------------------------------------------------------------------------------------- tool mode
+// `node bench/restore.mjs --tool URI`: runs the restore-postgres steps in this process and prints one JSON line.
+if (process.argv[2] === '--tool') {
+  const uri = process.argv[3];
+  const { resolveValues } = await import(dist('runbook/values.js'));
+  const { createAdapters } = await import(dist('adapters/index.js'));
+  const { newSessionId, openJournal } = await import(dist('adapters/journal-store.js'));
+  const { Session } = await import(dist('engine/session.js'));
+  const { stepsOf } = await import(dist('steps/index.js'));
+  const { values, settings } = resolveValues({ env: process.env });
+  const journal = openJournal(process.env.BENCH_JOURNAL_DIR, newSessionId(), values.secretValues());
+  const session = new Session({
+    journal,
+    values,
+    settings,
+    target: { context: 'bench', namespace: 'data', sandbox: false },
+    adapters: (self) =>
+      createAdapters({
+        namespace: 'data',
+        values: () => self.values,
+        record: (event) => self.record(event),
+        currentStep: () => self.currentStep,
+      }),
+  });
+  const logs = [];
+  session.subscribe((event) => {
+    if (event.kind === 'journal' && event.event.type === 'log')
+      logs.push(`${event.event.step}: ${event.event.line}`);
+  });
+  const steps = stepsOf('restore-postgres').filter((step) => !step.id.endsWith('.resume-writes'));
+  const timings = {};
+  let failed;
+  for (const step of steps) {
+    const started = performance.now();
+    const outcome = await session.run(step, {
+      confirm: async () => 'accepted',
+      options: { 'restore-uri': uri, 'skip-safety-backup': true },
+    });
+    timings[step.id.replace('restore-postgres.', '')] = Number(
+      ((performance.now() - started) / 1000).toFixed(2),
+    );
+    if (outcome.status !== 'done') {
+      failed = `${step.id}: ${outcome.error?.message ?? outcome.result?.summary ?? outcome.status}`;
+      break;
+    }
+  }
+  session.close(failed ? 'failed' : 'done', failed ? 1 : 0);
+  if (failed) console.error(logs.slice(-30).join('\n'));
+  console.log(
+    JSON.stringify({ timings, failed, maxRssMb: Math.round(process.resourceUsage().maxRSS / 1024) }),
+  );
+  process.exit(failed ? 1 : 0);
+}
+
+// ------------------------------------------------------------------------------------------- bench
+const targetMb = Number(process.env.BENCH_RESTORE_MB ?? 1024);
+
+let sandbox;
+try {
+  sandbox = { postgres: await import(dist('sandbox/postgres.js')), s3: await import(dist('sandbox/s3.js')) };
+} catch (error) {
+  console.error(`restore bench: build first (npm run build): ${error.message}`);
+  process.exit(2);
+}
+
+/** pyenv's aws shim adds ~0.4 s per call; a workstation or Job image has the CLI directly on PATH. */
+function awsDir() {
+  try {
+    const which = execFileSync('pyenv', ['which', 'aws'], {
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'ignore'],
+    });
+    return [dirname(which.trim())];
+  } catch {
+    return [];
+  }
+}
+const PATH = [...awsDir(), process.env.PATH].join(':');
+
+function run(command, args, env) {
+  return new Promise((resolve, reject) => {
+    const started = performance.now();
+    const child = spawn(command, args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (c) => (stdout += c));
+    child.stderr.on('data', (c) => (stderr += c));
+    child.on('close', (code) => {
+      const seconds = (performance.now() - started) / 1000;
+      if (code === 0) resolve({ seconds, stdout, stderr });
+      else
+        reject(
+          new Error(
+            `exit ${code}: ${command} ${args.join(' ')}\n${stdout.slice(-1000)}\n${stderr.slice(-2000)}`,
+          ),
+        );
+    });
+  });
+}
+const sh = (script, env) => run('bash', ['-c', `set -euo pipefail\n${script}`], env);
+
+const dir = await mkdtemp(join(tmpdir(), 'bench-restore-'));
+const work = join(dir, 'work');
+await mkdir(work);
+const pg = await sandbox.postgres.startSandboxPostgres({
+  directory: join(dir, 'pg'),
+  password: 'bench-password',
+});
+const s3 = await sandbox.s3.startSandboxS3({ directory: join(dir, 's3') });
+const env = { ...s3.env, ...pg.env, POSTGRES_S3_PREFIX: 'postgres/', BACKUP_WORK_DIR: work, PATH, HOME: dir };
+const pgEnv = { PGHOST: pg.host, PGPORT: String(pg.port), PGUSER: pg.user, PGPASSWORD: pg.password, PATH };
+const psql = async (sql, db = pg.database) =>
+  (await sh(`psql -X -A -t -q -v ON_ERROR_STOP=1 -d ${db} <<'SQL'\n${sql}\nSQL`, pgEnv)).stdout.trim();
+
+try {
+  // ----------------------------------------------------------------------------------------- data
+  const t0 = performance.now();
+  await psql(`CREATE TABLE accounts (id int PRIMARY KEY, name text NOT NULL, created_at timestamptz NOT NULL);
+INSERT INTO accounts SELECT i, 'account ' || i, timestamptz '2024-01-01' - i * interval '1 minute' FROM generate_series(1, 100000) i;
+CREATE TABLE events (id bigserial PRIMARY KEY, account_id int NOT NULL, kind text NOT NULL, amount numeric(12,2),
+  payload text, created_at timestamptz NOT NULL);
+CREATE INDEX events_account_idx ON events (account_id);
+CREATE TABLE backup_validation(id SERIAL PRIMARY KEY, note TEXT);
+INSERT INTO backup_validation(note) VALUES ('bench synthetic check');`);
+  let sizeMb = 0;
+  for (let chunk = 0; sizeMb < targetMb; chunk++) {
+    const rows = 250000;
+    await psql(`INSERT INTO events (account_id, kind, amount, payload, created_at)
+SELECT (1 + (i * 7919) % 100000)::int, (ARRAY['login','purchase','refund','update','logout'])[1 + i % 5], (i % 100000) / 100.0,
+       'event ' || i || ' for account ' || (1 + (i * 7919) % 100000) || ' ref ' || md5(i::text) || ' '
+       || repeat('lorem ipsum dolor sit amet ', (1 + i % 4)::int) || substr(md5((i * 31)::text), 1, (1 + i % 32)::int),
+       timestamptz '2024-01-01' + i * interval '1 second'
+FROM generate_series(${chunk * rows + 1}::bigint, ${(chunk + 1) * rows}) AS i;`);
+    sizeMb = Number(await psql('SELECT pg_database_size(current_database()) / 1048576'));
+  }
+  await psql('VACUUM ANALYZE');
+  const events = await psql('SELECT count(*) FROM events');
+  console.log(
+    `generated a ${sizeMb} MB database (${events} events) in ${((performance.now() - t0) / 1000).toFixed(1)}s`,
+  );
+
+  const backup = await run('bash', [join(root, 'ops/db/backup-jobs/scripts/postgres-backup.sh')], env);
+  const object = Object.fromEntries(
+    backup.stdout
+      .trim()
+      .split('\n')
+      .map((line) => line.split(/=(.*)/s).slice(0, 2)),
+  );
+  console.log(
+    `backup ${object.object}: ${(Number(object.bytes) / 1048576).toFixed(0)} MB gzip in ${backup.seconds.toFixed(1)}s`,
+  );
+
+  // ----------------------------------------------------------------------------------------- raw pipe
+  await psql('DROP DATABASE IF EXISTS bench_raw WITH (FORCE)', 'postgres');
+  await psql('CREATE DATABASE bench_raw TEMPLATE template0', 'postgres');
+  const raw = await sh(
+    `aws --endpoint-url "$AWS_ENDPOINT_URL" s3 cp "${object.object}" - | gunzip | ` +
+      `PGOPTIONS='-c client_min_messages=warning' psql -X -q -v ON_ERROR_STOP=1 --single-transaction -d bench_raw > /dev/null`,
+    { ...env, ...pgEnv },
+  );
+  if ((await psql('SELECT count(*) FROM events', 'bench_raw')) !== events)
+    throw new Error('raw restore: wrong row count');
+  await psql('DROP DATABASE IF EXISTS bench_raw WITH (FORCE)', 'postgres');
+
+  // ----------------------------------------------------------------------------------------- the tool
+  await psql(
+    "UPDATE accounts SET name = name || ' (changed)' WHERE id <= 1000; DELETE FROM events WHERE id % 10 = 0",
+  );
+  const journalDir = join(dir, 'journal');
+  await mkdir(journalDir);
+  const tool = await run(process.execPath, [fileURLToPath(import.meta.url), '--tool', object.object], {
+    ...env,
+    BENCH_JOURNAL_DIR: journalDir,
+  });
+  const report = JSON.parse(tool.stdout.trim().split('\n').at(-1));
+  if ((await psql('SELECT count(*) FROM events')) !== events)
+    throw new Error('tool restore: wrong row count');
+
+  // ----------------------------------------------------------------------------------------- report
+  const t = report.timings;
+  const lines = [
+    [
+      'database / backup',
+      `${sizeMb} MB database, ${(Number(object.bytes) / 1048576).toFixed(0)} MB gzip object`,
+    ],
+    [
+      'cpus / load average',
+      `${cpus().length} / ${loadavg()
+        .map((l) => l.toFixed(2))
+        .join(' ')}`,
+    ],
+    ['raw: aws s3 cp - | gunzip | psql', `${raw.seconds.toFixed(2)} s`],
+    [
+      'tool: whole section (wall, incl. Node start)',
+      `${tool.seconds.toFixed(2)} s = ${(tool.seconds / raw.seconds).toFixed(2)}× raw (goal ≤ 1.05)`,
+    ],
+    ['  integrity (stream: sha256 + gunzip + row counts)', `${t.integrity} s`],
+    [
+      '  restore (postgres-restore.sh: download+verify, restore, ANALYZE, swap)',
+      `${t.restore} s = ${(t.restore / raw.seconds).toFixed(2)}× raw`,
+    ],
+    ['  validate (markers, per-table counts)', `${t.validate} s`],
+    [
+      '  other steps (incident, choose, stop-writes, …)',
+      `${(t.incident + t.choose + t['integrity-override'] + t['stop-writes'] + t['safety-backup']).toFixed(2)} s`,
+    ],
+    ['tool peak RSS (Node process)', `${report.maxRssMb} MB`],
+  ];
+  const width = Math.max(...lines.map(([k]) => k.length));
+  for (const [k, v] of lines) console.log(`${k.padEnd(width)}  ${v}`);
+  console.log(
+    JSON.stringify({
+      bench: 'restore',
+      databaseMb: sizeMb,
+      gzipMb: Math.round(Number(object.bytes) / 1048576),
+      rawSeconds: Number(raw.seconds.toFixed(2)),
+      toolSeconds: Number(tool.seconds.toFixed(2)),
+      ratio: Number((tool.seconds / raw.seconds).toFixed(3)),
+      restoreStepRatio: Number((t.restore / raw.seconds).toFixed(3)),
+      steps: t,
+      toolPeakRssMb: report.maxRssMb,
+    }),
+  );
+} finally {
+  await Promise.allSettled([pg.stop(), s3.stop()]);
+  await rm(dir, { recursive: true, force: true });
+}
