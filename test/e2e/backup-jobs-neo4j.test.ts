@@ -5,7 +5,14 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startNeo4jStandIn, type Neo4jStandIn } from '../../src/sandbox/neo4j-standin/index.js';
 import { startSandboxS3, type SandboxS3 } from '../../src/sandbox/s3.js';
-import { basePath, run, runScript, tempDir, type RunResult } from '../support/backup-jobs-run.js';
+import {
+  basePath,
+  run,
+  runScript,
+  tempDir,
+  type RunResult,
+  SCRIPT_TIMEOUT_MS,
+} from '../support/backup-jobs-run.js';
 
 let dir: string;
 let s3: SandboxS3;
@@ -84,7 +91,7 @@ afterAll(async () => {
   if (dir) await rm(dir, { recursive: true, force: true });
 });
 
-describe('Neo4j backup and restore jobs', () => {
+describe('Neo4j backup and restore jobs', { timeout: SCRIPT_TIMEOUT_MS }, () => {
   it('a full backup publishes <prefix><UTC time>.backup.tar.gz; tar -tzf lists the backup artifact as the runbook expects', async () => {
     const merge = await cypher("MERGE (n:BackupValidation {id: 'synthetic'}) SET n.checkedAt = datetime()");
     expect(merge.code).toBe(0);

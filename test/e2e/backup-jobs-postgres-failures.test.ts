@@ -4,10 +4,9 @@ import { readFile, readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startSandboxPostgres } from '../../src/sandbox/postgres.js';
-import { freePort } from '../../src/sandbox/postgres.js';
+import { freePort, startSandboxPostgres } from '../../src/sandbox/postgres.js';
 import { fingerprint, listKeys, startBackupEnv, type BackupEnv } from '../support/backup-jobs-env.js';
-import { runScript } from '../support/backup-jobs-run.js';
+import { runScript, SCRIPT_TIMEOUT_MS } from '../support/backup-jobs-run.js';
 
 let env: BackupEnv;
 let backupUri: string;
@@ -31,13 +30,13 @@ beforeAll(async () => {
   const result = await runScript('postgres-backup.sh', { env: env.jobEnv() });
   expect(result.code).toBe(0);
   backupUri = /^object=(.*)$/m.exec(result.stdout)![1]!;
-});
+}, SCRIPT_TIMEOUT_MS);
 
 afterAll(async () => {
   await env?.stop();
 });
 
-describe('PostgreSQL backup failures', () => {
+describe('PostgreSQL backup failures', { timeout: SCRIPT_TIMEOUT_MS }, () => {
   it('a wrong password fails with exit 3 before anything is dumped or uploaded', async () => {
     const result = await runScript('postgres-backup.sh', {
       env: env.jobEnv({ POSTGRES_PASSWORD: 'not-the-password', POSTGRES_S3_PREFIX: 'wrong-password/' }),
@@ -94,7 +93,7 @@ describe('PostgreSQL backup failures', () => {
   });
 });
 
-describe('PostgreSQL restore failures', () => {
+describe('PostgreSQL restore failures', { timeout: SCRIPT_TIMEOUT_MS }, () => {
   it('a corrupted object is refused (exit 5) before the database is touched', async () => {
     const key = new URL(backupUri).pathname.slice(1);
     const original = await env.aws(['s3', 'cp', `s3://db-backups/${key}`, join(env.dir, 'original.gz')]);

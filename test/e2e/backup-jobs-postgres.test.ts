@@ -4,7 +4,7 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fingerprint, listKeys, startBackupEnv, type BackupEnv } from '../support/backup-jobs-env.js';
-import { basePath, run, runScript } from '../support/backup-jobs-run.js';
+import { basePath, run, runScript, SCRIPT_TIMEOUT_MS } from '../support/backup-jobs-run.js';
 
 let env: BackupEnv;
 let seeded: Record<string, string>;
@@ -19,7 +19,7 @@ afterAll(async () => {
   await env?.stop();
 });
 
-describe('PostgreSQL backup and restore jobs', () => {
+describe('PostgreSQL backup and restore jobs', { timeout: SCRIPT_TIMEOUT_MS }, () => {
   it('a backup run with only the Job environment publishes <prefix><UTC time>.sql.gz that the runbook check can read', async () => {
     const result = await runScript('postgres-backup.sh', { env: env.jobEnv() });
     expect(result.stderr).not.toContain('error:');

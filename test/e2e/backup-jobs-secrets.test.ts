@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startNeo4jStandIn, type Neo4jStandIn } from '../../src/sandbox/neo4j-standin/index.js';
 import { startBackupEnv, type BackupEnv } from '../support/backup-jobs-env.js';
-import { basePath, run, runScript } from '../support/backup-jobs-run.js';
+import { basePath, run, runScript, SCRIPT_TIMEOUT_MS } from '../support/backup-jobs-run.js';
 
 let env: BackupEnv;
 let neo4j: Neo4jStandIn;
@@ -56,7 +56,7 @@ afterAll(async () => {
   await env?.stop();
 });
 
-describe('secrets stay off command lines', () => {
+describe('secrets stay off command lines', { timeout: SCRIPT_TIMEOUT_MS }, () => {
   it('a /proc/*/cmdline sampler never sees the PostgreSQL password, the Neo4j password or the S3 secret key', async () => {
     const path = basePath(neo4j.binDir);
     const neo4jJob = {

@@ -9,6 +9,8 @@ import { fileURLToPath } from 'node:url';
 export const REPO_ROOT = resolve(fileURLToPath(new URL('../..', import.meta.url)));
 export const BACKUP_JOBS_DIR = join(REPO_ROOT, 'ops', 'db', 'backup-jobs');
 export const SCRIPTS_DIR = join(BACKUP_JOBS_DIR, 'scripts');
+/** Per-test budget for tests that run the scripts: each aws CLI call costs ~0.4 s of CPU, more on a busy host. */
+export const SCRIPT_TIMEOUT_MS = 180_000;
 
 export interface RunResult {
   code: number | null;

@@ -229,6 +229,10 @@ tail_of "$work/admin.log" 3
 log "restored '$database' from $RESTORE_S3_URI ($type) in $((SECONDS - started))s"
 
 start_cmd="cypher-shell -a ${address:-neo4j://<host>:7687} -d system 'START DATABASE \`$database\` WAIT'"
+if [[ "$db_status" == absent ]]; then
+  log "database '$database' did not exist on the server: create it now (cypher-shell -a ${address:-neo4j://<host>:7687} -d system 'CREATE DATABASE \`$database\` WAIT'); it uses the restored store"
+  start_after=false
+fi
 if [[ "$start_after" == true ]]; then
   [[ -n "$shell_bin" && -n "$address" ]] || die 7 "NEO4J_START_AFTER_RESTORE=true needs cypher-shell and NEO4J_ADDRESS/NEO4J_HOST"
   "$shell_bin" -a "$address" -d system --non-interactive "START DATABASE \`$database\` WAIT" </dev/null >"$work/start.out" 2>&1 ||
