@@ -120,8 +120,8 @@ fi
 
 dump_version=$(pg_dump --version | sed -E 's/^pg_dump \(PostgreSQL\) ([0-9]+(\.[0-9]+)?).*/\1/')
 dump_major=${dump_version%%.*}
-server_major=$((server_version_num / 10000))
-if ((server_major < 10)); then server_major=$((server_version_num / 100)); fi
+# majors are 10, 11, … since PostgreSQL 10 (server_version_num 100000); any 9.x counts as 9 here
+server_major=$((server_version_num >= 100000 ? server_version_num / 10000 : 9))
 if [[ ! "$dump_major" =~ ^[0-9]+$ ]] || ((dump_major < server_major)); then
   die 2 "pg_dump $dump_version cannot dump a PostgreSQL $server_version server: use the postgres:$server_major image (README: 'PostgreSQL major')"
 fi
