@@ -39,7 +39,7 @@ export interface ScanResult {
 }
 
 /** Output buffer size for zlib: larger than the 16 KiB default, fewer round trips to the thread pool. */
-const INFLATE_CHUNK = 128 * 1024;
+const INFLATE_CHUNK = 256 * 1024;
 const PROGRESS_EVERY_MS = 200;
 
 /** Finds each marker once, across chunk boundaries, keeping only (longest marker − 1) bytes. */

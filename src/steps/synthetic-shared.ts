@@ -222,7 +222,7 @@ export function triggerStep(target: SyntheticTarget): RunbookStep {
       if (data?.action !== 'delete-first') return undefined;
       return {
         kind: 'confirm',
-        prompt: `Delete Job ${target.jobName} in namespace ${ctx.target.namespace}${data.existingRunning ? ' (it is still running)' : ''} and create it again?`,
+        prompt: `Delete Job ${target.jobName} in namespace ${ctx.target.namespace || planNamespace(ctx.options)}${data.existingRunning ? ' (it is still running)' : ''} and create it again?`,
         target: { context: ctx.target.context, namespace: ctx.target.namespace, job: target.jobName },
       };
     },
@@ -765,7 +765,7 @@ export function cleanupStep(target: SyntheticTarget): RunbookStep {
       const job = data?.job ?? target.jobName;
       return {
         kind: 'confirm',
-        prompt: `Delete Job ${job} in namespace ${ctx.target.namespace} (its pods too)${data?.running ? ' — it is still running' : ''}?`,
+        prompt: `Delete Job ${job} in namespace ${ctx.target.namespace || planNamespace(ctx.options)} (its pods too)${data?.running ? ' — it is still running' : ''}?`,
         target: { context: ctx.target.context, namespace: ctx.target.namespace, job },
       };
     },

@@ -11,7 +11,7 @@
  * NEO4J_USERNAME/NEO4J_PASSWORD in its environment, never -u/-p.
  */
 import { scanTarGzStream } from '../runbook/dump-scan.js';
-import { shellCommand } from '../runbook/plan.js';
+import { shellQuote } from '../runbook/plan.js';
 import type { Check, StepContext } from '../runbook/step.js';
 import type { Values } from '../runbook/values.js';
 import type { Adapters } from '../adapters/types.js';
@@ -88,15 +88,14 @@ const seed = defineStep({
   optionalInputs: ['NEO4J_BOLT_PORT', 'NEO4J_DATABASE'],
   plan: (values) => {
     const scheme = boltScheme(isSandboxValues(values), {});
-    const address = `${scheme}://${values.get('NEO4J_HOST') ?? '$NEO4J_HOST'}:${values.get('NEO4J_BOLT_PORT') ?? '7687'}`;
+    const host = values.get('NEO4J_HOST') ?? '${NEO4J_HOST}';
+    const database = values.get('NEO4J_DATABASE');
+    const statement = seedCypher('$MARKER');
     return {
       actions: [
         {
           summary: 'merge the BackupValidation node with this session’s marker',
-          command: `NEO4J_USERNAME="$NEO4J_USERNAME" NEO4J_PASSWORD="$NEO4J_PASSWORD" ${shellCommand([
-            'cypher-shell',
-            ...cypherArgs(address, values.get('NEO4J_DATABASE'), seedCypher('$MARKER')),
-          ])}`,
+          command: `NEO4J_USERNAME="$NEO4J_USERNAME" NEO4J_PASSWORD="$NEO4J_PASSWORD" \\\n  cypher-shell -a "${scheme}://${host}:${values.get('NEO4J_BOLT_PORT') ?? '7687'}" --format plain${database ? ` -d ${shellQuote(database)}` : ''} \\\n  "${statement}"`,
           writes: true,
         },
       ],

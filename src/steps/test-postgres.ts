@@ -5,7 +5,7 @@
  * marker, with its sha256 matching the sidecar. Then delete the ad-hoc Job.
  */
 import { scanGzipStream } from '../runbook/dump-scan.js';
-import { shellCommand } from '../runbook/plan.js';
+import { shellQuote } from '../runbook/plan.js';
 import type { Check } from '../runbook/step.js';
 import { defineStep, type RunbookStep } from './define.js';
 import {
@@ -76,13 +76,11 @@ const seed = defineStep({
   inputs: ['POSTGRES_HOST', 'POSTGRES_DATABASE', 'POSTGRES_USER', 'POSTGRES_PASSWORD'],
   optionalInputs: ['POSTGRES_PORT'],
   plan: (values) => {
-    const connection = psqlArgs(
-      values.get('POSTGRES_HOST') ?? '$POSTGRES_HOST',
-      values.get('POSTGRES_PORT') ?? '5432',
-      values.get('POSTGRES_USER') ?? '$POSTGRES_USER',
-      values.get('POSTGRES_DATABASE') ?? '$POSTGRES_DATABASE',
-    ).filter((arg) => !['-q', '-A', '-t'].includes(arg));
-    const psql = `PGPASSWORD="$POSTGRES_PASSWORD" ${shellCommand(['psql', ...connection])}`;
+    const word = (name: string, fallback?: string) => {
+      const value = values.get(name) ?? fallback;
+      return value !== undefined ? shellQuote(value) : `"$${name}"`;
+    };
+    const psql = `PGPASSWORD="$POSTGRES_PASSWORD" psql -X -v ON_ERROR_STOP=1 -h ${word('POSTGRES_HOST')} -p ${word('POSTGRES_PORT', '5432')} -U ${word('POSTGRES_USER')} -d ${word('POSTGRES_DATABASE')}`;
     return {
       actions: [
         {

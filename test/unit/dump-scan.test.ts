@@ -62,14 +62,10 @@ describe('MarkerSearch', () => {
 
 describe('scanGzipStream', () => {
   it('finds the session marker straddling the inflate buffer boundary and hashes like sha256sum', async () => {
-    // 128 KiB is the inflate chunk: put the marker across it, in a dump big enough for several chunks.
-    const before = Buffer.alloc(128 * 1024 - 10, 'a');
-    const dump = Buffer.concat([
-      Buffer.from('CREATE TABLE public.backup_validation (id integer, note text);\n'),
-      before,
-      Buffer.from(MARKER),
-      Buffer.alloc(600 * 1024, 'b'),
-    ]);
+    // 256 KiB is the inflate chunk: put the marker across it, in a dump big enough for several chunks.
+    const create = Buffer.from('CREATE TABLE public.backup_validation (id integer, note text);\n');
+    const before = Buffer.alloc(256 * 1024 - create.length - 10, 'a');
+    const dump = Buffer.concat([create, before, Buffer.from(MARKER), Buffer.alloc(600 * 1024, 'b')]);
     const gz = gzipSync(dump);
     const result = await scanGzipStream(chunked(gz, 1000), { markers: ['backup_validation', MARKER] });
     expect(result).toMatchObject({

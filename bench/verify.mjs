@@ -1,0 +1,220 @@
+// Verification of a backup dump held in S3: db-runbook's streaming scan (scanGzipStream: GetObject →
+// sha256 + gunzip in Node + marker search) against the runbook's shell pipeline
+// `aws s3 cp s3://… - | gunzip | grep -c MARKER`, on the same generated .sql.gz in s3rver.
+// Prints the time ratio and the verification's peak RSS (measured in a child process) per size.
+//
+//   npm run bench -- verify                       # 100 MB and 1000 MB objects
+//   BENCH_VERIFY_MB=200 node bench/verify.mjs     # one size (MB of gzip), after npm run build
+//
+// Goal (issue 5): ≤ 0.5× the pipeline's time, peak RSS < 150 MB and flat between sizes.
+import { spawn } from 'node:child_process';
+import { createReadStream, createWriteStream, mkdtempSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { gzipSync } from 'node:zlib';
+
+const MiB = 1024 * 1024;
+const MARKER = '2026-01-24T02:00:00Z synthetic check 20260124T015930Z-bnch';
+
+if (process.argv[2] === '--child') await child();
+else await main();
+
+/** The verification alone, in its own process so its peak RSS is its own. */
+async function child() {
+  const { createS3Adapter } = await import('../dist/adapters/s3.js');
+  const { scanGzipStream } = await import('../dist/runbook/dump-scan.js');
+  const env = process.env;
+  const s3 = await createS3Adapter({
+    bucket: env.S3_BUCKET,
+    region: env.AWS_DEFAULT_REGION,
+    endpoint: env.AWS_ENDPOINT_URL,
+    credentials: { accessKeyId: env.AWS_ACCESS_KEY_ID, secretAccessKey: env.AWS_SECRET_ACCESS_KEY },
+    record: () => undefined,
+  });
+  const started = performance.now();
+  const { body } = await s3.getStream(env.BENCH_KEY);
+  const result = await scanGzipStream(body, { markers: ['backup_validation', MARKER] });
+  const ms = performance.now() - started;
+  process.stdout.write(
+    JSON.stringify({
+      ms,
+      maxRssKiB: process.resourceUsage().maxRSS,
+      found: result.found,
+      gzipOk: result.gzipOk,
+      compressedBytes: result.compressedBytes,
+      bytes: result.bytes,
+      sha256: result.sha256,
+    }),
+  );
+}
+
+function run(file, args, options = {}) {
+  return new Promise((resolve, reject) => {
+    const started = performance.now();
+    const proc = spawn(file, args, { stdio: ['ignore', 'pipe', 'pipe'], ...options });
+    let stdout = '';
+    let stderr = '';
+    proc.stdout.on('data', (chunk) => (stdout += chunk));
+    proc.stderr.on('data', (chunk) => (stderr += chunk));
+    proc.on('error', reject);
+    proc.on('close', (code) => resolve({ code, stdout, stderr, ms: performance.now() - started }));
+  });
+}
+
+/**
+ * 8 MiB of pg_dump COPY lines shaped like an orders table (sequential ids, repeated domains, amounts,
+ * timestamps): they compress about 5:1 with gzip -1, like real dumps. Deflate's 32 KiB window cannot
+ * see that the pool repeats.
+ */
+function linePool() {
+  const names = ['alice', 'bob', 'carol', 'dave', 'erin', 'frank', 'grace', 'heidi', 'ivan', 'judy'];
+  const notes = ['\\N', 'plain', 'gift wrap', 'deliver after 5pm', 'ünïcødé ✓', "it's fine"];
+  const parts = [];
+  let size = 0;
+  let id = 1;
+  while (size < 8 * MiB) {
+    const name = names[id % names.length];
+    const cents = (id * 7919) % 100000;
+    const day = String(1 + (id % 28)).padStart(2, '0');
+    const hour = String(id % 24).padStart(2, '0');
+    const note = notes[Math.floor(Math.random() * notes.length)];
+    const line = `${id}\t${1 + (id % 2000)}\t${name}.${id % 977}@example.test\t${Math.floor(cents / 100)}.${String(cents % 100).padStart(2, '0')}\t2026-01-${day} ${hour}:00:00+00\t${note}\t{t${id % 3},x}\n`;
+    parts.push(line);
+    size += line.length;
+    id += 1;
+  }
+  return Buffer.from(parts.join(''));
+}
+
+/** Writes a .sql.gz of about `mb` MB (compressed) with the marker near its end; returns its path. */
+async function generate(dir, mb) {
+  const path = join(dir, `bench-${mb}mb.sql.gz`);
+  const pool = linePool();
+  const ratio = pool.length / gzipSync(pool, { level: 1 }).length;
+  const rawTarget = mb * MiB * ratio;
+  // pg_dump order: every CREATE TABLE first, then the data. The marker row goes last (worst case for
+  // the search; the pipeline's grep -c reads everything anyway).
+  const header = Buffer.from(
+    '--\n-- PostgreSQL database dump\n--\n' +
+      'CREATE TABLE public.backup_validation (id integer NOT NULL, note text);\n' +
+      'CREATE TABLE public.orders (id bigint, customer_id integer, email text, amount numeric(12,2), placed_at timestamptz, note text, tags text[]);\n' +
+      'COPY public.orders (id, customer_id, email, amount, placed_at, note, tags) FROM stdin;\n',
+  );
+  const tail = Buffer.from(
+    `\\.\n\nCOPY public.backup_validation (id, note) FROM stdin;\n1\t${MARKER}\n\\.\n\n-- PostgreSQL database dump complete\n`,
+  );
+  const out = createWriteStream(path);
+  const gzip = spawn('pigz', ['-1', '-c'], { stdio: ['pipe', 'pipe', 'inherit'] });
+  gzip.stdout.pipe(out);
+  const closed = new Promise((resolve, reject) => {
+    out.on('finish', resolve);
+    gzip.on('error', reject);
+  });
+  const write = (buffer) =>
+    gzip.stdin.write(buffer)
+      ? Promise.resolve()
+      : new Promise((resolve) => gzip.stdin.once('drain', resolve));
+  await write(header);
+  // Stop when the compressed file reaches the size (pigz lags by a few MB of buffers), or at twice the estimate.
+  for (let written = 0; out.bytesWritten < mb * MiB && written < 2 * rawTarget; written += pool.length)
+    await write(pool);
+  await write(tail);
+  gzip.stdin.end();
+  await closed;
+  return path;
+}
+
+async function main() {
+  const sizes = (process.env.BENCH_VERIFY_MB ?? '100,1000')
+    .split(',')
+    .map((text) => Number(text.trim()))
+    .filter((n) => n > 0);
+  const { startSandboxS3 } = await import('../dist/sandbox/s3.js');
+  const { createS3Adapter } = await import('../dist/adapters/s3.js');
+  const work = mkdtempSync(join(tmpdir(), 'db-runbook-bench-verify-'));
+  const s3 = await startSandboxS3({ directory: join(work, 's3') });
+  const env = { ...process.env, ...s3.env };
+  const adapter = await createS3Adapter({
+    bucket: s3.bucket,
+    region: s3.region,
+    endpoint: s3.endpoint,
+    credentials: { accessKeyId: s3.accessKeyId, secretAccessKey: s3.secretAccessKey },
+    record: () => undefined,
+  });
+  const rows = [];
+  try {
+    for (const mb of sizes) {
+      process.stdout.write(`\n${mb} MB: generating… `);
+      const file = await generate(work, mb);
+      const size = statSync(file).size;
+      const key = `postgres/bench-${mb}mb.sql.gz`;
+      process.stdout.write(`${(size / MiB).toFixed(0)} MiB gzip; uploading… `);
+      await adapter.upload(key, createReadStream(file));
+      rmSync(file);
+      process.stdout.write('verifying… ');
+
+      const node = await run(process.execPath, [new URL(import.meta.url).pathname, '--child'], {
+        env: { ...env, BENCH_KEY: key },
+      });
+      if (node.code !== 0) throw new Error(`verification failed: ${node.stderr}`);
+      const scan = JSON.parse(node.stdout);
+      if (!scan.gzipOk || !scan.found[MARKER])
+        throw new Error(`scan did not find the marker: ${node.stdout}`);
+
+      process.stdout.write('aws | gunzip | grep… ');
+      const shell = await run(
+        'bash',
+        [
+          '-c',
+          'set -o pipefail; aws s3 cp "s3://$S3_BUCKET/$BENCH_KEY" - --endpoint-url "$AWS_ENDPOINT_URL" | gunzip | grep -c -F "$BENCH_MARKER"',
+        ],
+        { env: { ...env, BENCH_KEY: key, BENCH_MARKER: MARKER } },
+      );
+      if (shell.code !== 0 || shell.stdout.trim() !== '1')
+        throw new Error(`pipeline failed (${shell.code}): ${shell.stdout}${shell.stderr}`);
+      await adapter.delete(key);
+      rows.push({
+        mb,
+        gzipMiB: size / MiB,
+        sqlMiB: scan.bytes / MiB,
+        nodeMs: scan.ms,
+        nodeWallMs: node.ms,
+        shellMs: shell.ms,
+        rssMiB: scan.maxRssKiB / 1024,
+      });
+      process.stdout.write('done\n');
+    }
+  } finally {
+    await s3.stop();
+    rmSync(work, { recursive: true, force: true });
+  }
+
+  console.log(
+    '\nverify a .sql.gz in s3rver: scanGzipStream (sha256 + gunzip + markers) vs aws s3 cp - | gunzip | grep -c',
+  );
+  console.log('gzip MiB  SQL MiB   scan s   (MiB/s)   process s   aws|gunzip|grep s   ratio   peak RSS MiB');
+  for (const row of rows) {
+    console.log(
+      [
+        row.gzipMiB.toFixed(0).padStart(8),
+        row.sqlMiB.toFixed(0).padStart(8),
+        (row.nodeMs / 1000).toFixed(2).padStart(8),
+        `(${(row.gzipMiB / (row.nodeMs / 1000)).toFixed(0)})`.padStart(9),
+        (row.nodeWallMs / 1000).toFixed(2).padStart(11),
+        (row.shellMs / 1000).toFixed(2).padStart(19),
+        (row.nodeWallMs / row.shellMs).toFixed(2).padStart(7),
+        row.rssMiB.toFixed(0).padStart(14),
+      ].join(' '),
+    );
+  }
+  const worstRatio = Math.max(...rows.map((row) => row.nodeWallMs / row.shellMs));
+  const peak = Math.max(...rows.map((row) => row.rssMiB));
+  const spread = Math.max(...rows.map((row) => row.rssMiB)) - Math.min(...rows.map((row) => row.rssMiB));
+  console.log(
+    `\nratio (whole verification process incl. start-up / pipeline): worst ${worstRatio.toFixed(2)}× — goal ≤ 0.5× ${worstRatio <= 0.5 ? '✓' : '✗'}`,
+  );
+  console.log(`peak RSS ${peak.toFixed(0)} MiB — goal < 150 MiB ${peak < 150 ? '✓' : '✗'}`);
+  if (rows.length > 1)
+    console.log(`RSS spread between sizes ${spread.toFixed(0)} MiB — flat ${spread < 25 ? '✓' : '✗'}`);
+}
