@@ -11,6 +11,8 @@ export interface AdapterConfig {
   values: () => Values;
   record: Recorder;
   currentStep: () => string | undefined;
+  /** The session's journal directory (steps that export the report read it). */
+  sessionDir?: string;
 }
 
 /** The real adapters. Kubernetes and S3 clients are built on first use, once, and their modules load lazily. */
@@ -63,5 +65,6 @@ export function createAdapters(config: AdapterConfig): Adapters {
     },
     proc: createProcAdapter(record, config.currentStep),
     net: createNetAdapter(),
+    ...(config.sessionDir ? { sessionDir: config.sessionDir } : {}),
   };
 }

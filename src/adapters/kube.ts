@@ -215,17 +215,18 @@ export async function createKubeAdapter(options: KubeAdapterOptions): Promise<Ku
     },
     async apply(object, applyOptions = {}) {
       const ref = { ...object, name: object.metadata.name, namespace: object.metadata.namespace };
+      const manager = applyOptions.fieldManager ?? FIELD_MANAGER;
       try {
         return (await call(
           'PATCH',
-          `${objectPath(ref)}?fieldManager=${FIELD_MANAGER}${applyOptions.dryRun ? '&dryRun=All' : ''}${applyOptions.force ? '&force=true' : ''}`,
+          `${objectPath(ref)}?fieldManager=${manager}${applyOptions.dryRun ? '&dryRun=All' : ''}${applyOptions.force ? '&force=true' : ''}`,
           { verb: 'patch', resource: plural(object.kind), name: object.metadata.name },
           () =>
             objects.patch(
               object as never,
               undefined,
               applyOptions.dryRun ? 'All' : undefined,
-              FIELD_MANAGER,
+              manager,
               applyOptions.force ?? false,
               k8s.PatchStrategy.ServerSideApply,
             ),

@@ -61,8 +61,11 @@ export interface KubeAdapter {
   canI(query: AccessQuery): Promise<{ allowed: boolean; reason?: string }>;
   get(ref: KubeRef): Promise<KubeObject | undefined>;
   list(apiVersion: string, kind: string, namespace: string, labelSelector?: string): Promise<KubeObject[]>;
-  /** Server-side apply with field manager db-runbook. */
-  apply(object: KubeObject, options?: { force?: boolean; dryRun?: boolean }): Promise<KubeObject>;
+  /** Server-side apply with field manager db-runbook (or `fieldManager`: a change owned apart from deploy's). */
+  apply(
+    object: KubeObject,
+    options?: { force?: boolean; dryRun?: boolean; fieldManager?: string },
+  ): Promise<KubeObject>;
   create(object: KubeObject, options?: { dryRun?: boolean }): Promise<KubeObject>;
   delete(
     ref: KubeRef,
@@ -171,4 +174,6 @@ export interface Adapters {
   s3(): Promise<S3Adapter>;
   proc: ProcAdapter;
   net: NetAdapter;
+  /** Where this session's journal lives (--session-dir), for steps that export the report. */
+  readonly sessionDir?: string;
 }

@@ -127,6 +127,7 @@ export function openSession(
         values: () => self.values,
         record: (event) => self.record(event),
         currentStep: () => self.currentStep,
+        sessionDir: dir,
       }),
   });
   if (listener) session.subscribe(listener);

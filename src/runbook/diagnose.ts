@@ -545,3 +545,32 @@ export function assessDurations(
   }
   return { verdict, longestSeconds: longest, detail: parts.join('; ') };
 }
+
+export interface BackupPortEvidence {
+  host: string;
+  port: number;
+  here: { ok: boolean; refused: boolean };
+  /** The in-cluster probe; undefined when it could not run. */
+  cluster?: { ok: boolean; refused: boolean };
+  settings?: BackupSettingsAssessment;
+}
+
+/**
+ * Why a backup pod cannot reach the Neo4j backup port, in one sentence; undefined when it can (the
+ * in-cluster probe connected, or — without one — this host connected).
+ */
+export function backupPortCause(evidence: BackupPortEvidence): string | undefined {
+  const { host, port, here, cluster, settings } = evidence;
+  const where = `${host}:${port}`;
+  const failing = cluster ? !cluster.ok : !here.ok;
+  if (!failing) return undefined;
+  if (settings?.enabled === false)
+    return `the backup role is off on the server (server.backup.enabled=false), so nothing listens on ${where}.`;
+  if (settings?.port !== undefined && settings.port !== port)
+    return `the server listens for backups on port ${settings.port}, but the jobs connect to ${where} (NEO4J_BACKUP_PORT).`;
+  if (settings?.loopbackOnly && !isLoopback(host))
+    return `server.backup.listen_address is ${settings.listenAddress}${settings.defaulted ? ' (the default)' : ''}: only the server's own host may connect, so the backup pod is refused.`;
+  if (here.refused || cluster?.refused)
+    return `nothing listens on ${where} (connection refused): the Neo4j server or its backup listener is not running there${settings ? '' : `, or it is bound to the default ${NEO4J_BACKUP_DEFAULT_LISTEN}, which refuses remote backups`}.`;
+  return `${where} does not answer from the cluster: packets are dropped (a NetworkPolicy, a firewall, or a Service without port ${port}).`;
+}

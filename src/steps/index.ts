@@ -8,6 +8,7 @@ import { restoreNeo4jSteps } from './restore-neo4j.js';
 import { restorePostgresSteps } from './restore-postgres.js';
 import { testNeo4jSteps } from './test-neo4j.js';
 import { testPostgresSteps } from './test-postgres.js';
+import { troubleshootSteps } from './troubleshoot.js';
 
 /** Every built step, in runbook order. A section with no steps here is "not available yet". */
 export const STEPS: readonly RunbookStep[] = [
@@ -18,6 +19,7 @@ export const STEPS: readonly RunbookStep[] = [
   ...testNeo4jSteps,
   ...restorePostgresSteps,
   ...restoreNeo4jSteps,
+  ...troubleshootSteps,
 ];
 
 export function stepsOf(section: SectionId): RunbookStep[] {

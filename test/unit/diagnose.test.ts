@@ -3,6 +3,7 @@ import type { KubeObject } from '../../src/adapters/types.js';
 import {
   assessBackupSettings,
   assessDurations,
+  backupPortCause,
   diagnoseAwsCliError,
   diagnoseJob,
   diagnoseS3Probe,
@@ -291,5 +292,71 @@ describe('backup durations', () => {
       /longer than the time between/,
     );
     expect(assessDurations([], {}).verdict).toBe('no-runs');
+  });
+});
+
+describe('backupPortCause', () => {
+  const loopback = assessBackupSettings({ 'server.backup.enabled': 'true' }, 6362);
+  it('reachable from the cluster: no cause', () => {
+    expect(
+      backupPortCause({
+        host: 'neo4j.data.svc',
+        port: 6362,
+        here: { ok: false, refused: false },
+        cluster: { ok: true, refused: false },
+      }),
+    ).toBeUndefined();
+  });
+
+  it('the default loopback listen address, for a remote host', () => {
+    expect(
+      backupPortCause({
+        host: 'neo4j.data.svc',
+        port: 6362,
+        here: { ok: false, refused: false },
+        cluster: { ok: false, refused: true },
+        settings: loopback,
+      }),
+    ).toBe(
+      "server.backup.listen_address is 127.0.0.1:6362 (the default): only the server's own host may connect, so the backup pod is refused.",
+    );
+  });
+
+  it('refused on the listen address itself: nothing listens', () => {
+    const cause = backupPortCause({
+      host: '127.0.0.1',
+      port: 6362,
+      here: { ok: false, refused: true },
+      cluster: { ok: false, refused: true },
+      settings: loopback,
+    });
+    expect(cause).toBe(
+      'nothing listens on 127.0.0.1:6362 (connection refused): the Neo4j server or its backup listener is not running there.',
+    );
+    expect(backupPortCause({ host: 'h', port: 6362, here: { ok: false, refused: true } })).toMatch(
+      /or it is bound to the default 127.0.0.1:6362, which refuses remote backups/,
+    );
+  });
+
+  it('disabled, another port, dropped packets', () => {
+    const evidence = {
+      host: 'h',
+      port: 6362,
+      here: { ok: false, refused: false },
+      cluster: { ok: false, refused: false },
+    };
+    expect(
+      backupPortCause({
+        ...evidence,
+        settings: assessBackupSettings({ 'server.backup.enabled': 'false' }, 6362),
+      }),
+    ).toMatch(/server.backup.enabled=false/);
+    expect(
+      backupPortCause({
+        ...evidence,
+        settings: assessBackupSettings({ 'server.backup.listen_address': '0.0.0.0:6363' }, 6362),
+      }),
+    ).toMatch(/port 6363, but the jobs connect to h:6362/);
+    expect(backupPortCause(evidence)).toMatch(/does not answer from the cluster: packets are dropped/);
   });
 });

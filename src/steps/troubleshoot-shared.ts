@@ -1,0 +1,312 @@
+/**
+ * What the troubleshoot steps (and the drill) share: the backup CronJobs in scope with the Jobs they
+ * own, the evidence a failed Job leaves (newest pod, exit code, log tail, events), the CronJob's
+ * container and env, and cypher-shell with the credentials in its environment (never argv).
+ */
+import { baseEnv } from '../adapters/proc.js';
+import type { Adapters, KubeAdapter, KubeObject } from '../adapters/types.js';
+import { describeEvents, eventsFor, type EventSummary } from '../runbook/diagnose.js';
+import { RunbookError } from '../runbook/errors.js';
+import { byCreation, isoOf, summarizeJob, type JobSummary } from '../runbook/job-status.js';
+import type { Check, StepContext } from '../runbook/step.js';
+import type { Values } from '../runbook/values.js';
+import { BACKUP_CRONJOBS } from './deploy.js';
+
+type Ctx = StepContext<Adapters>;
+
+export const LOG_TAIL_LINES = 40;
+export const SHOWN_TAIL_LINES = 10;
+
+export interface BackupCronJob {
+  name: string;
+  database: 'postgres' | 'neo4j';
+  /** The value holding its schedule (POSTGRES_BACKUP_SCHEDULE…). */
+  scheduleValue: string;
+  /** The live object; undefined when it does not exist (or could not be read: see `error`). */
+  object?: KubeObject;
+  /** Jobs it owns, newest first. */
+  jobs: KubeObject[];
+  error?: { message: string; next?: string };
+}
+
+export function cronJobRef(name: string, namespace: string) {
+  return { apiVersion: 'batch/v1', kind: 'CronJob', name, namespace };
+}
+
+export function jobRef(name: string, namespace: string) {
+  return { apiVersion: 'batch/v1', kind: 'Job', name, namespace };
+}
+
+function ownedBy(job: KubeObject, cronJob: string): boolean {
+  return (job.metadata.ownerReferences ?? []).some(
+    (owner) => owner.kind === 'CronJob' && owner.name === cronJob,
+  );
+}
+
+/** Newest first, by creation time then start time. */
+export function newestFirst(jobs: readonly KubeObject[]): KubeObject[] {
+  const key = (job: KubeObject) =>
+    `${isoOf(job.metadata.creationTimestamp) ?? ''}|${isoOf((job.status as { startTime?: unknown } | undefined)?.startTime) ?? ''}`;
+  return [...jobs].sort((a, b) => key(b).localeCompare(key(a)));
+}
+
+function failure(error: unknown): { message: string; next?: string } {
+  if (error instanceof RunbookError)
+    return { message: error.message, ...(error.next ? { next: error.next } : {}) };
+  return { message: error instanceof Error ? error.message : String(error) };
+}
+
+/** The backup CronJobs of the databases in scope, each with the Jobs it owns (one list of Jobs for all). */
+export async function backupCronJobs(ctx: Pick<Ctx, 'adapters' | 'values'>): Promise<BackupCronJob[]> {
+  const kube = await ctx.adapters.kube();
+  const namespace = kube.target.namespace;
+  const inScope = BACKUP_CRONJOBS.filter((job) => ctx.values.inScope(job.database));
+  let jobs: KubeObject[] | undefined;
+  let listError: { message: string; next?: string } | undefined;
+  try {
+    jobs = await kube.list('batch/v1', 'Job', namespace);
+  } catch (error) {
+    listError = failure(error);
+  }
+  return Promise.all(
+    inScope.map(async (spec): Promise<BackupCronJob> => {
+      const base = { name: spec.name, database: spec.database, scheduleValue: spec.schedule, jobs: [] };
+      try {
+        const object = await kube.get(cronJobRef(spec.name, namespace));
+        if (listError) return { ...base, ...(object ? { object } : {}), error: listError };
+        return {
+          ...base,
+          ...(object ? { object } : {}),
+          jobs: newestFirst((jobs ?? []).filter((job) => ownedBy(job, spec.name))),
+        };
+      } catch (error) {
+        return { ...base, error: failure(error) };
+      }
+    }),
+  );
+}
+
+/** The CronJob's job template pod spec. */
+export function podSpecOf(cronJob: KubeObject | undefined): Record<string, unknown> | undefined {
+  const spec = cronJob?.spec as
+    { jobTemplate?: { spec?: { template?: { spec?: Record<string, unknown> } } } } | undefined;
+  return spec?.jobTemplate?.spec?.template?.spec;
+}
+
+export interface Container {
+  name: string;
+  image?: string;
+  command?: string[];
+  args?: string[];
+  env?: { name: string; value?: string; valueFrom?: unknown }[];
+  [key: string]: unknown;
+}
+
+/** The first container of the CronJob's pod template (the backup container). */
+export function backupContainer(cronJob: KubeObject | undefined): Container | undefined {
+  const containers = podSpecOf(cronJob)?.containers;
+  return Array.isArray(containers) ? (containers[0] as Container | undefined) : undefined;
+}
+
+export function envValue(container: Container | undefined, name: string): string | undefined {
+  return container?.env?.find((variable) => variable.name === name)?.value;
+}
+
+/** Whether the container command installs awscli with apt-get when the image lacks it (the manifest's line). */
+export function installsAwsCli(cronJob: KubeObject | undefined): boolean | undefined {
+  const container = backupContainer(cronJob);
+  if (!container) return undefined;
+  const text = [...(container.command ?? []), ...(container.args ?? [])].join('\n');
+  return /apt-get[^\n]*install/.test(text) && /awscli/.test(text);
+}
+
+export function activeDeadlineOf(cronJob: KubeObject | undefined): number | undefined {
+  const spec = cronJob?.spec as { jobTemplate?: { spec?: { activeDeadlineSeconds?: number } } } | undefined;
+  const value = spec?.jobTemplate?.spec?.activeDeadlineSeconds;
+  return typeof value === 'number' ? value : undefined;
+}
+
+export function scheduleOf(
+  cronJob: KubeObject | undefined,
+  values: Values,
+  scheduleValue: string,
+): { schedule?: string; timeZone?: string; source: string } {
+  const spec = cronJob?.spec as { schedule?: unknown; timeZone?: unknown } | undefined;
+  if (typeof spec?.schedule === 'string')
+    return {
+      schedule: spec.schedule,
+      ...(typeof spec.timeZone === 'string' ? { timeZone: spec.timeZone } : {}),
+      source: `CronJob ${cronJob?.metadata.name}`,
+    };
+  const fromValues = values.get(scheduleValue);
+  return fromValues ? { schedule: fromValues, source: scheduleValue } : { source: 'none' };
+}
+
+export interface JobEvidenceView {
+  summary: JobSummary;
+  logTail: string[];
+  events: EventSummary[];
+}
+
+/** A Job's newest pod, its log tail and the events of the Job and its pods. Missing parts stay empty. */
+export async function jobEvidence(
+  kube: KubeAdapter,
+  job: KubeObject,
+  allEvents: readonly KubeObject[],
+): Promise<JobEvidenceView> {
+  const namespace = job.metadata.namespace ?? kube.target.namespace;
+  const uid = job.metadata.uid;
+  const pods = await kube
+    .list(
+      'v1',
+      'Pod',
+      namespace,
+      uid ? `batch.kubernetes.io/controller-uid=${uid}` : `batch.kubernetes.io/job-name=${job.metadata.name}`,
+    )
+    .catch(() => [] as KubeObject[]);
+  const summary = summarizeJob(job, pods);
+  const newest = byCreation(pods).at(-1);
+  let logTail: string[] = [];
+  if (newest) {
+    const text = await kube
+      .podLog(namespace, newest.metadata.name, { tailLines: LOG_TAIL_LINES })
+      .catch(() => '');
+    logTail = text.split('\n').filter((line, index, all) => line !== '' || index < all.length - 1);
+  }
+  const names = new Set([`Job/${job.metadata.name}`, ...pods.map((pod) => `Pod/${pod.metadata.name}`)]);
+  return { summary, logTail, events: eventsFor(allEvents, names) };
+}
+
+/** Events of the namespace (an empty list when they cannot be read: they are only a clue). */
+export async function namespaceEvents(kube: KubeAdapter): Promise<KubeObject[]> {
+  return kube.list('v1', 'Event', kube.target.namespace).catch(() => [] as KubeObject[]);
+}
+
+/** Check rows for a log tail and events (indented lines under the label). */
+export function evidenceChecks(id: string, view: JobEvidenceView, status: Check['status']): Check[] {
+  const shown = view.logTail.slice(-SHOWN_TAIL_LINES);
+  const checks: Check[] = [
+    {
+      id: `${id}:log`,
+      label: `last ${shown.length} log line${shown.length === 1 ? '' : 's'} of ${view.summary.pod?.name ?? 'the pod'}`,
+      status,
+      detail: shown.length > 0 ? `\n${shown.map((line) => `    ${line}`).join('\n')}` : '(no log)',
+    },
+  ];
+  const events = describeEvents(view.events);
+  if (events.length > 0)
+    checks.push({
+      id: `${id}:events`,
+      label: 'events',
+      status,
+      detail: `\n${events.map((line) => `    ${line}`).join('\n')}`,
+    });
+  return checks;
+}
+
+/** Scopes: the S3 prefixes of the databases in scope. */
+export function prefixesInScope(
+  values: Values,
+): { database: 'postgres' | 'neo4j'; prefix: string; kind: 'postgres' | 'neo4j' }[] {
+  const out: { database: 'postgres' | 'neo4j'; prefix: string; kind: 'postgres' | 'neo4j' }[] = [];
+  if (values.inScope('postgres'))
+    out.push({
+      database: 'postgres',
+      prefix: values.get('POSTGRES_S3_PREFIX') ?? 'postgres/',
+      kind: 'postgres',
+    });
+  if (values.inScope('neo4j'))
+    out.push({ database: 'neo4j', prefix: values.get('NEO4J_S3_PREFIX') ?? 'neo4j/', kind: 'neo4j' });
+  return out;
+}
+
+export function sleep(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    if (signal.aborted) return resolve();
+    const timer = setTimeout(done, ms);
+    function done() {
+      clearTimeout(timer);
+      signal.removeEventListener('abort', done);
+      resolve();
+    }
+    signal.addEventListener('abort', done, { once: true });
+  });
+}
+
+// ---------------------------------------------------------------- Neo4j from this host
+
+/** `neo4j://host:7687`, or the values file's `neo4jAddress` (as restore-neo4j reads it). */
+export function neo4jAddress(ctx: { values: Values; settings: Record<string, unknown> }): string {
+  const fromSettings = ctx.settings.neo4jAddress;
+  if (typeof fromSettings === 'string' && fromSettings !== '') return fromSettings;
+  return `neo4j://${ctx.values.get('NEO4J_HOST') ?? 'localhost'}:${ctx.values.get('NEO4J_BOLT_PORT') ?? '7687'}`;
+}
+
+/** NEO4J_HOME on this host: the values file's `neo4jHome`, else NEO4J_HOME, else the runbook's /var/lib/neo4j. */
+export function neo4jHome(settings: Record<string, unknown>): string {
+  const fromSettings = settings.neo4jHome;
+  if (typeof fromSettings === 'string' && fromSettings !== '') return fromSettings;
+  return baseEnv().NEO4J_HOME ?? process.env.NEO4J_HOME ?? '/var/lib/neo4j';
+}
+
+export async function neo4jBinary(
+  ctx: Pick<Ctx, 'adapters' | 'settings'>,
+  name: string,
+): Promise<string | undefined> {
+  return (
+    (await ctx.adapters.proc.which(`${neo4jHome(ctx.settings)}/bin/${name}`)) ??
+    (await ctx.adapters.proc.which(name))
+  );
+}
+
+export interface CypherOutcome {
+  ok: boolean;
+  rows: string[][];
+  error: string;
+  /** cypher-shell is not installed, or the credentials are not set. */
+  unavailable?: string;
+}
+
+/** One Cypher statement through cypher-shell; NEO4J_USERNAME/NEO4J_PASSWORD go in its environment. */
+export async function cypher(
+  ctx: Pick<Ctx, 'adapters' | 'settings' | 'values' | 'signal'>,
+  statement: string,
+  database?: string,
+): Promise<CypherOutcome> {
+  const username = ctx.values.get('NEO4J_USERNAME');
+  const password = ctx.values.get('NEO4J_PASSWORD');
+  if (!username || !password)
+    return { ok: false, rows: [], error: '', unavailable: 'NEO4J_USERNAME/NEO4J_PASSWORD are not set' };
+  const binary = await neo4jBinary(ctx, 'cypher-shell');
+  if (!binary) return { ok: false, rows: [], error: '', unavailable: 'cypher-shell is not installed here' };
+  const result = await ctx.adapters.proc.run(
+    binary,
+    [
+      '-a',
+      neo4jAddress(ctx),
+      ...(database ? ['-d', database] : []),
+      '--format',
+      'plain',
+      '--non-interactive',
+      statement,
+    ],
+    {
+      env: { NEO4J_USERNAME: username, NEO4J_PASSWORD: password },
+      secrets: ctx.values.secretValues(),
+      signal: ctx.signal,
+      timeoutMs: 60_000,
+    },
+  );
+  const rows = result.stdout
+    .split('\n')
+    .filter((line) => line.trim() !== '')
+    .slice(1)
+    .map((line) => line.split(', ').map((cell) => cell.trim().replace(/^"(.*)"$/, '$1')));
+  const error = result.stderr.trim().split('\n').slice(-2).join(' ');
+  return { ok: result.exitCode === 0, rows, error: error || `exit ${result.exitCode}` };
+}
+
+/** A Neo4j database name in backticks. */
+export function quoteNeo4jName(name: string): string {
+  return `\`${name.replaceAll('`', '``')}\``;
+}
