@@ -173,26 +173,6 @@ describe('db-runbook run test-postgres against the sandbox', () => {
     expectNoSecrets(journalText(journalDir));
   });
 
-  it('says there is no backup object newer than the trigger when the Job writes under another prefix', async () => {
-    const moved = await runCli(['run', 'configure.settings', '--yes'], {
-      env: lab.env({ POSTGRES_S3_PREFIX: 'elsewhere/' }),
-    });
-    expect(moved.exitCode, moved.stdout).toBe(0);
-    try {
-      const run = await runCli(['run', 'test-postgres', '--yes'], { env: lab.env() });
-      expect(run.exitCode).toBe(1);
-      expect(run.stdout).toContain('✓ Job postgres-backup-test completed');
-      expect(run.stdout).toMatch(
-        /✗ a new \.sql\.gz dump under s3:\/\/db-backups\/postgres\/ {2}no backup object newer than the trigger at \S+; the newest there is postgres\/\S+\.sql\.gz from /,
-      );
-      expect(run.stdout).toContain('FAILED: no backup object newer than the trigger');
-      expect(run.stdout).not.toContain('▶ test-postgres.cleanup');
-    } finally {
-      const back = await runCli(['run', 'configure.settings', '--yes'], { env: lab.env() });
-      expect(back.exitCode).toBe(0);
-    }
-  });
-
   it('shows the failed Job, its exit code, the log tail and the troubleshoot pointer, and exits 1, when the Secret has a wrong password', async () => {
     const wrong = 'wrong-e2e-password-4711';
     const broken = await runCli(['run', 'configure.postgres-secret', '--yes'], {
@@ -202,8 +182,6 @@ describe('db-runbook run test-postgres against the sandbox', () => {
     try {
       const run = await runCli(['run', 'test-postgres', '--yes', '--job-timeout', '2m'], { env: lab.env() });
       expect(run.exitCode).toBe(1);
-      // the Job from the previous test still existed: delete-first was confirmed by --yes
-      expect(run.stdout).toContain('deleted Job postgres-backup-test (propagationPolicy Background)');
       expect(run.stdout).toContain('password authentication failed');
       expect(run.stdout).toMatch(/✗ Job postgres-backup-test failed {2}Failed=True \(BackoffLimitExceeded/);
       expect(run.stdout).toMatch(
@@ -221,5 +199,49 @@ describe('db-runbook run test-postgres against the sandbox', () => {
       const fixed = await runCli(['run', 'configure.postgres-secret', '--yes'], { env: lab.env() });
       expect(fixed.exitCode).toBe(0);
     }
+  });
+
+  it('says there is no backup object newer than the trigger when verify runs before the Job published, and cleanup deletes the running Job', async () => {
+    const { session, journalDir } = testSession({
+      env: lab.sandbox.values,
+      kubeconfig: lab.sandbox.kubeconfigPath,
+    });
+    const steps = stepsOf('test-postgres');
+    const byName = (name: string) => steps.find((step) => step.id === `test-postgres.${name}`)!;
+    const gates: string[] = [];
+    const run = (name: string) =>
+      session.run(byName(name), {
+        confirm: async (gate) => (gates.push(gate.prompt), 'accepted'),
+        options: {},
+      });
+    expect((await run('seed')).status).toBe('done');
+    // the failed Job of the previous test is in the way: the fallback is delete-first, behind a gate
+    expect((await run('trigger')).status).toBe('done');
+    expect(gates[0]).toBe('Delete Job postgres-backup-test in namespace data and create it again?');
+    // no wait: the Job is still dumping
+    const verified = await run('verify');
+    expect(verified.status).toBe('failed');
+    expect(verified.result?.summary).toMatch(
+      /^no backup object newer than the trigger \(\S+\) under s3:\/\/db-backups\/postgres\/$/,
+    );
+    expect(verified.result?.checks?.[0]?.detail).toMatch(
+      /; the newest there is postgres\/\S+\.sql\.gz from /,
+    );
+    const cleaned = await run('cleanup');
+    expect(cleaned.status).toBe('done');
+    expect(gates.at(-1)).toBe(
+      'Delete Job postgres-backup-test in namespace data (its pods too) — it is still running?',
+    );
+    const kube = await lab.kube();
+    expect(
+      await kube.get({
+        apiVersion: 'batch/v1',
+        kind: 'Job',
+        name: 'postgres-backup-test',
+        namespace: 'data',
+      }),
+    ).toBeUndefined();
+    session.close('failed', 1);
+    expectNoSecrets(journalText(journalDir));
   });
 });
