@@ -1,10 +1,13 @@
 // Benchmark of ops/db/backup-jobs: backup and restore of a generated PostgreSQL database (default ~1 GB,
 // BENCH_PG_MB to change it) against s3rver, compared in the same run with the raw pipelines
-//   backup:  pg_dump | gzip > /dev/null                      goal: postgres-backup.sh <= 0.6x
-//   restore: aws s3 cp s3://… - | gunzip | psql              goal: postgres-restore.sh <= 1.05x
+//   backup:  pg_dump | gzip > /dev/null                 goal: postgres-backup.sh <= 0.6x
+//   restore: aws s3 cp s3://… - | gunzip | psql         goal: postgres-restore.sh <= 1.05x
 // Needs the build (npm run build) for the sandbox servers; drives the scripts exactly as the Job does.
-// Run: npm run bench -- backup-jobs     or     BENCH_PG_MB=200 node bench/backup-jobs.mjs
+// Run: npm run bench -- backup-jobs     or     BENCH_PG_MB=200 [BENCH_RUNS=2] node bench/backup-jobs.mjs
+// Besides wall times it reports CPU seconds (the command's processes + the PostgreSQL server + s3rver), which
+// stay meaningful when other work shares the host.
 import { execFileSync, spawn } from 'node:child_process';
+import { readFileSync, readdirSync } from 'node:fs';
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -29,39 +32,99 @@ try {
 /** pyenv's aws shim adds ~0.4 s per call; a Job image has the CLI directly on PATH. */
 function awsDir() {
   try {
-    return [
-      dirname(
-        execFileSync('pyenv', ['which', 'aws'], {
-          encoding: 'utf8',
-          stdio: ['ignore', 'pipe', 'ignore'],
-        }).trim(),
-      ),
-    ];
+    const which = execFileSync('pyenv', ['which', 'aws'], {
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'ignore'],
+    });
+    return [dirname(which.trim())];
   } catch {
     return [];
   }
 }
 const PATH = [...awsDir(), process.env.PATH].join(':');
 
+// ------------------------------------------------------------------------------------------ CPU accounting
+const TICKS = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
+let postmasterPid;
+
+function procStat(pid) {
+  try {
+    const text = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const f = text.slice(text.lastIndexOf(')') + 2).split(' ');
+    return { ppid: Number(f[1]), own: Number(f[11]) + Number(f[12]), reaped: Number(f[13]) + Number(f[14]) };
+  } catch {
+    return undefined;
+  }
+}
+
+/** postmaster + exited backends (reaped) + live backends, in seconds. */
+function serverCpu() {
+  if (!postmasterPid) return 0;
+  let ticks = 0;
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    const stat = procStat(entry);
+    if (!stat) continue;
+    if (Number(entry) === postmasterPid) ticks += stat.own + stat.reaped;
+    else if (stat.ppid === postmasterPid) ticks += stat.own;
+  }
+  return ticks / TICKS;
+}
+
+/** This process: s3rver runs here (the bench itself only waits). */
+function selfCpu() {
+  const usage = process.cpuUsage();
+  return (usage.user + usage.system) / 1e6;
+}
+
+function findPostmaster(port) {
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const argv = readFileSync(`/proc/${entry}/cmdline`, 'utf8').split('\0');
+      const p = argv.indexOf('-p');
+      if (argv[0]?.endsWith('postgres') && p > 0 && argv[p + 1] === String(port)) return Number(entry);
+    } catch {
+      // exited meanwhile
+    }
+  }
+  return undefined;
+}
+
+/** Runs a bash pipeline (pipefail), returning wall seconds and CPU seconds. */
 function sh(command, env) {
   return new Promise((resolve, reject) => {
     const started = performance.now();
-    const child = spawn('bash', ['-c', `set -euo pipefail\n${command}`], {
-      env,
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    const server0 = serverCpu();
+    const self0 = selfCpu();
+    const timeFile = join(dir, `rusage-${process.hrtime.bigint()}`);
+    const child = spawn(
+      '/usr/bin/time',
+      ['-q', '-f', '%U %S', '-o', timeFile, 'bash', '-c', `set -euo pipefail\n${command}`],
+      { env, stdio: ['ignore', 'pipe', 'pipe'] },
+    );
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (c) => (stdout += c));
     child.stderr.on('data', (c) => (stderr += c));
     child.on('close', (code) => {
       const seconds = (performance.now() - started) / 1000;
-      if (code === 0) resolve({ seconds, stdout, stderr });
+      let client = 0;
+      try {
+        const last = readFileSync(timeFile, 'utf8').trim().split('\n').at(-1);
+        client = last.split(' ').reduce((sum, x) => sum + Number(x), 0);
+      } catch {
+        // no rusage file
+      }
+      const cpu = { client, server: serverCpu() - server0, s3: selfCpu() - self0 };
+      cpu.total = cpu.client + cpu.server + cpu.s3;
+      if (code === 0) resolve({ seconds, cpu, stdout, stderr });
       else reject(new Error(`exit ${code}: ${command}\n${stderr.slice(-2000)}`));
     });
   });
 }
 
+// ------------------------------------------------------------------------------------------ servers
 const dir = await mkdtemp(join(tmpdir(), 'bench-backup-jobs-'));
 const work = join(dir, 'work');
 await mkdir(work);
@@ -70,10 +133,12 @@ const pg = await sandbox.postgres.startSandboxPostgres({
   password: 'bench-password',
 });
 const s3 = await sandbox.s3.startSandboxS3({ directory: join(dir, 's3') });
+postmasterPid = findPostmaster(pg.port);
 const env = { ...s3.env, ...pg.env, POSTGRES_S3_PREFIX: 'postgres/', BACKUP_WORK_DIR: work, PATH, HOME: dir };
 const pgEnv = { PGHOST: pg.host, PGPORT: String(pg.port), PGUSER: pg.user, PGPASSWORD: pg.password, PATH };
 const psql = (sql, db = pg.database) =>
   sh(`psql -X -A -t -q -v ON_ERROR_STOP=1 -d ${db} <<'SQL'\n${sql}\nSQL`, pgEnv);
+const phases = (result) => result.stderr.split('\n').filter((l) => / in \d+s/.test(l));
 
 try {
   // ---------------------------------------------------------------------------------------- data
@@ -84,16 +149,15 @@ CREATE TABLE events (id bigserial PRIMARY KEY, account_id int NOT NULL, kind tex
   payload text, created_at timestamptz NOT NULL);
 CREATE INDEX events_account_idx ON events (account_id);`);
   let sizeMb = 0;
-  let chunk = 0;
-  while (sizeMb < targetMb) {
-    // text that compresses roughly like application data (~4-5x with gzip -6)
+  for (let chunk = 0; sizeMb < targetMb; chunk++) {
+    // text that compresses roughly like application data (~4x with gzip -6)
     await psql(`INSERT INTO events (account_id, kind, amount, payload, created_at)
-SELECT (1 + (i * 7919) % 100000)::int, (ARRAY['login','purchase','refund','update','logout'])[1 + i % 5], (i % 100000) / 100.0,
+SELECT (1 + (i * 7919) % 100000)::int, (ARRAY['login','purchase','refund','update','logout'])[1 + i % 5],
+       (i % 100000) / 100.0,
        'event ' || i || ' for account ' || (1 + (i * 7919) % 100000) || ' ref ' || md5(i::text) || ' '
        || repeat('lorem ipsum dolor sit amet ', (1 + i % 4)::int) || substr(md5((i * 31)::text), 1, (1 + i % 32)::int),
        timestamptz '2024-01-01' + i * interval '1 second'
 FROM generate_series(${chunk * 250000 + 1}::bigint, ${(chunk + 1) * 250000}) AS i;`);
-    chunk += 1;
     sizeMb = Number((await psql(`SELECT pg_database_size(current_database()) / 1048576`)).stdout.trim());
   }
   await psql('VACUUM ANALYZE');
@@ -105,15 +169,22 @@ FROM generate_series(${chunk * 250000 + 1}::bigint, ${(chunk + 1) * 250000}) AS 
   const dumpEnv = { ...pgEnv, PGDATABASE: pg.database };
   const dumpBytes = Number((await sh(`pg_dump ${dumpFlags} | wc -c`, dumpEnv)).stdout.trim()); // also warms the cache
 
-  // ---------------------------------------------------------------------------------------- backup
   const results = { pgDumpOnly: [], pgDumpGzip: [], pgDumpPigz: [], backup: [], rawRestore: [], restore: [] };
+  const cpu = {};
+  const keep = (name, result) => {
+    results[name].push(result.seconds);
+    if (result.seconds <= Math.min(...results[name])) cpu[name] = result.cpu;
+    return result;
+  };
+
+  // ---------------------------------------------------------------------------------------- backup
   let object;
   for (let run = 0; run < runs; run++) {
-    results.pgDumpOnly.push((await sh(`pg_dump ${dumpFlags} > /dev/null`, dumpEnv)).seconds);
-    results.pgDumpGzip.push((await sh(`pg_dump ${dumpFlags} | gzip > /dev/null`, dumpEnv)).seconds);
-    results.pgDumpPigz.push((await sh(`pg_dump ${dumpFlags} | pigz > /dev/null`, dumpEnv)).seconds);
-    const backup = await sh(`bash ${scripts}/postgres-backup.sh`, env);
-    results.backup.push(backup.seconds);
+    keep('pgDumpOnly', await sh(`pg_dump ${dumpFlags} > /dev/null`, dumpEnv));
+    keep('pgDumpGzip', await sh(`pg_dump ${dumpFlags} | gzip > /dev/null`, dumpEnv));
+    keep('pgDumpPigz', await sh(`pg_dump ${dumpFlags} | pigz > /dev/null`, dumpEnv));
+    const backup = keep('backup', await sh(`bash ${scripts}/postgres-backup.sh`, env));
+    for (const line of phases(backup)) console.log(`  ${line}`);
     object = Object.fromEntries(
       backup.stdout
         .trim()
@@ -127,23 +198,24 @@ FROM generate_series(${chunk * 250000 + 1}::bigint, ${(chunk + 1) * 250000}) AS 
   for (let run = 0; run < runs; run++) {
     await psql('DROP DATABASE IF EXISTS bench_raw WITH (FORCE)', 'postgres');
     await psql('CREATE DATABASE bench_raw TEMPLATE template0', 'postgres');
-    results.rawRestore.push(
-      (
-        await sh(
-          `aws --endpoint-url "$AWS_ENDPOINT_URL" s3 cp "${object.object}" - | gunzip | ` +
-            `PGOPTIONS='-c client_min_messages=warning' psql -X -q -v ON_ERROR_STOP=1 --single-transaction -d bench_raw > /dev/null`,
-          { ...env, ...pgEnv },
-        )
-      ).seconds,
+    keep(
+      'rawRestore',
+      await sh(
+        `aws --endpoint-url "$AWS_ENDPOINT_URL" s3 cp "${object.object}" - | gunzip | psql -X -q -d bench_raw > /dev/null`,
+        { ...env, ...pgEnv },
+      ),
     );
     await psql('DROP DATABASE IF EXISTS bench_raw WITH (FORCE)', 'postgres');
-    const restore = await sh(`bash ${scripts}/postgres-restore.sh`, {
-      ...env,
-      POSTGRES_DATABASE: 'bench_restored',
-      RESTORE_S3_URI: object.object,
-      CLEAN_TARGET: 'true',
-    });
-    results.restore.push(restore.seconds);
+    const restore = keep(
+      'restore',
+      await sh(`bash ${scripts}/postgres-restore.sh`, {
+        ...env,
+        POSTGRES_DATABASE: 'bench_restored',
+        RESTORE_S3_URI: object.object,
+        CLEAN_TARGET: 'true',
+      }),
+    );
+    for (const line of phases(restore)) console.log(`  ${line}`);
     const restoredRows = (await psql('SELECT count(*) FROM events', 'bench_restored')).stdout.trim();
     if (restoredRows !== rows) throw new Error(`restored ${restoredRows} events, expected ${rows}`);
     await psql('DROP DATABASE IF EXISTS bench_restored WITH (FORCE)', 'postgres');
@@ -152,18 +224,17 @@ FROM generate_series(${chunk * 250000 + 1}::bigint, ${(chunk + 1) * 250000}) AS 
   // ---------------------------------------------------------------------------------------- report
   const best = (xs) => Math.min(...xs);
   const mb = (bytes) => bytes / 1048576;
-  const compressed = Number(object.bytes);
   const b = best(results.backup);
   const raw = best(results.pgDumpGzip);
   const r = best(results.restore);
   const rawR = best(results.rawRestore);
   const lines = [
     [
-      'database size',
-      `${sizeMb} MB (plain dump ${mb(dumpBytes).toFixed(0)} MB, gzip ${mb(compressed).toFixed(0)} MB)`,
+      'database',
+      `${sizeMb} MB (plain dump ${mb(dumpBytes).toFixed(0)} MB, backup ${mb(Number(object.bytes)).toFixed(0)} MB)`,
     ],
     [
-      'cpus / load average',
+      'cpus / load average (1, 5, 15 min)',
       `${cpus().length} / ${loadavg()
         .map((l) => l.toFixed(2))
         .join(' ')}`,
@@ -171,35 +242,39 @@ FROM generate_series(${chunk * 250000 + 1}::bigint, ${(chunk + 1) * 250000}) AS 
     ['pg_dump > /dev/null', `${best(results.pgDumpOnly).toFixed(2)} s`],
     ['pg_dump | gzip > /dev/null', `${raw.toFixed(2)} s`],
     ['pg_dump | pigz > /dev/null', `${best(results.pgDumpPigz).toFixed(2)} s`],
-    [
-      'postgres-backup.sh (dump+pigz+sha256+upload+publish)',
-      `${b.toFixed(2)} s  = ${(b / raw).toFixed(2)}x pg_dump|gzip (goal <= 0.60)`,
-    ],
+    ['postgres-backup.sh', `${b.toFixed(2)} s = ${(b / raw).toFixed(2)}x pg_dump|gzip (goal <= 0.60)`],
     [
       'backup throughput',
       `${(mb(dumpBytes) / b).toFixed(1)} MB/s of dump, ${(sizeMb / b).toFixed(1)} MB/s of database`,
     ],
-    ['raw restore: aws s3 cp - | gunzip | psql', `${rawR.toFixed(2)} s`],
+    ['aws s3 cp - | gunzip | psql', `${rawR.toFixed(2)} s`],
     [
-      'postgres-restore.sh (download+verify, restore, ANALYZE, swap)',
-      `${r.toFixed(2)} s  = ${(r / rawR).toFixed(2)}x raw pipe (goal <= 1.05)`,
+      'postgres-restore.sh (CLEAN_TARGET=true)',
+      `${r.toFixed(2)} s = ${(r / rawR).toFixed(2)}x raw pipe (goal <= 1.05)`,
     ],
     ['restore throughput', `${(mb(dumpBytes) / r).toFixed(1)} MB/s of dump`],
   ];
   const width = Math.max(...lines.map(([k]) => k.length));
   for (const [k, v] of lines) console.log(`${k.padEnd(width)}  ${v}`);
+  console.log('CPU seconds = command processes + PostgreSQL server + s3rver:');
+  for (const [name, c] of Object.entries(cpu)) {
+    const parts = `${c.client.toFixed(1)} + ${c.server.toFixed(1)} + ${c.s3.toFixed(1)}`;
+    console.log(`  ${name.padEnd(12)} ${c.total.toFixed(1).padStart(6)} = ${parts}`);
+  }
   console.log(
     JSON.stringify({
       bench: 'backup-jobs',
       databaseMb: sizeMb,
       dumpMb: Math.round(mb(dumpBytes)),
-      gzipMb: Math.round(mb(compressed)),
+      backupMb: Math.round(mb(Number(object.bytes))),
       runs,
       seconds: Object.fromEntries(
         Object.entries(results).map(([k, v]) => [k, v.map((x) => Number(x.toFixed(2)))]),
       ),
+      cpuSeconds: Object.fromEntries(Object.entries(cpu).map(([k, c]) => [k, Number(c.total.toFixed(2))])),
       backupRatio: Number((b / raw).toFixed(3)),
       restoreRatio: Number((r / rawR).toFixed(3)),
+      loadAverage: loadavg().map((l) => Number(l.toFixed(2))),
     }),
   );
 } finally {

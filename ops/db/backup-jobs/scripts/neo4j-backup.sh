@@ -13,7 +13,7 @@
 #   S3_BUCKET  AWS_ACCESS_KEY_ID  AWS_SECRET_ACCESS_KEY  AWS_DEFAULT_REGION  [AWS_ENDPOINT_URL]
 #   NEO4J_HOST  [NEO4J_BACKUP_PORT=6362]  [NEO4J_DATABASE=neo4j]  [NEO4J_S3_PREFIX=neo4j/]
 #   [NEO4J_BACKUP_MODE=full|incremental]  [NEO4J_MAX_CHAIN_LENGTH=14]  [NEO4J_BACKUP_PAGECACHE e.g. 512m]
-#   [BACKUP_WORK_DIR=$TMPDIR or /tmp] (room for the chain)  [BACKUP_COMPRESSION_LEVEL=6]  [BACKUP_COMPRESS_THREADS]
+#   [BACKUP_WORK_DIR=$TMPDIR or /tmp] (room for the chain)  [BACKUP_COMPRESSION_LEVEL=1]  [BACKUP_COMPRESS_THREADS]
 # The backup protocol needs no password; the aws CLI reads its keys from the environment (never argv).
 #
 # Exit codes: 0 backup published · 2 configuration · 3 the backup port is unreachable · 4 object storage
@@ -64,7 +64,8 @@ prefix=${NEO4J_S3_PREFIX-neo4j/}
 prefix=${prefix#/}
 [[ -z "$prefix" || "$prefix" == */ ]] || prefix="$prefix/"
 [[ "$prefix" =~ ^[A-Za-z0-9._/-]*$ ]] || die 2 "NEO4J_S3_PREFIX may only contain letters, digits, '.', '_', '-' and '/' (got '$prefix')"
-level=${BACKUP_COMPRESSION_LEVEL:-6}
+# Level 1: neo4j-admin already compresses its artifacts (--compress=true); gzip only wraps the tar.
+level=${BACKUP_COMPRESSION_LEVEL:-1}
 [[ "$level" =~ ^[1-9]$ ]] || die 2 "BACKUP_COMPRESSION_LEVEL must be 1-9 (got '$level')"
 copy_max=${S3_COPY_OBJECT_MAX_BYTES:-5368709120}
 [[ "$copy_max" =~ ^[0-9]+$ ]] || die 2 "S3_COPY_OBJECT_MAX_BYTES must be a number of bytes"

@@ -117,14 +117,34 @@ trap 'exit 143' TERM
 trap 'exit 130' INT
 
 # ---------------------------------------------------------------------------------------------- preflight
-# Object metadata and the database login are checked in parallel, before anything is downloaded.
+# The download starts right away, into the work directory only, hashed and gzip-tested as it streams; the
+# object's metadata, its sidecar and the database login are checked meanwhile. Nothing touches the database
+# until the download is complete and verified.
+started=$SECONDS
+file="$work/$name"
+mkfifo "$work/download.fifo" "$work/sha.fifo" "$work/gz.fifo"
+sha256sum <"$work/sha.fifo" >"$work/sha256" &
+sha_pid=$!
+"${gzip_test[@]}" <"$work/gz.fifo" 2>"$work/gzip.err" &
+gz_pid=$!
+tee "$work/sha.fifo" "$work/gz.fifo" <"$work/download.fifo" >"$file" 2>"$work/tee.err" &
+tee_pid=$!
+# exec: $! is then the aws process itself, so a failed preflight can stop the download
+(
+  if [[ -n "${AWS_ENDPOINT_URL:-}" ]]; then
+    exec aws --endpoint-url "$AWS_ENDPOINT_URL" s3 cp "$RESTORE_S3_URI" - --only-show-errors
+  else
+    exec aws s3 cp "$RESTORE_S3_URI" - --only-show-errors
+  fi
+) >"$work/download.fifo" 2>"$work/download.err" &
+download_pid=$!
 aws_cli s3api head-object --bucket "$bucket" --key "$key" --output text \
   --query '[ContentLength, Metadata."recovery-point", Metadata."pg-dump-version"]' >"$work/head.out" 2>"$work/head.err" &
 head_pid=$!
 sidecar_file="$work/sidecar"
 aws_cli s3 cp "$RESTORE_S3_URI.sha256" "$sidecar_file" --only-show-errors 2>"$work/sidecar.err" &
 sidecar_pid=$!
-bg_pids+=("$head_pid" "$sidecar_pid")
+bg_pids+=("$download_pid" "$tee_pid" "$sha_pid" "$gz_pid" "$head_pid" "$sidecar_pid")
 if ! db_info=$("${psql_base[@]}" -A -t -d "$maintenance" -v target="$target" 2>"$work/psql.err" <<'SQL'
 SELECT current_setting('server_version'),
        EXISTS (SELECT 1 FROM pg_database WHERE datname = :'target'),
@@ -173,26 +193,17 @@ else
   die 4 "cannot read $RESTORE_S3_URI.sha256"
 fi
 
-# ---------------------------------------------------------------------------------------------- download
+# ---------------------------------------------------------------------------------------------- verify
 log "downloading $RESTORE_S3_URI ($object_size bytes, recovery point ${recovery_point:-unknown})"
-started=$SECONDS
-file="$work/$name"
-mkfifo "$work/sha.fifo" "$work/gz.fifo"
-sha256sum <"$work/sha.fifo" >"$work/sha256" &
-sha_pid=$!
-"${gzip_test[@]}" <"$work/gz.fifo" 2>"$work/gzip.err" &
-gz_pid=$!
-bg_pids+=("$sha_pid" "$gz_pid")
-set +e
-aws_cli s3 cp "$RESTORE_S3_URI" - --only-show-errors 2>"$work/download.err" | tee "$work/sha.fifo" "$work/gz.fifo" >"$file"
-statuses=("${PIPESTATUS[@]}")
-wait "$sha_pid"
-wait "$gz_pid"
-gzip_status=$?
-set -e
+download_status=0 tee_status=0 gzip_status=0
+wait "$download_pid" || download_status=$?
+wait "$tee_pid" || tee_status=$?
+wait "$sha_pid" || true
+wait "$gz_pid" || gzip_status=$?
 bg_pids=()
-if ((statuses[0] != 0 || statuses[1] != 0)); then
+if ((download_status != 0 || tee_status != 0)); then
   tail_of "$work/download.err"
+  tail_of "$work/tee.err"
   die 4 "download of $RESTORE_S3_URI failed"
 fi
 actual=$(cut -d' ' -f1 "$work/sha256")
