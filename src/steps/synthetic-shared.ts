@@ -290,7 +290,6 @@ export function triggerStep(target: SyntheticTarget): RunbookStep {
         status: 'ok',
         detail: `uid ${created.metadata.uid ?? '?'}, annotation cronjob.kubernetes.io/instantiate=manual, owned by the CronJob`,
       });
-      ctx.mark('backup-job-triggered', { job: jobName, cronJob: target.cronJob });
       return {
         summary: `Job ${jobName} created at ${utcStamp(new Date(triggeredAt))}`,
         checks,
