@@ -81,7 +81,7 @@ describe('restore-neo4j (built CLI, real scripts, Neo4j stand-in)', () => {
     expect(run.exitCode, `${run.stdout}\n${run.stderr}`).toBe(3);
     expect(await nodeCount()).toBe('1');
     expect(journalText(run.sessionDir)).not.toContain('neo4j-restore.sh');
-  });
+  }, 120_000);
 
   it('will not restore while the database is online, and says how to stop it', async () => {
     const run = await runCli(args('neo4j'), { env });
@@ -90,7 +90,7 @@ describe('restore-neo4j (built CLI, real scripts, Neo4j stand-in)', () => {
     expect(run.stdout).toMatch(/STOP DATABASE `neo4j` WAIT.*neo4j stop/s);
     expect(await nodeCount()).toBe('1');
     expect(journalText(run.sessionDir)).not.toContain('neo4j-restore.sh');
-  });
+  }, 120_000);
 
   it('restores a stopped database, starts it and verifies it (stand-in, and says so)', async () => {
     await cypher('STOP DATABASE `neo4j` WAIT', 'system');
@@ -112,5 +112,5 @@ describe('restore-neo4j (built CLI, real scripts, Neo4j stand-in)', () => {
       'validated',
     ]);
     expect(journalText(run.sessionDir)).not.toContain(neo4j.env.NEO4J_PASSWORD);
-  });
+  }, 120_000);
 });

@@ -131,7 +131,7 @@ describe('restore-postgres (built CLI, real scripts, real PostgreSQL and S3)', (
     const commands = steps(run.sessionDir, 'command').map((c) => String(c.command));
     expect(commands).toEqual([]);
     expect(steps(run.sessionDir, 'mark').map((m) => m.name)).toEqual(['incident-declared']);
-  });
+  }, 120_000);
 
   it('refuses the wrong --confirm with exit 3 and leaves the database as it was', async () => {
     const run = await runCli(restoreArgs(`${database}-typo`), { env });
@@ -145,7 +145,7 @@ describe('restore-postgres (built CLI, real scripts, real PostgreSQL and S3)', (
       answer: 'refused',
     });
     expect(journalText(run.sessionDir)).not.toContain('postgres-restore.sh');
-  });
+  }, 120_000);
 
   it('SIGINT in the middle of the restore: rolled back, exit 130, journal says interrupted', async () => {
     const sessionDir = join(tmpdir(), `restore-e2e-sigint-${process.pid}`);
@@ -175,7 +175,7 @@ describe('restore-postgres (built CLI, real scripts, real PostgreSQL and S3)', (
     });
     expect(events.at(-1)).toMatchObject({ type: 'session-end', outcome: 'interrupted', exitCode: 130 });
     expect(events.some((e) => e.type === 'mark' && e.name === 'restore-done')).toBe(false);
-  });
+  }, 120_000);
 
   it('restores the backup: every table’s row count and md5 equal the seed', async () => {
     const run = await runCli(restoreArgs(database), { env });
@@ -226,5 +226,5 @@ describe('restore-postgres (built CLI, real scripts, real PostgreSQL and S3)', (
     const journal = journalText(run.sessionDir);
     expect(journal).not.toContain(sandbox.postgres.password);
     expect(journal).not.toContain(sandbox.values.AWS_SECRET_ACCESS_KEY);
-  });
+  }, 120_000);
 });
