@@ -12,6 +12,9 @@ try {
 }
 const passed = report.numPassedTests ?? 0;
 // A suite that failed to load runs no test: count it as a failure so it cannot pass silently.
-const failed = (report.numFailedTests ?? 0) + (report.numFailedTestSuites ?? 0);
+const brokenSuites = (report.testResults ?? []).filter(
+  (suite) => suite.status === 'failed' && (suite.assertionResults ?? []).length === 0,
+).length;
+const failed = (report.numFailedTests ?? 0) + brokenSuites;
 const skipped = (report.numPendingTests ?? 0) + (report.numTodoTests ?? 0);
 console.log(`${passed} passed, ${failed} failed${skipped ? `, ${skipped} skipped` : ''}`);

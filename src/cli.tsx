@@ -61,6 +61,8 @@ Examples:
         'Use `db-runbook plan SECTION` to see the steps or `db-runbook run SECTION --yes` to run them without one.',
       );
     }
+    // Ink renders only a final frame when it thinks it runs in CI (CI=…, CI_*); with a TTY we want the live UI.
+    for (const key of ['CI', 'CONTINUOUS_INTEGRATION']) if (key in process.env) process.env[key] = '0';
     const { tuiCommand } = await import('./commands/tui.js');
     code = await tuiCommand(globalOptions(command));
   });
