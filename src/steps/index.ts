@@ -3,6 +3,7 @@ import { isSectionId, SECTIONS, type SectionId } from '../runbook/sections.js';
 import { configureSteps } from './configure.js';
 import type { RunbookStep } from './define.js';
 import { deploySteps } from './deploy.js';
+import { drValidationSteps } from './dr-validation.js';
 import { prerequisitesSteps } from './prerequisites.js';
 import { restoreNeo4jSteps } from './restore-neo4j.js';
 import { restorePostgresSteps } from './restore-postgres.js';
@@ -19,6 +20,7 @@ export const STEPS: readonly RunbookStep[] = [
   ...testNeo4jSteps,
   ...restorePostgresSteps,
   ...restoreNeo4jSteps,
+  ...drValidationSteps,
   ...troubleshootSteps,
 ];
 

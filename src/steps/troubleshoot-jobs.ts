@@ -533,16 +533,18 @@ const incremental = defineStep({
   },
   gate(_values, ctx): Gate | undefined {
     const data = switchData(ctx.preview);
-    if (!data?.found || data.alreadyIncremental) return undefined;
+    // Without a preview (db-runbook plan) the gate is shown as it will be asked.
+    if (ctx.preview && (!data?.found || data.alreadyIncremental)) return undefined;
+    const namespace = ctx.target.namespace || planNamespace(ctx.options);
     return {
       kind: 'confirm',
-      prompt: `Switch CronJob ${NEO4J_CRONJOB} in namespace ${ctx.target.namespace} to ${MODE_VARIABLE}=incremental?`,
+      prompt: `Switch CronJob ${NEO4J_CRONJOB} in namespace ${namespace} to ${MODE_VARIABLE}=incremental?`,
       target: {
         context: ctx.target.context,
-        namespace: ctx.target.namespace,
+        namespace,
         cronjob: NEO4J_CRONJOB,
-        container: data.container ?? '?',
-        change: `${MODE_VARIABLE}: ${data.mode ?? 'full'} → incremental`,
+        container: data?.container ?? 'neo4j-backup',
+        change: `${MODE_VARIABLE}: ${data?.mode ?? 'full'} → incremental`,
         'field manager': SWITCH_FIELD_MANAGER,
       },
     };

@@ -302,7 +302,8 @@ export async function cypher(
     .filter((line) => line.trim() !== '')
     .slice(1)
     .map((line) => line.split(', ').map((cell) => cell.trim().replace(/^"(.*)"$/, '$1')));
-  const error = result.stderr.trim().split('\n').slice(-2).join(' ');
+  // cypher-shell puts the reason on its first line (the stand-in adds what it understands below it).
+  const error = (result.stderr.split('\n').find((line) => line.trim() !== '') ?? '').trim().slice(0, 300);
   return { ok: result.exitCode === 0, rows, error: error || `exit ${result.exitCode}` };
 }
 
