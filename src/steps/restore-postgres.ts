@@ -26,7 +26,9 @@ import {
   sessionsSql,
   type PgSession,
 } from '../runbook/pg-queries.js';
+import { byCreation, podSelector, statusLine, summarizeJob } from '../runbook/job-status.js';
 import { shellCommand } from '../runbook/plan.js';
+import { restoreJobFromCronJob, restoreJobName } from '../runbook/restore-job.js';
 import type { Check, Gate, Preview, StepContext } from '../runbook/step.js';
 import type { Values } from '../runbook/values.js';
 import { defineStep, type RunbookStep } from './define.js';
@@ -78,6 +80,14 @@ const STORAGE_OPTIONAL = [
 /** The database psql connects to for cluster-wide questions (the restore script uses the same). */
 const MAINTENANCE_DATABASE = 'postgres';
 const MAX_SESSIONS_SHOWN = 8;
+/** The Job mode derives the restore Job from this CronJob (ops/db/backup-jobs/cronjobs.yaml). */
+const BACKUP_CRONJOB = 'postgres-daily-backup';
+
+/** Where the restore runs unless the operator picks otherwise: the restore-mode option, the values file's restoreMode, else this host. */
+function restoreModeOf(ctx: Pick<Ctx, 'options' | 'settings'>): 'host' | 'job' {
+  const chosen = ctx.options['restore-mode'] ?? ctx.settings.restoreMode;
+  return chosen === 'job' ? 'job' : 'host';
+}
 
 /** The runbook's own env-only command line, secrets as placeholders. */
 function envCommand(lines: string[][], script: string): string {
@@ -409,6 +419,167 @@ function safetyBackupLine(earlier: (id: string) => Record<string, unknown> | und
   return typeof safety.uri === 'string' ? safety.uri : '(failed)';
 }
 
+/** What a run of the restore script left: its exit code, its key=value output and its log. */
+interface ScriptRun {
+  exitCode: number;
+  output: string;
+  log: string;
+  interrupted: boolean;
+  detached: boolean;
+  /** "this host" or "Job <name> in <namespace>". */
+  where: string;
+  /** How to follow it by hand. */
+  follow: string;
+}
+
+/** postgres-restore.sh from this host, env only (secrets in the child environment). */
+async function runOnHost(
+  ctx: Ctx,
+  restoreVars: Record<string, string>,
+  onLine: (line: string) => void,
+): Promise<ScriptRun> {
+  const script = scriptLocation(ctx.settings, 'postgres-restore.sh');
+  const storage = storageEnv(ctx.values);
+  const result = await ctx.adapters.proc.run('bash', [script.path], {
+    env: { ...storage.env, ...postgresEnv(ctx.values).env, ...restoreVars },
+    secrets: storage.secrets,
+    signal: undetachable(ctx),
+    processGroup: true,
+    onLine: (line, stream) => {
+      if (stream === 'stderr') onLine(line);
+    },
+  });
+  return {
+    exitCode: result.exitCode,
+    output: result.stdout,
+    log: result.stderr,
+    interrupted: result.interrupted,
+    detached: false,
+    where: 'this host',
+    follow: 'the log above',
+  };
+}
+
+function sleep(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    if (signal.aborted) return resolve();
+    const timer = setTimeout(done, ms);
+    function done() {
+      clearTimeout(timer);
+      signal.removeEventListener('abort', done);
+      resolve();
+    }
+    signal.addEventListener('abort', done, { once: true });
+  });
+}
+
+/**
+ * postgres-restore.sh as a Kubernetes Job made from the backup CronJob (image, Secrets, scripts
+ * ConfigMap), its log streamed. The target is named explicitly (POSTGRES_HOST/PORT/DATABASE/USER
+ * override the Secret's), so it is exactly the one the gate showed; the password stays in the
+ * Secret. Ctrl+C deletes the Job (its pod dies, the transaction rolls back); Esc leaves it running.
+ */
+async function runAsJob(
+  ctx: Ctx,
+  restoreVars: Record<string, string>,
+  objectBytes: number,
+  onLine: (line: string) => void,
+  onStatus: (status: string) => void,
+): Promise<ScriptRun> {
+  const kube = await ctx.adapters.kube();
+  const namespace = kube.target.namespace;
+  const cronJob = await kube.get({
+    apiVersion: 'batch/v1',
+    kind: 'CronJob',
+    name: BACKUP_CRONJOB,
+    namespace,
+  });
+  if (!cronJob)
+    throw new RunbookError(`CronJob ${BACKUP_CRONJOB} not found in namespace ${namespace}`, {
+      next: 'The Job mode uses its image, Secrets and scripts ConfigMap: run the deploy section first, or restore from this host.',
+    });
+  const target: Record<string, string> = {};
+  for (const name of ['POSTGRES_HOST', 'POSTGRES_PORT', 'POSTGRES_DATABASE', 'POSTGRES_USER']) {
+    const value = ctx.values.get(name);
+    if (value) target[name] = value;
+  }
+  const name = restoreJobName('postgres-restore', new Date());
+  const job = restoreJobFromCronJob(cronJob, {
+    name,
+    namespace,
+    backupScript: 'postgres-backup.sh',
+    restoreScript: 'postgres-restore.sh',
+    env: { ...target, ...restoreVars },
+    app: 'postgres-restore',
+    workBytes: objectBytes,
+  });
+  await kube.create(job);
+  const where = `Job ${name} in ${namespace}`;
+  const follow = `kubectl logs -f job/${name} -n ${namespace}`;
+  ctx.log(`created ${where} from CronJob ${BACKUP_CRONJOB} (${follow})`);
+  const ref = { apiVersion: 'batch/v1', kind: 'Job', name, namespace };
+  const lines: string[] = [];
+  let buffered = '';
+  const emit = (line: string) => {
+    lines.push(line);
+    if (lines.length > 200) lines.shift();
+    onLine(line);
+  };
+  const stopLogs = new AbortController();
+  let streaming: Promise<void> | undefined;
+  const started = Date.now();
+  let exitCode = 1;
+  let detached = false;
+  let interrupted = false;
+  try {
+    for (;;) {
+      if (ctx.signal.aborted) {
+        if (ctx.signal.reason === 'detach') detached = true;
+        else interrupted = true;
+        break;
+      }
+      const current = await kube.get(ref);
+      if (!current) throw new RunbookError(`${where} disappeared while it ran (deleted by someone?)`);
+      const pods = byCreation(await kube.list('v1', 'Pod', namespace, podSelector(name)));
+      const summary = summarizeJob(current, pods);
+      onStatus(`${where}: ${statusLine(summary, Date.now() - started)}`);
+      const pod = pods.at(-1);
+      const podPhase = String((pod?.status as { phase?: string } | undefined)?.phase ?? 'Pending');
+      if (!streaming && pod && podPhase !== 'Pending') {
+        streaming = kube
+          .podLog(namespace, pod.metadata.name, {
+            follow: true,
+            signal: stopLogs.signal,
+            onText: (text) => {
+              const parts = (buffered + text).split('\n');
+              buffered = parts.pop() ?? '';
+              for (const line of parts) emit(line.replace(/\r$/, ''));
+            },
+          })
+          .then(
+            () => undefined,
+            (error: unknown) =>
+              ctx.log(`(could not stream the log of ${pod.metadata.name}: ${(error as Error).message})`),
+          );
+      }
+      if (summary.finished) {
+        exitCode = summary.pod?.exitCode ?? (summary.phase === 'succeeded' ? 0 : 1);
+        break;
+      }
+      await sleep(1000, ctx.signal);
+    }
+  } finally {
+    if (streaming) await Promise.race([streaming, sleep(5000, new AbortController().signal)]);
+    stopLogs.abort();
+    if (buffered) emit(buffered);
+  }
+  if (interrupted) {
+    await kube.delete(ref, { propagationPolicy: 'Foreground' }).catch(() => undefined);
+    ctx.log(`deleted ${where}: its pod is stopped and the restore transaction rolls back`);
+  }
+  return { exitCode, output: lines.join('\n'), log: lines.join('\n'), interrupted, detached, where, follow };
+}
+
 const restore = defineStep({
   id: IDS.restore,
   section: SECTION,
@@ -431,7 +602,10 @@ const restore = defineStep({
           destructive: true,
         },
       ],
-      notes: ['Typed gate: the database name. Ctrl+C rolls the restore back: the database stays as it was.'],
+      notes: [
+        'Typed gate: the database name. Ctrl+C rolls the restore back: the database stays as it was.',
+        `Or, as a choice (restoreMode: job in the values file), a Kubernetes Job made from CronJob ${BACKUP_CRONJOB}: its image, Secrets and scripts ConfigMap, running postgres-restore.sh with the same variables.`,
+      ],
     };
   },
   async preview(ctx) {
@@ -450,8 +624,28 @@ const restore = defineStep({
     const leftovers = parseNames(
       await psqlQuery(ctx, scratchDatabasesSql(database), MAINTENANCE_DATABASE),
     ).filter((name) => name !== database);
+    const mode =
+      (await operatorChoice(
+        ctx,
+        'Where should postgres-restore.sh run?',
+        [
+          {
+            label: 'From this host',
+            value: 'host',
+            hint: 'env only; needs psql ≥ the pg_dump that made the backup, and aws',
+          },
+          {
+            label: `As a Kubernetes Job in ${ctx.target.namespace}`,
+            value: 'job',
+            hint: `from CronJob ${BACKUP_CRONJOB}: its image, Secrets and scripts ConfigMap`,
+          },
+        ],
+        restoreModeOf(ctx),
+      )) ?? restoreModeOf(ctx);
     return {
+      data: { mode },
       lines: [
+        `runs: ${mode === 'job' ? `a Kubernetes Job in ${ctx.target.namespace} (from CronJob ${BACKUP_CRONJOB})` : 'postgres-restore.sh on this host'}`,
         ...leftovers.map(
           (name) =>
             `leftover scratch database ${name} from an interrupted restore (drop it when done: DROP DATABASE "${name}" WITH (FORCE))`,
@@ -490,18 +684,17 @@ const restore = defineStep({
             : `verified sha256 ${restorable.integrity.sha256.slice(0, 16)}…`
           : '?',
         'safety backup': safetyBackupLine(ctx.earlier),
-        runs: 'postgres-restore.sh on this host, CLEAN_TARGET=true',
+        runs:
+          ctx.preview?.data?.mode === 'job'
+            ? `a Kubernetes Job in ${ctx.target.namespace} (from CronJob ${BACKUP_CRONJOB}), CLEAN_TARGET=true`
+            : 'postgres-restore.sh on this host, CLEAN_TARGET=true',
       },
     };
   },
   async run(ctx) {
     const { chosen, integrity, unverified } = requireRestorable(ctx.earlier, SPEC);
-    const script = scriptLocation(ctx.settings, 'postgres-restore.sh');
-    const storage = storageEnv(ctx.values);
-    const pg = postgresEnv(ctx.values);
-    const env: Record<string, string> = {
-      ...storage.env,
-      ...pg.env,
+    const mode = ctx.preview?.data?.mode === 'job' ? 'job' : 'host';
+    const restoreVars: Record<string, string> = {
       RESTORE_S3_URI: chosen.uri,
       CLEAN_TARGET: 'true',
       ...(unverified ? { ALLOW_UNVERIFIED: 'true' } : {}),
@@ -512,30 +705,27 @@ const restore = defineStep({
     let downloaded = false;
     const tick = () =>
       ctx.progress({ message: `${phase} · ${formatDuration(Date.now() - started)} elapsed` });
-    ctx.mark(MARK.restoreStarted, { uri: chosen.uri, database: ctx.values.get('POSTGRES_DATABASE') });
+    const onLine = (line: string) => {
+      ctx.log(line);
+      if (!downloaded && /downloaded and verified/.test(line)) {
+        downloaded = true;
+        ctx.mark(MARK.downloadDone, { uri: chosen.uri });
+        phase = `restoring ${rows} row(s) in one transaction`;
+        tick();
+      } else if (/CLEAN_TARGET=true: restoring into new database/.test(line)) {
+        phase = `restoring ${rows} row(s) into a new database, then swapping it in`;
+        tick();
+      }
+    };
+    ctx.mark(MARK.restoreStarted, { uri: chosen.uri, database: ctx.values.get('POSTGRES_DATABASE'), mode });
     tick();
     const timer = setInterval(tick, 1000);
-    let result;
+    let result: ScriptRun;
     try {
-      result = await ctx.adapters.proc.run('bash', [script.path], {
-        env,
-        secrets: storage.secrets,
-        signal: undetachable(ctx),
-        processGroup: true,
-        onLine: (line, stream) => {
-          if (stream !== 'stderr') return;
-          ctx.log(line);
-          if (!downloaded && /downloaded and verified/.test(line)) {
-            downloaded = true;
-            ctx.mark(MARK.downloadDone, { uri: chosen.uri });
-            phase = `restoring ${rows} row(s) in one transaction`;
-            tick();
-          } else if (/CLEAN_TARGET=true: restoring into new database/.test(line)) {
-            phase = `restoring ${rows} row(s) into a new database, then swapping it in`;
-            tick();
-          }
-        },
-      });
+      result =
+        mode === 'job'
+          ? await runAsJob(ctx, restoreVars, chosen.size, onLine, (status) => (phase = status))
+          : await runOnHost(ctx, restoreVars, onLine);
     } finally {
       clearInterval(timer);
     }
@@ -544,6 +734,21 @@ const restore = defineStep({
       ctx.log(`interrupted after ${formatDuration(seconds * 1000)}: the restore transaction was rolled back`);
       throw new InterruptedError();
     }
+    if (result.detached) {
+      return {
+        summary: `stopped watching: ${result.where} keeps running in the cluster`,
+        checks: [
+          {
+            id: 'restore',
+            label: result.where,
+            status: 'fail',
+            detail: 'detached (Esc) before it finished: the outcome is unknown here',
+            next: `Follow it: ${result.follow}; when it has completed, run ${IDS.validate}.`,
+          },
+        ],
+        data: { detached: true, where: result.where, seconds, mode },
+      };
+    }
     if (result.exitCode !== 0) {
       const meaning = RESTORE_EXIT[result.exitCode] ?? (result.interrupted ? 'interrupted' : 'failed');
       return {
@@ -551,35 +756,35 @@ const restore = defineStep({
         checks: [
           {
             id: 'restore',
-            label: 'postgres-restore.sh',
+            label: `postgres-restore.sh (${result.where})`,
             status: 'fail',
-            detail: lastLines(result.stderr, 4) || `exit ${result.exitCode}`,
+            detail: lastLines(result.log, 4) || `exit ${result.exitCode}`,
             next:
               result.exitCode === 7
                 ? 'Follow the commands in the log to finish the swap by hand.'
                 : 'The target database was not replaced. Fix the cause and run this step again.',
           },
         ],
-        data: { exitCode: result.exitCode, seconds },
+        data: { exitCode: result.exitCode, seconds, mode },
       };
     }
     if (!downloaded) ctx.mark(MARK.downloadDone, { uri: chosen.uri });
-    const out = scriptOutput(result.stdout);
+    const out = scriptOutput(result.output);
     const verified = !unverified && out.verified !== 'false';
     ctx.mark(MARK.restoreDone, { uri: chosen.uri, database: ctx.values.get('POSTGRES_DATABASE') });
     const backup = { uri: chosen.uri, size: chosen.size, sha256: out.sha256 ?? integrity.sha256, verified };
     ctx.mark(MARK.recoveryPoint, { at: chosen.recoveryPoint ?? out.recovery_point, ...backup });
     return {
-      summary: `restored ${ctx.values.get('POSTGRES_DATABASE')} from ${chosen.uri} in ${formatDuration(seconds * 1000)}`,
+      summary: `restored ${ctx.values.get('POSTGRES_DATABASE')} from ${chosen.uri} in ${formatDuration(seconds * 1000)} (${result.where})`,
       checks: [
         {
           id: 'restore',
-          label: 'postgres-restore.sh',
+          label: `postgres-restore.sh (${result.where})`,
           status: 'ok',
           detail: `exit 0; sha256 ${verified ? 'verified' : 'NOT verified'}`,
         },
       ],
-      data: { backup, database: ctx.values.get('POSTGRES_DATABASE'), seconds, mode: 'host' },
+      data: { backup, database: ctx.values.get('POSTGRES_DATABASE'), seconds, mode, where: result.where },
     };
   },
 });

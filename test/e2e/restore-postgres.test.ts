@@ -8,9 +8,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startSandbox, type Sandbox } from '../../src/sandbox/index.js';
-import { NEO4J_STANDIN_BIN_DIR } from '../../src/sandbox/neo4j-standin/index.js';
-import { journalEvents, journalText, runCli, sandboxEnv, startCli } from '../support/cli.js';
+import type { Sandbox } from '../../src/sandbox/index.js';
+import { journalEvents, journalText, runCli, startCli } from '../support/cli.js';
+import { startSyntheticEnv, type SyntheticEnv } from '../support/synthetic.js';
 
 const TABLES = ['customers', 'orders', 'inventory', 'backup_validation', 'slow_rows'] as const;
 /**
@@ -28,6 +28,7 @@ SET restore_e2e.fast = 'on';
 INSERT INTO slow_rows SELECT g, 'row ' || g FROM generate_series(1, 400) g;
 `;
 
+let lab: SyntheticEnv;
 let sandbox: Sandbox;
 let env: Record<string, string>;
 let database: string;
@@ -81,9 +82,10 @@ function steps(sessionDir: string, type: string): Record<string, unknown>[] {
 }
 
 beforeAll(async () => {
-  sandbox = await startSandbox();
+  lab = await startSyntheticEnv();
+  sandbox = lab.sandbox;
   database = sandbox.postgres.database;
-  env = sandboxEnv(sandbox, NEO4J_STANDIN_BIN_DIR);
+  env = lab.env();
   await psql(EXTRA_SEED);
   seed = await fingerprint();
   // The backup, exactly as the CronJob's container runs it: the real script, env only.
@@ -104,7 +106,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  await sandbox?.stop();
+  await lab?.stop();
 });
 
 describe('restore-postgres (built CLI, real scripts, real PostgreSQL and S3)', () => {
@@ -226,5 +228,29 @@ describe('restore-postgres (built CLI, real scripts, real PostgreSQL and S3)', (
     const journal = journalText(run.sessionDir);
     expect(journal).not.toContain(sandbox.postgres.password);
     expect(journal).not.toContain(sandbox.values.AWS_SECRET_ACCESS_KEY);
+  }, 120_000);
+  it('restores as a Kubernetes Job made from the backup CronJob (restoreMode: job in the values file)', async () => {
+    const deploy = await runCli(['run', 'configure', 'deploy', '--yes'], { env });
+    expect(deploy.exitCode, `${deploy.stdout}\n${deploy.stderr}`).toBe(0);
+    await psql('DELETE FROM orders WHERE id > 10; DELETE FROM slow_rows');
+    expect(await fingerprint()).not.toEqual(seed);
+    const valuesFile = join(tmpdir(), `restore-e2e-values-${process.pid}.yaml`);
+    writeFileSync(valuesFile, 'restoreMode: job\n');
+    const run = await runCli([...restoreArgs(database), '--values', valuesFile], { env });
+    expect(run.exitCode, `${run.stdout}\n${run.stderr}`).toBe(0);
+    expect(await fingerprint()).toEqual(seed);
+    expect(run.stdout).toMatch(
+      /created Job postgres-restore-\d{14} in data from CronJob postgres-daily-backup/,
+    );
+    expect(run.stdout).toMatch(/restored app .* \(Job postgres-restore-\d{14} in data\)/);
+    const gate = steps(run.sessionDir, 'gate').find((g) => g.step === 'restore-postgres.restore');
+    expect(gate).toMatchObject({ kind: 'typed', answer: 'accepted' });
+    const created = steps(run.sessionDir, 'api').find(
+      (a) => a.service === 'kubernetes' && a.method === 'POST' && String(a.path).includes('/jobs'),
+    );
+    expect(created, JSON.stringify(steps(run.sessionDir, 'api').slice(-8))).toMatchObject({
+      object: expect.stringMatching(/^postgres-restore-\d{14}$/),
+    });
+    expect(journalText(run.sessionDir)).not.toContain(sandbox.postgres.password);
   }, 120_000);
 });

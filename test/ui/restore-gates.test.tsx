@@ -219,12 +219,17 @@ describe('restore-postgres screens', () => {
     );
     ui.stdin.write(ENTER);
 
+    // Where the script runs: this host first.
+    await waitForFrame(ui.lastFrame, (f) => f.includes('Where should postgres-restore.sh run?'), 60_000);
+    ui.stdin.write(ENTER);
+
     // Gate 2: destructive. Database, backup, CLEAN_TARGET, the safety backup just taken.
     const destroy = await waitForFrame(ui.lastFrame, (f) => f.includes('DESTRUCTIVE: database'), 60_000);
     expect(destroy).toContain('CLEAN_TARGET=true');
     expect(destroy).toContain(`backup: s3://${sandbox.values.S3_BUCKET}/${backupKey}`);
     expect(destroy).toMatch(/safety backup: s3:\/\/\S+\/postgres\/pre-restore\/\S+\.sql\.gz/);
     expect(destroy).toMatch(/integrity: verified sha256 [0-9a-f]{16}/);
+    expect(destroy).toContain('runs: postgres-restore.sh on this host, CLEAN_TARGET=true');
     await type(ui, `${database}x`);
     await waitForFrame(ui.lastFrame, (f) => f.includes(`"${database}x" is not "${database}"`));
     expect(await fingerprint()).toBe('bulk=5,customers=200,orders=10');
@@ -297,6 +302,9 @@ describe('restore-postgres screens', () => {
     await type(ui, 'skip');
     await waitForFrame(ui.lastFrame, (f) => f.includes(`"skip" is not "no safety backup of ${database}"`));
     await type(ui, `no safety backup of ${database}`);
+
+    await waitForFrame(ui.lastFrame, (f) => f.includes('Where should postgres-restore.sh run?'));
+    ui.stdin.write(ENTER);
 
     // The destructive gate says the backup is unverified and nothing protects the current data; Esc refuses.
     const destroy = await waitForFrame(ui.lastFrame, (f) => f.includes('DESTRUCTIVE: database'));
