@@ -164,7 +164,9 @@ async function memberState(ctx: Ctx): Promise<MemberState> {
       ? `database ${database} is ${status}${serverRunning === undefined ? '' : serverRunning ? ' (server running)' : ' (server stopped)'}`
       : serverRunning
         ? `Bolt does not answer but the Neo4j server on this host is running`
-        : 'Bolt does not answer and no Neo4j server runs on this host: stopped';
+        : serverRunning === false
+          ? 'Bolt does not answer and the Neo4j server on this host is stopped'
+          : 'Bolt does not answer (stopped, or not reachable from here) and there is no neo4j command on this host';
   return { status, serverRunning, running, detail, standIn };
 }
 
