@@ -111,6 +111,8 @@ export function diagnoseAwsCliError(line: string, bucket?: string): Diagnosis | 
   if (!match?.[1] || !match[2]) return undefined;
   const code = match[1];
   const operation = match[2];
+  // The CLI names the object it worked on (`upload failed: - to s3://bucket/key …`): the job's own bucket.
+  bucket = /s3:\/\/([^/\s]+)/.exec(line)?.[1] ?? bucket;
   const where = bucket ? ` on bucket ${bucket}` : '';
   if (/^(AccessDenied|Forbidden|403|AllAccessDisabled)$/.test(code)) {
     const action = iamActionFor(operation);

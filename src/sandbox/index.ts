@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { startKubeStandIn, type AccessRule, type KubeStandIn } from './kube/index.js';
 import { NEO4J_STANDIN_BIN_DIR, startNeo4jStandIn } from './neo4j-standin/index.js';
 import { startSandboxPostgres, type SandboxPostgres } from './postgres.js';
+import { startS3DenyProxy } from './s3-deny.js';
 import { startSandboxS3, type SandboxS3 } from './s3.js';
 
 export const SANDBOX_NAMESPACE = 'data';
@@ -13,11 +14,15 @@ export const SANDBOX_NAMESPACE = 'data';
  *   deny=VERB/RESOURCE[.GROUP]   the API stand-in refuses it (SSAR and the real request): deny=create/secrets
  *   s3-down                      s3rver is stopped after start: its endpoint refuses connections
  *   neo4j-backup-closed          nothing listens on the Neo4j backup port
+ *   s3-deny=ACTION               S3 answers 403 AccessDenied for that IAM action, as a bucket policy would
+ *                                (s3-deny=s3:PutObject); AWS_ENDPOINT_URL then points at a front for s3rver
  */
 export interface SandboxFaults {
   denials: AccessRule[];
   s3Down: boolean;
   neo4jBackupClosed: boolean;
+  /** IAM actions S3 refuses with AccessDenied (s3:ListBucket, s3:GetObject, s3:PutObject, …). */
+  s3Denied?: string[];
 }
 
 export function parseFaults(text: string | undefined): SandboxFaults {
@@ -28,14 +33,21 @@ export function parseFaults(text: string | undefined): SandboxFaults {
     .filter(Boolean)) {
     if (word === 's3-down') faults.s3Down = true;
     else if (word === 'neo4j-backup-closed') faults.neo4jBackupClosed = true;
-    else if (word.startsWith('deny=')) {
+    else if (word.startsWith('s3-deny=')) {
+      const action = word.slice('s3-deny='.length);
+      if (!/^s3:[A-Za-z]+$/.test(action))
+        throw new Error(`sandbox fault "${word}": use s3-deny=s3:ACTION, e.g. s3-deny=s3:PutObject`);
+      (faults.s3Denied ??= []).push(action);
+    } else if (word.startsWith('deny=')) {
       const [verb, target] = word.slice('deny='.length).split('/');
       if (!verb || !target)
         throw new Error(`sandbox fault "${word}": use deny=VERB/RESOURCE, e.g. deny=create/secrets`);
       const [resource, ...group] = target.split('.');
       faults.denials.push({ verb, resource: resource ?? target, group: group.join('.') });
     } else
-      throw new Error(`unknown sandbox fault "${word}" (deny=VERB/RESOURCE, s3-down, neo4j-backup-closed)`);
+      throw new Error(
+        `unknown sandbox fault "${word}" (deny=VERB/RESOURCE, s3-down, neo4j-backup-closed, s3-deny=s3:ACTION)`,
+      );
   }
   return faults;
 }
@@ -97,6 +109,12 @@ export async function startSandbox(
     stoppers.push(s3.stop, postgres.stop, neo4j.stop);
     if (faults.s3Down) await s3.stop();
     if (faults.neo4jBackupClosed) await neo4j.closeBackupPort();
+    const s3Values = { ...s3.env };
+    if (faults.s3Denied?.length) {
+      const front = await startS3DenyProxy({ upstream: s3.endpoint, denied: faults.s3Denied });
+      stoppers.push(front.stop);
+      s3Values.AWS_ENDPOINT_URL = front.endpoint;
+    }
     const kube = await startKubeStandIn({
       workDir: join(dir, 'kube'),
       namespaces: ['default', SANDBOX_NAMESPACE, 'kube-system'],
@@ -105,7 +123,7 @@ export async function startSandbox(
       jobEnv: neo4j.env,
     });
     stoppers.push(kube.stop);
-    const values = { ...s3.env, ...postgres.env, ...neo4j.env };
+    const values = { ...s3Values, ...postgres.env, ...neo4j.env };
     return {
       dir,
       namespace: SANDBOX_NAMESPACE,

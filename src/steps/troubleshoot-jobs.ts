@@ -291,6 +291,7 @@ const failedJobs = defineStep({
         logTail: view.logTail,
         events: view.events,
         ...(installsAwsCli(cron.object) !== undefined ? { installsAwsCli: installsAwsCli(cron.object) } : {}),
+        ...(ctx.values.get('S3_BUCKET') ? { bucket: ctx.values.get('S3_BUCKET') } : {}),
       });
       const status = newerSuccess ? 'warn' : 'fail';
       found[cron.name] = {

@@ -12,6 +12,7 @@ import { createKubeAdapter } from '../../src/adapters/kube.js';
 import type { KubeAdapter, KubeObject } from '../../src/adapters/types.js';
 import { jobFromCronJob } from '../../src/runbook/job-from-cronjob.js';
 import { startSandbox, type Sandbox } from '../../src/sandbox/index.js';
+import { startS3DenyProxy } from '../../src/sandbox/s3-deny.js';
 import { NEO4J_STANDIN_BIN_DIR } from '../../src/sandbox/neo4j-standin/index.js';
 import { journalEvents, journalText, runCli, sandboxEnv } from '../support/cli.js';
 
@@ -176,6 +177,95 @@ describe('troubleshoot (built CLI against the sandbox, faults made real)', () =>
       },
     );
     expect(listed.stdout).not.toContain('canary');
+  });
+
+  it('S3 AccessDenied (a bucket policy without s3:GetObject and s3:PutObject): the missing actions named, here and in a failed Job', async () => {
+    await aws(['s3', 'cp', '-', 's3://db-backups/postgres/2026-01-01T02-00-00Z.sql.gz']);
+    const front = await startS3DenyProxy({
+      upstream: sandbox.s3.endpoint,
+      denied: ['s3:GetObject', 's3:PutObject'],
+    });
+    try {
+      const viaFront = { ...env, AWS_ENDPOINT_URL: front.endpoint, DATABASES: 'postgres' };
+      const run = await runCli(['run', 'troubleshoot.s3-permissions', '--write-canary'], { env: viaFront });
+      expect(run.exitCode, `${run.stdout}\n${run.stderr}`).toBe(1);
+      expect(run.stdout).toMatch(/✓ s3:ListBucket — list postgres\/ +allowed/);
+      expect(run.stdout).toMatch(
+        /✗ s3:GetObject — read the newest backup under postgres\/ +HeadObject was denied: these credentials lack s3:GetObject\./,
+      );
+      expect(run.stdout).toMatch(
+        /✗ s3:PutObject — write under postgres\/ +PutObject was denied: these credentials lack s3:PutObject\./,
+      );
+      expect(run.stdout).toContain('→ Grant s3:PutObject on arn:aws:s3:::db-backups/* to the access key');
+      expect(run.stdout).toContain('FAILED: missing IAM actions: s3:GetObject, s3:PutObject');
+
+      // The backup Job's upload through the same policy: the aws CLI's error line names the operation.
+      const cronJob = await kube.apply(
+        {
+          ...cronJobWithoutAws(),
+          spec: {
+            schedule: '0 2 * * *',
+            jobTemplate: {
+              spec: {
+                backoffLimit: 0,
+                template: {
+                  spec: {
+                    restartPolicy: 'Never',
+                    containers: [
+                      {
+                        name: 'postgres-backup',
+                        image: 'postgres:15',
+                        command: [
+                          '/bin/bash',
+                          '-c',
+                          'set -euo pipefail\necho "postgres-backup: streaming to s3://$S3_BUCKET/postgres/" >&2\necho dump | aws --endpoint-url "$AWS_ENDPOINT_URL" s3 cp - "s3://$S3_BUCKET/postgres/.partial/x.sql.gz"',
+                        ],
+                        env: Object.entries({ ...sandbox.s3.env, AWS_ENDPOINT_URL: front.endpoint }).map(
+                          ([name, value]) => ({ name, value }),
+                        ),
+                      },
+                    ],
+                  },
+                },
+              },
+            },
+          },
+        },
+        { fieldManager: 'e2e', force: true },
+      );
+      await kube.create(jobFromCronJob(cronJob, 'postgres-daily-backup-manual-2', 'data'));
+      expect(await sandbox.kube.waitForJob('data', 'postgres-daily-backup-manual-2')).toBe('Failed');
+      const jobs = await runCli(['run', 'troubleshoot.failed-jobs'], { env: viaFront });
+      expect(jobs.exitCode, `${jobs.stdout}\n${jobs.stderr}`).toBe(1);
+      expect(jobs.stdout).toMatch(
+        /✗ postgres-daily-backup: Job postgres-daily-backup-manual-2 failed .* likely cause: S3 denied PutObject on bucket db-backups: the job's credentials lack s3:PutObject\./,
+      );
+      expect(jobs.stdout).toContain(
+        '→ Grant s3:PutObject on arn:aws:s3:::db-backups/* to the access key in Secret database-backup-storage.',
+      );
+      expect(front.refused).toContain('PutObject (s3:PutObject)');
+    } finally {
+      await front.stop();
+    }
+  });
+
+  it('RBAC: a denied verb is named with the Role rule that grants it (SelfSubjectAccessReview)', async () => {
+    sandbox.kube.deny({ verb: 'create', resource: 'jobs', group: 'batch' });
+    sandbox.kube.deny({ verb: 'list', resource: 'events', group: '' });
+    try {
+      const run = await runCli(['run', 'troubleshoot.rbac'], { env });
+      expect(run.exitCode, `${run.stdout}\n${run.stderr}`).toBe(1);
+      expect(run.stdout).toMatch(/✗ can create jobs\.batch +denied.* — needed for synthetic test/);
+      expect(run.stdout).toMatch(/! can list events +denied/);
+      expect(run.stdout).toContain(
+        '- apiGroups: ["batch"]\n      resources: ["jobs"]\n      verbs: ["create"]',
+      );
+      expect(run.stdout).toContain('- apiGroups: [""]\n      resources: ["events"]\n      verbs: ["list"]');
+      expect(run.stdout).toMatch(/FAILED: denied: create jobs\.batch, list events/);
+    } finally {
+      sandbox.kube.allow({ verb: 'create', resource: 'jobs', group: 'batch' });
+      sandbox.kube.allow({ verb: 'list', resource: 'events', group: '' });
+    }
   });
 
   it('backup port closed: refused from here and from the in-cluster probe Job, cause named, probe deleted', async () => {

@@ -110,6 +110,12 @@ describe('diagnoseJob', () => {
       'b',
     );
     expect(list?.iamAction).toBe('s3:ListBucket');
+    expect(
+      diagnoseAwsCliError(
+        'upload failed: - to s3://job-bucket/postgres/x An error occurred (AccessDenied) when calling the PutObject operation: Access Denied',
+        'session-bucket',
+      )?.cause,
+    ).toBe("S3 denied PutObject on bucket job-bucket: the job's credentials lack s3:PutObject.");
     expect(list?.fix).toContain('arn:aws:s3:::b ');
     expect(
       diagnoseAwsCliError(
