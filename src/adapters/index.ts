@@ -1,6 +1,8 @@
 import { RunbookError } from '../runbook/errors.js';
 import type { Values } from '../runbook/values.js';
+import { defaultSessionDir } from './journal-store.js';
 import { createNetAdapter } from './net.js';
+import { createReportFiles } from './report-files.js';
 import { createProcAdapter } from './proc.js';
 import type { Adapters, KubeAdapter, Recorder, S3Adapter } from './types.js';
 
@@ -65,6 +67,6 @@ export function createAdapters(config: AdapterConfig): Adapters {
     },
     proc: createProcAdapter(record, config.currentStep),
     net: createNetAdapter(),
-    ...(config.sessionDir ? { sessionDir: config.sessionDir } : {}),
+    reports: createReportFiles(config.sessionDir ?? defaultSessionDir()),
   };
 }

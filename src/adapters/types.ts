@@ -1,5 +1,6 @@
 import type { Readable } from 'node:stream';
 import type { JournalEventBody } from '../runbook/journal.js';
+import type { ReportFiles } from './report-files.js';
 
 /** Where adapters report what they did (method + path + object name; never a secret value). */
 export type Recorder = (event: JournalEventBody) => void;
@@ -174,6 +175,6 @@ export interface Adapters {
   s3(): Promise<S3Adapter>;
   proc: ProcAdapter;
   net: NetAdapter;
-  /** Where this session's journal lives (--session-dir), for steps that export the report. */
-  readonly sessionDir?: string;
+  /** Report files beside this session's journal (the drill exports its report). */
+  reports: ReportFiles;
 }

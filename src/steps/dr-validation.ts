@@ -15,7 +15,7 @@ import {
   formatDuration,
   withMetadata,
 } from '../runbook/backup-catalog.js';
-import { EXIT, InterruptedError, RunbookError, UsageError } from '../runbook/errors.js';
+import { InterruptedError, RunbookError, UsageError } from '../runbook/errors.js';
 import { MARK } from '../runbook/marks.js';
 import { computeRecoveryMetrics, type RecoveryMetric } from '../runbook/metrics.js';
 import {
@@ -1054,19 +1054,19 @@ const report = defineStep({
       },
       ctx.settings,
     );
-    const { reportCommand } = await import('../commands/report.js');
-    const { defaultSessionDir } = await import('../adapters/journal-store.js');
-    const sessionDir = ctx.adapters.sessionDir ?? defaultSessionDir();
-    const base = `${sessionDir}/${ctx.sessionId}-dr-report`;
-    const common = {
-      sessionDir,
-      session: ctx.sessionId,
-      settings: ctx.settings,
-      secrets: ctx.values.secretValues(),
-    };
-    const markdown = await reportCommand({ ...common, format: 'markdown', output: `${base}.md` });
-    const json = await reportCommand({ ...common, format: 'json', output: `${base}.json` });
-    const exported = markdown === EXIT.done && json === EXIT.done;
+    let paths: { markdown: string; json: string } | undefined;
+    let exportProblem: string | undefined;
+    try {
+      paths = ctx.adapters.reports.write(ctx.sessionId, {
+        settings: ctx.settings,
+        secrets: ctx.values.secretValues(),
+        suffix: '-dr-report',
+      });
+    } catch (error) {
+      exportProblem = error instanceof Error ? error.message : String(error);
+    }
+    const exported = paths !== undefined;
+    const base = paths?.markdown.replace(/\.md$/, '') ?? '';
     const verdictStatus = (metric: RecoveryMetric): Check['status'] =>
       metric.verdict === 'FAIL' ? 'fail' : metric.verdict === 'unknown' ? 'warn' : 'ok';
     const checks: Check[] = [
@@ -1097,7 +1097,7 @@ const report = defineStep({
         status: exported ? 'ok' : 'fail',
         detail: exported
           ? `${base}.md and ${base}.json (0600)`
-          : `db-runbook report exited ${markdown}/${json}`,
+          : `the report could not be written: ${exportProblem ?? 'unknown error'}`,
         next: `After the session ends, the complete report: db-runbook report ${ctx.sessionId} --output ${base}.md`,
       },
     ];

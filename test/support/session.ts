@@ -39,6 +39,7 @@ export function testSession(options: TestSessionOptions): { session: Session; jo
       const real = createAdapters({
         kubeconfig: options.kubeconfig,
         namespace,
+        sessionDir: journalDir,
         values: () => self.values,
         record: (event) => self.record(event),
         currentStep: () => self.currentStep,
