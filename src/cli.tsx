@@ -94,6 +94,12 @@ Examples:
     )
     .option('--incident-time <time>', 'restore: when the incident was declared, ISO 8601 UTC (default: now)')
     .option('--job-timeout <duration>', 'how long to wait for a backup Job, e.g. 15m (default 15m)')
+    .addOption(
+      new Option(
+        '--restore-mode <where>',
+        'restore-postgres: run the restore script on this host or as a Kubernetes Job',
+      ).choices(['host', 'job']),
+    )
     .action(async (targets: string[], _options, command: Command) => {
       const { runCommand } = await import('./commands/run.js');
       code = await runCommand(targets, { ...globalOptions(command), ...command.opts() });

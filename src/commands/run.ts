@@ -15,6 +15,7 @@ export interface RunOptions extends GlobalOptions {
   restoreUri?: string;
   incidentTime?: string;
   jobTimeout?: string;
+  restoreMode?: 'host' | 'job';
 }
 
 /** Step options from the command line (steps read them as ctx.options[name]). */
@@ -24,6 +25,7 @@ export function stepOptions(options: RunOptions): Record<string, string | boolea
   else if (process.env.RESTORE_S3_URI) out['restore-uri'] = process.env.RESTORE_S3_URI;
   if (options.incidentTime) out['incident-time'] = options.incidentTime;
   if (options.jobTimeout) out['job-timeout'] = options.jobTimeout;
+  if (options.restoreMode) out['restore-mode'] = options.restoreMode;
   return out;
 }
 
