@@ -38,7 +38,8 @@ import type { Adapters } from '../adapters/types.js';
 /** A mark for what did not go as the runbook says (an integrity override, a skipped safety backup). */
 export const DEVIATION_MARK = MARK.deviation;
 
-export type RestoreSection = Extract<SectionId, 'restore-postgres' | 'restore-neo4j'>;
+/** Sections built from these steps (dr-validation reuses choose/integrity/override under its own ids). */
+export type RestoreSection = Extract<SectionId, 'restore-postgres' | 'restore-neo4j' | 'dr-validation'>;
 
 export interface RestoreSpec {
   section: RestoreSection;
