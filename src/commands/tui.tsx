@@ -8,6 +8,7 @@ import { stepsOf } from '../steps/index.js';
 import { defaultSessionDir } from '../adapters/journal-store.js';
 import { ChoicePrompt } from '../components/ChoicePrompt.js';
 import { reportActions } from './report-actions.js';
+import { stepOptions } from './run.js';
 import { restoreFromReplay, unfinishedSession } from './resume.js';
 import { describeTarget, maybeStartSandbox, openSession, resolveAll, type GlobalOptions } from './context.js';
 

@@ -22,6 +22,8 @@ export interface AppProps {
   stepsOf(section: string): RunbookStep[];
   /** Called once when the operator quits; the caller closes the journal and tears down. */
   onQuit(outcome: 'quit' | 'interrupted'): void;
+  /** Step options from the command line / environment (restore-uri, incident-time, …). */
+  initialOptions?: Record<string, boolean | string>;
   /** The DR report of this session (r on the checklist); absent, the key does nothing. */
   report?: { build(): ReportModel; export(): { markdown: string; json: string } };
 }
@@ -38,7 +40,7 @@ type Interaction =
       resolve(value: string | undefined): void;
     };
 
-export function App({ session, stepsOf, onQuit, report }: AppProps) {
+export function App({ session, stepsOf, onQuit, report, initialOptions }: AppProps) {
   const { exit } = useApp();
   const [sectionIndex, setSectionIndex] = useState<number | undefined>();
   const [homeCursor, setHomeCursor] = useState(0);
@@ -46,7 +48,10 @@ export function App({ session, stepsOf, onQuit, report }: AppProps) {
   const [help, setHelp] = useState(false);
   const [interaction, setInteraction] = useState<Interaction | undefined>();
   const [running, setRunning] = useState(false);
-  const [options, setOptions] = useState<Record<string, boolean | string>>({ 'write-canary': false });
+  const [options, setOptions] = useState<Record<string, boolean | string>>({
+    'write-canary': false,
+    ...initialOptions,
+  });
   const [notice, setNotice] = useState<string | undefined>();
   const [showReport, setShowReport] = useState(false);
   const abort = useRef<AbortController | undefined>(undefined);
@@ -87,6 +92,8 @@ export function App({ session, stepsOf, onQuit, report }: AppProps) {
           session.skip(step, `${step.database} is out of scope`);
           continue;
         }
+        // The detail pane follows the step that runs (its progress bar, its gate).
+        setStepCursor(Math.max(0, steps.indexOf(step)));
         const missing = session.missing(step);
         if (missing.length > 0) {
           const answers = await ask(missing);
