@@ -92,7 +92,15 @@ function Root({
         {options.sandbox ? 'starting the sandbox (S3, PostgreSQL, Kubernetes API stand-in)…' : 'loading…'}
       </Text>
     );
-  return <App session={booted.session} stepsOf={stepsOf} onQuit={onQuit} report={report} />;
+  return (
+    <App
+      session={booted.session}
+      stepsOf={stepsOf}
+      onQuit={onQuit}
+      report={report}
+      initialOptions={stepOptions(options)}
+    />
+  );
 }
 
 /** The interactive checklist. Returns the exit code once the operator quits. */
