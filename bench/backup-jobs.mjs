@@ -134,7 +134,19 @@ const pg = await sandbox.postgres.startSandboxPostgres({
 });
 const s3 = await sandbox.s3.startSandboxS3({ directory: join(dir, 's3') });
 postmasterPid = findPostmaster(pg.port);
-const env = { ...s3.env, ...pg.env, POSTGRES_S3_PREFIX: 'postgres/', BACKUP_WORK_DIR: work, PATH, HOME: dir };
+// BACKUP_* / RESTORE_* settings given to the bench (e.g. BACKUP_COMPRESSION_LEVEL=6) reach the scripts
+const passthrough = Object.fromEntries(
+  Object.entries(process.env).filter(([k]) => /^(BACKUP|RESTORE)_/.test(k)),
+);
+const env = {
+  ...s3.env,
+  ...pg.env,
+  POSTGRES_S3_PREFIX: 'postgres/',
+  PATH,
+  HOME: dir,
+  ...passthrough,
+  BACKUP_WORK_DIR: work,
+};
 const pgEnv = { PGHOST: pg.host, PGPORT: String(pg.port), PGUSER: pg.user, PGPASSWORD: pg.password, PATH };
 const psql = (sql, db = pg.database) =>
   sh(`psql -X -A -t -q -v ON_ERROR_STOP=1 -d ${db} <<'SQL'\n${sql}\nSQL`, pgEnv);
