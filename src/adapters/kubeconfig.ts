@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { delimiter, join } from 'node:path';
+import { parse } from 'yaml';
 
 export interface KubeconfigSummary {
   context?: string;
@@ -20,7 +21,6 @@ export async function summarizeKubeconfig(
   const files = path
     ? [path]
     : (process.env.KUBECONFIG?.split(delimiter).filter(Boolean) ?? [join(homedir(), '.kube', 'config')]);
-  const { parse } = await import('yaml');
   type Named<T> = { name?: string } & T;
   type Config = {
     'current-context'?: string;

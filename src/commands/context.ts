@@ -8,6 +8,7 @@ import { UsageError } from '../runbook/errors.js';
 import type { TargetInfo } from '../runbook/journal.js';
 import { resolveValues, type Resolution } from '../runbook/values.js';
 import type { Sandbox } from '../sandbox/index.js';
+import { parse } from 'yaml';
 
 export interface GlobalOptions {
   sandbox?: boolean;
@@ -35,7 +36,6 @@ export async function readValuesFile(path: string | undefined): Promise<Record<s
       'Check the --values path.',
     );
   }
-  const { parse } = await import('yaml');
   let parsed: unknown;
   try {
     parsed = parse(text);

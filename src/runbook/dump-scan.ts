@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { Transform, Writable, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { createGunzip, type Gunzip } from 'node:zlib';
+import { extract } from 'tar-stream';
 
 /**
  * Streaming integrity scans of a backup object: one pass over the compressed bytes computes their
@@ -282,7 +283,6 @@ export async function scanTarGzStream(
   source: Readable,
   options: TarScanOptions = {},
 ): Promise<TarScanResult> {
-  const { extract } = await import('tar-stream');
   const maxEntries = options.maxEntries ?? 20;
   const entries: TarEntryInfo[] = [];
   let entryCount = 0;
