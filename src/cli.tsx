@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 import { Command, CommanderError, Option } from 'commander';
-import { TOOL_VERSION, type GlobalOptions } from './commands/context.js';
+import type { GlobalOptions } from './commands/context.js';
+import { TOOL_VERSION } from './version.js';
 
 /**
  * Composition root. Only commander loads eagerly: each command imports what it needs, so the TUI's

@@ -3,6 +3,7 @@ import { userInfo } from 'node:os';
 import { createAdapters } from '../adapters/index.js';
 import { defaultSessionDir, newSessionId, openJournal } from '../adapters/journal-store.js';
 import { summarizeKubeconfig } from '../adapters/kubeconfig.js';
+import { TOOL_VERSION as TOOL_VERSION_VALUE } from '../version.js';
 import { Session, valuesForJournal, type SessionEvent } from '../engine/session.js';
 import { UsageError } from '../runbook/errors.js';
 import type { TargetInfo } from '../runbook/journal.js';
@@ -22,7 +23,7 @@ export interface GlobalOptions {
   operator?: string;
 }
 
-export const TOOL_VERSION = '0.1.0';
+export { TOOL_VERSION } from '../version.js';
 
 /** Reads the --values YAML file. Secrets in it are refused by resolveValues. */
 export async function readValuesFile(path: string | undefined): Promise<Record<string, unknown> | undefined> {
@@ -135,7 +136,7 @@ export function openSession(
     type: 'session-start',
     version: 1,
     tool: 'db-runbook',
-    toolVersion: TOOL_VERSION,
+    toolVersion: TOOL_VERSION_VALUE,
     operator: operatorName(options),
     argv: process.argv.slice(2),
     target,
