@@ -18,9 +18,9 @@ import {
   summarizeJob,
   type JobSummary,
 } from '../runbook/job-status.js';
-import { parseSha256Sidecar } from '../runbook/dump-scan.js';
+import { parseSha256Sidecar, type ScanProgress } from '../runbook/dump-scan.js';
 import type { SectionId } from '../runbook/sections.js';
-import type { Check, Preview, StepContext, StepResult } from '../runbook/step.js';
+import type { Check, Plan, Preview, StepContext, StepResult } from '../runbook/step.js';
 import type { Values } from '../runbook/values.js';
 import { planNamespace } from './configure.js';
 import { defineStep, endpointFlag, type RunbookStep } from './define.js';
@@ -726,6 +726,129 @@ export async function sidecarCheck(
 
 export function s3Command(values: Values, args: string): string {
   return `aws s3 ${args}${endpointFlag(values.get('AWS_ENDPOINT_URL'))}`;
+}
+
+/** What a verify step's plan says besides the artifact's noun, file extension and the way it reads the stream. */
+export interface VerifyPlanText {
+  /** `object`, `archive`: what the listing looks for. */
+  listed: string;
+  /** `.sql.gz`, `.backup.tar.gz`. */
+  extension: string;
+  readSummary: string;
+  /** The shell pipeline after `aws s3 cp … -`. */
+  readPipe: string;
+}
+
+/** The verify step's plan: list the prefix, stream the newest backup through the reader, fetch the sidecar. */
+export function verifyPlan(values: Values, target: SyntheticTarget, text: VerifyPlanText): Plan {
+  const bucket = values.get('S3_BUCKET') ?? '$S3_BUCKET';
+  const prefix = prefixOf(values, target);
+  return {
+    actions: [
+      {
+        summary: `find the newest ${text.listed} under s3://${bucket}/${prefix} written after the trigger`,
+        command: s3Command(values, `ls s3://${bucket}/${prefix}`),
+      },
+      {
+        summary: text.readSummary,
+        command: `${s3Command(values, `cp s3://${bucket}/${prefix}<latest-backup>${text.extension} -`)} | ${text.readPipe}`,
+      },
+      {
+        summary: 'compare with the sidecar',
+        command: s3Command(values, `cp s3://${bucket}/${prefix}<latest-backup>${text.extension}.sha256 -`),
+      },
+    ],
+  };
+}
+
+/** The backup object a verify step reads, found after the trigger. */
+export interface TriggeredBackup {
+  object: S3ObjectInfo;
+  uri: string;
+  written: Date;
+  triggeredAt: string;
+}
+
+/** The verify step's result when neither this session nor the cluster knows when the Job was triggered. */
+function noTriggerResult(target: SyntheticTarget, job: string): StepResult {
+  return {
+    summary: 'no trigger time to compare with',
+    checks: [
+      {
+        id: 'trigger',
+        label: 'trigger time',
+        status: 'fail',
+        detail: `this session did not trigger a Job and ${job} does not exist`,
+        next: `Run ${stepId(target, 'trigger')} and ${stepId(target, 'wait')} first.`,
+      },
+    ],
+  };
+}
+
+/** The newest backup object written since the trigger, or the failed result that says why there is none. */
+export async function findTriggeredBackup(
+  ctx: Ctx,
+  s3: S3Adapter,
+  target: SyntheticTarget,
+  prefix: string,
+): Promise<{ backup: TriggeredBackup } | { failure: StepResult }> {
+  const trigger = await triggerTime(ctx, target);
+  if (!trigger.triggeredAt) return { failure: noTriggerResult(target, trigger.job) };
+  const found = await newestSince(s3, prefix, trigger.triggeredAt);
+  if (!found.object)
+    return { failure: noObjectResult(target, s3.target.bucket, prefix, found, trigger.triggeredAt) };
+  const object = found.object;
+  return {
+    backup: {
+      object,
+      uri: `s3://${s3.target.bucket}/${object.key}`,
+      written: object.lastModified ?? new Date(),
+      triggeredAt: trigger.triggeredAt,
+    },
+  };
+}
+
+/** The passed check naming the object found (`newest dump s3://…`): size, age and the trigger it follows. */
+export function newestObjectCheck(noun: string, backup: TriggeredBackup): Check {
+  const { object, written } = backup;
+  const ageSeconds = Math.max(0, Math.round((Date.now() - written.getTime()) / 1000));
+  return {
+    id: 'object',
+    label: `newest ${noun} ${backup.uri}`,
+    status: 'ok',
+    detail: `${formatBytes(object.size)}, written ${utcStamp(written)} (${ageSeconds} s ago), after the trigger at ${utcStamp(new Date(backup.triggeredAt))}`,
+  };
+}
+
+/** Reports a stream scan's progress as `<verb> <key>: <n> inflated`, counted in compressed bytes. */
+export function scanProgressReporter(
+  ctx: Ctx,
+  verb: string,
+  object: S3ObjectInfo,
+): (progress: ScanProgress) => void {
+  return (p) =>
+    ctx.progress({
+      message: `${verb} ${object.key}: ${formatBytes(p.bytes)} inflated`,
+      done: p.compressedBytes,
+      total: object.size,
+      unit: 'bytes',
+    });
+}
+
+/** The data fields every verify step reports first: the object, its digest and the sidecar's. */
+export function verifiedObjectData(
+  backup: TriggeredBackup,
+  sha256: string,
+  sidecar: string | undefined,
+): Record<string, unknown> {
+  return {
+    key: backup.object.key,
+    uri: backup.uri,
+    size: backup.object.size,
+    lastModified: backup.written.toISOString(),
+    sha256,
+    ...(sidecar ? { sidecarSha256: sidecar } : {}),
+  };
 }
 
 // ------------------------------------------------------------------------------------------ cleanup

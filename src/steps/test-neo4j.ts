@@ -18,18 +18,18 @@ import type { Adapters } from '../adapters/types.js';
 import { defineStep, type RunbookStep } from './define.js';
 import {
   cleanupStep,
+  findTriggeredBackup,
   formatBytes,
-  newestSince,
-  noObjectResult,
+  newestObjectCheck,
   prefixOf,
-  s3Command,
+  scanProgressReporter,
   sidecarCheck,
   standInNote,
   stepId,
   throughput,
   triggerStep,
-  triggerTime,
-  utcStamp,
+  verifiedObjectData,
+  verifyPlan,
   waitStep,
   type SyntheticTarget,
 } from './synthetic-shared.js';
@@ -175,71 +175,28 @@ const verify = defineStep({
     'Find the newest archive written after the trigger, stream it from S3 and read its tar entries in Node (as tar -tzf | head lists them), and check its sha256 against the .sha256 sidecar.',
   inputs: ['S3_BUCKET'],
   optionalInputs: ['NEO4J_S3_PREFIX', 'AWS_ENDPOINT_URL', 'AWS_DEFAULT_REGION'],
-  plan: (values) => {
-    const bucket = values.get('S3_BUCKET') ?? '$S3_BUCKET';
-    const prefix = prefixOf(values, NEO4J_TARGET);
-    return {
-      actions: [
-        {
-          summary: `find the newest archive under s3://${bucket}/${prefix} written after the trigger`,
-          command: s3Command(values, `ls s3://${bucket}/${prefix}`),
-        },
-        {
-          summary: 'stream it and list its entries, sha256 it',
-          command: `${s3Command(values, `cp s3://${bucket}/${prefix}<latest-backup>.backup.tar.gz -`)} | tee >(sha256sum) | tar -tzf - | head`,
-        },
-        {
-          summary: 'compare with the sidecar',
-          command: s3Command(values, `cp s3://${bucket}/${prefix}<latest-backup>.backup.tar.gz.sha256 -`),
-        },
-      ],
-    };
-  },
+  plan: (values) =>
+    verifyPlan(values, NEO4J_TARGET, {
+      listed: 'archive',
+      extension: '.backup.tar.gz',
+      readSummary: 'stream it and list its entries, sha256 it',
+      readPipe: 'tee >(sha256sum) | tar -tzf - | head',
+    }),
   preview: standInPreview,
   async run(ctx) {
     const s3 = await ctx.adapters.s3();
     const prefix = prefixOf(ctx.values, NEO4J_TARGET);
-    const trigger = await triggerTime(ctx, NEO4J_TARGET);
-    if (!trigger.triggeredAt) {
-      return {
-        summary: 'no trigger time to compare with',
-        checks: [
-          {
-            id: 'trigger',
-            label: 'trigger time',
-            status: 'fail',
-            detail: `this session did not trigger a Job and ${trigger.job} does not exist`,
-            next: `Run ${stepId(NEO4J_TARGET, 'trigger')} and ${stepId(NEO4J_TARGET, 'wait')} first.`,
-          },
-        ],
-      };
-    }
-    const found = await newestSince(s3, prefix, trigger.triggeredAt);
-    if (!found.object)
-      return noObjectResult(NEO4J_TARGET, s3.target.bucket, prefix, found, trigger.triggeredAt);
-    const object = found.object;
-    const uri = `s3://${s3.target.bucket}/${object.key}`;
-    const written = object.lastModified ?? new Date();
-    const checks: Check[] = [
-      {
-        id: 'object',
-        label: `newest archive ${uri}`,
-        status: 'ok',
-        detail: `${formatBytes(object.size)}, written ${utcStamp(written)} (${Math.max(0, Math.round((Date.now() - written.getTime()) / 1000))} s ago), after the trigger at ${utcStamp(new Date(trigger.triggeredAt))}`,
-      },
-    ];
+    const found = await findTriggeredBackup(ctx, s3, NEO4J_TARGET, prefix);
+    if ('failure' in found) return found.failure;
+    const { backup } = found;
+    const { object } = backup;
+    const checks: Check[] = [newestObjectCheck('archive', backup)];
     const started = Date.now();
     const { body } = await s3.getStream(object.key, ctx.signal);
     const scan = await scanTarGzStream(body, {
       maxEntries: SHOWN_ENTRIES,
       signal: ctx.signal,
-      onProgress: (p) =>
-        ctx.progress({
-          message: `reading ${object.key}: ${formatBytes(p.bytes)} inflated`,
-          done: p.compressedBytes,
-          total: object.size,
-          unit: 'bytes',
-        }),
+      onProgress: scanProgressReporter(ctx, 'reading', object),
     });
     const ms = Date.now() - started;
     ctx.log(`tar -tzf ${object.key.slice(object.key.lastIndexOf('/') + 1)} | head -${SHOWN_ENTRIES}`);
@@ -314,12 +271,7 @@ const verify = defineStep({
       ),
       checks,
       data: {
-        key: object.key,
-        uri,
-        size: object.size,
-        lastModified: written.toISOString(),
-        sha256: scan.sha256,
-        ...(sidecar.sidecar ? { sidecarSha256: sidecar.sidecar } : {}),
+        ...verifiedObjectData(backup, scan.sha256, sidecar.sidecar),
         gzipOk: scan.gzipOk,
         tarOk: scan.tarOk,
         entryCount: scan.entryCount,

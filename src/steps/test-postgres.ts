@@ -10,17 +10,18 @@ import type { Check } from '../runbook/step.js';
 import { defineStep, type RunbookStep } from './define.js';
 import {
   cleanupStep,
+  findTriggeredBackup,
   formatBytes,
-  newestSince,
-  noObjectResult,
+  newestObjectCheck,
   prefixOf,
-  s3Command,
+  scanProgressReporter,
   sidecarCheck,
   stepId,
   throughput,
   triggerStep,
-  triggerTime,
   utcStamp,
+  verifiedObjectData,
+  verifyPlan,
   waitStep,
   type SyntheticTarget,
 } from './synthetic-shared.js';
@@ -161,60 +162,23 @@ const verify = defineStep({
     'Find the newest dump written after the trigger, stream it from S3 and gunzip it in Node, and check it holds table backup_validation and this session’s marker; its sha256 must match the .sha256 sidecar. Memory stays flat for any size.',
   inputs: ['S3_BUCKET'],
   optionalInputs: ['POSTGRES_S3_PREFIX', 'AWS_ENDPOINT_URL', 'AWS_DEFAULT_REGION'],
-  plan: (values) => {
-    const bucket = values.get('S3_BUCKET') ?? '$S3_BUCKET';
-    const prefix = prefixOf(values, POSTGRES_TARGET);
-    return {
-      actions: [
-        {
-          summary: `find the newest object under s3://${bucket}/${prefix} written after the trigger`,
-          command: s3Command(values, `ls s3://${bucket}/${prefix}`),
-        },
-        {
-          summary: `stream it, gunzip in Node, look for ${VALIDATION_TABLE} and this session’s marker, sha256 it`,
-          command: `${s3Command(values, `cp s3://${bucket}/${prefix}<latest-backup>.sql.gz -`)} | tee >(sha256sum) | gunzip | grep -F "$MARKER"`,
-        },
-        {
-          summary: 'compare with the sidecar',
-          command: s3Command(values, `cp s3://${bucket}/${prefix}<latest-backup>.sql.gz.sha256 -`),
-        },
-      ],
-    };
-  },
+  plan: (values) =>
+    verifyPlan(values, POSTGRES_TARGET, {
+      listed: 'object',
+      extension: '.sql.gz',
+      readSummary: `stream it, gunzip in Node, look for ${VALIDATION_TABLE} and this session’s marker, sha256 it`,
+      readPipe: 'tee >(sha256sum) | gunzip | grep -F "$MARKER"',
+    }),
   async run(ctx) {
     const s3 = await ctx.adapters.s3();
     const prefix = prefixOf(ctx.values, POSTGRES_TARGET);
     const seeded = ctx.earlier(stepId(POSTGRES_TARGET, 'seed'));
     const marker = typeof seeded?.marker === 'string' ? seeded.marker : undefined;
-    const trigger = await triggerTime(ctx, POSTGRES_TARGET);
-    if (!trigger.triggeredAt) {
-      return {
-        summary: 'no trigger time to compare with',
-        checks: [
-          {
-            id: 'trigger',
-            label: 'trigger time',
-            status: 'fail',
-            detail: `this session did not trigger a Job and ${trigger.job} does not exist`,
-            next: `Run ${stepId(POSTGRES_TARGET, 'trigger')} and ${stepId(POSTGRES_TARGET, 'wait')} first.`,
-          },
-        ],
-      };
-    }
-    const found = await newestSince(s3, prefix, trigger.triggeredAt);
-    if (!found.object)
-      return noObjectResult(POSTGRES_TARGET, s3.target.bucket, prefix, found, trigger.triggeredAt);
-    const object = found.object;
-    const uri = `s3://${s3.target.bucket}/${object.key}`;
-    const written = object.lastModified ?? new Date();
-    const checks: Check[] = [
-      {
-        id: 'object',
-        label: `newest dump ${uri}`,
-        status: 'ok',
-        detail: `${formatBytes(object.size)}, written ${utcStamp(written)} (${Math.max(0, Math.round((Date.now() - written.getTime()) / 1000))} s ago), after the trigger at ${utcStamp(new Date(trigger.triggeredAt))}`,
-      },
-    ];
+    const found = await findTriggeredBackup(ctx, s3, POSTGRES_TARGET, prefix);
+    if ('failure' in found) return found.failure;
+    const { backup } = found;
+    const { object, uri } = backup;
+    const checks: Check[] = [newestObjectCheck('dump', backup)];
     ctx.log(`scanning ${uri} (${formatBytes(object.size)})`);
     const started = Date.now();
     const { body } = await s3.getStream(object.key, ctx.signal);
@@ -222,13 +186,7 @@ const verify = defineStep({
     const scan = await scanGzipStream(body, {
       markers,
       signal: ctx.signal,
-      onProgress: (p) =>
-        ctx.progress({
-          message: `scanning ${object.key}: ${formatBytes(p.bytes)} inflated`,
-          done: p.compressedBytes,
-          total: object.size,
-          unit: 'bytes',
-        }),
+      onProgress: scanProgressReporter(ctx, 'scanning', object),
     });
     const ms = Date.now() - started;
     const rate = `${formatBytes(scan.compressedBytes)} compressed, ${formatBytes(scan.bytes)} SQL in ${(ms / 1000).toFixed(1)} s (${throughput(scan.compressedBytes, ms)})`;
@@ -292,12 +250,7 @@ const verify = defineStep({
         : `${object.key} holds ${VALIDATION_TABLE} and this session’s marker; sha256 ${scan.sha256.slice(0, 12)}…; ${rate}`,
       checks,
       data: {
-        key: object.key,
-        uri,
-        size: object.size,
-        lastModified: written.toISOString(),
-        sha256: scan.sha256,
-        ...(sidecar.sidecar ? { sidecarSha256: sidecar.sidecar } : {}),
+        ...verifiedObjectData(backup, scan.sha256, sidecar.sidecar),
         gzipOk: scan.gzipOk,
         bytes: scan.bytes,
         compressedBytes: scan.compressedBytes,
