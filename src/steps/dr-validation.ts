@@ -19,7 +19,6 @@ import { InterruptedError, RunbookError, UsageError } from '../runbook/errors.js
 import { MARK } from '../runbook/marks.js';
 import { computeRecoveryMetrics, type RecoveryMetric } from '../runbook/metrics.js';
 import {
-  checkExpectation,
   firstValue,
   markerRowsSql,
   MARKER_TABLE_EXISTS_SQL,
@@ -30,7 +29,6 @@ import {
   PSQL_QUERY_FLAGS,
   quoteIdent,
   quoteLiteral,
-  readOnlyScript,
   ROW_COUNTS_SQL,
 } from '../runbook/pg-queries.js';
 import { formatS3Uri } from '../runbook/s3-uri.js';
@@ -41,12 +39,15 @@ import { defineStep, type RunbookStep } from './define.js';
 import {
   chooseBackupStep,
   integrityStep,
+  lastLines,
   libpqEnv,
   overrideStep,
   POSTGRES_SPEC,
   postgresEnv,
   psqlTarget,
   requireRestorable,
+  runRestoreScript,
+  runValidationQuery,
   scriptLocation,
   scriptOutput,
   stepIds,
@@ -173,10 +174,6 @@ async function existingLike(ctx: Ctx, base: string): Promise<string[]> {
       MAINTENANCE_DATABASE,
     ),
   );
-}
-
-function lastLines(text: string, count: number): string {
-  return text.trim().split('\n').slice(-count).join('\n');
 }
 
 // ---------------------------------------------------------------- step: the drill starts
@@ -386,36 +383,15 @@ const restore = defineStep({
       CLEAN_TARGET: 'false',
       ...(unverified ? { ALLOW_UNVERIFIED: 'true' } : {}),
     };
-    const started = Date.now();
-    let phase = `downloading ${formatBytes(chosen.size)} and verifying it again`;
-    let downloaded = false;
-    const tick = () =>
-      ctx.progress({ message: `${phase} · ${formatDuration(Date.now() - started)} elapsed` });
-    ctx.mark(MARK.restoreStarted, { uri: chosen.uri, database: scratch, drill: true });
-    tick();
-    const timer = setInterval(tick, 1000);
-    let result;
-    try {
-      result = await ctx.adapters.proc.run('bash', [script.path], {
-        env,
-        secrets: storage.secrets,
-        signal: undetachable(ctx),
-        processGroup: true,
-        onLine: (line, stream) => {
-          if (stream !== 'stderr') return;
-          ctx.log(line);
-          if (!downloaded && /downloaded and verified/.test(line)) {
-            downloaded = true;
-            ctx.mark(MARK.downloadDone, { uri: chosen.uri, database: scratch });
-            phase = `restoring into ${scratch} in one transaction`;
-            tick();
-          }
-        },
-      });
-    } finally {
-      clearInterval(timer);
-    }
-    const seconds = Math.round((Date.now() - started) / 100) / 10;
+    const { result, downloaded, seconds } = await runRestoreScript(ctx, {
+      path: script.path,
+      env,
+      secrets: storage.secrets,
+      size: chosen.size,
+      restoringPhase: `restoring into ${scratch} in one transaction`,
+      startedMark: { uri: chosen.uri, database: scratch, drill: true },
+      downloadedMark: { uri: chosen.uri, database: scratch },
+    });
     if (ctx.signal.aborted && ctx.signal.reason !== 'detach') {
       ctx.log(
         `interrupted: the restore into ${scratch} was rolled back; the empty database ${scratch} is left for the drop step`,
@@ -530,28 +506,7 @@ const smoke = defineStep({
         'Add the critical application queries: smokeQueries: [{name, sql, expect?}] (expect: a value, or ">= 1").',
       );
     for (const query of queries) {
-      const { env, secrets } = libpqEnv(ctx.values, scratch);
-      const result = await ctx.adapters.proc.run(
-        'psql',
-        [...PSQL_QUERY_FLAGS, ...psqlTarget(ctx.values, scratch), '-f', '-'],
-        {
-          env,
-          secrets,
-          input: readOnlyScript(query.sql),
-          signal: ctx.signal,
-          timeoutMs: 120_000,
-        },
-      );
-      if (result.exitCode !== 0) {
-        add(
-          `query:${query.name}`,
-          query.name,
-          false,
-          lastLines(result.stderr, 2) || `psql exit ${result.exitCode}`,
-        );
-        continue;
-      }
-      const verdict = checkExpectation(firstValue(result.stdout), query.expect);
+      const verdict = await runValidationQuery(ctx, query, scratch);
       add(`query:${query.name}`, query.name, verdict.ok, verdict.detail);
     }
 

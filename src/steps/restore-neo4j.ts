@@ -20,11 +20,11 @@ import {
   NEO4J_SPEC,
   overrideStep,
   requireRestorable,
+  runRestoreScript,
   scriptLocation,
   scriptOutput,
   stepIds,
   storageEnv,
-  undetachable,
   operatorChoice,
 } from './restore-shared.js';
 
@@ -430,36 +430,15 @@ const restore = defineStep({
       NEO4J_HOME: home.path,
       ...(unverified ? { ALLOW_UNVERIFIED: 'true' } : {}),
     };
-    const started = Date.now();
-    let phase = `downloading ${formatBytes(chosen.size)} and verifying it again`;
-    let downloaded = false;
-    const tick = () =>
-      ctx.progress({ message: `${phase} · ${formatDuration(Date.now() - started)} elapsed` });
-    ctx.mark(MARK.restoreStarted, { uri: chosen.uri, database: ctx.values.get('NEO4J_DATABASE') });
-    tick();
-    const timer = setInterval(tick, 1000);
-    let result;
-    try {
-      result = await ctx.adapters.proc.run('bash', [script.path], {
-        env,
-        secrets: storage.secrets,
-        signal: undetachable(ctx),
-        processGroup: true,
-        onLine: (line, stream) => {
-          if (stream !== 'stderr') return;
-          ctx.log(line);
-          if (!downloaded && /downloaded and verified/.test(line)) {
-            downloaded = true;
-            ctx.mark(MARK.downloadDone, { uri: chosen.uri });
-            phase = 'neo4j-admin is loading the store';
-            tick();
-          }
-        },
-      });
-    } finally {
-      clearInterval(timer);
-    }
-    const seconds = Math.round((Date.now() - started) / 100) / 10;
+    const { result, downloaded, seconds } = await runRestoreScript(ctx, {
+      path: script.path,
+      env,
+      secrets: storage.secrets,
+      size: chosen.size,
+      restoringPhase: 'neo4j-admin is loading the store',
+      startedMark: { uri: chosen.uri, database: ctx.values.get('NEO4J_DATABASE') },
+      downloadedMark: { uri: chosen.uri },
+    });
     if (ctx.signal.aborted && ctx.signal.reason !== 'detach') throw new InterruptedError();
     if (result.exitCode !== 0) {
       return {

@@ -9,7 +9,6 @@ import { formatBytes, formatDuration } from '../runbook/backup-catalog.js';
 import { InterruptedError, RunbookError } from '../runbook/errors.js';
 import { MARK } from '../runbook/marks.js';
 import {
-  checkExpectation,
   describeSession,
   firstValue,
   markerRowsSql,
@@ -20,7 +19,6 @@ import {
   parseSessions,
   parseValidationQueries,
   PSQL_QUERY_FLAGS,
-  readOnlyScript,
   ROW_COUNTS_SQL,
   scratchDatabasesSql,
   sessionsSql,
@@ -37,12 +35,14 @@ import {
   DEVIATION_MARK,
   incidentStep,
   integrityStep,
+  lastLines,
   libpqEnv,
   overrideStep,
   POSTGRES_SPEC,
   postgresEnv,
   psqlTarget,
   requireRestorable,
+  runValidationQuery,
   scriptLocation,
   scriptOutput,
   storageEnv,
@@ -168,10 +168,6 @@ function sessionLines(sessions: readonly PgSession[]): Record<string, string> {
 function sessionsFromPreview(preview: Preview | undefined): PgSession[] {
   const sessions = preview?.data?.sessions;
   return Array.isArray(sessions) ? (sessions as PgSession[]) : [];
-}
-
-function lastLines(text: string, count: number): string {
-  return text.trim().split('\n').slice(-count).join('\n');
 }
 
 // ---------------------------------------------------------------- stop writes
@@ -888,28 +884,7 @@ const validate = defineStep({
     const { queries, problems } = parseValidationQueries(ctx.settings.validationQueries);
     for (const problem of problems) add(`query-problem:${problem}`, 'validationQueries', false, problem);
     for (const query of queries) {
-      const { env, secrets } = libpqEnv(ctx.values);
-      const result = await ctx.adapters.proc.run(
-        'psql',
-        [...PSQL_QUERY_FLAGS, ...psqlTarget(ctx.values), '-f', '-'],
-        {
-          env,
-          secrets,
-          input: readOnlyScript(query.sql),
-          signal: ctx.signal,
-          timeoutMs: 120_000,
-        },
-      );
-      if (result.exitCode !== 0) {
-        add(
-          `query:${query.name}`,
-          query.name,
-          false,
-          lastLines(result.stderr, 2) || `psql exit ${result.exitCode}`,
-        );
-        continue;
-      }
-      const verdict = checkExpectation(firstValue(result.stdout), query.expect);
+      const verdict = await runValidationQuery(ctx, query);
       add(`query:${query.name}`, query.name, verdict.ok, verdict.detail);
     }
 

@@ -8,7 +8,7 @@ import { createHash } from 'node:crypto';
 import { Writable, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { createGunzip } from 'node:zlib';
-import type { S3Adapter } from '../adapters/types.js';
+import type { ProcResult, S3Adapter } from '../adapters/types.js';
 import {
   buildCatalog,
   dataLossWindow,
@@ -26,7 +26,14 @@ import {
 import { MarkerSearch, scanTarGzStream, type ScanProgress } from '../runbook/dump-scan.js';
 import { EXIT, GateRefusedError, RunbookError, UsageError } from '../runbook/errors.js';
 import { MARK } from '../runbook/marks.js';
-import { DumpRowCounter } from '../runbook/pg-queries.js';
+import {
+  checkExpectation,
+  DumpRowCounter,
+  firstValue,
+  PSQL_QUERY_FLAGS,
+  readOnlyScript,
+  type ValidationQuery,
+} from '../runbook/pg-queries.js';
 import { baseName, formatS3Uri, parseS3Uri } from '../runbook/s3-uri.js';
 import type { SectionId } from '../runbook/sections.js';
 import type { Check, Choice, Gate, StepContext } from '../runbook/step.js';
@@ -227,6 +234,34 @@ export function psqlTarget(values: Values, database?: string): string[] {
   ];
 }
 
+/** The last `count` lines of a process's output, for a failed check's detail. */
+export function lastLines(text: string, count: number): string {
+  return text.trim().split('\n').slice(-count).join('\n');
+}
+
+/** Runs one of the operator's validation queries read-only through psql and says whether its answer meets `expect`. */
+export async function runValidationQuery(
+  ctx: Ctx,
+  query: ValidationQuery,
+  database?: string,
+): Promise<{ ok: boolean; detail: string }> {
+  const { env, secrets } = libpqEnv(ctx.values, database);
+  const result = await ctx.adapters.proc.run(
+    'psql',
+    [...PSQL_QUERY_FLAGS, ...psqlTarget(ctx.values, database), '-f', '-'],
+    {
+      env,
+      secrets,
+      input: readOnlyScript(query.sql),
+      signal: ctx.signal,
+      timeoutMs: 120_000,
+    },
+  );
+  if (result.exitCode !== 0)
+    return { ok: false, detail: lastLines(result.stderr, 2) || `psql exit ${result.exitCode}` };
+  return checkExpectation(firstValue(result.stdout), query.expect);
+}
+
 /** Where a backup-jobs script is (the shipped copy, or `backupJobsDir` from the values file) and how plans show it. */
 export function scriptLocation(
   settings: Record<string, unknown>,
@@ -234,6 +269,62 @@ export function scriptLocation(
 ): { path: string; display: string } {
   const dir = backupJobsDir(settings);
   return { path: `${dir}/scripts/${name}`, display: displayPath(dir, `scripts/${name}`) };
+}
+
+/** How a restore script ran: its result, whether it said it had downloaded and verified the backup, and its seconds. */
+export interface RestoreScriptRun {
+  result: ProcResult;
+  downloaded: boolean;
+  seconds: number;
+}
+
+/**
+ * Runs a backup-jobs restore script on this host, its stderr going to the log and the progress line
+ * saying every second which phase it is in: downloading `size` bytes, then `restoringPhase` once the
+ * script says "downloaded and verified". Journals restoreStarted and, at that line, downloadDone.
+ */
+export async function runRestoreScript(
+  ctx: Ctx,
+  script: {
+    path: string;
+    env: Record<string, string>;
+    secrets: readonly string[];
+    size: number;
+    restoringPhase: string;
+    startedMark: Record<string, unknown>;
+    downloadedMark: Record<string, unknown>;
+  },
+): Promise<RestoreScriptRun> {
+  const started = Date.now();
+  let phase = `downloading ${formatBytes(script.size)} and verifying it again`;
+  let downloaded = false;
+  const tick = () => ctx.progress({ message: `${phase} · ${formatDuration(Date.now() - started)} elapsed` });
+  ctx.mark(MARK.restoreStarted, script.startedMark);
+  tick();
+  const timer = setInterval(tick, 1000);
+  let result;
+  try {
+    result = await ctx.adapters.proc.run('bash', [script.path], {
+      env: script.env,
+      secrets: script.secrets,
+      signal: undetachable(ctx),
+      processGroup: true,
+      onLine: (line, stream) => {
+        if (stream !== 'stderr') return;
+        ctx.log(line);
+        if (!downloaded && /downloaded and verified/.test(line)) {
+          downloaded = true;
+          ctx.mark(MARK.downloadDone, script.downloadedMark);
+          phase = script.restoringPhase;
+          tick();
+        }
+      },
+    });
+  } finally {
+    clearInterval(timer);
+  }
+  const seconds = Math.round((Date.now() - started) / 100) / 10;
+  return { result, downloaded, seconds };
 }
 
 /** A signal that follows the step's, except "detach" (Esc): a process on this host cannot be left running unwatched. */
