@@ -20,6 +20,7 @@ describe('shellcheck', () => {
   it('finds nothing in ops/db/backup-jobs/scripts/*.sh', async () => {
     const scripts = (await readdir(SCRIPTS_DIR)).filter((f) => f.endsWith('.sh')).sort();
     expect(scripts).toEqual([
+      'lib-common.sh',
       'neo4j-backup.sh',
       'neo4j-restore.sh',
       'postgres-backup.sh',

@@ -25,29 +25,12 @@ set -euo pipefail
 readonly SCRIPT_NAME=neo4j-backup
 readonly ARCHIVE_RE='^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}-[0-9]{2}-[0-9]{2}Z\.backup\.tar\.gz$'
 
-log() { printf '%s: %s\n' "$SCRIPT_NAME" "$*" >&2; }
-die() {
-  local code=$1
-  shift
-  printf '%s: error: %s\n' "$SCRIPT_NAME" "$*" >&2
-  exit "$code"
-}
-aws_cli() {
-  if [[ -n "${AWS_ENDPOINT_URL:-}" ]]; then
-    aws --endpoint-url "$AWS_ENDPOINT_URL" "$@"
-  else
-    aws "$@"
-  fi
-}
-tail_of() {
-  if [[ -s "$1" ]]; then tail -n "${2:-5}" "$1" | sed 's/^/    /' >&2; fi
-}
-manifest_value() { sed -n "s/^$1=//p" "$2" | head -n 1; }
+# log, die, aws_cli (--endpoint-url), tail_of, manifest_value and the backup helpers shared by the four scripts
+# shellcheck source-path=SCRIPTDIR source=lib-common.sh
+. "$(dirname -- "${BASH_SOURCE[0]}")/lib-common.sh"
 
 # ---------------------------------------------------------------------------------------------- config
-for var in S3_BUCKET NEO4J_HOST; do
-  [[ -n "${!var:-}" ]] || die 2 "$var is not set"
-done
+require_env S3_BUCKET NEO4J_HOST
 port=${NEO4J_BACKUP_PORT:-6362}
 [[ "$port" =~ ^[0-9]+$ ]] || die 2 "NEO4J_BACKUP_PORT must be a port number (got '$port')"
 database=${NEO4J_DATABASE:-neo4j}
@@ -60,65 +43,21 @@ case "${mode,,}" in
 esac
 max_chain=${NEO4J_MAX_CHAIN_LENGTH:-14}
 [[ "$max_chain" =~ ^[1-9][0-9]*$ ]] || die 2 "NEO4J_MAX_CHAIN_LENGTH must be a positive number"
-prefix=${NEO4J_S3_PREFIX-neo4j/}
-prefix=${prefix#/}
-[[ -z "$prefix" || "$prefix" == */ ]] || prefix="$prefix/"
-[[ "$prefix" =~ ^[A-Za-z0-9._/-]*$ ]] || die 2 "NEO4J_S3_PREFIX may only contain letters, digits, '.', '_', '-' and '/' (got '$prefix')"
+backup_prefix NEO4J_S3_PREFIX neo4j/
 # Level 1: neo4j-admin already compresses its artifacts (--compress=true); gzip only wraps the tar.
-level=${BACKUP_COMPRESSION_LEVEL:-1}
-[[ "$level" =~ ^[1-9]$ ]] || die 2 "BACKUP_COMPRESSION_LEVEL must be 1-9 (got '$level')"
-copy_max=${S3_COPY_OBJECT_MAX_BYTES:-5368709120}
-[[ "$copy_max" =~ ^[0-9]+$ ]] || die 2 "S3_COPY_OBJECT_MAX_BYTES must be a number of bytes"
-for tool in neo4j-admin aws tar sha256sum mkfifo tee timeout; do
-  command -v "$tool" >/dev/null 2>&1 || die 2 "$tool is not installed (the Job installs awscli and pigz with apt-get when missing)"
-done
-if command -v pigz >/dev/null 2>&1; then
-  compress=(pigz -c "-$level")
-  [[ -n "${BACKUP_COMPRESS_THREADS:-}" ]] && compress+=(-p "$BACKUP_COMPRESS_THREADS")
-else
-  compress=(gzip -c "-$level")
-fi
-work_root=${BACKUP_WORK_DIR:-${TMPDIR:-/tmp}}
-[[ -d "$work_root" && -w "$work_root" ]] || die 2 "work directory $work_root is not a writable directory (BACKUP_WORK_DIR)"
+backup_limits
+require_tools 'is not installed (the Job installs awscli and pigz with apt-get when missing)' neo4j-admin aws tar sha256sum mkfifo tee timeout
+select_compressor
+check_work_root
 
 # ---------------------------------------------------------------------------------------------- cleanup
-work=$(mktemp -d "$work_root/$SCRIPT_NAME.XXXXXX")
+backup_work_init
 chain_dir="$work/chain"
 mkdir -p "$chain_dir" "$work/archives"
-bg_pids=()
-upload_started=0
-published=0
-done_ok=0
-final_key=''
-temp_key=''
-cleanup() {
-  local rc=$?
-  trap - EXIT
-  local pid
-  for pid in "${bg_pids[@]}"; do kill "$pid" 2>/dev/null || true; done
-  if ((done_ok == 0)); then
-    ((rc != 0)) || rc=1
-    if ((published)); then
-      aws_cli s3 rm "s3://$S3_BUCKET/$final_key" --only-show-errors >/dev/null 2>&1 ||
-        log "warning: could not delete s3://$S3_BUCKET/$final_key after the failure; delete it by hand"
-    fi
-    if ((upload_started)); then
-      aws_cli s3 rm "s3://$S3_BUCKET/$temp_key" --only-show-errors >/dev/null 2>&1 ||
-        log "warning: could not delete the temporary object s3://$S3_BUCKET/$temp_key"
-    fi
-    log "backup FAILED (exit $rc); nothing was published"
-  fi
-  rm -rf "$work"
-  exit "$rc"
-}
-trap cleanup EXIT
-trap 'exit 143' TERM
-trap 'exit 130' INT
+install_traps backup_cleanup
 
 # ---------------------------------------------------------------------------------------------- preflight
-aws_cli s3api head-bucket --bucket "$S3_BUCKET" >"$work/s3-check.out" 2>&1 &
-s3_check=$!
-bg_pids+=("$s3_check")
+start_bucket_check
 if [[ "$mode" == incremental ]]; then
   aws_cli s3 ls "s3://$S3_BUCKET/$prefix" >"$work/ls.out" 2>"$work/ls.err" &
   ls_pid=$!
@@ -130,11 +69,7 @@ if ! timeout 10 bash -c 'exec 3<>"/dev/tcp/$1/$2"' _ "$NEO4J_HOST" "$port" 2>"$w
   tail_of "$work/tcp.err"
   die 3 "the Neo4j backup port $NEO4J_HOST:$port is not reachable. Online backups use server.backup.listen_address (default 127.0.0.1:6362, i.e. local only), not Bolt: set it to 0.0.0.0:6362 on the server, allow the port in NetworkPolicies/firewalls, and set NEO4J_BACKUP_PORT if it differs"
 fi
-if ! wait "$s3_check"; then
-  log "cannot use bucket $S3_BUCKET${AWS_ENDPOINT_URL:+ at $AWS_ENDPOINT_URL}:"
-  tail_of "$work/s3-check.out"
-  die 4 "object storage unreachable, bucket missing or access denied (check the database-backup-storage Secret)"
-fi
+wait_bucket_check
 admin_version=$(neo4j-admin --version 2>/dev/null | head -n 1 | tr -d '\r') || admin_version=unknown
 
 # ---------------------------------------------------------------------------------------------- chain
@@ -150,7 +85,7 @@ fetch_archive() {
     { tail_of "$file.err"; return 1; }
   if [[ -n "$sidecar_pid" ]]; then
     wait "$sidecar_pid" || { log "$archive has no checksum sidecar"; return 1; }
-    want=$(awk 'NR == 1 { print $1 }' "$file.sha256")
+    want=$(sidecar_sha "$file.sha256")
   fi
   got=$(sha256sum "$file" | cut -d' ' -f1)
   [[ -n "$want" && "$got" == "$want" ]] || { log "checksum of $archive does not match"; return 1; }
@@ -222,12 +157,7 @@ if [[ "$mode" == incremental ]]; then
 fi
 
 # ---------------------------------------------------------------------------------------------- backup
-epoch=$(date -u +%s)
-stamp=$(date -u -d "@$epoch" +%Y-%m-%dT%H-%M-%SZ)
-recovery_point=$(date -u -d "@$epoch" +%Y-%m-%dT%H:%M:%SZ)
-name="$stamp.backup.tar.gz"
-final_key="$prefix$name"
-temp_key="${prefix}.partial/$name.${HOSTNAME:-job}-$$"
+backup_names .backup.tar.gz
 
 admin_args=(database backup "--from=$NEO4J_HOST:$port" "--to-path=$chain_dir" "--type=$type")
 [[ -n "${NEO4J_BACKUP_PAGECACHE:-}" ]] && admin_args+=("--pagecache=$NEO4J_BACKUP_PAGECACHE")
@@ -256,14 +186,7 @@ artifact=$(comm -13 <(printf '%s\n' "$before") <(find "$chain_dir" -maxdepth 1 -
 # ---------------------------------------------------------------------------------------------- upload
 metadata=$(printf '{"recovery-point":"%s","backup-type":"%s","database":"%s","chain-length":"%s","neo4j-admin-version":"%s"}' \
   "$recovery_point" "$type" "$database" "$chain_length" "$admin_version")
-mkfifo "$work/sha.fifo" "$work/size.fifo"
-sha256sum <"$work/sha.fifo" >"$work/sha256" &
-sha_pid=$!
-wc -c <"$work/size.fifo" >"$work/size" &
-size_pid=$!
-bg_pids+=("$sha_pid" "$size_pid")
-upload_started=1
-started=$SECONDS
+start_stream_hashers
 set +e
 tar -cf - -C "$chain_dir" "$artifact" -C "$work" backup-manifest.txt 2>"$work/tar.err" |
   "${compress[@]}" 2>"$work/compress.err" |
@@ -272,9 +195,7 @@ tar -cf - -C "$chain_dir" "$artifact" -C "$work" backup-manifest.txt 2>"$work/ta
     --expected-size "$(du -sb "$chain_dir/$artifact" | cut -f1)" --only-show-errors 2>"$work/upload.err"
 statuses=("${PIPESTATUS[@]}")
 set -e
-wait "$sha_pid" || true
-wait "$size_pid" || true
-bg_pids=()
+wait_stream_hashers
 stages=(tar "${compress[0]}" tee "aws s3 cp")
 errors=("$work/tar.err" "$work/compress.err" "$work/tee.err" "$work/upload.err")
 for i in 0 1 2 3; do
@@ -285,32 +206,9 @@ for i in 0 1 2 3; do
 done
 ((statuses[3] == 0)) || die 6 "upload to s3://$S3_BUCKET/$temp_key failed"
 ((statuses[0] == 0 && statuses[1] == 0 && statuses[2] == 0)) || die 6 "packing the backup failed"
-sha=$(cut -d' ' -f1 "$work/sha256")
-size=$(tr -d ' \n' <"$work/size")
-[[ "$sha" =~ ^[0-9a-f]{64}$ && "$size" =~ ^[0-9]+$ && "$size" -gt 0 ]] || die 6 "could not compute the SHA-256 of the stream"
-stored=$(aws_cli s3api head-object --bucket "$S3_BUCKET" --key "$temp_key" --query ContentLength --output text 2>"$work/head.err") ||
-  { tail_of "$work/head.err"; die 6 "the uploaded temporary object cannot be read back"; }
-[[ "$stored" == "$size" ]] || die 6 "object storage holds $stored bytes but $size bytes were streamed"
+verify_upload
 
-published=1
-if ((size <= copy_max)); then
-  aws_cli s3api copy-object --bucket "$S3_BUCKET" --key "$final_key" --copy-source "$S3_BUCKET/$temp_key" \
-    --metadata-directive REPLACE --metadata "$metadata" --content-type application/gzip >/dev/null 2>"$work/copy.err" ||
-    { tail_of "$work/copy.err"; die 6 "server-side copy to s3://$S3_BUCKET/$final_key failed"; }
-else
-  aws_cli s3 cp "s3://$S3_BUCKET/$temp_key" "s3://$S3_BUCKET/$final_key" --metadata-directive REPLACE \
-    --metadata "$metadata" --content-type application/gzip --only-show-errors 2>"$work/copy.err" ||
-    { tail_of "$work/copy.err"; die 6 "server-side multipart copy to s3://$S3_BUCKET/$final_key failed (does the store support UploadPartCopy?)"; }
-fi
-aws_cli s3 rm "s3://$S3_BUCKET/$temp_key" --only-show-errors >"$work/rm.err" 2>&1 &
-rm_pid=$!
-bg_pids+=("$rm_pid")
-printf '%s  %s\n' "$sha" "$name" |
-  aws_cli s3 cp - "s3://$S3_BUCKET/$final_key.sha256" --content-type text/plain --only-show-errors 2>"$work/sidecar.err" ||
-  { tail_of "$work/sidecar.err"; die 6 "writing the checksum sidecar s3://$S3_BUCKET/$final_key.sha256 failed"; }
-wait "$rm_pid" || log "warning: could not delete the temporary object s3://$S3_BUCKET/$temp_key"
-upload_started=0
-done_ok=1
+publish_backup "$metadata"
 
 log "$type backup of '$database' published in $((SECONDS - started))s: s3://$S3_BUCKET/$final_key (chain length $chain_length)"
 printf 'object=s3://%s/%s\nsha256=%s\nbytes=%s\nrecovery_point=%s\ntype=%s\nartifact=%s\nchain_length=%s\n' \

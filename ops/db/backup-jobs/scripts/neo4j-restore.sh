@@ -23,41 +23,13 @@
 set -euo pipefail
 
 readonly SCRIPT_NAME=neo4j-restore
-
-log() { printf '%s: %s\n' "$SCRIPT_NAME" "$*" >&2; }
-die() {
-  local code=$1
-  shift
-  printf '%s: error: %s\n' "$SCRIPT_NAME" "$*" >&2
-  exit "$code"
-}
-aws_cli() {
-  if [[ -n "${AWS_ENDPOINT_URL:-}" ]]; then
-    aws --endpoint-url "$AWS_ENDPOINT_URL" "$@"
-  else
-    aws "$@"
-  fi
-}
-tail_of() {
-  if [[ -s "$1" ]]; then tail -n "${2:-5}" "$1" | sed 's/^/    /' >&2; fi
-}
-flag() {
-  local name=$1 value=${!1:-false}
-  case "${value,,}" in
-    true | 1 | yes) return 0 ;;
-    false | 0 | no | '') return 1 ;;
-    *) die 2 "$name must be true or false (got '$value')" ;;
-  esac
-}
-manifest_value() { sed -n "s/^$1=//p" "$2" | head -n 1; }
+# log, die, aws_cli (--endpoint-url), tail_of, flag, manifest_value and the restore helpers shared by the four scripts
+# shellcheck source-path=SCRIPTDIR source=lib-common.sh
+. "$(dirname -- "${BASH_SOURCE[0]}")/lib-common.sh"
 
 # ---------------------------------------------------------------------------------------------- config
-for var in RESTORE_S3_URI NEO4J_DATABASE NEO4J_HOME; do
-  [[ -n "${!var:-}" ]] || die 2 "$var is not set"
-done
-[[ "$RESTORE_S3_URI" =~ ^s3://([^/]+)/(.+)$ ]] || die 2 "RESTORE_S3_URI must look like s3://bucket/prefix/<time>.backup.tar.gz (got '$RESTORE_S3_URI')"
-key=${BASH_REMATCH[2]}
-name=${key##*/}
+require_env RESTORE_S3_URI NEO4J_DATABASE NEO4J_HOME
+parse_restore_uri 's3://bucket/prefix/<time>.backup.tar.gz'
 base_uri=${RESTORE_S3_URI%/*}
 database=$NEO4J_DATABASE
 [[ "$database" =~ ^[A-Za-z][A-Za-z0-9.-]{2,62}$ ]] || die 2 "NEO4J_DATABASE '$database' is not a valid Neo4j database name"
@@ -72,15 +44,12 @@ shell_bin=''
 if [[ -x "$neo4j_home/bin/cypher-shell" ]]; then shell_bin="$neo4j_home/bin/cypher-shell"; elif command -v cypher-shell >/dev/null 2>&1; then shell_bin=cypher-shell; fi
 server_bin=''
 if [[ -x "$neo4j_home/bin/neo4j" ]]; then server_bin="$neo4j_home/bin/neo4j"; elif command -v neo4j >/dev/null 2>&1; then server_bin=neo4j; fi
-for tool in "$admin" aws tar sha256sum gzip; do
-  command -v "$tool" >/dev/null 2>&1 || die 2 "$tool is not installed"
-done
+require_tools 'is not installed' "$admin" aws tar sha256sum gzip
 address=${NEO4J_ADDRESS:-}
 if [[ -z "$address" && -n "${NEO4J_HOST:-}" ]]; then address="neo4j://$NEO4J_HOST:${NEO4J_BOLT_PORT:-7687}"; fi
-work_root=${BACKUP_WORK_DIR:-${TMPDIR:-/tmp}}
-[[ -d "$work_root" && -w "$work_root" ]] || die 2 "work directory $work_root is not a writable directory (BACKUP_WORK_DIR)"
+check_work_root
 
-work=$(mktemp -d "$work_root/$SCRIPT_NAME.XXXXXX")
+make_work_dir
 cleanup() {
   local rc=$?
   trap - EXIT
@@ -88,9 +57,7 @@ cleanup() {
   ((rc == 0)) || log "restore FAILED (exit $rc)"
   exit "$rc"
 }
-trap cleanup EXIT
-trap 'exit 143' TERM
-trap 'exit 130' INT
+install_traps cleanup
 
 # ---------------------------------------------------------------------------------------------- running?
 how_to_stop="stop it first: cypher-shell -a ${address:-neo4j://<host>:7687} -d system 'STOP DATABASE \`$database\` WAIT' (Enterprise; the server keeps running), or 'neo4j stop' on this host (Community); then run this script again"
@@ -129,16 +96,15 @@ fetch() {
   fi
   if ! aws_cli s3 cp "$uri" "$file" --only-show-errors </dev/null 2>"$file.err"; then
     tail_of "$file.err"
-    if grep -q -e '(404)' -e 'Not Found' "$file.err"; then die 4 "no backup at $uri"; fi
+    if not_found "$file.err"; then die 4 "no backup at $uri"; fi
     die 4 "cannot download $uri (object storage unreachable or access denied)"
   fi
   if [[ -n "$sidecar_pid" ]]; then
     if wait "$sidecar_pid"; then
-      want=$(awk 'NR == 1 { print $1 }' "$file.sha256")
-      [[ "$want" =~ ^[0-9a-f]{64}$ ]] || die 5 "the sidecar $uri.sha256 is not '<sha256>  <file name>'"
-    elif grep -q -e '(404)' -e 'Not Found' "$file.sha256.err"; then
-      [[ "$unverified" == true ]] ||
-        die 5 "no checksum sidecar at $uri.sha256: refusing to restore an unverified backup (ALLOW_UNVERIFIED=true to override)"
+      want=$(sidecar_sha "$file.sha256")
+      check_sidecar_sha "$want" "$uri"
+    elif not_found "$file.sha256.err"; then
+      no_sidecar "$unverified" "$uri"
       log "WARNING: no checksum sidecar for $uri; continuing WITHOUT integrity verification (ALLOW_UNVERIFIED=true)"
     else
       tail_of "$file.sha256.err"

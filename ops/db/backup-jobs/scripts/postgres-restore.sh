@@ -27,46 +27,18 @@
 set -euo pipefail
 
 readonly SCRIPT_NAME=postgres-restore
-
-log() { printf '%s: %s\n' "$SCRIPT_NAME" "$*" >&2; }
-die() {
-  local code=$1
-  shift
-  printf '%s: error: %s\n' "$SCRIPT_NAME" "$*" >&2
-  exit "$code"
-}
-aws_cli() {
-  if [[ -n "${AWS_ENDPOINT_URL:-}" ]]; then
-    aws --endpoint-url "$AWS_ENDPOINT_URL" "$@"
-  else
-    aws "$@"
-  fi
-}
-tail_of() {
-  if [[ -s "$1" ]]; then tail -n "${2:-5}" "$1" | sed 's/^/    /' >&2; fi
-}
-flag() {
-  local name=$1 value=${!1:-false}
-  case "${value,,}" in
-    true | 1 | yes) return 0 ;;
-    false | 0 | no | '') return 1 ;;
-    *) die 2 "$name must be true or false (got '$value')" ;;
-  esac
-}
+# log, die, aws_cli (--endpoint-url), tail_of, flag and the restore helpers shared by the four scripts
+# shellcheck source-path=SCRIPTDIR source=lib-common.sh
+. "$(dirname -- "${BASH_SOURCE[0]}")/lib-common.sh"
 # version_lt A B: A < B for dotted numeric versions (15.4 < 15.18)
 version_lt() { [[ "$1" != "$2" && "$(printf '%s\n%s\n' "$1" "$2" | sort -V | head -n1)" == "$1" ]]; }
 
 # ---------------------------------------------------------------------------------------------- config
-for var in RESTORE_S3_URI POSTGRES_HOST POSTGRES_DATABASE POSTGRES_USER; do
-  [[ -n "${!var:-}" ]] || die 2 "$var is not set"
-done
+require_env RESTORE_S3_URI POSTGRES_HOST POSTGRES_DATABASE POSTGRES_USER
 if [[ -z "${POSTGRES_PASSWORD:-}" && -z "${PGPASSFILE:-}" ]]; then
   die 2 "POSTGRES_PASSWORD is not set (or point PGPASSFILE at a 0600 password file)"
 fi
-[[ "$RESTORE_S3_URI" =~ ^s3://([^/]+)/(.+)$ ]] || die 2 "RESTORE_S3_URI must look like s3://bucket/path/<time>.sql.gz (got '$RESTORE_S3_URI')"
-bucket=${BASH_REMATCH[1]}
-key=${BASH_REMATCH[2]}
-name=${key##*/}
+parse_restore_uri 's3://bucket/path/<time>.sql.gz'
 clean=false
 flag CLEAN_TARGET && clean=true
 unverified=false
@@ -74,17 +46,14 @@ flag ALLOW_UNVERIFIED && unverified=true
 target=$POSTGRES_DATABASE
 maintenance=${POSTGRES_MAINTENANCE_DATABASE:-postgres}
 [[ "$target" != "$maintenance" ]] || die 2 "POSTGRES_DATABASE must not be the maintenance database '$maintenance'"
-for tool in psql aws sha256sum gzip mkfifo tee; do
-  command -v "$tool" >/dev/null 2>&1 || die 2 "$tool is not installed"
-done
+require_tools 'is not installed' psql aws sha256sum gzip mkfifo tee
 # pigz tests and decompresses gzip ~1.7x faster than gzip (its reading, writing and CRC run in separate threads)
 if command -v pigz >/dev/null 2>&1; then
   decompress=(pigz -dc) gzip_test=(pigz -t)
 else
   decompress=(gzip -dc) gzip_test=(gzip -t)
 fi
-work_root=${BACKUP_WORK_DIR:-${TMPDIR:-/tmp}}
-[[ -d "$work_root" && -w "$work_root" ]] || die 2 "work directory $work_root is not a writable directory (BACKUP_WORK_DIR)"
+check_work_root
 # the dump builds its indexes after loading the data: more memory per index build makes them much faster
 maintenance_work_mem=${RESTORE_MAINTENANCE_WORK_MEM:-256MB}
 [[ "$maintenance_work_mem" =~ ^[0-9]+(kB|MB|GB)?$ ]] || die 2 "RESTORE_MAINTENANCE_WORK_MEM must look like 256MB (got '$maintenance_work_mem')"
@@ -95,7 +64,7 @@ export PGCONNECT_TIMEOUT="${PGCONNECT_TIMEOUT:-15}" PGAPPNAME="$SCRIPT_NAME"
 unset PGDATABASE
 psql_base=(psql -X -v ON_ERROR_STOP=1 -q)
 
-work=$(mktemp -d "$work_root/$SCRIPT_NAME.XXXXXX")
+make_work_dir
 bg_pids=()
 scratch=''
 cleanup() {
@@ -112,9 +81,7 @@ SQL
   ((rc == 0)) || log "restore FAILED (exit $rc)"
   exit "$rc"
 }
-trap cleanup EXIT
-trap 'exit 143' TERM
-trap 'exit 130' INT
+install_traps cleanup
 
 # ---------------------------------------------------------------------------------------------- preflight
 # The download starts right away, into the work directory only, hashed and gzip-tested as it streams; the
@@ -177,16 +144,14 @@ if [[ "$dump_version" =~ ^[0-9]+(\.[0-9]+)?$ ]] && version_lt "$psql_version" "$
 fi
 
 if wait "$sidecar_pid"; then
-  expected=$(awk 'NR == 1 { print $1 }' "$sidecar_file")
+  expected=$(sidecar_sha "$sidecar_file")
   sidecar_name=$(awk 'NR == 1 { sub(/^\*/, "", $2); print $2 }' "$sidecar_file")
-  [[ "$expected" =~ ^[0-9a-f]{64}$ ]] || die 5 "the sidecar $RESTORE_S3_URI.sha256 is not '<sha256>  <file name>'"
+  check_sidecar_sha "$expected" "$RESTORE_S3_URI"
   [[ -z "$sidecar_name" || "$sidecar_name" == "$name" ]] ||
     log "warning: the sidecar names '$sidecar_name', not '$name' (the object was renamed?)"
-elif grep -q -e '(404)' -e 'Not Found' "$work/sidecar.err"; then
+elif not_found "$work/sidecar.err"; then
   expected=''
-  if [[ "$unverified" != true ]]; then
-    die 5 "no checksum sidecar at $RESTORE_S3_URI.sha256: refusing to restore an unverified backup (ALLOW_UNVERIFIED=true to override)"
-  fi
+  no_sidecar "$unverified" "$RESTORE_S3_URI"
   log "WARNING: no checksum sidecar; restoring WITHOUT integrity verification because ALLOW_UNVERIFIED=true"
 else
   tail_of "$work/sidecar.err"
