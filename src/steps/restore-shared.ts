@@ -180,33 +180,34 @@ function put(env: Record<string, string>, name: string, value: string | undefine
   if (value !== undefined && value !== '') env[name] = value;
 }
 
+/** The named values that are set, under their own names, for a child's environment. */
+function namedValuesEnv(values: Values, names: readonly string[]): ChildEnv {
+  const env: Record<string, string> = {};
+  for (const name of names) put(env, name, values.get(name));
+  return { env, secrets: values.secretValues() };
+}
+
 /** S3 access for the scripts and the aws CLI, as the runbook names it. */
 export function storageEnv(values: Values): ChildEnv {
-  const env: Record<string, string> = {};
-  for (const name of [
+  return namedValuesEnv(values, [
     'S3_BUCKET',
     'AWS_DEFAULT_REGION',
     'AWS_ENDPOINT_URL',
     'AWS_ACCESS_KEY_ID',
     'AWS_SECRET_ACCESS_KEY',
-  ])
-    put(env, name, values.get(name));
-  return { env, secrets: values.secretValues() };
+  ]);
 }
 
 /** POSTGRES_* for the scripts. */
 export function postgresEnv(values: Values): ChildEnv {
-  const env: Record<string, string> = {};
-  for (const name of [
+  return namedValuesEnv(values, [
     'POSTGRES_HOST',
     'POSTGRES_PORT',
     'POSTGRES_DATABASE',
     'POSTGRES_USER',
     'POSTGRES_PASSWORD',
     'POSTGRES_S3_PREFIX',
-  ])
-    put(env, name, values.get(name));
-  return { env, secrets: values.secretValues() };
+  ]);
 }
 
 /** libpq's own variables for psql run from this host (PGPASSWORD: never on the command line). */
