@@ -41,6 +41,8 @@ import {
   integrityStep,
   lastLines,
   libpqEnv,
+  MAINTENANCE_DATABASE,
+  PG_INPUTS,
   overrideStep,
   POSTGRES_SPEC,
   postgresEnv,
@@ -51,6 +53,7 @@ import {
   scriptLocation,
   scriptOutput,
   stepIds,
+  STORAGE_OPTIONAL,
   storageEnv,
   undetachable,
   type RestoreSection,
@@ -77,20 +80,6 @@ export const DRILL_IDS = {
   report: `${SECTION}.report`,
 } as const;
 
-const PG_INPUTS = [
-  'POSTGRES_HOST',
-  'POSTGRES_PORT',
-  'POSTGRES_DATABASE',
-  'POSTGRES_USER',
-  'POSTGRES_PASSWORD',
-];
-const STORAGE_OPTIONAL = [
-  'AWS_ENDPOINT_URL',
-  'AWS_ACCESS_KEY_ID',
-  'AWS_SECRET_ACCESS_KEY',
-  'AWS_DEFAULT_REGION',
-];
-const MAINTENANCE_DATABASE = 'postgres';
 const RESERVED_PG = new Set(['postgres', 'template0', 'template1']);
 const PG_NAME_MAX = 63;
 

@@ -24,6 +24,7 @@ import {
   scriptLocation,
   scriptOutput,
   stepIds,
+  STORAGE_OPTIONAL,
   storageEnv,
   operatorChoice,
 } from './restore-shared.js';
@@ -40,12 +41,6 @@ const IDS = {
 };
 
 const NEO4J_INPUTS = ['NEO4J_HOST', 'NEO4J_BOLT_PORT', 'NEO4J_DATABASE', 'NEO4J_USERNAME', 'NEO4J_PASSWORD'];
-const STORAGE_OPTIONAL = [
-  'AWS_ENDPOINT_URL',
-  'AWS_ACCESS_KEY_ID',
-  'AWS_SECRET_ACCESS_KEY',
-  'AWS_DEFAULT_REGION',
-];
 /** The runbook's example NEO4J_HOME. */
 const DEFAULT_NEO4J_HOME = '/var/lib/neo4j';
 /** Database states in which a restore must not touch the store. */

@@ -37,6 +37,8 @@ import {
   integrityStep,
   lastLines,
   libpqEnv,
+  MAINTENANCE_DATABASE,
+  PG_INPUTS,
   overrideStep,
   POSTGRES_SPEC,
   postgresEnv,
@@ -45,6 +47,7 @@ import {
   runValidationQuery,
   scriptLocation,
   scriptOutput,
+  STORAGE_OPTIONAL,
   storageEnv,
   stepIds,
   undetachable,
@@ -64,21 +67,6 @@ const IDS = {
   resumeWrites: `${SECTION}.resume-writes`,
 };
 
-const PG_INPUTS = [
-  'POSTGRES_HOST',
-  'POSTGRES_PORT',
-  'POSTGRES_DATABASE',
-  'POSTGRES_USER',
-  'POSTGRES_PASSWORD',
-];
-const STORAGE_OPTIONAL = [
-  'AWS_ENDPOINT_URL',
-  'AWS_ACCESS_KEY_ID',
-  'AWS_SECRET_ACCESS_KEY',
-  'AWS_DEFAULT_REGION',
-];
-/** The database psql connects to for cluster-wide questions (the restore script uses the same). */
-const MAINTENANCE_DATABASE = 'postgres';
 const MAX_SESSIONS_SHOWN = 8;
 /** The Job mode derives the restore Job from this CronJob (ops/db/backup-jobs/cronjobs.yaml). */
 const BACKUP_CRONJOB = 'postgres-daily-backup';

@@ -81,6 +81,24 @@ export const stepIds = (spec: RestoreSpec) => ({
 });
 
 type Ctx = StepContext<Adapters>;
+
+/** The PostgreSQL connection values the restore and drill steps need. */
+export const PG_INPUTS = [
+  'POSTGRES_HOST',
+  'POSTGRES_PORT',
+  'POSTGRES_DATABASE',
+  'POSTGRES_USER',
+  'POSTGRES_PASSWORD',
+];
+/** S3 access values a step may use when they are set. */
+export const STORAGE_OPTIONAL = [
+  'AWS_ENDPOINT_URL',
+  'AWS_ACCESS_KEY_ID',
+  'AWS_SECRET_ACCESS_KEY',
+  'AWS_DEFAULT_REGION',
+];
+/** The database psql connects to for cluster-wide questions (the restore script uses the same). */
+export const MAINTENANCE_DATABASE = 'postgres';
 type Earlier = (stepId: string) => Record<string, unknown> | undefined;
 
 // ---------------------------------------------------------------- what earlier steps recorded
