@@ -27,7 +27,10 @@ readonly ARCHIVE_RE='^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}-[0-9]{2}-[0-9]{2}Z\.ba
 
 # log, die, aws_cli (--endpoint-url), tail_of, manifest_value and the backup helpers shared by the four scripts
 # shellcheck source-path=SCRIPTDIR source=lib-common.sh
-. "$(dirname -- "${BASH_SOURCE[0]}")/lib-common.sh"
+. "$(dirname -- "${BASH_SOURCE[0]}")/lib-common.sh" || {
+  echo "${SCRIPT_NAME:-$0}: lib-common.sh must sit beside this script (publish the whole scripts/ folder)" >&2
+  exit 2
+}
 
 # ---------------------------------------------------------------------------------------------- config
 require_env S3_BUCKET NEO4J_HOST

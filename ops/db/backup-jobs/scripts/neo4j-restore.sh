@@ -25,7 +25,10 @@ set -euo pipefail
 readonly SCRIPT_NAME=neo4j-restore
 # log, die, aws_cli (--endpoint-url), tail_of, flag, manifest_value and the restore helpers shared by the four scripts
 # shellcheck source-path=SCRIPTDIR source=lib-common.sh
-. "$(dirname -- "${BASH_SOURCE[0]}")/lib-common.sh"
+. "$(dirname -- "${BASH_SOURCE[0]}")/lib-common.sh" || {
+  echo "${SCRIPT_NAME:-$0}: lib-common.sh must sit beside this script (publish the whole scripts/ folder)" >&2
+  exit 2
+}
 
 # ---------------------------------------------------------------------------------------------- config
 require_env RESTORE_S3_URI NEO4J_DATABASE NEO4J_HOME

@@ -20,7 +20,10 @@ set -euo pipefail
 readonly SCRIPT_NAME=postgres-backup
 # log, die, aws_cli (--endpoint-url), tail_of and the backup helpers shared by the four scripts
 # shellcheck source-path=SCRIPTDIR source=lib-common.sh
-. "$(dirname -- "${BASH_SOURCE[0]}")/lib-common.sh"
+. "$(dirname -- "${BASH_SOURCE[0]}")/lib-common.sh" || {
+  echo "${SCRIPT_NAME:-$0}: lib-common.sh must sit beside this script (publish the whole scripts/ folder)" >&2
+  exit 2
+}
 
 # ---------------------------------------------------------------------------------------------- config
 require_env S3_BUCKET POSTGRES_HOST POSTGRES_DATABASE POSTGRES_USER

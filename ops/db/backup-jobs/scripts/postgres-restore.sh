@@ -29,7 +29,10 @@ set -euo pipefail
 readonly SCRIPT_NAME=postgres-restore
 # log, die, aws_cli (--endpoint-url), tail_of, flag and the restore helpers shared by the four scripts
 # shellcheck source-path=SCRIPTDIR source=lib-common.sh
-. "$(dirname -- "${BASH_SOURCE[0]}")/lib-common.sh"
+. "$(dirname -- "${BASH_SOURCE[0]}")/lib-common.sh" || {
+  echo "${SCRIPT_NAME:-$0}: lib-common.sh must sit beside this script (publish the whole scripts/ folder)" >&2
+  exit 2
+}
 # version_lt A B: A < B for dotted numeric versions (15.4 < 15.18)
 version_lt() { [[ "$1" != "$2" && "$(printf '%s\n%s\n' "$1" "$2" | sort -V | head -n1)" == "$1" ]]; }
 
