@@ -4,6 +4,7 @@ import { stepsOf } from '../../src/steps/index.js';
 import { journalEvents, journalText, runCli } from '../support/cli.js';
 import { testSession } from '../support/session.js';
 import { startSyntheticEnv, type SyntheticEnv } from '../support/synthetic.js';
+import { CLOCK_SKEW_MS } from '../../src/steps/synthetic-shared.js';
 
 /**
  * `db-runbook run … test-postgres` against one sandbox shared by every run (real PostgreSQL 15, s3rver,
@@ -214,6 +215,8 @@ describe('db-runbook run test-postgres against the sandbox', () => {
         confirm: async (gate) => (gates.push(gate.prompt), 'accepted'),
         options: {},
       });
+    // Verify accepts objects up to CLOCK_SKEW_MS older than the trigger: let an earlier test's dump age past that.
+    await new Promise((resolve) => setTimeout(resolve, CLOCK_SKEW_MS + 1500));
     expect((await run('seed')).status).toBe('done');
     // (a Job left by an earlier test is deleted first: the non-interactive fallback, behind a gate)
     expect((await run('trigger')).status).toBe('done');
