@@ -4,8 +4,7 @@
  * other settings are kept), then read each CronJob back: schedule in words, next run, last schedule,
  * suspend, active and last jobs, and whether the Secrets/ConfigMaps/ServiceAccount it uses exist.
  */
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { readManifestText } from '../adapters/backup-jobs-files.js';
 import { parseAllDocuments } from 'yaml';
 import type { Adapters, KubeAdapter, KubeObject } from '../adapters/types.js';
 import { describeCron, nextRun } from '../runbook/cron.js';
@@ -80,15 +79,7 @@ export function parseManifest(text: string, source = MANIFEST): KubeObject[] {
 }
 
 export function readManifest(dir: string): KubeObject[] {
-  const path = join(dir, MANIFEST);
-  let text: string;
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch (error) {
-    throw new RunbookError(`cannot read ${path}: ${(error as NodeJS.ErrnoException).code ?? 'error'}`, {
-      next: 'Run from a db-runbook checkout or package that has ops/db/backup-jobs/cronjobs.yaml, or set backupJobsDir in the --values file.',
-    });
-  }
+  const { path, text } = readManifestText(dir, MANIFEST);
   return parseManifest(text, path);
 }
 
