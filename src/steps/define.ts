@@ -15,3 +15,17 @@ export function defineStep(step: RunbookStep): RunbookStep {
 export function endpointFlag(endpoint: string | undefined): string {
   return endpoint ? ` --endpoint-url ${endpoint}` : '';
 }
+
+/** Waits `ms`, or less when the signal aborts (polling loops end at once on Ctrl-C or Esc). */
+export function sleep(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    if (signal.aborted) return resolve();
+    const timer = setTimeout(done, ms);
+    function done() {
+      clearTimeout(timer);
+      signal.removeEventListener('abort', done);
+      resolve();
+    }
+    signal.addEventListener('abort', done, { once: true });
+  });
+}

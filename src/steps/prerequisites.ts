@@ -1,4 +1,4 @@
-import type { Adapters } from '../adapters/types.js';
+import type { Adapters, KubeAdapter } from '../adapters/types.js';
 import { shellCommand } from '../runbook/plan.js';
 import type { Check } from '../runbook/step.js';
 import type { Values } from '../runbook/values.js';
@@ -116,14 +116,17 @@ const binaries = defineStep({
   },
 });
 
-/** What the runbook's later steps do with the API, as `kubectl auth can-i` would ask it. */
-export const REQUIRED_PERMISSIONS: readonly {
+export interface Permission {
   verb: string;
+  /** `pods/log` names a subresource. */
   resource: string;
   group: string;
   why: string;
   required: boolean;
-}[] = [
+}
+
+/** What the runbook's later steps do with the API, as `kubectl auth can-i` would ask it. */
+export const REQUIRED_PERMISSIONS: readonly Permission[] = [
   ...['secrets', 'configmaps', 'serviceaccounts'].flatMap((resource) =>
     ['create', 'patch'].map((verb) => ({
       verb,
@@ -155,7 +158,31 @@ export const REQUIRED_PERMISSIONS: readonly {
   { verb: 'get', resource: 'pods/log', group: '', why: 'stream the job log', required: false },
 ];
 
-function resourceName(permission: { resource: string; group: string }): string {
+/** The API's own access review for each permission, as `kubectl auth can-i` asks it (`pods/log` → subresource). */
+export async function askPermissions<P extends Permission>(
+  kube: KubeAdapter,
+  permissions: readonly P[],
+  namespace: string,
+): Promise<{ permission: P; answer: { allowed: boolean; reason?: string } }[]> {
+  return Promise.all(
+    permissions.map(async (permission) => {
+      const [resource, subresource] = permission.resource.split('/');
+      return {
+        permission,
+        answer: await kube.canI({
+          verb: permission.verb,
+          resource: resource ?? permission.resource,
+          subresource,
+          group: permission.group,
+          namespace,
+        }),
+      };
+    }),
+  );
+}
+
+/** `secrets`, `jobs.batch`: how kubectl names a resource of a group. */
+export function resourceName(permission: { resource: string; group: string }): string {
   return permission.group ? `${permission.resource}.${permission.group}` : permission.resource;
 }
 
@@ -199,18 +226,7 @@ const cluster = defineStep({
             next: `Create it (kubectl create namespace ${namespace}) or pass -n with the right namespace.`,
           },
     );
-    const answers = await Promise.all(
-      REQUIRED_PERMISSIONS.map(async (permission) => ({
-        permission,
-        answer: await kube.canI({
-          verb: permission.verb,
-          resource: permission.resource.split('/')[0] ?? permission.resource,
-          subresource: permission.resource.split('/')[1],
-          group: permission.group,
-          namespace,
-        }),
-      })),
-    );
+    const answers = await askPermissions(kube, REQUIRED_PERMISSIONS, namespace);
     for (const { permission, answer } of answers) {
       const name = `${permission.verb} ${resourceName(permission)}`;
       checks.push(

@@ -29,7 +29,7 @@ import { shellCommand } from '../runbook/plan.js';
 import { restoreJobFromCronJob, restoreJobName } from '../runbook/restore-job.js';
 import type { Check, Gate, Preview, StepContext } from '../runbook/step.js';
 import type { Values } from '../runbook/values.js';
-import { defineStep, type RunbookStep } from './define.js';
+import { defineStep, type RunbookStep, sleep } from './define.js';
 import {
   chooseBackupStep,
   DEVIATION_MARK,
@@ -442,19 +442,6 @@ async function runOnHost(
     where: 'this host',
     follow: 'the log above',
   };
-}
-
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    if (signal.aborted) return resolve();
-    const timer = setTimeout(done, ms);
-    function done() {
-      clearTimeout(timer);
-      signal.removeEventListener('abort', done);
-      resolve();
-    }
-    signal.addEventListener('abort', done, { once: true });
-  });
 }
 
 /**

@@ -23,7 +23,7 @@ import type { SectionId } from '../runbook/sections.js';
 import type { Check, Plan, Preview, StepContext, StepResult } from '../runbook/step.js';
 import type { Values } from '../runbook/values.js';
 import { planNamespace } from './configure.js';
-import { defineStep, endpointFlag, type RunbookStep } from './define.js';
+import { defineStep, endpointFlag, type RunbookStep, sleep } from './define.js';
 
 export interface SyntheticTarget {
   database: 'postgres' | 'neo4j';
@@ -78,19 +78,6 @@ export function parseJobTimeout(option: string | boolean | undefined): number {
 
 function jobRefOf(name: string, namespace: string) {
   return { apiVersion: 'batch/v1', kind: 'Job', name, namespace };
-}
-
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    if (signal.aborted) return resolve();
-    const timer = setTimeout(done, ms);
-    function done() {
-      clearTimeout(timer);
-      signal.removeEventListener('abort', done);
-      resolve();
-    }
-    signal.addEventListener('abort', done, { once: true });
-  });
 }
 
 function ageOf(iso: string | undefined, now = Date.now()): string {

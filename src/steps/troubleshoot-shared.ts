@@ -220,18 +220,7 @@ export function prefixesInScope(
   return out;
 }
 
-export function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    if (signal.aborted) return resolve();
-    const timer = setTimeout(done, ms);
-    function done() {
-      clearTimeout(timer);
-      signal.removeEventListener('abort', done);
-      resolve();
-    }
-    signal.addEventListener('abort', done, { once: true });
-  });
-}
+export { sleep } from './define.js';
 
 // ---------------------------------------------------------------- Neo4j from this host
 

@@ -13,7 +13,7 @@ import { assessFreshness, type Freshness } from '../runbook/freshness.js';
 import type { Check } from '../runbook/step.js';
 import { planNamespace } from './configure.js';
 import { defineStep, endpointFlag, type RunbookStep } from './define.js';
-import { REQUIRED_PERMISSIONS } from './prerequisites.js';
+import { askPermissions, REQUIRED_PERMISSIONS, resourceName, type Permission } from './prerequisites.js';
 import { TROUBLESHOOT_IDS, troubleshootJobSteps } from './troubleshoot-jobs.js';
 import { neo4jBackupPort } from './troubleshoot-neo4j.js';
 import { backupCronJobs, prefixesInScope, scheduleOf } from './troubleshoot-shared.js';
@@ -217,14 +217,6 @@ const s3Permissions = defineStep({
 
 // ---------------------------------------------------------------- Kubernetes RBAC
 
-interface Permission {
-  verb: string;
-  resource: string;
-  group: string;
-  why: string;
-  required: boolean;
-}
-
 /** What the troubleshoot section itself does with the API, beside what the rest of the runbook needs. */
 const TROUBLESHOOT_PERMISSIONS: readonly Permission[] = [
   {
@@ -262,10 +254,6 @@ function allPermissions(): Permission[] {
   return out;
 }
 
-function resourceName(permission: Pick<Permission, 'resource' | 'group'>): string {
-  return permission.group ? `${permission.resource}.${permission.group}` : permission.resource;
-}
-
 /** The Role rules that grant `missing`, grouped by API group and resource (YAML lines). */
 export function roleRules(missing: readonly Pick<Permission, 'verb' | 'resource' | 'group'>[]): string[] {
   const grouped = new Map<string, { group: string; resource: string; verbs: string[] }>();
@@ -299,18 +287,7 @@ const rbac = defineStep({
     const kube = await ctx.adapters.kube();
     const namespace = kube.target.namespace;
     const permissions = allPermissions();
-    const answers = await Promise.all(
-      permissions.map(async (permission) => ({
-        permission,
-        answer: await kube.canI({
-          verb: permission.verb,
-          resource: permission.resource.split('/')[0] ?? permission.resource,
-          subresource: permission.resource.split('/')[1],
-          group: permission.group,
-          namespace,
-        }),
-      })),
-    );
+    const answers = await askPermissions(kube, permissions, namespace);
     const checks: Check[] = answers.map(({ permission, answer }) => {
       const name = `${permission.verb} ${resourceName(permission)}`;
       return answer.allowed
