@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { userInfo } from 'node:os';
+import { hostname, userInfo } from 'node:os';
 import { createAdapters } from '../adapters/index.js';
 import { defaultSessionDir, newSessionId, openJournal } from '../adapters/journal-store.js';
 import { summarizeKubeconfig } from '../adapters/kubeconfig.js';
@@ -142,6 +142,8 @@ export function openSession(
     target,
     mode,
     ...(mode === 'resume' ? { resumedFrom: sessionId } : {}),
+    pid: process.pid,
+    host: hostname(),
   });
   session.record({ type: 'values', values: valuesForJournal(resolution.values) });
   return session;

@@ -1,6 +1,5 @@
-import type { GateAnswer, Session, SessionEvent } from '../engine/session.js';
+import type { Confirmer, GateAnswer, GateDecision, Session, SessionEvent } from '../engine/session.js';
 import { EXIT, describeError, UsageError } from '../runbook/errors.js';
-import type { Gate } from '../runbook/step.js';
 import { isSecret, missingInputs } from '../runbook/values.js';
 import type { Sandbox } from '../sandbox/index.js';
 import type { RunbookStep } from '../steps/define.js';
@@ -29,11 +28,23 @@ export function stepOptions(options: RunOptions): Record<string, string | boolea
   return out;
 }
 
-/** Non-interactive gates: confirm needs --yes; typed needs --yes and --confirm with the exact text. */
-function scriptedConfirm(options: RunOptions): (gate: Gate) => Promise<GateAnswer> {
-  return async (gate) => {
-    if (gate.kind === 'typed') return options.yes && options.confirm === gate.phrase ? 'accepted' : 'refused';
-    return options.yes ? 'accepted' : 'refused';
+/**
+ * Non-interactive gates: confirm needs --yes; typed needs --yes and --confirm with the exact text. The
+ * journal records them as answered by flags (nobody was asked), and a wrong --confirm as an attempt.
+ */
+function scriptedConfirm(options: RunOptions): Confirmer {
+  return async (gate, _step, attempts) => {
+    const flags = [
+      ...(options.yes ? ['--yes'] : []),
+      ...(gate.kind === 'typed' && options.confirm !== undefined ? ['--confirm'] : []),
+    ];
+    const decide = (answer: GateAnswer): GateDecision => ({ answer, via: 'flag', flags });
+    if (gate.kind === 'typed') {
+      if (options.confirm !== undefined && options.confirm !== gate.phrase)
+        attempts.wrongPhrase(options.confirm);
+      return decide(options.yes && options.confirm === gate.phrase ? 'accepted' : 'refused');
+    }
+    return decide(options.yes ? 'accepted' : 'refused');
   };
 }
 
@@ -65,7 +76,12 @@ export async function runSteps(
       session.skip(step, `${step.database} is out of scope (DATABASES=${session.values.get('DATABASES')})`);
       continue;
     }
-    const outcome = await session.run(step, { confirm, options: stepOptions(options), signal });
+    const outcome = await session.run(step, {
+      confirm,
+      options: stepOptions(options),
+      signal,
+      nonInteractive: true,
+    });
     if (outcome.error && !options.json) {
       process.stderr.write(
         `error: ${outcome.error.message}\n${outcome.error.next ? `  → ${outcome.error.next}\n` : ''}`,

@@ -6,10 +6,12 @@ import type { Gate } from '../runbook/step.js';
 interface Props {
   gate: Gate;
   onAnswer(accepted: boolean): void;
+  /** A typed gate got the wrong phrase (the journal records that it happened, never the text). */
+  onWrongPhrase?(typed: string): void;
 }
 
 /** A confirmation gate that names its target. Typed gates accept only the exact phrase. */
-export function GatePrompt({ gate, onAnswer }: Props) {
+export function GatePrompt({ gate, onAnswer, onWrongPhrase }: Props) {
   const [error, setError] = useState<string | undefined>();
   const [attempt, setAttempt] = useState(0);
   useInput((input, key) => {
@@ -40,6 +42,7 @@ export function GatePrompt({ gate, onAnswer }: Props) {
               onSubmit={(value) => {
                 if (value === gate.phrase) onAnswer(true);
                 else {
+                  onWrongPhrase?.(value);
                   setError(
                     `"${value}" is not "${gate.phrase}": nothing was done. Type it exactly, or Esc to cancel.`,
                   );

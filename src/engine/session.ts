@@ -3,6 +3,8 @@ import type { Adapters } from '../adapters/types.js';
 import { describeError, EXIT, GateRefusedError, InterruptedError, RunbookError } from '../runbook/errors.js';
 import {
   maskString,
+  phraseMismatch,
+  type GateVia,
   type JournalEvent,
   type JournalEventBody,
   type StepStatus,
@@ -26,7 +28,25 @@ import { isSecret, missingInputs, type ValueSource } from '../runbook/values.js'
 export const DETACH = 'detach';
 
 export type GateAnswer = 'accepted' | 'refused' | 'overridden';
-export type Confirmer = (gate: Gate, step: StepDefinition<Adapters>) => Promise<GateAnswer>;
+
+/** A gate's answer and who gave it: a person at the prompt, or flags (`--yes`, `--confirm`) with nobody asked. */
+export interface GateDecision {
+  answer: GateAnswer;
+  via: GateVia;
+  /** The flags that answered (names only), when `via` is `flag`. */
+  flags?: string[];
+}
+
+/** What a confirmer reports while the gate is open: each wrong phrase typed (journaled without its text). */
+export interface GateAttempts {
+  wrongPhrase(typed: string): void;
+}
+
+export type Confirmer = (
+  gate: Gate,
+  step: StepDefinition<Adapters>,
+  attempts: GateAttempts,
+) => Promise<GateAnswer | GateDecision>;
 
 export type SessionEvent =
   { kind: 'journal'; event: JournalEvent } | { kind: 'progress'; step: string; progress: Progress };
@@ -49,6 +69,8 @@ export interface RunOptions {
   ) => Promise<string | undefined>;
   options?: Readonly<Record<string, string | boolean>>;
   signal?: AbortSignal;
+  /** Gates are answered by flags (`run`, `resume`), not by a person at a prompt. */
+  nonInteractive?: boolean;
 }
 
 export interface StepOutcome {
@@ -202,7 +224,20 @@ export class Session {
       });
       this.move(step, { type: 'start', gated: gate !== undefined });
       if (gate) {
-        const answer = await run.confirm(gate, step);
+        const given = await run.confirm(gate, step, {
+          wrongPhrase: (typed) => {
+            if (gate.kind !== 'typed') return;
+            this.record({
+              type: 'gate-attempt',
+              step: step.id,
+              outcome: 'wrong-phrase',
+              via: run.nonInteractive ? 'flag' : 'operator',
+              ...phraseMismatch(typed, gate.phrase),
+            });
+          },
+        });
+        const decision: GateDecision = typeof given === 'string' ? { answer: given, via: 'operator' } : given;
+        const answer = decision.answer;
         this.record({
           type: 'gate',
           step: step.id,
@@ -210,7 +245,10 @@ export class Session {
           prompt: gate.prompt,
           answer,
           deviation: answer === 'overridden',
+          via: decision.via,
+          ...(decision.flags ? { flags: decision.flags } : {}),
         });
+        ctx.confirmedVia = decision.via;
         if (answer === 'refused') {
           this.move(step, { type: 'gate-refused' });
           const refused = new GateRefusedError(

@@ -33,6 +33,9 @@ export type JournalEventBody =
       target: TargetInfo;
       mode: 'tui' | 'run' | 'resume';
       resumedFrom?: string;
+      /** The recording process and its host: a report made elsewhere can tell a live session from a dead one. */
+      pid?: number;
+      host?: string;
     }
   | { type: 'session-end'; outcome: 'done' | 'failed' | 'interrupted' | 'refused' | 'quit'; exitCode: number }
   | { type: 'step-state'; step: string; section: string; from: StepStatus; to: StepStatus; reason?: string }
@@ -55,6 +58,31 @@ export type JournalEventBody =
       prompt: string;
       answer: 'accepted' | 'refused' | 'overridden';
       deviation?: boolean;
+      /**
+       * Who answered: a person at the prompt (`operator`), or command-line flags (`flag`: `--yes`,
+       * `--confirm`) with nobody asked at the time. Absent in journals written before it was recorded.
+       */
+      via?: GateVia;
+      /** The flags that answered, when `via` is `flag` (names only, never the --confirm text). */
+      flags?: string[];
+    }
+  | {
+      /**
+       * A typed gate was answered with the wrong phrase (and asked again, or refused). The typed text is
+       * never recorded (it could be a pasted secret): only its length and how it differed.
+       */
+      type: 'gate-attempt';
+      step: string;
+      outcome: 'wrong-phrase';
+      via: GateVia;
+      length: number;
+      expectedLength: number;
+      /** 0-based index of the first differing character (the shorter length when one is a prefix). */
+      firstDifferenceAt: number;
+      /** Equal but for letter case. */
+      caseOnly: boolean;
+      /** Equal but for leading/trailing white space. */
+      whitespaceOnly: boolean;
     }
   | {
       type: 'check';
@@ -74,6 +102,30 @@ export type JournalEventBody =
 export type JournalEvent = JournalEventBody & { ts: string; seq: number; session: string };
 
 export type CheckStatus = 'ok' | 'fail' | 'warn' | 'skip';
+
+export type GateVia = 'operator' | 'flag';
+
+/** How a typed answer differed from a gate's phrase, without the answer itself. */
+export function phraseMismatch(
+  typed: string,
+  phrase: string,
+): {
+  length: number;
+  expectedLength: number;
+  firstDifferenceAt: number;
+  caseOnly: boolean;
+  whitespaceOnly: boolean;
+} {
+  let index = 0;
+  while (index < typed.length && index < phrase.length && typed[index] === phrase[index]) index++;
+  return {
+    length: typed.length,
+    expectedLength: phrase.length,
+    firstDifferenceAt: index,
+    caseOnly: typed !== phrase && typed.toLowerCase() === phrase.toLowerCase(),
+    whitespaceOnly: typed !== phrase && typed.trim() === phrase.trim(),
+  };
+}
 
 /** Replaces every occurrence of each secret in a string. Longest first, so a secret that contains another is masked whole. */
 export function maskString(text: string, secrets: readonly string[]): string {

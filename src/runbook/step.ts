@@ -69,6 +69,11 @@ export interface StepContext<A = unknown> {
   /** The preview computed before the gate, when the step has one. */
   preview?: Preview;
   /**
+   * Who passed the step's gate, when it has one: a person at the prompt (`operator`) or flags
+   * (`flag`: `--yes`/`--confirm`, nobody asked). Steps must not claim a person confirmed under `flag`.
+   */
+  confirmedVia?: 'operator' | 'flag';
+  /**
    * Lets the operator pick one of `choices` (the TUI shows a list). Non-interactive runs get
    * `fallback` (e.g. the newest backup, or what --restore-uri named).
    */

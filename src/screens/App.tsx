@@ -5,7 +5,7 @@ import { ScheduleEditor, scheduleFields } from '../components/configure/Schedule
 import { GatePrompt } from '../components/GatePrompt.js';
 import { Header } from '../components/Header.js';
 import { ValuesForm } from '../components/ValuesForm.js';
-import { DETACH, type GateAnswer, type Session } from '../engine/session.js';
+import { DETACH, type GateAttempts, type GateDecision, type Session } from '../engine/session.js';
 import { SECTIONS } from '../runbook/sections.js';
 import type { Choice, Gate } from '../runbook/step.js';
 import type { RunbookStep } from '../steps/define.js';
@@ -30,7 +30,7 @@ export interface AppProps {
 
 type Interaction =
   | { kind: 'form'; names: string[]; resolve(values: Record<string, string> | undefined): void }
-  | { kind: 'gate'; gate: Gate; resolve(accepted: boolean): void }
+  | { kind: 'gate'; gate: Gate; resolve(accepted: boolean): void; wrongPhrase(typed: string): void }
   | { kind: 'schedules' }
   | {
       kind: 'choice';
@@ -71,12 +71,13 @@ export function App({ session, stepsOf, onQuit, report, initialOptions }: AppPro
     new Promise<Record<string, string> | undefined>((resolve) =>
       setInteraction({ kind: 'form', names, resolve }),
     );
-  const confirm = (gate: Gate) =>
-    new Promise<GateAnswer>((resolve) =>
+  const confirm = (gate: Gate, attempts: GateAttempts) =>
+    new Promise<GateDecision>((resolve) =>
       setInteraction({
         kind: 'gate',
         gate,
-        resolve: (accepted) => resolve(accepted ? 'accepted' : 'refused'),
+        resolve: (accepted) => resolve({ answer: accepted ? 'accepted' : 'refused', via: 'operator' }),
+        wrongPhrase: (typed) => attempts.wrongPhrase(typed),
       }),
     );
 
@@ -105,8 +106,8 @@ export function App({ session, stepsOf, onQuit, report, initialOptions }: AppPro
           for (const [name, value] of Object.entries(answers)) session.setValue(name, value);
         }
         const outcome = await session.run(step, {
-          confirm: async (gate) => {
-            const answer = await confirm(gate);
+          confirm: async (gate, _step, attempts) => {
+            const answer = await confirm(gate, attempts);
             setInteraction(undefined);
             return answer;
           },
@@ -209,7 +210,11 @@ export function App({ session, stepsOf, onQuit, report, initialOptions }: AppPro
         />
       ) : null}
       {interaction?.kind === 'gate' ? (
-        <GatePrompt gate={interaction.gate} onAnswer={(accepted) => interaction.resolve(accepted)} />
+        <GatePrompt
+          gate={interaction.gate}
+          onAnswer={(accepted) => interaction.resolve(accepted)}
+          onWrongPhrase={(typed) => interaction.wrongPhrase(typed)}
+        />
       ) : null}
       {interaction?.kind === 'schedules' ? (
         <ScheduleEditor

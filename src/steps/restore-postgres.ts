@@ -905,9 +905,17 @@ const resumeWrites = defineStep({
       },
     };
   },
-  async run() {
+  async run(ctx) {
     const at = new Date().toISOString();
-    return { summary: `writes resumed (confirmed by the operator at ${at})`, data: { resumedAt: at } };
+    // Under --yes nobody was asked: say so rather than claim an operator confirmed it.
+    const by =
+      ctx.confirmedVia === 'flag'
+        ? 'non-interactive: --yes, no person confirmed it'
+        : 'confirmed by the operator';
+    return {
+      summary: `writes resumed (${by} at ${at})`,
+      data: { resumedAt: at, confirmedVia: ctx.confirmedVia ?? 'unknown' },
+    };
   },
 });
 
