@@ -77,10 +77,35 @@ CREATE TABLE inventory (sku text PRIMARY KEY, quantity integer NOT NULL);
 INSERT INTO inventory SELECT 'SKU-' || lpad(g::text, 5, '0'), g % 50 FROM generate_series(1, 300) g;
 `;
 
-/** apt-get inside a sandbox job must not touch this machine. */
-const APT_GET_STUB = `#!/bin/sh
-echo "sandbox: apt-get is disabled here (the job runs on this machine, not in its image)" >&2
-exit 100
+/**
+ * A pod's `apt-get` in the sandbox: the pod runs on this machine, so nothing is ever installed. `update`
+ * does nothing; `install` succeeds only when every package's command is already here (the tool set a real
+ * image would bring), and otherwise fails as apt-get would, naming what is missing.
+ */
+export const APT_GET_SHIM = `#!/bin/sh
+case "$1" in
+  update) exit 0 ;;
+  install) shift ;;
+  *) echo "sandbox: apt-get $1 is not available in a sandbox pod" >&2; exit 100 ;;
+esac
+missing=''
+for pkg in "$@"; do
+  case "$pkg" in
+    -*) continue ;;
+    awscli) cmd=aws ;;
+    isal) cmd=igzip ;;
+    ca-certificates) continue ;;
+    postgresql-client*) cmd=psql ;;
+    *) cmd=$pkg ;;
+  esac
+  command -v "$cmd" >/dev/null 2>&1 || missing="$missing $pkg"
+done
+if [ -n "$missing" ]; then
+  echo "sandbox: apt-get install refused (pods run on this machine, which lacks:$missing)" >&2
+  exit 100
+fi
+echo "sandbox: apt-get install skipped: every package's command is already on this machine" >&2
+exit 0
 `;
 
 /** Starts everything the runbook needs on 127.0.0.1, in a temp dir. */
@@ -92,7 +117,7 @@ export async function startSandbox(
   const dir = await mkdtemp(join(options.baseDir ?? tmpdir(), 'db-runbook-sandbox-'));
   const stubs = join(dir, 'job-bin');
   await mkdir(stubs, { recursive: true });
-  await writeFile(join(stubs, 'apt-get'), APT_GET_STUB);
+  await writeFile(join(stubs, 'apt-get'), APT_GET_SHIM);
   await chmod(join(stubs, 'apt-get'), 0o755);
 
   const stoppers: (() => Promise<void>)[] = [];

@@ -1,0 +1,151 @@
+#!/usr/bin/env node
+// One idempotent setup step for what the project needs beyond `npm ci`: the machine's tools (apt, as root),
+// and the sandbox's local Kubernetes control plane, built once from the Go module proxy and cached by
+// version outside the work tree. `npm test` runs it first; `db-runbook --sandbox` runs it with --no-apt.
+// A second run only checks and takes a few milliseconds.
+//
+//   node scripts/setup.mjs [--no-apt] [--quiet]
+//
+// Exit codes: 0 ready · 2 something is missing that this step may not or cannot install (one line says what to do)
+import { spawnSync, spawn } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { delimiter, join } from 'node:path';
+
+const root = new URL('..', import.meta.url).pathname;
+const args = new Set(process.argv.slice(2));
+const allowApt = !args.has('--no-apt');
+const quiet = args.has('--quiet');
+const say = (line) => {
+  if (!quiet) process.stderr.write(`setup: ${line}\n`);
+};
+
+/** Commands the sandbox, the backup Jobs and the tests run, and the Debian package that brings each. */
+const TOOLS = [
+  { command: 'psql', pkg: 'postgresql-client-15', needed: 'restores and checks' },
+  { command: 'pg_dump', pkg: 'postgresql-client-15', needed: 'backups' },
+  { command: 'aws', pkg: 'awscli', needed: 'the backup and restore scripts' },
+  { command: 'shellcheck', pkg: 'shellcheck', needed: 'the shell-script tests' },
+  { command: 'tmux', pkg: 'tmux', needed: 'the terminal UI tests' },
+  { command: 'pigz', pkg: 'pigz', needed: 'parallel gzip in the backup scripts' },
+  { command: 'igzip', pkg: 'isal', needed: 'fast gzip in the backup scripts' },
+  { command: 'chromium', pkg: 'chromium', needed: 'the HTML report test' },
+];
+
+const CONTROL_PLANE_SOURCE = join(root, 'sandbox', 'control-plane');
+
+function onPath(command) {
+  return (process.env.PATH ?? '').split(delimiter).some((dir) => dir && existsSync(join(dir, command)));
+}
+
+function ensureTools() {
+  const missing = TOOLS.filter((tool) => !onPath(tool.command));
+  if (missing.length === 0) return;
+  const packages = [...new Set(missing.map((tool) => tool.pkg))];
+  const line = `apt-get update && apt-get install -y ${packages.join(' ')}`;
+  if (!allowApt) {
+    say(`missing ${missing.map((tool) => tool.command).join(', ')}; install with: sudo ${line}`);
+    if (missing.some((tool) => ['psql', 'pg_dump', 'aws'].includes(tool.command))) process.exit(2);
+    return;
+  }
+  if (process.getuid?.() !== 0) {
+    process.stderr.write(
+      `setup: missing ${missing.map((tool) => `${tool.command} (${tool.needed})`).join(', ')}\n` +
+        `setup: run as root: sudo ${line}\n`,
+    );
+    process.exit(2);
+  }
+  say(`installing ${packages.join(' ')} with apt-get (first run only)…`);
+  const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
+  for (const argv of [
+    ['update', '-qq'],
+    ['install', '-y', '-qq', '--no-install-recommends', ...packages],
+  ]) {
+    const result = spawnSync('apt-get', argv, { stdio: ['ignore', 'ignore', 'inherit'], env });
+    if (result.status !== 0) {
+      process.stderr.write(
+        `setup: apt-get ${argv[0]} failed (exit ${result.status}); run by hand: ${line}\n`,
+      );
+      process.exit(2);
+    }
+  }
+}
+
+/** The cache folder for built or fetched parts, by version (never inside the work tree). */
+function cacheRoot() {
+  return join(process.env.XDG_CACHE_HOME || join(homedir(), '.cache'), 'db-runbook');
+}
+
+function controlPlaneVersion() {
+  const goMod = readFileSync(join(CONTROL_PLANE_SOURCE, 'go.mod'), 'utf8');
+  const version = /^\s*k8s\.io\/kubernetes\s+(v\S+)/m.exec(goMod)?.[1] ?? 'unknown';
+  const hash = createHash('sha256');
+  for (const name of readdirSync(CONTROL_PLANE_SOURCE, { recursive: true }).map(String).sort()) {
+    if (!/\.(go|mod|sum|sh)$/.test(name)) continue;
+    hash.update(name).update(readFileSync(join(CONTROL_PLANE_SOURCE, name)));
+  }
+  return { version, digest: hash.digest('hex').slice(0, 12) };
+}
+
+/** Where the control plane's binaries are, or will be once built. */
+function controlPlaneDir() {
+  if (process.env.DB_RUNBOOK_K8S_ASSETS) return process.env.DB_RUNBOOK_K8S_ASSETS;
+  const { version, digest } = controlPlaneVersion();
+  return join(cacheRoot(), `k8s-${version}-${digest}`);
+}
+
+async function ensureControlPlane() {
+  if (!existsSync(join(CONTROL_PLANE_SOURCE, 'go.mod'))) return;
+  const dir = controlPlaneDir();
+  if (existsSync(join(dir, 'control-plane')) && existsSync(join(dir, 'kubectl'))) return;
+  if (process.env.DB_RUNBOOK_K8S_ASSETS) {
+    process.stderr.write(
+      `setup: DB_RUNBOOK_K8S_ASSETS=${dir} must hold the control-plane and kubectl binaries\n`,
+    );
+    process.exit(2);
+  }
+  const go = spawnSync('go', ['env', 'GOVERSION'], { encoding: 'utf8' });
+  const goVersion = /go(\d+)\.(\d+)/.exec(go.stdout ?? '');
+  if (go.status !== 0 || !goVersion || Number(goVersion[1]) * 100 + Number(goVersion[2]) < 126) {
+    process.stderr.write(
+      'setup: the sandbox needs Go >= 1.26 to build its Kubernetes control plane once, ' +
+        'or DB_RUNBOOK_K8S_ASSETS=DIR naming a folder with control-plane and kubectl built from sandbox/control-plane\n',
+    );
+    process.exit(2);
+  }
+  const started = Date.now();
+  say(
+    `building the local Kubernetes control plane (first run only: downloads Go modules, then ~10-20 min on 2 cores)…`,
+  );
+  const staging = `${dir}.partial-${process.pid}`;
+  rmSync(staging, { recursive: true, force: true });
+  mkdirSync(staging, { recursive: true });
+  const status = await new Promise((resolve) => {
+    const child = spawn('bash', [join(CONTROL_PLANE_SOURCE, 'build.sh'), staging], {
+      stdio: ['ignore', 'inherit', 'inherit'],
+    });
+    const tick = setInterval(
+      () => say(`still building… ${Math.round((Date.now() - started) / 1000)} s`),
+      60_000,
+    );
+    child.on('exit', (code) => {
+      clearInterval(tick);
+      resolve(code ?? 1);
+    });
+  });
+  if (status !== 0) {
+    rmSync(staging, { recursive: true, force: true });
+    process.stderr.write(`setup: building the control plane failed (exit ${status}); see the lines above\n`);
+    process.exit(2);
+  }
+  rmSync(dir, { recursive: true, force: true });
+  renameSync(staging, dir);
+  say(`control plane built in ${Math.round((Date.now() - started) / 1000)} s → ${dir}`);
+}
+
+ensureTools();
+await ensureControlPlane();
+// The sandbox reads this line to find the binaries.
+const controlPlane = existsSync(join(CONTROL_PLANE_SOURCE, 'go.mod')) ? controlPlaneDir() : null;
+process.stdout.write(`${JSON.stringify({ controlPlaneDir: controlPlane })}\n`);
