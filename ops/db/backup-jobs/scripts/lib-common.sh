@@ -8,7 +8,7 @@
 #
 # Globals the backup helpers read or set (the calling script owns them): S3_BUCKET, prefix, level, copy_max,
 # compress, work_root, work, bg_pids, upload_started, published, done_ok, final_key, temp_key, stamp,
-# recovery_point, started, sha, size.
+# recovery_point, started, sha, size, run_id; the signal helpers: caught_signal, signal_count, signals_deferred.
 
 # ---------------------------------------------------------------------------------------------- messages
 log() { printf '%s: %s\n' "$SCRIPT_NAME" "$*" >&2; }
@@ -32,6 +32,10 @@ aws_cli() {
     aws "$@"
   fi
 }
+# The same command as an array, for background calls: `"${aws_cmd[@]}" s3 cp … &` makes $! the aws process
+# itself (a function run with & is a subshell whose aws child would outlive a kill of $!).
+aws_cmd=(aws)
+if [[ -n "${AWS_ENDPOINT_URL:-}" ]]; then aws_cmd+=(--endpoint-url "$AWS_ENDPOINT_URL"); fi
 # not_found FILE: the aws CLI's error output in FILE says the object does not exist
 not_found() { grep -q -e '(404)' -e 'Not Found' "$1"; }
 
@@ -65,16 +69,132 @@ check_work_root() {
   work_root=${BACKUP_WORK_DIR:-${TMPDIR:-/tmp}}
   [[ -d "$work_root" && -w "$work_root" ]] || die 2 "work directory $work_root is not a writable directory (BACKUP_WORK_DIR)"
 }
-# make_work_dir: sets work to a new private directory under work_root
-make_work_dir() {
-  work=$(mktemp -d "$work_root/$SCRIPT_NAME.XXXXXX")
+# process_start PID: the process's start time in clock ticks since boot (/proc/PID/stat field 22), empty when
+# it is gone; with the pid it names a process even after the pid is reused
+process_start() {
+  local stat
+  stat=$(cat "/proc/$1/stat" 2>/dev/null) || return 0
+  stat=${stat##*) }
+  # shellcheck disable=SC2086 # split the fields on purpose
+  set -- $stat
+  printf '%s\n' "${20:-}"
 }
-# install_traps HANDLER: the function HANDLER on exit; TERM exits 143, INT 130 (so HANDLER runs then too)
+# make_work_dir: sets work to a new private directory under work_root, owned by this process (.owner holds its
+# pid and start time). Work directories of this script whose owner is gone (a run killed with SIGKILL, which
+# runs no cleanup) are removed first, and named: a restore's holds a whole copy of a backup.
+make_work_dir() {
+  local dir owner_pid owner_start owner_host size
+  for dir in "$work_root/$SCRIPT_NAME".*; do
+    [[ -d "$dir" && -f "$dir/.owner" ]] || continue
+    read -r owner_pid owner_start owner_host <"$dir/.owner" 2>/dev/null || continue
+    # another host's run (a work directory on a shared volume) is not judged from here
+    [[ "$owner_pid" =~ ^[0-9]+$ && "${owner_host:-}" == "$(hostname_of_this)" ]] || continue
+    if [[ -n "$(process_start "$owner_pid")" && "$(process_start "$owner_pid")" == "$owner_start" ]]; then continue; fi
+    size=$(du -sh "$dir" 2>/dev/null | cut -f1) || size='?'
+    if rm -rf "$dir" 2>/dev/null; then
+      log "removed the work directory $dir ($size) left by an interrupted run (pid $owner_pid, killed without cleanup)"
+    else
+      log "warning: the work directory $dir ($size) was left by an interrupted run (pid $owner_pid); remove it: rm -rf '$dir'"
+    fi
+  done
+  work=$(mktemp -d "$work_root/$SCRIPT_NAME.XXXXXX")
+  printf '%s %s %s\n' "$$" "$(process_start $$)" "$(hostname_of_this)" >"$work/.owner"
+}
+hostname_of_this() { printf '%s\n' "${HOSTNAME:-$(cat /proc/sys/kernel/hostname 2>/dev/null || echo localhost)}"; }
+
+# ---------------------------------------------------------------------------------------------- signals
+# install_traps HANDLER: the function HANDLER on exit; INT exits 130, TERM 143, HUP 129 (so HANDLER runs then
+# too, and sees the signal's name in caught_signal). Between defer_signals and allow_signals a signal is only
+# recorded (the step in progress is finished first) and allow_signals acts on it.
+# Long-running children are started in the background and waited for with wait_pid: bash runs a trap only
+# once the foreground command it waits for has ended, but interrupts `wait` at once.
+caught_signal=''
+signal_count=0
+signals_deferred=0
 install_traps() {
   # shellcheck disable=SC2064 # the handler's name, expanded now on purpose
   trap "$1" EXIT
-  trap 'exit 143' TERM
-  trap 'exit 130' INT
+  trap 'on_signal INT' INT
+  trap 'on_signal TERM' TERM
+  trap 'on_signal HUP' HUP
+}
+# signal_status NAME: the exit status for a signal (128 + its number)
+signal_status() {
+  case $1 in
+    INT) echo 130 ;;
+    HUP) echo 129 ;;
+    *) echo 143 ;;
+  esac
+}
+on_signal() {
+  signal_count=$((signal_count + 1))
+  [[ -n "$caught_signal" ]] || caught_signal=$1
+  if ((signals_deferred)); then
+    log "SIG$1 received: finishing the step in progress first, then stopping"
+    return 0
+  fi
+  exit "$(signal_status "$caught_signal")"
+}
+defer_signals() { signals_deferred=1; }
+allow_signals() {
+  signals_deferred=0
+  if [[ -n "$caught_signal" ]]; then exit "$(signal_status "$caught_signal")"; fi
+}
+# wait_pid PID: waits until the background process PID has ended, also when a deferred signal interrupts the
+# wait; returns its exit status
+wait_pid() {
+  local status seen
+  while :; do
+    seen=$signal_count
+    status=0
+    wait "$1" || status=$?
+    ((status > 128 && signal_count != seen)) || return "$status"
+  done
+}
+# descendants PID: the pids of every process below PID, deepest first (from /proc)
+descendants() {
+  local children child
+  children=$(cat /proc/"$1"/task/*/children 2>/dev/null) || true
+  for child in $children; do
+    descendants "$child"
+    printf '%s\n' "$child"
+  done
+}
+# stop_children: TERM to every process this script started (and theirs), so no aws, psql or pigz outlives it
+stop_children() {
+  local pids
+  pids=$(descendants $$)
+  # shellcheck disable=SC2086 # one pid per word
+  if [[ -n "$pids" ]]; then kill $pids 2>/dev/null || true; fi
+}
+
+# ---------------------------------------------------------------------------------------------- test hook
+# test_hook PHASE: for tests only (nothing happens unless DB_RUNBOOK_TEST_HOOK_PHASE names PHASE). Delivers
+# DB_RUNBOOK_TEST_HOOK_SIGNAL (TERM, the default, INT, HUP or KILL) to this script, or with
+# DB_RUNBOOK_TEST_HOOK_TARGET=group to its whole process group (as the CLI's Ctrl-C does); or, with
+# DB_RUNBOOK_TEST_HOOK_SIGNAL=pause, creates $DB_RUNBOOK_TEST_HOOK_DIR/PHASE.reached and waits until the test
+# removes it. So a test interrupts a named phase deterministically, never by timing.
+test_hook() {
+  [[ "${DB_RUNBOOK_TEST_HOOK_PHASE:-}" == "$1" ]] || return 0
+  log "test hook: phase $1 (${DB_RUNBOOK_TEST_HOOK_SIGNAL:-TERM} to the ${DB_RUNBOOK_TEST_HOOK_TARGET:-script})"
+  sh -c "$(test_hook_command "$1")"
+}
+# test_hook_command PHASE: the sh command test_hook runs (also run from inside psql with \!, mid-transaction)
+test_hook_command() {
+  local signal=${DB_RUNBOOK_TEST_HOOK_SIGNAL:-TERM} who=$$ pgid
+  if [[ "$signal" == pause ]]; then
+    local flag="${DB_RUNBOOK_TEST_HOOK_DIR:-${TMPDIR:-/tmp}}/$1.reached"
+    printf "touch '%s'; while [ -e '%s' ]; do sleep 0.05; done" "$flag" "$flag"
+    return
+  fi
+  if [[ "${DB_RUNBOOK_TEST_HOOK_TARGET:-script}" == group ]]; then
+    pgid=$(cat /proc/$$/stat)
+    pgid=${pgid##*) }
+    # shellcheck disable=SC2086 # split the fields on purpose
+    set -- $pgid
+    who="-$3"
+  fi
+  printf 'kill -s %s -- %s' "$signal" "$who"
 }
 # manifest_value KEY FILE: the first KEY=value of a backup-manifest.txt
 manifest_value() { sed -n "s/^$1=//p" "$2" | head -n 1; }
@@ -115,52 +235,61 @@ backup_work_init() {
   upload_started=0
   published=0
   done_ok=0
+  collision=''
 }
-# backup_cleanup: the EXIT handler of the backup scripts (install_traps backup_cleanup). Stops background jobs;
-# after a failure deletes the final object (if the publish step started) and the temporary one, so nothing is
-# left at the final key.
+# backup_cleanup: the EXIT handler of the backup scripts (install_traps backup_cleanup). Stops every child
+# process; after a failure deletes the final object (if this run published it) and the temporary one, so
+# nothing is left at the final key. What cannot be deleted is named with the command that deletes it.
 backup_cleanup() {
-  local rc=$? pid
+  local rc=$?
   trap - EXIT
-  for pid in "${bg_pids[@]}"; do kill "$pid" 2>/dev/null || true; done
+  trap '' INT TERM HUP
+  stop_children
   if ((done_ok == 0)); then
     ((rc != 0)) || rc=1
-    if ((published)); then
+    if ((published)) && [[ -z "$collision" ]]; then
       aws_cli s3 rm "s3://$S3_BUCKET/$final_key" --only-show-errors >/dev/null 2>&1 ||
-        log "warning: could not delete s3://$S3_BUCKET/$final_key after the failure; delete it by hand"
+        log "warning: could not delete s3://$S3_BUCKET/$final_key after the failure; delete it: aws s3 rm s3://$S3_BUCKET/$final_key${AWS_ENDPOINT_URL:+ --endpoint-url $AWS_ENDPOINT_URL}"
     fi
     if ((upload_started)); then
       aws_cli s3 rm "s3://$S3_BUCKET/$temp_key" --only-show-errors >/dev/null 2>&1 ||
-        log "warning: could not delete the temporary object s3://$S3_BUCKET/$temp_key"
+        log "warning: the temporary object s3://$S3_BUCKET/$temp_key is left (object storage unreachable?); delete it: aws s3 rm s3://$S3_BUCKET/$temp_key${AWS_ENDPOINT_URL:+ --endpoint-url $AWS_ENDPOINT_URL}"
     fi
-    log "backup FAILED (exit $rc); nothing was published"
+    if [[ -n "$caught_signal" ]]; then
+      log "backup INTERRUPTED by SIG$caught_signal (exit $rc); nothing was published"
+    else
+      log "backup FAILED (exit $rc); nothing was published"
+    fi
   fi
   rm -rf "$work"
   exit "$rc"
 }
 # start_bucket_check / wait_bucket_check: head-bucket in the background; exit 4 when it failed
 start_bucket_check() {
-  aws_cli s3api head-bucket --bucket "$S3_BUCKET" >"$work/s3-check.out" 2>&1 &
+  "${aws_cmd[@]}" s3api head-bucket --bucket "$S3_BUCKET" >"$work/s3-check.out" 2>&1 &
   s3_check=$!
   bg_pids+=("$s3_check")
 }
 wait_bucket_check() {
-  if ! wait "$s3_check"; then
+  if ! wait_pid "$s3_check"; then
     log "cannot use bucket $S3_BUCKET${AWS_ENDPOINT_URL:+ at $AWS_ENDPOINT_URL}:"
     tail_of "$work/s3-check.out"
     die 4 "object storage unreachable, bucket missing or access denied (check the database-backup-storage Secret)"
   fi
 }
-# backup_names SUFFIX: sets stamp and recovery_point (now, UTC), name=<stamp>SUFFIX, final_key and temp_key
+# backup_names SUFFIX: sets stamp and recovery_point (now, UTC, to the microsecond: two backups started in the
+# same second get different keys that still sort by time), name=<stamp>SUFFIX, final_key, temp_key and run_id
+# (written into the object's metadata, so publish_backup can tell its own object from another run's)
 # shellcheck disable=SC2034 # sets globals for the calling script
 backup_names() {
-  local epoch
-  epoch=$(date -u +%s)
-  stamp=$(date -u -d "@$epoch" +%Y-%m-%dT%H-%M-%SZ)
-  recovery_point=$(date -u -d "@$epoch" +%Y-%m-%dT%H:%M:%SZ)
+  local now
+  now=$(date -u +%s.%6N)
+  stamp=$(date -u -d "@$now" +%Y-%m-%dT%H-%M-%S.%6NZ)
+  recovery_point=$(date -u -d "@$now" +%Y-%m-%dT%H:%M:%S.%6NZ)
   name="$stamp$1"
   final_key="$prefix$name"
-  temp_key="${prefix}.partial/$name.${HOSTNAME:-job}-$$"
+  run_id="${HOSTNAME:-job}-$$-$(od -An -N6 -tx1 /dev/urandom | tr -d ' \n')"
+  temp_key="${prefix}.partial/$name.$run_id"
 }
 # start_stream_hashers: FIFOs $work/sha.fifo and $work/size.fifo, read by sha256sum and wc -c in the
 # background (for `tee` in the upload pipeline); marks the upload as started
@@ -176,8 +305,8 @@ start_stream_hashers() {
   started=$SECONDS
 }
 wait_stream_hashers() {
-  wait "$sha_pid" || true
-  wait "$size_pid" || true
+  wait_pid "$sha_pid" || true
+  wait_pid "$size_pid" || true
   bg_pids=()
 }
 # verify_upload: sets sha and size from the hashers; exit 6 unless the temporary object holds size bytes
@@ -190,11 +319,39 @@ verify_upload() {
     { tail_of "$work/head.err"; die 6 "the uploaded temporary object cannot be read back"; }
   [[ "$stored" == "$size" ]] || die 6 "object storage holds $stored bytes but $size bytes were streamed"
 }
-# publish_backup METADATA: server-side copy of the temporary object to final_key, then the <key>.sha256 sidecar.
+# key_collision WHAT: exit 6 saying another backup run published at the same key (WHAT says how it was seen);
+# the other run's object is not deleted (backup_cleanup skips the final key once collision is set)
+key_collision() {
+  collision=$1
+  die 6 "key collision: $1. This run's backup is NOT published; the object there belongs to another run and was left as it is (check it before restoring it: its sidecar may be from a different run)"
+}
+# publish_backup METADATA: server-side copy of the temporary object to final_key, then the <key>.sha256 sidecar
+# written from this run's hash. Publication is conditional: most S3-compatible stores (s3rver among them) and
+# Debian's aws CLI 2.9 have no If-None-Match for CopyObject, so the final key and its sidecar are checked to be
+# free first, and after publishing both are read back: the object must carry this run's backup-run-id and the
+# sidecar this run's hash. Any other answer is a collision, reported with exit 6, never silent.
 # Single CopyObject up to copy_max (5 GiB: works on S3 and most S3-compatible stores); larger objects use the
 # CLI's multipart copy (UploadPartCopy). Metadata is given again: multipart copies do not carry it over.
 publish_backup() {
-  local metadata=$1 rm_pid
+  local metadata=$1 rm_pid object_pid sidecar_pid stored_run stored_sha
+  metadata="${metadata%\}},\"backup-run-id\":\"$run_id\"}"
+  "${aws_cmd[@]}" s3api head-object --bucket "$S3_BUCKET" --key "$final_key" >/dev/null 2>"$work/final-head.err" &
+  object_pid=$!
+  "${aws_cmd[@]}" s3api head-object --bucket "$S3_BUCKET" --key "$final_key.sha256" >/dev/null 2>"$work/sidecar-head.err" &
+  sidecar_pid=$!
+  bg_pids+=("$object_pid" "$sidecar_pid")
+  if wait_pid "$object_pid"; then
+    key_collision "s3://$S3_BUCKET/$final_key already exists before this run published it"
+  elif ! not_found "$work/final-head.err"; then
+    tail_of "$work/final-head.err"
+    die 6 "cannot check that s3://$S3_BUCKET/$final_key is free"
+  fi
+  if wait_pid "$sidecar_pid"; then
+    key_collision "s3://$S3_BUCKET/$final_key.sha256 already exists before this run published it"
+  elif ! not_found "$work/sidecar-head.err"; then
+    tail_of "$work/sidecar-head.err"
+    die 6 "cannot check that s3://$S3_BUCKET/$final_key.sha256 is free"
+  fi
   published=1
   if ((size <= copy_max)); then
     aws_cli s3api copy-object --bucket "$S3_BUCKET" --key "$final_key" --copy-source "$S3_BUCKET/$temp_key" \
@@ -205,13 +362,29 @@ publish_backup() {
       --metadata "$metadata" --content-type application/gzip --only-show-errors 2>"$work/copy.err" ||
       { tail_of "$work/copy.err"; die 6 "server-side multipart copy to s3://$S3_BUCKET/$final_key failed (does the store support UploadPartCopy?)"; }
   fi
-  aws_cli s3 rm "s3://$S3_BUCKET/$temp_key" --only-show-errors >"$work/rm.err" 2>&1 &
+  "${aws_cmd[@]}" s3 rm "s3://$S3_BUCKET/$temp_key" --only-show-errors >"$work/rm.err" 2>&1 &
   rm_pid=$!
   bg_pids+=("$rm_pid")
   printf '%s  %s\n' "$sha" "$name" |
     aws_cli s3 cp - "s3://$S3_BUCKET/$final_key.sha256" --content-type text/plain --only-show-errors 2>"$work/sidecar.err" ||
     { tail_of "$work/sidecar.err"; die 6 "writing the checksum sidecar s3://$S3_BUCKET/$final_key.sha256 failed"; }
-  wait "$rm_pid" || log "warning: could not delete the temporary object s3://$S3_BUCKET/$temp_key"
+  test_hook published
+  # read back: both must be this run's
+  "${aws_cmd[@]}" s3api head-object --bucket "$S3_BUCKET" --key "$final_key" --query 'Metadata."backup-run-id"' \
+    --output text >"$work/run-id.out" 2>"$work/run-id.err" &
+  object_pid=$!
+  "${aws_cmd[@]}" s3 cp "s3://$S3_BUCKET/$final_key.sha256" "$work/sidecar.back" --only-show-errors 2>"$work/sidecar-back.err" &
+  sidecar_pid=$!
+  bg_pids+=("$object_pid" "$sidecar_pid")
+  wait_pid "$object_pid" || { tail_of "$work/run-id.err"; die 6 "cannot read back s3://$S3_BUCKET/$final_key"; }
+  wait_pid "$sidecar_pid" || { tail_of "$work/sidecar-back.err"; die 6 "cannot read back s3://$S3_BUCKET/$final_key.sha256"; }
+  stored_run=$(tr -d '\n' <"$work/run-id.out")
+  [[ "$stored_run" == "$run_id" ]] ||
+    key_collision "s3://$S3_BUCKET/$final_key was overwritten by another backup run (${stored_run:-unknown}) while this one ($run_id) published it"
+  stored_sha=$(sidecar_sha "$work/sidecar.back")
+  [[ "$stored_sha" == "$sha" ]] ||
+    key_collision "s3://$S3_BUCKET/$final_key.sha256 holds ${stored_sha:-nothing}, not this run's $sha: another run wrote it"
+  wait_pid "$rm_pid" || log "warning: could not delete the temporary object s3://$S3_BUCKET/$temp_key; delete it: aws s3 rm s3://$S3_BUCKET/$temp_key"
   upload_started=0
   done_ok=1
 }

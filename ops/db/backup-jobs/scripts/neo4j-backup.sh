@@ -23,7 +23,7 @@
 set -euo pipefail
 
 readonly SCRIPT_NAME=neo4j-backup
-readonly ARCHIVE_RE='^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}-[0-9]{2}-[0-9]{2}Z\.backup\.tar\.gz$'
+readonly ARCHIVE_RE='^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}-[0-9]{2}-[0-9]{2}(\.[0-9]{1,9})?Z\.backup\.tar\.gz$'
 
 # log, die, aws_cli (--endpoint-url), tail_of, manifest_value and the backup helpers shared by the four scripts
 # shellcheck source-path=SCRIPTDIR source=lib-common.sh
@@ -62,7 +62,7 @@ install_traps backup_cleanup
 # ---------------------------------------------------------------------------------------------- preflight
 start_bucket_check
 if [[ "$mode" == incremental ]]; then
-  aws_cli s3 ls "s3://$S3_BUCKET/$prefix" >"$work/ls.out" 2>"$work/ls.err" &
+  "${aws_cmd[@]}" s3 ls "s3://$S3_BUCKET/$prefix" >"$work/ls.out" 2>"$work/ls.err" &
   ls_pid=$!
   bg_pids+=("$ls_pid")
 fi

@@ -56,8 +56,14 @@ make_work_dir
 cleanup() {
   local rc=$?
   trap - EXIT
+  trap '' INT TERM HUP
+  stop_children
   rm -rf "$work"
-  ((rc == 0)) || log "restore FAILED (exit $rc)"
+  if [[ -n "$caught_signal" ]]; then
+    log "restore INTERRUPTED by SIG$caught_signal (exit $rc)"
+  elif ((rc != 0)); then
+    log "restore FAILED (exit $rc)"
+  fi
   exit "$rc"
 }
 install_traps cleanup

@@ -2,7 +2,8 @@
 # postgres-backup.sh: stream a plain-SQL pg_dump, gzip-compressed, to S3 with a SHA-256 sidecar.
 #
 #   pg_dump | pigz (or gzip) | tee >(sha256sum) | aws s3 cp - s3://$S3_BUCKET/<prefix>.partial/<name>
-#   then, only if every stage succeeded: server-side copy to <prefix><UTC time>.sql.gz, then <key>.sha256.
+#   then, only if every stage succeeded: server-side copy to <prefix><UTC time to the µs>.sql.gz, then <key>.sha256,
+#   both checked to be free before and read back after (a key collision with another run exits 6, never silent).
 #
 # Environment (the CronJob supplies it from Secrets/ConfigMaps; see ops/db/backup-jobs/README.md):
 #   S3_BUCKET  AWS_ACCESS_KEY_ID  AWS_SECRET_ACCESS_KEY  AWS_DEFAULT_REGION  [AWS_ENDPOINT_URL]
@@ -13,8 +14,9 @@
 #
 # Exit codes: 0 backup published · 2 configuration · 3 PostgreSQL unreachable or login refused
 #             4 object storage unreachable, bucket missing or access denied · 5 pg_dump or compression failed
-#             6 upload or publishing failed · 130/143 interrupted
-# On any non-zero exit nothing is left at the final key (the temporary object is deleted as well).
+#             6 upload or publishing failed (or a key collision) · 129/130/143 interrupted by SIGHUP/SIGINT/SIGTERM
+# On any non-zero exit nothing of this run is left at the final key (the temporary object is deleted as well;
+# when object storage cannot be reached to delete it, the message names it with the command that does).
 set -euo pipefail
 
 readonly SCRIPT_NAME=postgres-backup
@@ -74,14 +76,20 @@ log "dumping $PGDATABASE from $PGHOST:$PGPORT (PostgreSQL $server_version, pg_du
 log "recovery point $recovery_point; streaming to s3://$S3_BUCKET/$temp_key"
 
 start_stream_hashers
-set +e
-pg_dump --format=plain --clean --if-exists --no-owner --no-privileges --no-password 2>"$work/pg_dump.err" |
-  "${compress[@]}" 2>"$work/compress.err" |
-  tee "$work/sha.fifo" "$work/size.fifo" 2>"$work/tee.err" |
-  aws_cli s3 cp - "s3://$S3_BUCKET/$temp_key" --expected-size "$db_size" --content-type application/gzip \
-    --metadata "$metadata" --only-show-errors 2>"$work/upload.err"
-statuses=("${PIPESTATUS[@]}")
-set -e
+# in the background, so a signal is acted on at once (bash runs traps only between foreground commands)
+(
+  set +e
+  pg_dump --format=plain --clean --if-exists --no-owner --no-privileges --no-password 2>"$work/pg_dump.err" |
+    "${compress[@]}" 2>"$work/compress.err" |
+    tee "$work/sha.fifo" "$work/size.fifo" 2>"$work/tee.err" |
+    aws_cli s3 cp - "s3://$S3_BUCKET/$temp_key" --expected-size "$db_size" --content-type application/gzip \
+      --metadata "$metadata" --only-show-errors 2>"$work/upload.err"
+  echo "${PIPESTATUS[*]}" >"$work/statuses"
+) &
+upload_pid=$!
+test_hook upload
+wait_pid "$upload_pid" || true
+read -r -a statuses <"$work/statuses" || statuses=(1 1 1 1)
 wait_stream_hashers
 
 stages=(pg_dump "${compress[0]}" tee "aws s3 cp")
@@ -106,6 +114,7 @@ log "uploaded $size bytes in $((SECONDS - started))s, sha256 $sha"
 
 # ---------------------------------------------------------------------------------------------- publish
 # server-side copy to the final key (multipart above S3_COPY_OBJECT_MAX_BYTES), then the .sha256 sidecar
+test_hook publish
 publish_backup "$metadata"
 
 log "backup published in $((SECONDS - started))s: s3://$S3_BUCKET/$final_key"

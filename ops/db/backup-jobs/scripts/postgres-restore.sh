@@ -1,29 +1,44 @@
 #!/usr/bin/env bash
 # postgres-restore.sh: restore a backup written by postgres-backup.sh.
 #
-#   1. download RESTORE_S3_URI once into the work directory, hashing and gzip -t testing it (pigz -t when
-#      installed) while it streams
+#   1. download RESTORE_S3_URI once into the work directory, hashing it and reading it through gunzip (pigz when
+#      installed) while it streams: the gzip stream must be intact, the dump must end with pg_dump's
+#      "-- PostgreSQL database dump complete" and must hold no psql meta-command (a line starting with a
+#      backslash outside COPY data) other than pg_dump's own \restrict/\unrestrict pair
 #   2. verify it against <uri>.sha256 BEFORE touching the database (refuse on mismatch or a missing sidecar
-#      unless ALLOW_UNVERIFIED=true); a corrupt gzip is always refused
-#   3. restore with psql -X -v ON_ERROR_STOP=1 --single-transaction, then ANALYZE
-#      CLEAN_TARGET=true: restore into a fresh database (CREATE DATABASE … TEMPLATE template0, from the
-#      maintenance database), and only when that succeeded DROP DATABASE <target> WITH (FORCE) and rename the
-#      new one into place, so a failed restore leaves the target exactly as it was.
-#      CLEAN_TARGET=false: restore into the existing database in one transaction (the dump's DROP … IF EXISTS
-#      statements replace the objects it contains); a failure rolls everything back.
+#      unless ALLOW_UNVERIFIED=true); with EXPECTED_SHA256 (and EXPECTED_ETAG) also refuse any object but the
+#      one a caller verified before (the db-runbook CLI passes what its integrity gate showed)
+#   3. restore into a NEW database with psql -X -v ON_ERROR_STOP=1 --single-transaction, the stream preceded by
+#      this script's own `\restrict <random key>`, so no psql meta-command in a dump can run; then ANALYZE
+#      CLEAN_TARGET=true: the new database is empty (CREATE DATABASE … TEMPLATE template0).
+#      CLEAN_TARGET=false: the new database is a copy of the target (CREATE DATABASE … TEMPLATE <target>), so
+#      the dump's DROP … IF EXISTS statements replace the objects it contains and the others stay. A dump that
+#      ends the transaction early (COMMIT;) can then only damage the copy.
+#   4. give the new database the target's owner, privileges and settings (CLEAN_TARGET=false), then swap it in
+#      with ONE transaction of renames: BEGIN; ALTER DATABASE <target> RENAME TO <target>_pre_restore_<time>;
+#      ALTER DATABASE <new> RENAME TO <target>; COMMIT; (signals are held back across it); then drop the
+#      previous database (KEEP_PRE_RESTORE=true keeps it and says its name).
+#   Whatever stops it, at any instant one complete copy survives under a name it prints: a failure or a signal
+#   before the commit leaves the target as it was (the new database is dropped only while the target exists);
+#   after the commit the target is the restored database. The exit handler asks the server which databases
+#   exist before it drops anything, and prints them with the command that finishes or undoes the swap.
 #
 # Environment:
-#   RESTORE_S3_URI=s3://bucket/key.sql.gz  [CLEAN_TARGET=false]  [ALLOW_UNVERIFIED=false]
+#   RESTORE_S3_URI=s3://bucket/key.sql.gz  [CLEAN_TARGET=false]  [ALLOW_UNVERIFIED=false]  [KEEP_PRE_RESTORE=false]
+#   [EXPECTED_SHA256=<hex>]  [EXPECTED_ETAG=<etag>] (refuse any other object)
 #   POSTGRES_HOST  [POSTGRES_PORT=5432]  POSTGRES_DATABASE  POSTGRES_USER  POSTGRES_PASSWORD (or PGPASSFILE)
 #   [POSTGRES_MAINTENANCE_DATABASE=postgres]  [RESTORE_MAINTENANCE_WORK_MEM=256MB] (index builds)  AWS_ACCESS_KEY_ID  AWS_SECRET_ACCESS_KEY  [AWS_DEFAULT_REGION]
 #   [AWS_ENDPOINT_URL]  [BACKUP_WORK_DIR=$TMPDIR or /tmp] (needs room for the compressed backup)
+# The restoring user needs CREATEDB and must own the target (to rename it); psql must support \restrict
+# (13.22, 14.19, 15.14, 16.10, 17.6 or newer).
 #
 # Exit codes: 0 restored · 2 configuration (incl. psql older than the pg_dump that wrote the backup)
 #             3 PostgreSQL unreachable, login refused or missing privileges · 4 backup object missing or
-#             object storage unreachable · 5 integrity check failed: checksum mismatch, missing sidecar or
-#             corrupt gzip (the database was not touched) · 6 the SQL restore failed (rolled back: the target
-#             is as it was) · 7 restored into a new database but swapping it into place failed (see message)
-#             130/143 interrupted
+#             object storage unreachable · 5 integrity check failed: checksum mismatch, missing sidecar, not the
+#             object expected, corrupt or non-gzip object, a dump cut short or one holding psql meta-commands
+#             (the database was not touched) · 6 the SQL restore into the new database failed (the target is as it was)
+#             7 restored into a new database but swapping it into place failed (see message)
+#             129/130/143 interrupted by SIGHUP/SIGINT/SIGTERM (the message says what the target is now)
 set -euo pipefail
 
 readonly SCRIPT_NAME=postgres-restore
@@ -35,6 +50,8 @@ readonly SCRIPT_NAME=postgres-restore
 }
 # version_lt A B: A < B for dotted numeric versions (15.4 < 15.18)
 version_lt() { [[ "$1" != "$2" && "$(printf '%s\n%s\n' "$1" "$2" | sort -V | head -n1)" == "$1" ]]; }
+# ident NAME: NAME as a double-quoted SQL identifier (for the commands printed to the operator)
+ident() { printf '"%s"' "${1//\"/\"\"}"; }
 
 # ---------------------------------------------------------------------------------------------- config
 require_env RESTORE_S3_URI POSTGRES_HOST POSTGRES_DATABASE POSTGRES_USER
@@ -46,15 +63,22 @@ clean=false
 flag CLEAN_TARGET && clean=true
 unverified=false
 flag ALLOW_UNVERIFIED && unverified=true
+keep_previous=false
+flag KEEP_PRE_RESTORE && keep_previous=true
+expected_pin=${EXPECTED_SHA256:-}
+expected_pin=${expected_pin,,}
+[[ -z "$expected_pin" || "$expected_pin" =~ ^[0-9a-f]{64}$ ]] || die 2 "EXPECTED_SHA256 must be 64 hex digits (got '$EXPECTED_SHA256')"
+expected_etag=${EXPECTED_ETAG:-}
+expected_etag=${expected_etag//\"/}
 target=$POSTGRES_DATABASE
 maintenance=${POSTGRES_MAINTENANCE_DATABASE:-postgres}
 [[ "$target" != "$maintenance" ]] || die 2 "POSTGRES_DATABASE must not be the maintenance database '$maintenance'"
-require_tools 'is not installed' psql aws sha256sum gzip mkfifo tee
-# pigz tests and decompresses gzip ~1.7x faster than gzip (its reading, writing and CRC run in separate threads)
+require_tools 'is not installed' psql aws sha256sum gzip mkfifo tee awk sed od
+# pigz reads and decompresses gzip ~1.7x faster than gzip (its reading, writing and CRC run in separate threads)
 if command -v pigz >/dev/null 2>&1; then
-  decompress=(pigz -dc) gzip_test=(pigz -t)
+  decompress=(pigz -dc)
 else
-  decompress=(gzip -dc) gzip_test=(gzip -t)
+  decompress=(gzip -dc)
 fi
 check_work_root
 # the dump builds its indexes after loading the data: more memory per index build makes them much faster
@@ -66,87 +90,179 @@ if [[ -n "${POSTGRES_PASSWORD:-}" ]]; then export PGPASSWORD="$POSTGRES_PASSWORD
 export PGCONNECT_TIMEOUT="${PGCONNECT_TIMEOUT:-15}" PGAPPNAME="$SCRIPT_NAME"
 unset PGDATABASE
 psql_base=(psql -X -v ON_ERROR_STOP=1 -q)
+# The new database and the previous target's name after the swap: <first 34 characters of the target>_restore_<time>
+# and …_pre_restore_<time> (63 bytes at most). db-runbook looks for leftovers by these prefixes.
+base=${target:0:34}
+restore_stamp=$(date -u +%Y%m%d%H%M%S)
+scratch="${base}_restore_$restore_stamp"
+previous="${base}_pre_restore_$restore_stamp"
+# a key nobody can know: psql refuses every meta-command until `\unrestrict <key>`, which is never sent
+restrict_key=$(od -An -N24 -tx1 /dev/urandom | tr -d ' \n')
 
+# ---------------------------------------------------------------------------------------------- state + exit
+scratch_oid=''     # set once the new database exists: the exit handler then asks the server what it holds
+target_oid_at_start=''
+restored=0         # the SQL restore into the new database completed
+swapped=0          # the swap was committed (read from the server)
+keep_scratch=0     # exit 7: the restored copy is kept for the operator to swap in by hand
+creating=0         # CREATE DATABASE was sent: the new database may exist before its oid is known here
 make_work_dir
-bg_pids=()
-scratch=''
-cleanup() {
-  local rc=$?
-  trap - EXIT
-  local pid
-  for pid in "${bg_pids[@]}"; do kill "$pid" 2>/dev/null || true; done
-  if [[ -n "$scratch" ]]; then
-    "${psql_base[@]}" -d "$maintenance" -v db="$scratch" >/dev/null 2>&1 <<'SQL' || log "warning: could not drop the scratch database $scratch"
+
+# db_state: sets now_target_oid, now_scratch_oid and now_previous_oid from the server ('' = no such database);
+# returns 1 when the server cannot be asked
+db_state() {
+  local out
+  out=$("${psql_base[@]}" -A -t -d "$maintenance" -v target="$target" -v scratch="$scratch" -v previous="$previous" 2>"$work/state.err" <<'SQL'
+SELECT coalesce((SELECT oid::text FROM pg_database WHERE datname = :'target'), '') || '|' ||
+       coalesce((SELECT oid::text FROM pg_database WHERE datname = :'scratch'), '') || '|' ||
+       coalesce((SELECT oid::text FROM pg_database WHERE datname = :'previous'), '');
+SQL
+  ) || return 1
+  IFS='|' read -r now_target_oid now_scratch_oid now_previous_oid <<<"$out"
+}
+drop_database() {
+  "${psql_base[@]}" -d "$maintenance" -v db="$1" >/dev/null 2>"$work/drop.err" <<'SQL'
 DROP DATABASE IF EXISTS :"db" WITH (FORCE);
 SQL
+}
+undo_hint() {
+  printf 'to undo it: BEGIN; ALTER DATABASE %s RENAME TO %s; ALTER DATABASE %s RENAME TO %s; COMMIT;' \
+    "$(ident "$target")" "$(ident "${base}_discarded_$restore_stamp")" "$(ident "$previous")" "$(ident "$target")"
+}
+# The exit handler: children stopped, then the outcome read from the server, not assumed from where it stopped.
+cleanup() {
+  local rc=$? how
+  trap - EXIT
+  trap '' INT TERM HUP
+  stop_children
+  if [[ -n "$caught_signal" ]]; then how="INTERRUPTED by SIG$caught_signal (exit $rc)"; else how="FAILED (exit $rc)"; fi
+  if ((rc != 0)) && [[ -n "$scratch_oid" || $creating == 1 ]]; then
+    if ! db_state; then
+      tail_of "$work/state.err"
+      log "restore $how, and the server cannot be asked what it holds now: nothing was dropped. Check which of these exist: $(ident "$target") (the target), $(ident "$scratch") (the restored copy, complete: $([[ $restored == 1 ]] && echo yes || echo no)), $(ident "$previous") (the previous target after a swap)"
+    elif [[ -z "$scratch_oid" && -z "$now_scratch_oid" ]]; then
+      log "restore $how; $target was not touched"
+    elif [[ "$now_target_oid" == "${scratch_oid:-$now_scratch_oid}" ]]; then
+      log "restore $how AFTER the swap was committed: $target IS the restored database (from $RESTORE_S3_URI)"
+      if [[ -n "$now_previous_oid" ]]; then
+        log "the previous $target is kept as $previous: drop it when satisfied: DROP DATABASE $(ident "$previous") WITH (FORCE); — $(undo_hint)"
+      else
+        log "the previous $target was dropped (or its drop was interrupted: check for $previous)"
+      fi
+    elif [[ -n "$now_scratch_oid" ]]; then
+      if [[ -n "$now_target_oid" || (-z "$target_oid_at_start" && $restored == 0) ]] && ((keep_scratch == 0)); then
+        if drop_database "$scratch"; then
+          log "restore $how before the swap: $target $([[ -n "$now_target_oid" ]] && echo 'is as it was' || echo 'did not exist and still does not'); the new database $scratch was dropped"
+        else
+          tail_of "$work/drop.err"
+          log "restore $how before the swap: $target is as it was; the new database $scratch is left: DROP DATABASE $(ident "$scratch") WITH (FORCE);"
+        fi
+      elif ((keep_scratch)); then
+        log "restore $how: $target is as it was; the restored copy is kept as $scratch: finish the swap: BEGIN; ALTER DATABASE $(ident "$target") RENAME TO $(ident "$previous"); ALTER DATABASE $(ident "$scratch") RENAME TO $(ident "$target"); COMMIT; — or drop it: DROP DATABASE $(ident "$scratch") WITH (FORCE);"
+      else
+        log "restore $how: $target does NOT exist any more (dropped by someone else?); the $([[ $restored == 1 ]] && echo 'complete' || echo 'INCOMPLETE') restored copy is kept as $scratch: ALTER DATABASE $(ident "$scratch") RENAME TO $(ident "$target");"
+      fi
+    else
+      log "restore $how: the new database $scratch is gone and $target is ${now_target_oid:+there (as it was)}${now_target_oid:-MISSING}"
+    fi
+  elif ((rc != 0)); then
+    log "restore $how; $target was not touched"
   fi
   rm -rf "$work"
-  ((rc == 0)) || log "restore FAILED (exit $rc)"
   exit "$rc"
 }
 install_traps cleanup
 
 # ---------------------------------------------------------------------------------------------- preflight
-# The download starts right away, into the work directory only, hashed and gzip-tested as it streams; the
-# object's metadata, its sidecar and the database login are checked meanwhile. Nothing touches the database
-# until the download is complete and verified.
+# The download starts right away, into the work directory only, hashed and read through gunzip and the dump
+# scanner as it streams; the object's metadata, its sidecar and the database login are checked meanwhile.
+# Nothing touches the database until the download is complete and verified.
 started=$SECONDS
 file="$work/$name"
 mkfifo "$work/download.fifo" "$work/sha.fifo" "$work/gz.fifo"
 sha256sum <"$work/sha.fifo" >"$work/sha256" &
 sha_pid=$!
-"${gzip_test[@]}" <"$work/gz.fifo" 2>"$work/gzip.err" &
-gz_pid=$!
+# The dump scanner: pg_dump's completion line, and the psql meta-commands (lines starting with a backslash
+# outside COPY data). pg_dump ≥ 15.14 writes one `\restrict <key>` before any SQL and `\unrestrict <key>` at
+# the end; their line numbers are noted (the restore leaves them out: it sends its own \restrict); any other
+# meta-command is reported. It reads to the end even after gunzip failed, so tee is never cut off.
+# shellcheck disable=SC2016 # awk's own $0
+scan_awk='
+BEGIN { copy = 0; sql = 0; restrict = 0; unrestrict = 0; complete = 0; meta = "" }
+copy { if ($0 == "\\.") copy = 0; next }
+/^COPY .* FROM stdin;$/ { copy = 1; sql = 1; next }
+/^[ \t]*\\/ {
+  if (!restrict && !sql && $0 ~ /^\\restrict [A-Za-z0-9]+$/) { restrict = NR; key = substr($0, 11); next }
+  if (restrict && !unrestrict && $0 == "\\unrestrict " key) { unrestrict = NR; next }
+  if (meta == "") meta = NR ": " substr($0, 1, 60)
+  next
+}
+$0 == "-- PostgreSQL database dump complete" { complete = NR; next }
+!/^[ \t]*(--.*)?$/ { sql = 1 }
+END { printf "restrict=%d\nunrestrict=%d\ncomplete=%d\ncopy_open=%d\nmeta=%s\n", restrict, unrestrict, complete, copy, meta }
+'
+(
+  "${decompress[@]}" 2>"$work/gzip.err" | LC_ALL=C awk "$scan_awk" >"$work/scan.out"
+  statuses=("${PIPESTATUS[@]}")
+  cat >/dev/null
+  printf '%s %s\n' "${statuses[0]}" "${statuses[1]}" >"$work/scan.status"
+) <"$work/gz.fifo" &
+scan_pid=$!
 tee "$work/sha.fifo" "$work/gz.fifo" <"$work/download.fifo" >"$file" 2>"$work/tee.err" &
 tee_pid=$!
-# exec: $! is then the aws process itself, so a failed preflight can stop the download
-(
-  if [[ -n "${AWS_ENDPOINT_URL:-}" ]]; then
-    exec aws --endpoint-url "$AWS_ENDPOINT_URL" s3 cp "$RESTORE_S3_URI" - --only-show-errors
-  else
-    exec aws s3 cp "$RESTORE_S3_URI" - --only-show-errors
-  fi
-) >"$work/download.fifo" 2>"$work/download.err" &
+"${aws_cmd[@]}" s3 cp "$RESTORE_S3_URI" - --only-show-errors >"$work/download.fifo" 2>"$work/download.err" &
 download_pid=$!
-aws_cli s3api head-object --bucket "$bucket" --key "$key" --output text \
-  --query '[ContentLength, Metadata."recovery-point", Metadata."pg-dump-version"]' >"$work/head.out" 2>"$work/head.err" &
+"${aws_cmd[@]}" s3api head-object --bucket "$bucket" --key "$key" --output text \
+  --query '[ContentLength, ETag, Metadata."recovery-point", Metadata."pg-dump-version"]' >"$work/head.out" 2>"$work/head.err" &
 head_pid=$!
 sidecar_file="$work/sidecar"
-aws_cli s3 cp "$RESTORE_S3_URI.sha256" "$sidecar_file" --only-show-errors 2>"$work/sidecar.err" &
+"${aws_cmd[@]}" s3 cp "$RESTORE_S3_URI.sha256" "$sidecar_file" --only-show-errors 2>"$work/sidecar.err" &
 sidecar_pid=$!
-bg_pids+=("$download_pid" "$tee_pid" "$sha_pid" "$gz_pid" "$head_pid" "$sidecar_pid")
-if ! db_info=$("${psql_base[@]}" -A -t -d "$maintenance" -v target="$target" 2>"$work/psql.err" <<'SQL'
-SELECT current_setting('server_version'),
-       EXISTS (SELECT 1 FROM pg_database WHERE datname = :'target'),
-       (SELECT rolcreatedb OR rolsuper FROM pg_roles WHERE rolname = current_user),
-       COALESCE((SELECT pg_has_role(current_user, datdba, 'MEMBER') FROM pg_database WHERE datname = :'target'), true);
+# \restrict first: a psql that cannot run it cannot restore safely (and cannot restore a 15.14+ dump either)
+if ! db_info=$("${psql_base[@]}" -A -t -d "$maintenance" -v target="$target" -v base="$base" 2>"$work/psql.err" <<SQL
+\\restrict $restrict_key
+SELECT current_setting('server_version') || '|' || current_setting('server_version_num') || '|' ||
+       coalesce((SELECT oid::text FROM pg_database WHERE datname = :'target'), '') || '|' ||
+       (SELECT (rolcreatedb OR rolsuper)::text FROM pg_roles WHERE rolname = current_user) || '|' ||
+       coalesce((SELECT pg_has_role(current_user, datdba, 'MEMBER')::text FROM pg_database WHERE datname = :'target'), 'true') || '|' ||
+       coalesce((SELECT string_agg(datname, ' ' ORDER BY datname) FROM pg_database
+                 WHERE starts_with(datname, :'base' || '_restore_') OR starts_with(datname, :'base' || '_pre_restore_')), '');
 SQL
 ); then
+  if grep -q 'invalid command \\restrict' "$work/psql.err"; then
+    die 2 "$(psql --version | head -n 1) cannot run \\restrict: use psql 13.22, 14.19, 15.14, 16.10, 17.6 or newer (it keeps a backup's psql meta-commands from running, CVE-2025-8714)"
+  fi
   log "cannot connect to PostgreSQL $PGHOST:$PGPORT, database $maintenance, as $PGUSER:"
   tail_of "$work/psql.err"
   die 3 "PostgreSQL unreachable or login refused"
 fi
-IFS='|' read -r server_version target_exists can_create owns_target <<<"$db_info"
-if [[ "$clean" == true ]]; then
-  [[ "$can_create" == t ]] || die 3 "CLEAN_TARGET=true needs the CREATEDB privilege for $PGUSER"
-  [[ "$owns_target" == t ]] || die 3 "CLEAN_TARGET=true needs $PGUSER to own database $target (to drop it)"
-elif [[ "$target_exists" != t ]]; then
+IFS='|' read -r server_version _ target_oid_at_start can_create owns_target leftovers <<<"$db_info"
+for leftover in $leftovers; do
+  log "warning: database $leftover was left by an interrupted restore of $target; drop it when it is not needed: DROP DATABASE $(ident "$leftover") WITH (FORCE);"
+done
+[[ "$can_create" == true ]] || die 3 "$PGUSER needs the CREATEDB privilege: the backup is restored into a new database, then swapped in"
+[[ "$owns_target" == true ]] || die 3 "$PGUSER must own database $target (or be a member of its owner role) to swap the restored database in"
+if [[ "$clean" != true && -z "$target_oid_at_start" ]]; then
   die 2 "database $target does not exist: create it, or run with CLEAN_TARGET=true"
 fi
-if ! wait "$head_pid"; then
+if ! wait_pid "$head_pid"; then
   tail_of "$work/head.err"
   if grep -q '(404)' "$work/head.err"; then die 4 "no backup at $RESTORE_S3_URI"; fi
   die 4 "cannot read $RESTORE_S3_URI (object storage unreachable or access denied)"
 fi
-read -r object_size recovery_point dump_version <"$work/head.out"
+read -r object_size etag recovery_point dump_version <"$work/head.out"
+etag=${etag//\"/}
 [[ "$recovery_point" != None ]] || recovery_point=''
 [[ "$dump_version" != None ]] || dump_version=''
+if [[ -n "$expected_etag" && "$etag" != "$expected_etag" ]]; then
+  die 5 "$RESTORE_S3_URI is not the object that was verified: its ETag is $etag, expected $expected_etag (replaced since?); the database was not touched"
+fi
 psql_version=$(psql --version | sed -E 's/^psql \(PostgreSQL\) ([0-9]+(\.[0-9]+)?).*/\1/')
 if [[ "$dump_version" =~ ^[0-9]+(\.[0-9]+)?$ ]] && version_lt "$psql_version" "$dump_version"; then
   die 2 "psql $psql_version is older than the pg_dump $dump_version that wrote this backup; plain dumps from patched pg_dump contain \\restrict lines (CVE-2025-8714) that older psql cannot run: use psql >= $dump_version"
 fi
 
-if wait "$sidecar_pid"; then
+if wait_pid "$sidecar_pid"; then
   expected=$(sidecar_sha "$sidecar_file")
   sidecar_name=$(awk 'NR == 1 { sub(/^\*/, "", $2); print $2 }' "$sidecar_file")
   check_sidecar_sha "$expected" "$RESTORE_S3_URI"
@@ -163,12 +279,11 @@ fi
 
 # ---------------------------------------------------------------------------------------------- verify
 log "downloading $RESTORE_S3_URI ($object_size bytes, recovery point ${recovery_point:-unknown})"
-download_status=0 tee_status=0 gzip_status=0
-wait "$download_pid" || download_status=$?
-wait "$tee_pid" || tee_status=$?
-wait "$sha_pid" || true
-wait "$gz_pid" || gzip_status=$?
-bg_pids=()
+download_status=0 tee_status=0
+wait_pid "$download_pid" || download_status=$?
+wait_pid "$tee_pid" || tee_status=$?
+wait_pid "$sha_pid" || true
+wait_pid "$scan_pid" || true
 if ((download_status != 0 || tee_status != 0)); then
   tail_of "$work/download.err"
   tail_of "$work/tee.err"
@@ -177,65 +292,205 @@ fi
 actual=$(cut -d' ' -f1 "$work/sha256")
 downloaded=$(stat -c %s "$file")
 [[ "$downloaded" == "$object_size" ]] || die 4 "downloaded $downloaded bytes but the object has $object_size"
+if [[ -n "$expected_pin" && "$actual" != "$expected_pin" ]]; then
+  die 5 "$RESTORE_S3_URI is not the object that was verified: it hashes to $actual, expected $expected_pin (EXPECTED_SHA256; replaced since?); the database was not touched"
+fi
 if [[ -n "$expected" && "$actual" != "$expected" ]]; then
   die 5 "checksum mismatch for $RESTORE_S3_URI: sidecar says $expected, the object hashes to $actual; the database was not touched"
 fi
+read -r gzip_status scan_status <"$work/scan.status" 2>/dev/null || gzip_status=1 scan_status=1
 if ((gzip_status != 0)); then
   tail_of "$work/gzip.err"
-  die 5 "$RESTORE_S3_URI is not a valid gzip stream (truncated or corrupt); the database was not touched"
+  die 5 "$RESTORE_S3_URI is not a valid gzip stream (not gzip, truncated or corrupt); the database was not touched"
 fi
-log "downloaded and verified in $((SECONDS - started))s (sha256 ${expected:+matches }$actual)"
+((scan_status == 0)) || die 5 "could not read the dump in $RESTORE_S3_URI; the database was not touched"
+restrict_line=$(sed -n 's/^restrict=//p' "$work/scan.out")
+unrestrict_line=$(sed -n 's/^unrestrict=//p' "$work/scan.out")
+complete_line=$(sed -n 's/^complete=//p' "$work/scan.out")
+meta_line=$(sed -n 's/^meta=//p' "$work/scan.out")
+if [[ -n "$meta_line" ]]; then
+  die 5 "the dump holds a psql meta-command outside pg_dump's own \\restrict (line $meta_line): a backup written by pg_dump has none, so it was altered; refusing it (nothing was run); the database was not touched"
+fi
+if [[ "$complete_line" == 0 ]]; then
+  die 5 "the dump has no '-- PostgreSQL database dump complete' line: it was cut short (or is not a pg_dump plain dump); the database was not touched"
+fi
+log "downloaded and verified in $((SECONDS - started))s (sha256 ${expected:+matches }$actual${expected_pin:+, the object verified before}; dump complete)"
 
 # ---------------------------------------------------------------------------------------------- restore
+# restore_into DATABASE: the dump, after this script's own \restrict and without pg_dump's \restrict/\unrestrict
+# lines, through psql in one transaction; run in the background so a signal is acted on at once
 restore_into() {
-  local database=$1
-  set +e
-  "${decompress[@]}" <"$file" 2>"$work/decompress.err" |
-    PGOPTIONS="-c client_min_messages=warning -c maintenance_work_mem=$maintenance_work_mem" \
-      "${psql_base[@]}" --single-transaction -d "$database" -f - >/dev/null 2>"$work/restore.err"
-  local s=("${PIPESTATUS[@]}")
-  set -e
-  if ((s[0] != 0 || s[1] != 0)); then
+  local drop=()
+  ((restrict_line > 0)) && drop+=(-e "${restrict_line}d")
+  ((unrestrict_line > 0)) && drop+=(-e "${unrestrict_line}d")
+  ((${#drop[@]} > 0)) || drop=(-e '')
+  (
+    set +e
+    {
+      printf '\\restrict %s\n' "$restrict_key"
+      "${decompress[@]}" <"$file" 2>"$work/decompress.err" | sed "${drop[@]}"
+    } | PGOPTIONS="-c client_min_messages=warning -c maintenance_work_mem=$maintenance_work_mem" \
+      "${psql_base[@]}" --single-transaction -d "$1" -f - >/dev/null 2>"$work/restore.err"
+    statuses=("${PIPESTATUS[@]}")
+    exit $((statuses[0] != 0 || statuses[1] != 0))
+  ) &
+  local restore_pid=$!
+  test_hook restore
+  if ! wait_pid "$restore_pid"; then
     tail_of "$work/decompress.err"
     tail_of "$work/restore.err" 10
     return 1
   fi
 }
 analyze() {
-  PGOPTIONS='-c client_min_messages=warning' "${psql_base[@]}" -d "$1" -c 'ANALYZE' >/dev/null 2>"$work/analyze.err" ||
-    { log "warning: ANALYZE failed (the data is restored; run ANALYZE by hand):"; tail_of "$work/analyze.err"; }
+  PGOPTIONS='-c client_min_messages=warning' "${psql_base[@]}" -d "$1" -c 'ANALYZE' >/dev/null 2>"$work/analyze.err" &
+  wait_pid $! || { log "warning: ANALYZE failed (the data is restored; run ANALYZE by hand):"; tail_of "$work/analyze.err"; }
 }
-started=$SECONDS
-if [[ "$clean" == true ]]; then
-  scratch="${target:0:40}_restore_$$"
-  log "CLEAN_TARGET=true: restoring into new database $scratch, then replacing $target"
-  "${psql_base[@]}" -d "$maintenance" -v db="$scratch" -v target="$target" >/dev/null 2>"$work/create.err" <<'SQL' ||
-SELECT format('CREATE DATABASE %I TEMPLATE template0', :'db') ||
+# create_new_database: the new database, empty (CLEAN_TARGET=true) or a copy of the target; sets scratch_oid
+create_new_database() {
+  local template=template0 attempt
+  [[ "$clean" == true ]] || template=$target
+  for attempt in 1 2 3; do
+    # a copy needs the target to itself: its sessions are ended first (writes were stopped for the restore)
+    "${psql_base[@]}" -A -t -d "$maintenance" -v db="$scratch" -v target="$target" -v template="$template" \
+      >"$work/create.out" 2>"$work/create.err" <<'SQL' &
+SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity
+ WHERE datname = :'template' AND :'template' <> 'template0' AND pid <> pg_backend_pid() \gset
+SELECT format('CREATE DATABASE %I TEMPLATE %I', :'db', :'template') ||
+       CASE WHEN :'template' <> 'template0' THEN '' ELSE
        COALESCE((SELECT format(' ENCODING %L LC_COLLATE %L LC_CTYPE %L', pg_encoding_to_char(d.encoding), d.datcollate, d.datctype) ||
                         CASE WHEN to_jsonb(d) ->> 'datlocprovider' = 'i'
                              THEN format(' LOCALE_PROVIDER icu ICU_LOCALE %L', COALESCE(to_jsonb(d) ->> 'daticulocale', to_jsonb(d) ->> 'datlocale'))
                              ELSE '' END
-                 FROM pg_database d WHERE d.datname = :'target'), '') \gexec
+                 FROM pg_database d WHERE d.datname = :'target'), '') END \gexec
+SELECT oid FROM pg_database WHERE datname = :'db';
 SQL
-    { tail_of "$work/create.err"; die 3 "could not create the scratch database $scratch"; }
-  restore_into "$scratch" || die 6 "the SQL restore failed and was rolled back; $target was not touched"
-  analyze "$scratch"
-  if ! "${psql_base[@]}" -d "$maintenance" -v db="$scratch" -v target="$target" >/dev/null 2>"$work/swap.err" <<'SQL'; then
-DROP DATABASE IF EXISTS :"target" WITH (FORCE);
-ALTER DATABASE :"db" RENAME TO :"target";
+    if wait_pid $!; then
+      scratch_oid=$(tail -n 1 "$work/create.out")
+      [[ "$scratch_oid" =~ ^[0-9]+$ ]] && return 0
+    fi
+    grep -q 'is being accessed by other users' "$work/create.err" || break
+    sleep 1
+  done
+  tail_of "$work/create.err"
+  die 3 "could not create the new database $scratch${template:+ (from $template)}"
+}
+# carry_properties FROM TO: the owner, privileges (ACL), connection limit and settings (ALTER DATABASE … SET,
+# ALTER ROLE … IN DATABASE … SET) of database FROM given to TO: a copy made with TEMPLATE has none of them
+carry_properties() {
+  "${psql_base[@]}" -A -t -d "$maintenance" -v src="$1" -v dst="$2" >/dev/null 2>"$work/properties.err" <<'SQL' &
+SELECT format('ALTER DATABASE %I OWNER TO %I', :'dst', pg_get_userbyid(d.datdba)) FROM pg_database d WHERE d.datname = :'src' \gexec
+SELECT format('ALTER DATABASE %I CONNECTION LIMIT %s', :'dst', d.datconnlimit) FROM pg_database d WHERE d.datname = :'src' AND d.datconnlimit >= 0 \gexec
+SELECT s FROM (
+  SELECT 0 AS n, format('REVOKE ALL ON DATABASE %I FROM PUBLIC', :'dst') AS s FROM pg_database d WHERE d.datname = :'src' AND d.datacl IS NOT NULL
+  UNION ALL
+  SELECT 1, format('REVOKE ALL ON DATABASE %I FROM %I', :'dst', pg_get_userbyid(d.datdba)) FROM pg_database d WHERE d.datname = :'src' AND d.datacl IS NOT NULL
+  UNION ALL
+  SELECT 2, format('GRANT %s ON DATABASE %I TO %s%s', a.privilege_type, :'dst',
+                   CASE WHEN a.grantee = 0 THEN 'PUBLIC' ELSE quote_ident(pg_get_userbyid(a.grantee)) END,
+                   CASE WHEN a.is_grantable THEN ' WITH GRANT OPTION' ELSE '' END)
+    FROM pg_database d, aclexplode(d.datacl) a WHERE d.datname = :'src'
+) acl ORDER BY n \gexec
+SELECT CASE WHEN s.setrole = 0 THEN format('ALTER DATABASE %I SET %I TO ', :'dst', split_part(c, '=', 1))
+            ELSE format('ALTER ROLE %I IN DATABASE %I SET %I TO ', pg_get_userbyid(s.setrole), :'dst', split_part(c, '=', 1)) END ||
+       CASE WHEN split_part(c, '=', 1) IN ('search_path', 'temp_tablespaces', 'session_preload_libraries', 'local_preload_libraries')
+            THEN substr(c, strpos(c, '=') + 1) ELSE quote_literal(substr(c, strpos(c, '=') + 1)) END
+  FROM pg_db_role_setting s, unnest(s.setconfig) c
+ WHERE s.setdatabase = (SELECT oid FROM pg_database WHERE datname = :'src') \gexec
 SQL
+  wait_pid $!
+}
+
+# swap: ONE transaction of renames, signals held back across it (and the psql running it ignores SIGTERM, so
+# a signal to the whole process group cannot cut it either). Its outcome is read back from the server.
+swap() {
+  local attempt hook='' state_known=1
+  if [[ "${DB_RUNBOOK_TEST_HOOK_PHASE:-}" == swap-during ]]; then hook="\\! $(test_hook_command swap-during)"; fi
+  log "swapping in one transaction: $target → $previous, $scratch → $target (if this is interrupted, one of them is the restored database: SELECT datname, oid FROM pg_database WHERE datname IN ('$target', '$scratch', '$previous'); the restored one has oid $scratch_oid)"
+  defer_signals
+  for attempt in 1 2 3 4 5; do
+    (
+      trap '' TERM HUP
+      exec "${psql_base[@]}" -d "$maintenance" -v target="$target" -v scratch="$scratch" -v previous="$previous" \
+        -v has_target="$([[ -n "$target_oid_at_start" ]] && echo 1 || echo 0)" -f - >/dev/null 2>"$work/swap.err" <<SQL
+SET lock_timeout = '30s';
+BEGIN;
+SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE datname IN (:'target', :'scratch') AND pid <> pg_backend_pid() \\gset
+\\if :has_target
+ALTER DATABASE :"target" RENAME TO :"previous";
+\\endif
+$hook
+ALTER DATABASE :"scratch" RENAME TO :"target";
+COMMIT;
+SQL
+    ) &
+    wait_pid $! || true
+    if ! db_state && ! { sleep 1 && db_state; }; then
+      state_known=0
+      break
+    fi
+    if [[ "$now_target_oid" == "$scratch_oid" ]]; then
+      swapped=1
+      break
+    fi
+    grep -q 'is being accessed by other users' "$work/swap.err" || break
+    log "the swap found sessions connected again (attempt $attempt); retrying"
+  done
+  allow_signals
+  if ((state_known == 0)); then
     tail_of "$work/swap.err"
-    restored_in=$scratch
-    scratch=''
-    die 7 "the backup is restored in database $restored_in but replacing $target failed; fix the cause, then: DROP DATABASE IF EXISTS \"$target\" WITH (FORCE); ALTER DATABASE \"$restored_in\" RENAME TO \"$target\";"
+    tail_of "$work/state.err"
+    keep_scratch=1
+    die 7 "cannot ask the server whether the swap committed: the restored database has oid $scratch_oid; it is $target if the swap committed, else $scratch (and $target is as it was)"
   fi
-  scratch=''
+  if ((swapped == 0)); then
+    tail_of "$work/swap.err"
+    keep_scratch=1
+    die 7 "the backup is restored in database $scratch, but swapping it in for $target failed; $target is as it was"
+  fi
+  log "swap committed: $target is the restored database${target_oid_at_start:+; the previous one is $previous until it is dropped}"
+  test_hook swap-after
+}
+
+started=$SECONDS
+creating=1
+create_new_database
+if [[ "$clean" == true ]]; then
+  log "CLEAN_TARGET=true: restoring into new database $scratch (oid $scratch_oid), then swapping it in for $target"
 else
-  log "restoring into the existing database $target in one transaction"
-  restore_into "$target" || die 6 "the SQL restore failed and was rolled back; $target is as it was"
-  analyze "$target"
+  log "CLEAN_TARGET=false: copied $target into new database $scratch (oid $scratch_oid); restoring over the copy, then swapping it in for $target"
+fi
+if ! restore_into "$scratch"; then
+  if grep -q 'backslash commands are restricted' "$work/restore.err"; then
+    die 5 "the dump holds a psql meta-command (refused by \\restrict: nothing of it ran); the restore into the new database $scratch stopped there (it is dropped); $target was not touched"
+  fi
+  die 6 "the SQL restore into the new database $scratch failed (it is dropped); $target was not touched"
+fi
+restored=1
+analyze "$scratch"
+if [[ "$clean" != true ]]; then
+  carry_properties "$target" "$scratch" ||
+    { tail_of "$work/properties.err"; die 6 "could not give $scratch the owner, privileges and settings of $target; $target was not touched"; }
+fi
+test_hook swap-before
+swap
+if [[ -n "$target_oid_at_start" ]]; then
+  if [[ "$keep_previous" == true ]]; then
+    log "kept the previous database as $previous (KEEP_PRE_RESTORE=true): drop it when done: DROP DATABASE $(ident "$previous") WITH (FORCE); — $(undo_hint)"
+  else
+    "${psql_base[@]}" -d "$maintenance" -v db="$previous" >/dev/null 2>"$work/drop.err" <<'SQL' &
+DROP DATABASE IF EXISTS :"db" WITH (FORCE);
+SQL
+    if wait_pid $!; then
+      log "dropped the previous database $previous"
+    else
+      tail_of "$work/drop.err"
+      log "warning: could not drop the previous database $previous (the restore is complete); drop it: DROP DATABASE $(ident "$previous") WITH (FORCE);"
+    fi
+  fi
 fi
 
 log "restored $target on $PGHOST:$PGPORT (PostgreSQL $server_version) from $RESTORE_S3_URI in $((SECONDS - started))s"
-printf 'database=%s\nsource=%s\nsha256=%s\nverified=%s\nrecovery_point=%s\n' \
-  "$target" "$RESTORE_S3_URI" "$actual" "$([[ -n "$expected" ]] && echo true || echo false)" "${recovery_point:-unknown}"
+printf 'database=%s\nsource=%s\nsha256=%s\nverified=%s\nrecovery_point=%s\nrestored_oid=%s\nprevious=%s\n' \
+  "$target" "$RESTORE_S3_URI" "$actual" "$([[ -n "$expected" ]] && echo true || echo false)" "${recovery_point:-unknown}" \
+  "$scratch_oid" "$([[ -n "$target_oid_at_start" && "$keep_previous" == true ]] && echo "$previous" || echo '')"
