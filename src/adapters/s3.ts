@@ -152,6 +152,8 @@ export async function createS3Adapter(options: S3AdapterOptions): Promise<S3Adap
         body: response.Body as Readable,
         size: response.ContentLength,
         metadata: response.Metadata ?? {},
+        ...(response.ETag ? { etag: response.ETag.replaceAll('"', '') } : {}),
+        ...(response.VersionId ? { versionId: response.VersionId } : {}),
       };
     },
     async getText(key, maxBytes = 1024 * 1024) {

@@ -122,7 +122,14 @@ export interface S3Adapter {
   getStream(
     key: string,
     signal?: AbortSignal,
-  ): Promise<{ body: Readable; size?: number; metadata: Record<string, string> }>;
+  ): Promise<{
+    body: Readable;
+    size?: number;
+    metadata: Record<string, string>;
+    /** The object's ETag (quotes removed) and, in a versioned bucket, its version: what was read. */
+    etag?: string;
+    versionId?: string;
+  }>;
   getText(key: string, maxBytes?: number): Promise<string | undefined>;
   delete(key: string): Promise<void>;
 }

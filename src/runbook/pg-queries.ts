@@ -67,12 +67,17 @@ export function likePrefix(text: string): string {
   return `${text.replace(/[\\%_]/g, (char) => `\\${char}`)}%`;
 }
 
+/** How much of the target's name postgres-restore.sh keeps in the names of its databases (63 bytes at most). */
+export const RESTORE_NAME_BASE = 34;
+
 /**
- * Databases postgres-restore.sh restores into before swapping (`<first 40 chars of the target>_restore_<pid>`)
- * and that an interrupted run (kill -9) left behind: one JSON array of names.
+ * Databases an interrupted postgres-restore.sh run (kill -9) can leave: the new database it restores
+ * into (`<first 34 chars of the target>_restore_<time>`) and the previous target after a swap
+ * (`…_pre_restore_<time>`). One JSON array of names.
  */
 export function scratchDatabasesSql(database: string): string {
-  return `SELECT coalesce(json_agg(datname ORDER BY datname), '[]'::json) FROM pg_database WHERE datname LIKE ${quoteLiteral(likePrefix(`${database.slice(0, 40)}_restore_`))};`;
+  const base = database.slice(0, RESTORE_NAME_BASE);
+  return `SELECT coalesce(json_agg(datname ORDER BY datname), '[]'::json) FROM pg_database WHERE datname LIKE ${quoteLiteral(likePrefix(`${base}_restore_`))} OR datname LIKE ${quoteLiteral(likePrefix(`${base}_pre_restore_`))};`;
 }
 
 export function parseNames(stdout: string): string[] {
@@ -95,13 +100,137 @@ export function markerRowsSql(limit = 5): string {
   ].join('\n');
 }
 
+/** What {@link splitStatements} found in a piece of SQL text. */
+export interface SqlStatements {
+  /** The statements, trimmed, without their `;` (comments kept; empty ones dropped). */
+  statements: string[];
+  /** A backslash outside quotes and comments: psql would run it as a meta-command (`\\!`, `\\i`, …). */
+  metaCommand?: string;
+  /** A quote, dollar quote or comment left open at the end. */
+  unterminated?: string;
+}
+
 /**
- * An operator's own validation query, run read-only: the transaction is READ ONLY and rolled back,
- * so a query that writes fails instead of changing the restored database.
+ * Splits SQL text on the `;` that end statements, the way psql's lexer sees them: '…' ('' inside),
+ * E'…' (backslash escapes), "…", $tag$…$tag$, -- comments and nested C-style comments are skipped.
+ */
+export function splitStatements(sql: string): SqlStatements {
+  const statements: string[] = [];
+  let start = 0;
+  let i = 0;
+  let meaningful = false;
+  const result: SqlStatements = { statements };
+  const push = (end: number) => {
+    const text = sql.slice(start, end).trim();
+    if (meaningful && text !== '') statements.push(text);
+    meaningful = false;
+  };
+  while (i < sql.length) {
+    const char = sql[i] as string;
+    const next = sql[i + 1];
+    if (char === '-' && next === '-') {
+      const end = sql.indexOf('\n', i);
+      i = end === -1 ? sql.length : end + 1;
+      continue;
+    }
+    if (char === '/' && next === '*') {
+      let depth = 1;
+      i += 2;
+      while (i < sql.length && depth > 0) {
+        if (sql[i] === '/' && sql[i + 1] === '*') {
+          depth++;
+          i += 2;
+        } else if (sql[i] === '*' && sql[i + 1] === '/') {
+          depth--;
+          i += 2;
+        } else i++;
+      }
+      if (depth > 0) result.unterminated = 'a /* comment';
+      continue;
+    }
+    if (char === "'") {
+      const escapes = i > 0 && /[eE]/.test(sql[i - 1] as string) && !/[A-Za-z0-9_]/.test(sql[i - 2] ?? ' ');
+      meaningful = true;
+      i++;
+      let closed = false;
+      while (i < sql.length) {
+        if (escapes && sql[i] === '\\') i += 2;
+        else if (sql[i] === "'" && sql[i + 1] === "'") i += 2;
+        else if (sql[i] === "'") {
+          closed = true;
+          i++;
+          break;
+        } else i++;
+      }
+      if (!closed) result.unterminated = 'a string literal';
+      continue;
+    }
+    if (char === '"') {
+      meaningful = true;
+      const end = sql.indexOf('"', i + 1);
+      i = end === -1 ? sql.length : end + 1;
+      if (end === -1) result.unterminated = 'a quoted identifier';
+      continue;
+    }
+    if (char === '$') {
+      const tag = /^\$([A-Za-z_][A-Za-z0-9_]*)?\$/.exec(sql.slice(i));
+      const previous = sql[i - 1] ?? ' ';
+      if (tag && !/[A-Za-z0-9_$]/.test(previous)) {
+        meaningful = true;
+        const end = sql.indexOf(tag[0], i + tag[0].length);
+        i = end === -1 ? sql.length : end + tag[0].length;
+        if (end === -1) result.unterminated = `a ${tag[0]} quote`;
+        continue;
+      }
+    }
+    if (char === '\\') {
+      result.metaCommand ??= sql.slice(i, i + 20).split('\n')[0];
+      i++;
+      continue;
+    }
+    if (char === ';') {
+      push(i);
+      start = i + 1;
+      i++;
+      continue;
+    }
+    if (!/\s/.test(char)) meaningful = true;
+    i++;
+  }
+  push(sql.length);
+  return result;
+}
+
+/** Statements a read-only check must not start with: they end or change the transaction, or run programs (COPY … PROGRAM). */
+const NOT_IN_A_CHECK =
+  /^(BEGIN|START|COMMIT|END|ROLLBACK|ABORT|SAVEPOINT|RELEASE|PREPARE|SET|RESET|DISCARD|COPY|LOCK)\b/i;
+
+/** Why an operator's validation query cannot run as one read-only statement, or undefined. */
+export function validationQueryProblem(sql: string): string | undefined {
+  const split = splitStatements(sql);
+  if (split.metaCommand)
+    return `it holds a psql meta-command (${split.metaCommand.trim()}): a check is one SQL statement`;
+  if (split.unterminated) return `it ends inside ${split.unterminated}`;
+  if (split.statements.length === 0) return 'it holds no statement';
+  if (split.statements.length > 1)
+    return `it holds ${split.statements.length} statements: a check is one read-only statement (split it into several checks)`;
+  const first = (split.statements[0] as string).replace(/^(\s|--[^\n]*\n?|\/\*[\s\S]*?\*\/|\()+/, '').trim();
+  const keyword = NOT_IN_A_CHECK.exec(first)?.[1];
+  if (keyword)
+    return `it starts with ${keyword.toUpperCase()}: a check runs inside a read-only transaction of its own`;
+  return undefined;
+}
+
+/**
+ * An operator's own validation query, run read-only: one statement (see validationQueryProblem) in a
+ * READ ONLY transaction whose snapshot is taken first (so nothing can switch it to read-write), then
+ * rolled back. The caller also sets default_transaction_read_only for the session.
  */
 export function readOnlyScript(sql: string): string {
-  const body = sql.trim().replace(/;+\s*$/, '');
-  return `BEGIN TRANSACTION READ ONLY;\n${body};\nROLLBACK;\n`;
+  const problem = validationQueryProblem(sql);
+  if (problem) throw new Error(`refused: ${problem}`);
+  const body = (splitStatements(sql).statements[0] as string).trim();
+  return `BEGIN TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY;\nSELECT 1 AS db_runbook_snapshot \\gset\n${body};\nROLLBACK;\n`;
 }
 
 // ---------------------------------------------------------------- parsing psql output

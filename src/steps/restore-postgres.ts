@@ -41,8 +41,10 @@ import {
   PG_INPUTS,
   overrideStep,
   POSTGRES_SPEC,
+  pinnedObjectEnv,
   postgresEnv,
   psqlTarget,
+  readRestoreOutcome,
   requireRestorable,
   runValidationQuery,
   scriptLocation,
@@ -388,12 +390,15 @@ const safetyBackup = defineStep({
 // ---------------------------------------------------------------- restore (destructive)
 
 const RESTORE_EXIT: Record<number, string> = {
-  2: 'configuration (e.g. psql older than the pg_dump that wrote the backup)',
+  2: 'configuration (e.g. psql older than the pg_dump that wrote the backup, or without \\restrict)',
   3: 'PostgreSQL unreachable, login refused or missing privileges (CREATEDB, owner of the database)',
   4: 'backup object missing or object storage unreachable',
-  5: 'integrity check failed (checksum mismatch, missing sidecar or corrupt gzip): the database was not touched',
-  6: 'the SQL restore failed and was rolled back: the database is as it was',
+  5: 'integrity check failed (checksum mismatch, not the object verified, missing sidecar, not gzip, a dump cut short or holding psql meta-commands): the database was not touched',
+  6: 'the SQL restore into the new database failed: the database is as it was',
   7: 'restored into a new database but swapping it into place failed (see the log for the exact commands)',
+  129: 'interrupted (SIGHUP)',
+  130: 'interrupted (SIGINT)',
+  143: 'interrupted (SIGTERM)',
 };
 
 function safetyBackupLine(earlier: (id: string) => Record<string, unknown> | undefined): string {
@@ -546,7 +551,12 @@ async function runAsJob(
   }
   if (interrupted) {
     await kube.delete(ref, { propagationPolicy: 'Foreground' }).catch(() => undefined);
-    ctx.log(`deleted ${where}: its pod is stopped and the restore transaction rolls back`);
+    // Its pod gets SIGTERM: the script finishes a swap in progress, then cleans up. Wait until the Job is
+    // gone (Foreground: after its pods), so what the server holds afterwards is final.
+    const until = Date.now() + 60_000;
+    while (Date.now() < until && (await kube.get(ref).catch(() => undefined)))
+      await sleep(500, new AbortController().signal);
+    ctx.log(`deleted ${where}: its pod is stopped`);
   }
   return { exitCode, output: lines.join('\n'), log: lines.join('\n'), interrupted, detached, where, follow };
 }
@@ -556,7 +566,7 @@ const restore = defineStep({
   section: SECTION,
   title: 'Restore (replaces the database)',
   description:
-    'Type the database name to confirm CLEAN_TARGET=true, then postgres-restore.sh runs from this host with env only: it verifies the sidecar again, restores into a new database in one transaction, and only then drops the old one and renames the new one into place.',
+    'Type the database name to confirm CLEAN_TARGET=true, then postgres-restore.sh runs from this host with env only: it refuses any object but the one the integrity check verified (sha256, ETag), restores into a new database in one transaction, swaps it in with one transaction of renames, then drops the previous one. The outcome is read from the server.',
   inputs: [...PG_INPUTS, 'S3_BUCKET'],
   optionalInputs: STORAGE_OPTIONAL,
   database: 'postgres',
@@ -574,7 +584,7 @@ const restore = defineStep({
         },
       ],
       notes: [
-        'Typed gate: the database name. Ctrl+C rolls the restore back: the database stays as it was.',
+        'Typed gate: the database name. Ctrl+C before the swap leaves the database as it was; the swap itself (one transaction of renames) is never cut in half. What the database is afterwards is read from the server and shown.',
         `Or, as a choice (restoreMode: job in the values file), a Kubernetes Job made from CronJob ${BACKUP_CRONJOB}: its image, Secrets and scripts ConfigMap, running postgres-restore.sh with the same variables.`,
       ],
     };
@@ -619,7 +629,7 @@ const restore = defineStep({
         `runs: ${mode === 'job' ? `a Kubernetes Job in ${ctx.target.namespace} (from CronJob ${BACKUP_CRONJOB})` : 'postgres-restore.sh on this host'}`,
         ...leftovers.map(
           (name) =>
-            `leftover scratch database ${name} from an interrupted restore (drop it when done: DROP DATABASE "${name}" WITH (FORCE))`,
+            `leftover database ${name} from an interrupted restore (${name.includes('_pre_restore_') ? `the target as it was before that restore's swap` : 'the new database it restored into'}; drop it when done: DROP DATABASE "${name}" WITH (FORCE))`,
         ),
         `restore ${chosen.uri} (${formatBytes(chosen.size)}) into ${ctx.values.get('POSTGRES_DATABASE')} on ${ctx.values.get('POSTGRES_HOST')}:${ctx.values.get('POSTGRES_PORT')}`,
         unverified
@@ -665,9 +675,12 @@ const restore = defineStep({
   async run(ctx) {
     const { chosen, integrity, unverified } = requireRestorable(ctx.earlier, SPEC);
     const mode = ctx.preview?.data?.mode === 'job' ? 'job' : 'host';
+    const database = ctx.values.require('POSTGRES_DATABASE');
     const restoreVars: Record<string, string> = {
       RESTORE_S3_URI: chosen.uri,
       CLEAN_TARGET: 'true',
+      // the object whose hash the gate showed, and no other (replaced since the integrity check?)
+      ...pinnedObjectEnv(integrity),
       ...(unverified ? { ALLOW_UNVERIFIED: 'true' } : {}),
     };
     const rows = Object.values(integrity.rowCounts ?? {}).reduce((sum, n) => sum + n, 0);
@@ -683,12 +696,15 @@ const restore = defineStep({
         ctx.mark(MARK.downloadDone, { uri: chosen.uri });
         phase = `restoring ${rows} row(s) in one transaction`;
         tick();
-      } else if (/CLEAN_TARGET=true: restoring into new database/.test(line)) {
+      } else if (/restoring into new database/.test(line)) {
         phase = `restoring ${rows} row(s) into a new database, then swapping it in`;
+        tick();
+      } else if (/swapping in one transaction/.test(line)) {
+        phase = 'swapping the restored database in (one transaction)';
         tick();
       }
     };
-    ctx.mark(MARK.restoreStarted, { uri: chosen.uri, database: ctx.values.get('POSTGRES_DATABASE'), mode });
+    ctx.mark(MARK.restoreStarted, { uri: chosen.uri, database, mode });
     tick();
     const timer = setInterval(tick, 1000);
     let result: ScriptRun;
@@ -701,10 +717,12 @@ const restore = defineStep({
       clearInterval(timer);
     }
     const seconds = Math.round((Date.now() - started) / 100) / 10;
-    if (ctx.signal.aborted && ctx.signal.reason !== 'detach') {
-      ctx.log(`interrupted after ${formatDuration(seconds * 1000)}: the restore transaction was rolled back`);
-      throw new InterruptedError();
-    }
+    const backupOf = (sha256: string | undefined) => ({
+      uri: chosen.uri,
+      size: chosen.size,
+      sha256: sha256 ?? integrity.sha256,
+      verified: !unverified,
+    });
     if (result.detached) {
       return {
         summary: `stopped watching: ${result.where} keeps running in the cluster`,
@@ -720,10 +738,31 @@ const restore = defineStep({
         data: { detached: true, where: result.where, seconds, mode },
       };
     }
-    if (result.exitCode !== 0) {
+    // What happened is read from the server, whatever the exit code says: the target IS the restored
+    // database (the oid the script announced), or it is as it was.
+    const outcome = await readRestoreOutcome(ctx, database, result.log);
+    const restoredNow = () => {
+      ctx.mark(MARK.restoreDone, { uri: chosen.uri, database });
+      ctx.mark(MARK.recoveryPoint, {
+        at: chosen.recoveryPoint ?? scriptOutput(result.output).recovery_point,
+        ...backupOf(undefined),
+      });
+    };
+    if (ctx.signal.aborted && ctx.signal.reason !== 'detach') {
+      ctx.log(`interrupted after ${formatDuration(seconds * 1000)}: ${outcome.text}`);
+      if (outcome.restored) restoredNow();
+      throw new InterruptedError();
+    }
+    const outcomeCheck: Check = {
+      id: 'outcome',
+      label: `${database} now (read from the server)`,
+      status: outcome.restored ? 'ok' : 'fail',
+      detail: outcome.text,
+    };
+    if (result.exitCode !== 0 && !outcome.restored) {
       const meaning = RESTORE_EXIT[result.exitCode] ?? (result.interrupted ? 'interrupted' : 'failed');
       return {
-        summary: `restore FAILED (exit ${result.exitCode}: ${meaning})`,
+        summary: `restore FAILED (exit ${result.exitCode}: ${meaning}); ${outcome.text}`,
         checks: [
           {
             id: 'restore',
@@ -735,27 +774,49 @@ const restore = defineStep({
                 ? 'Follow the commands in the log to finish the swap by hand.'
                 : 'The target database was not replaced. Fix the cause and run this step again.',
           },
+          outcomeCheck,
         ],
-        data: { exitCode: result.exitCode, seconds, mode },
+        data: {
+          exitCode: result.exitCode,
+          seconds,
+          mode,
+          restored: false,
+          outcome: outcome.text,
+          left: outcome.left,
+        },
       };
     }
     if (!downloaded) ctx.mark(MARK.downloadDone, { uri: chosen.uri });
     const out = scriptOutput(result.output);
-    const verified = !unverified && out.verified !== 'false';
-    ctx.mark(MARK.restoreDone, { uri: chosen.uri, database: ctx.values.get('POSTGRES_DATABASE') });
-    const backup = { uri: chosen.uri, size: chosen.size, sha256: out.sha256 ?? integrity.sha256, verified };
-    ctx.mark(MARK.recoveryPoint, { at: chosen.recoveryPoint ?? out.recovery_point, ...backup });
+    const backup = backupOf(out.sha256);
+    restoredNow();
+    const lateExit = result.exitCode !== 0;
     return {
-      summary: `restored ${ctx.values.get('POSTGRES_DATABASE')} from ${chosen.uri} in ${formatDuration(seconds * 1000)} (${result.where})`,
+      summary: lateExit
+        ? `restored ${database} from ${chosen.uri} (${result.where}), but postgres-restore.sh exited ${result.exitCode} after the swap: ${outcome.text}`
+        : `restored ${database} from ${chosen.uri} in ${formatDuration(seconds * 1000)} (${result.where})`,
       checks: [
         {
           id: 'restore',
           label: `postgres-restore.sh (${result.where})`,
-          status: 'ok',
-          detail: `exit 0; sha256 ${verified ? 'verified' : 'NOT verified'}`,
+          status: lateExit ? 'warn' : 'ok',
+          detail: lateExit
+            ? `exit ${result.exitCode} (${RESTORE_EXIT[result.exitCode] ?? 'failed'}) after the swap was committed`
+            : `exit 0; sha256 ${backup.verified ? 'verified' : 'NOT verified'}, the object the integrity check verified`,
+          ...(lateExit ? { next: 'The restore is complete; see the log for what was left.' } : {}),
         },
+        outcomeCheck,
       ],
-      data: { backup, database: ctx.values.get('POSTGRES_DATABASE'), seconds, mode, where: result.where },
+      data: {
+        backup,
+        database,
+        seconds,
+        mode,
+        where: result.where,
+        restored: true,
+        outcome: outcome.text,
+        left: outcome.left,
+      },
     };
   },
 });

@@ -32,8 +32,16 @@ import {
   firstValue,
   PSQL_QUERY_FLAGS,
   readOnlyScript,
+  validationQueryProblem,
   type ValidationQuery,
 } from '../runbook/pg-queries.js';
+import {
+  describeOutcome,
+  parseSwapNames,
+  parseSwapState,
+  swapStateSql,
+  type RestoreOutcome,
+} from '../runbook/restore-outcome.js';
 import { baseName, formatS3Uri, parseS3Uri } from '../runbook/s3-uri.js';
 import type { SectionId } from '../runbook/sections.js';
 import type { Check, Choice, Gate, StepContext } from '../runbook/step.js';
@@ -122,6 +130,9 @@ export interface IntegrityData {
   verified: boolean;
   sha256: string;
   expectedSha256?: string;
+  /** The ETag (and version) of the object that was hashed: the restore pins it, with sha256. */
+  etag?: string;
+  versionId?: string;
   size: number;
   bytes: number;
   problems: string[];
@@ -264,12 +275,15 @@ export async function runValidationQuery(
   query: ValidationQuery,
   database?: string,
 ): Promise<{ ok: boolean; detail: string }> {
+  const problem = validationQueryProblem(query.sql);
+  if (problem) return { ok: false, detail: `refused, not run: ${problem}` };
   const { env, secrets } = libpqEnv(ctx.values, database);
   const result = await ctx.adapters.proc.run(
     'psql',
     [...PSQL_QUERY_FLAGS, ...psqlTarget(ctx.values, database), '-f', '-'],
     {
-      env,
+      // every transaction of the session read-only as well, and no check runs for ever
+      env: { ...env, PGOPTIONS: '-c default_transaction_read_only=on -c statement_timeout=110s' },
       secrets,
       input: readOnlyScript(query.sql),
       signal: ctx.signal,
@@ -279,6 +293,45 @@ export async function runValidationQuery(
   if (result.exitCode !== 0)
     return { ok: false, detail: lastLines(result.stderr, 2) || `psql exit ${result.exitCode}` };
   return checkExpectation(firstValue(result.stdout), query.expect);
+}
+
+/**
+ * EXPECTED_SHA256 (and EXPECTED_ETAG, when the store gave one) for the restore script: it refuses any object
+ * but the one whose hash the integrity gate showed (replaced since, or its sidecar with it).
+ */
+export function pinnedObjectEnv(integrity: Pick<IntegrityData, 'sha256' | 'etag'>): Record<string, string> {
+  return {
+    EXPECTED_SHA256: integrity.sha256,
+    ...(integrity.etag ? { EXPECTED_ETAG: integrity.etag } : {}),
+  };
+}
+
+/**
+ * What a postgres-restore.sh run left on the server (the target IS the restored database, or is as it
+ * was; which databases are left), asked from the server after the script ended however it ended. Runs
+ * even after Ctrl+C (its own short deadline, not the step's aborted signal).
+ */
+export async function readRestoreOutcome(ctx: Ctx, target: string, log: string): Promise<RestoreOutcome> {
+  const names = parseSwapNames(log);
+  if (!names) return describeOutcome(target, undefined, undefined);
+  const { env, secrets } = libpqEnv(ctx.values, MAINTENANCE_DATABASE);
+  const result = await ctx.adapters.proc.run(
+    'psql',
+    [...PSQL_QUERY_FLAGS, ...psqlTarget(ctx.values, MAINTENANCE_DATABASE), '-c', swapStateSql(target, names)],
+    { env, secrets, timeoutMs: 20_000 },
+  );
+  let state;
+  if (result.exitCode === 0) {
+    try {
+      state = parseSwapState(result.stdout);
+    } catch {
+      state = undefined;
+    }
+  }
+  const outcome = describeOutcome(target, names, state);
+  if (!state)
+    ctx.log(`could not ask the server: ${lastLines(result.stderr, 2) || `psql exit ${result.exitCode}`}`);
+  return outcome;
 }
 
 /** Where a backup-jobs script is (the shipped copy, or `backupJobsDir` from the values file) and how plans show it. */
@@ -351,7 +404,9 @@ export function undetachable(ctx: Pick<Ctx, 'signal' | 'log'>): AbortSignal {
   const controller = new AbortController();
   const follow = () => {
     if (ctx.signal.reason === 'detach') {
-      ctx.log('Esc: this runs on this host and cannot be detached; q or Ctrl+C interrupts it (rolled back).');
+      ctx.log(
+        'Esc: this runs on this host and cannot be detached; q or Ctrl+C interrupts it (the target stays whole).',
+      );
       return;
     }
     controller.abort(ctx.signal.reason);
@@ -828,7 +883,7 @@ export function integrityStep(spec: RestoreSpec): RunbookStep {
         });
       const s3 = await ctx.adapters.s3();
       const sidecar = await readSidecar(s3, chosen);
-      const { body, size } = await s3.getStream(chosen.key, ctx.signal);
+      const { body, size, etag, versionId } = await s3.getStream(chosen.key, ctx.signal);
       const total = size ?? chosen.size;
       const report = byteProgress(ctx, 'verifying', total);
       const onProgress = (progress: ScanProgress) => report(progress.compressedBytes);
@@ -920,6 +975,8 @@ export function integrityStep(spec: RestoreSpec): RunbookStep {
         verified,
         sha256: scan.sha256,
         ...(sidecar.sha256 ? { expectedSha256: sidecar.sha256 } : {}),
+        ...(etag ? { etag } : {}),
+        ...(versionId ? { versionId } : {}),
         size: scan.compressedBytes,
         bytes: scan.bytes,
         problems,

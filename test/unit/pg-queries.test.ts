@@ -14,6 +14,8 @@ import {
   quoteIdent,
   quoteLiteral,
   readOnlyScript,
+  splitStatements,
+  validationQueryProblem,
   ROW_COUNTS_SQL,
   sessionsSql,
   describeSession,
@@ -48,18 +50,44 @@ describe('quoting', () => {
     expect(markerRowsSql(3)).toContain('FROM "public"."backup_validation" ORDER BY id DESC LIMIT 3');
   });
 
-  it('finds leftover scratch databases of an interrupted restore with a literal LIKE prefix', () => {
+  it('finds the new and the previous databases an interrupted restore left, with a literal LIKE prefix', () => {
     expect(likePrefix('a_b%c\\d')).toBe('a\\_b\\%c\\\\d%');
     // E'' form: the backslashes reach LIKE as its escape character, whatever standard_conforming_strings says.
     expect(scratchDatabasesSql('shop_eu')).toContain("WHERE datname LIKE E'shop\\\\_eu\\\\_restore\\\\_%'");
-    expect(scratchDatabasesSql('x'.repeat(50))).toContain(`LIKE E'${'x'.repeat(40)}\\\\_restore\\\\_%'`);
+    expect(scratchDatabasesSql('shop_eu')).toContain(
+      "OR datname LIKE E'shop\\\\_eu\\\\_pre\\\\_restore\\\\_%'",
+    );
+    // postgres-restore.sh keeps the first 34 characters of the target's name
+    expect(scratchDatabasesSql('x'.repeat(50))).toContain(`LIKE E'${'x'.repeat(34)}\\\\_restore\\\\_%'`);
     expect(parseNames('["shop_restore_12"]')).toEqual(['shop_restore_12']);
   });
 
-  it('runs an operator query read-only and rolled back', () => {
+  it('runs an operator query read-only and rolled back, its snapshot taken before it', () => {
     expect(readOnlyScript('SELECT count(*) FROM orders;  ')).toBe(
-      'BEGIN TRANSACTION READ ONLY;\nSELECT count(*) FROM orders;\nROLLBACK;\n',
+      'BEGIN TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY;\nSELECT 1 AS db_runbook_snapshot \\gset\nSELECT count(*) FROM orders;\nROLLBACK;\n',
     );
+  });
+
+  it('refuses a validation query that is not one read-only statement, and says why', () => {
+    expect(validationQueryProblem('SELECT 1; COMMIT; CREATE TABLE pwned (id int)')).toBe(
+      'it holds 3 statements: a check is one read-only statement (split it into several checks)',
+    );
+    expect(validationQueryProblem('COMMIT')).toMatch(/^it starts with COMMIT/);
+    expect(validationQueryProblem('set transaction read write')).toMatch(/^it starts with SET/);
+    expect(validationQueryProblem("COPY (SELECT 1) TO PROGRAM 'touch /tmp/x'")).toMatch(
+      /^it starts with COPY/,
+    );
+    expect(validationQueryProblem('SELECT 1 \\! touch /tmp/x')).toMatch(/psql meta-command \(\\! touch/);
+    expect(validationQueryProblem('SELECT 1;')).toBeUndefined();
+    expect(() => readOnlyScript('SELECT 1; DROP TABLE orders')).toThrow(/refused: it holds 2 statements/);
+  });
+
+  it('sees statements the way psql does: semicolons and backslashes inside quotes and comments do not count', () => {
+    const sql = `-- a comment; with \\ and ;\nSELECT 'a;b''c\\', E'x\\'y;', "we;ird", $$ ; \\! $$, $t$ ;$$; $t$ /* c; /* nested; */ ; */ FROM t WHERE a = $1;`;
+    expect(splitStatements(sql)).toEqual({ statements: [sql.slice(0, -1).trim()] });
+    expect(validationQueryProblem(sql)).toBeUndefined();
+    expect(splitStatements("SELECT 'open").unterminated).toBe('a string literal');
+    expect(splitStatements('  ;; -- only comments\n').statements).toEqual([]);
   });
 });
 
