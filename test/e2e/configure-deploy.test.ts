@@ -1,13 +1,13 @@
 import { execFile } from 'node:child_process';
-import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { request as httpsRequest } from 'node:https';
-import { tmpdir } from 'node:os';
 import { promisify } from 'node:util';
 import { join } from 'node:path';
 import { parse, parseAllDocuments } from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startKubeStandIn, type KubeStandIn } from '../../src/sandbox/kube/index.js';
 import { journalEvents, journalText, runCli } from '../support/cli.js';
+import { tempDir } from '../support/temp.js';
 
 /**
  * The built CLI against the sandbox's Kubernetes API stand-in, started once here so that several
@@ -135,7 +135,7 @@ function writes(from: number): string[] {
 }
 
 beforeAll(async () => {
-  const work = mkdtempSync(join(tmpdir(), 'db-runbook-e2e-configure-'));
+  const work = tempDir('db-runbook-e2e-configure-');
   standIn = await startKubeStandIn({ workDir: join(work, 'kube') });
   kubeconfig = standIn.kubeconfigPath;
   const config = parse(readFileSync(kubeconfig, 'utf8')) as {

@@ -3,14 +3,14 @@
 // postgres-backup.sh and neo4j-backup.sh. The drill restores the latest backups into scratch databases,
 // runs the values file's smoke queries, records RTO/RPO, drops the scratch databases and exports the
 // report; the source databases stay as they were (md5 of every table before and after).
-import { mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startSandbox, type Sandbox } from '../../src/sandbox/index.js';
 import { NEO4J_STANDIN_BIN_DIR } from '../../src/sandbox/neo4j-standin/index.js';
 import { journalEvents, journalText, runCli, sandboxEnv } from '../support/cli.js';
+import { tempDir } from '../support/temp.js';
 
 const TABLES = ['customers', 'orders', 'inventory', 'backup_validation'] as const;
 
@@ -19,7 +19,7 @@ let env: Record<string, string>;
 let database: string;
 let atBackup: Record<string, string>;
 let secrets: string[];
-const dir = mkdtempSync(join(tmpdir(), 'dr-validation-e2e-'));
+const dir = tempDir('dr-validation-e2e-');
 
 async function psql(sql: string, db = database): Promise<string> {
   const pg = sandbox.postgres;

@@ -1,7 +1,6 @@
 // A drill killed with SIGKILL in the middle of the restore, resumed, then reported. One sandbox is started
 // in this process and every CLI run points at it through the environment, as at a real cluster.
-import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import addFormatsModule from 'ajv-formats';
@@ -11,6 +10,7 @@ import { startSandbox, type Sandbox } from '../../src/sandbox/index.js';
 import { NEO4J_STANDIN_BIN_DIR } from '../../src/sandbox/neo4j-standin/index.js';
 import { SANDBOX_S3_SECRET_ACCESS_KEY } from '../../src/sandbox/s3.js';
 import { CLI, journalEvents, journalText, runCli, sandboxEnv } from '../support/cli.js';
+import { tempDir } from '../support/temp.js';
 
 const TABLES = ['customers', 'orders', 'inventory', 'slow_rows'] as const;
 // Rows whose CHECK sleeps 10 ms each during COPY: the restore takes ~4 s, long enough to be killed mid-way.
@@ -24,7 +24,7 @@ INSERT INTO slow_rows SELECT g, 'row ' || g FROM generate_series(1, 400) g;
 
 let sandbox: Sandbox;
 let env: Record<string, string>;
-const work = mkdtempSync(join(tmpdir(), 'db-runbook-drill-'));
+const work = tempDir('db-runbook-drill-');
 const sessionDir = join(work, 'sessions');
 const valuesFile = join(work, 'values.yaml');
 mkdirSync(sessionDir);

@@ -2,8 +2,7 @@
 // installed here: neo4j-admin, cypher-shell and neo4j are the stand-in's executables, which check their
 // arguments against Neo4j 5's CLI and keep the store under NEO4J_HOME). The backup is taken with the real
 // neo4j-backup.sh and restored by the CLI through the real neo4j-restore.sh.
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -14,6 +13,7 @@ import {
 } from '../../src/sandbox/neo4j-standin/index.js';
 import { startSandboxS3, type SandboxS3 } from '../../src/sandbox/s3.js';
 import { journalEvents, journalText, runCli } from '../support/cli.js';
+import { tempDir } from '../support/temp.js';
 
 let dir: string;
 let s3: SandboxS3;
@@ -42,7 +42,7 @@ function args(confirm: string): string[] {
 }
 
 beforeAll(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'restore-neo4j-e2e-'));
+  dir = tempDir('restore-neo4j-e2e-');
   [s3, neo4j] = await Promise.all([
     startSandboxS3({ directory: join(dir, 's3') }),
     startNeo4jStandIn({ directory: join(dir, 'neo4j') }),

@@ -4,13 +4,13 @@
 // KUBECONFIG), as it would be at a real cluster: `--sandbox` would give each run a fresh, empty database,
 // and the scenario needs "back up → damage → restore" across runs.
 import { readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Sandbox } from '../../src/sandbox/index.js';
 import { journalEvents, journalText, runCli, startCli } from '../support/cli.js';
 import { startSyntheticEnv, type SyntheticEnv } from '../support/synthetic.js';
+import { tempDir } from '../support/temp.js';
 
 const TABLES = ['customers', 'orders', 'inventory', 'backup_validation', 'slow_rows'] as const;
 /**
@@ -111,7 +111,7 @@ afterAll(async () => {
 
 describe('restore-postgres (built CLI, real scripts, real PostgreSQL and S3)', () => {
   it('refuses a corrupted object before touching the database (exit 1, override refused)', async () => {
-    const file = join(tmpdir(), `restore-e2e-${process.pid}.sql.gz`);
+    const file = join(tempDir('restore-e2e-'), 'restore-e2e.sql.gz');
     await aws(['s3', 'cp', backupUri, file, '--only-show-errors']);
     const bytes = readFileSync(file);
     for (let i = Math.floor(bytes.length / 2); i < Math.floor(bytes.length / 2) + 16; i++)
@@ -150,7 +150,7 @@ describe('restore-postgres (built CLI, real scripts, real PostgreSQL and S3)', (
   }, 120_000);
 
   it('SIGINT in the middle of the restore: rolled back, exit 130, journal says interrupted', async () => {
-    const sessionDir = join(tmpdir(), `restore-e2e-sigint-${process.pid}`);
+    const sessionDir = join(tempDir('restore-e2e-sigint-'), 'restore-e2e-sigint');
     const child = startCli(restoreArgs(database), { env, sessionDir });
     let output = '';
     let sent = false;
@@ -234,7 +234,7 @@ describe('restore-postgres (built CLI, real scripts, real PostgreSQL and S3)', (
     expect(deploy.exitCode, `${deploy.stdout}\n${deploy.stderr}`).toBe(0);
     await psql('DELETE FROM orders WHERE id > 10; DELETE FROM slow_rows');
     expect(await fingerprint()).not.toEqual(seed);
-    const valuesFile = join(tmpdir(), `restore-e2e-values-${process.pid}.yaml`);
+    const valuesFile = join(tempDir('restore-e2e-values-'), 'restore-e2e-values.yaml');
     writeFileSync(valuesFile, 'restoreMode: job\n');
     const run = await runCli([...restoreArgs(database), '--values', valuesFile], { env });
     expect(run.exitCode, `${run.stdout}\n${run.stderr}`).toBe(0);

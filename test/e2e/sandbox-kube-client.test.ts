@@ -1,9 +1,8 @@
 // The Kubernetes API stand-in driven by the real @kubernetes/client-node through its kubeconfig:
 // discovery, CRUD verbs, Status error bodies, server-side apply and managedFields, patches, dry runs,
 // authorization (403 and SelfSubjectAccessReview), authentication (401) and watches.
-import { mkdtemp, rm } from 'node:fs/promises';
+import { rm } from 'node:fs/promises';
 import { request } from 'node:https';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 import {
@@ -22,6 +21,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { startKubeStandIn } from '../../src/sandbox/kube/index.js';
 import type { KubeStandIn } from '../../src/sandbox/kube/index.js';
+import { tempDir } from '../support/temp.js';
 
 let dir: string;
 let kube: KubeStandIn;
@@ -65,7 +65,7 @@ async function failure(call: Promise<unknown>): Promise<{ code: number; body: Re
 }
 
 beforeAll(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'kube-standin-client-'));
+  dir = tempDir('kube-standin-client-');
   const started = Date.now();
   kube = await startKubeStandIn({ workDir: join(dir, 'kube') });
   console.log(`stand-in started in ${Date.now() - started} ms`);

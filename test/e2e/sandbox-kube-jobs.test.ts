@@ -2,8 +2,7 @@
 // container runs as a local process with its env from Secrets/ConfigMaps, its volumes materialized and
 // its mount paths rewritten; status, conditions, events, logs (with follow), retries, deadlines,
 // CronJob bookkeeping, deletion and stop().
-import { mkdir, mkdtemp, readFile, rm, writeFile, chmod } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { mkdir, readFile, rm, writeFile, chmod } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 
@@ -21,6 +20,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { startKubeStandIn } from '../../src/sandbox/kube/index.js';
 import type { KubeStandIn } from '../../src/sandbox/kube/index.js';
+import { tempDir } from '../support/temp.js';
 
 const NS = 'data';
 let dir: string;
@@ -70,7 +70,7 @@ function job(
 }
 
 beforeAll(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'kube-standin-jobs-'));
+  dir = tempDir('kube-standin-jobs-');
   const bin = join(dir, 'bin');
   await mkdir(bin);
   await writeFile(join(bin, 'standin-tool'), '#!/bin/sh\necho "standin-tool $*"\n');

@@ -2,8 +2,7 @@
 // table output, server-side apply (with server-side field validation via OpenAPI v3), conflicts,
 // auth can-i through SelfSubjectAccessReview, and `create job --from=cronjob` (a protobuf POST).
 import { execFile } from 'node:child_process';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 
 import { BatchV1Api, KubeConfig } from '@kubernetes/client-node';
@@ -11,6 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { startKubeStandIn } from '../../src/sandbox/kube/index.js';
 import type { KubeStandIn } from '../../src/sandbox/kube/index.js';
+import { tempDir } from '../support/temp.js';
 
 const hasKubectl = await new Promise<boolean>((resolve) =>
   execFile('kubectl', ['version', '--client'], (error) => resolve(!error)),
@@ -98,7 +98,7 @@ spec:
 
 describe.skipIf(!hasKubectl)('kubectl against the stand-in', () => {
   beforeAll(async () => {
-    dir = await mkdtemp(join(tmpdir(), 'kube-standin-kubectl-'));
+    dir = tempDir('kube-standin-kubectl-');
     kube = await startKubeStandIn({ workDir: join(dir, 'kube') });
     await writeFile(join(dir, 'manifest.yaml'), MANIFEST);
     const kc = new KubeConfig();

@@ -1,14 +1,14 @@
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { execa } from 'execa';
 import { afterAll, describe, expect, it } from 'vitest';
 import { CLI, journalEvents } from '../support/cli.js';
+import { tempDir } from '../support/temp.js';
 
 const name = `db-runbook-e2e-${process.pid}`;
+// A tmux server of this test's own, on a socket in its temp folder (nothing left in /tmp/tmux-UID).
+const socket = `${tempDir('db-runbook-tmux-')}/tmux.sock`;
 
 async function tmux(...args: string[]): Promise<string> {
-  return String((await execa('tmux', args)).stdout);
+  return String((await execa('tmux', ['-S', socket, ...args])).stdout);
 }
 
 async function screen(): Promise<string> {
@@ -35,11 +35,11 @@ async function waitFor(text: string | RegExp, timeoutMs = 30_000): Promise<strin
 
 describe('the TUI in a real terminal (tmux)', () => {
   afterAll(async () => {
-    await execa('tmux', ['kill-session', '-t', name], { reject: false });
+    await execa('tmux', ['-S', socket, 'kill-server'], { reject: false });
   });
 
   it('opens on the checklist, runs prerequisites, shows ✓ rows, and quits leaving the terminal restored', async () => {
-    const sessionDir = mkdtempSync(join(tmpdir(), 'db-runbook-tui-'));
+    const sessionDir = tempDir('db-runbook-tui-');
     await tmux(
       'new-session',
       '-d',

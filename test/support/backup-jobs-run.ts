@@ -1,10 +1,9 @@
 // Helpers for the backup-jobs tests: run a command asynchronously (never spawnSync: the Neo4j stand-in's
 // listeners live in the test process and must keep answering), with exactly the environment given.
 import { execFileSync, spawn } from 'node:child_process';
-import { mkdtemp } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { tempDir as madeTempDir } from './temp.js';
 
 export const REPO_ROOT = resolve(fileURLToPath(new URL('../..', import.meta.url)));
 export const BACKUP_JOBS_DIR = join(REPO_ROOT, 'ops', 'db', 'backup-jobs');
@@ -83,5 +82,5 @@ export function basePath(...first: string[]): string {
 }
 
 export async function tempDir(prefix: string): Promise<string> {
-  return mkdtemp(join(tmpdir(), `${prefix}-`));
+  return madeTempDir(`${prefix}-`);
 }

@@ -1,7 +1,7 @@
-import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { execa, type ResultPromise } from 'execa';
+import { tempDir } from './temp.js';
 
 export const CLI = new URL('../../dist/cli.js', import.meta.url).pathname;
 
@@ -16,7 +16,7 @@ export async function runCli(
   args: string[],
   options: { env?: Record<string, string>; sessionDir?: string; timeoutMs?: number } = {},
 ): Promise<CliRun & { sessionDir: string }> {
-  const sessionDir = options.sessionDir ?? mkdtempSync(join(tmpdir(), 'db-runbook-e2e-sessions-'));
+  const sessionDir = options.sessionDir ?? tempDir('db-runbook-e2e-sessions-');
   const result = await execa('node', [CLI, ...args, '--session-dir', sessionDir], {
     env: { NO_COLOR: '1', ...options.env },
     reject: false,

@@ -1,12 +1,10 @@
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { createAdapters } from '../../src/adapters/index.js';
 import { newSessionId, openJournal } from '../../src/adapters/journal-store.js';
 import type { Adapters } from '../../src/adapters/types.js';
 import { Session } from '../../src/engine/session.js';
 import type { TargetInfo } from '../../src/runbook/journal.js';
 import { resolveValues } from '../../src/runbook/values.js';
+import { tempDir } from './temp.js';
 
 export interface TestSessionOptions {
   env: Record<string, string>;
@@ -19,7 +17,7 @@ export interface TestSessionOptions {
 
 /** A session with real adapters (pointed at the sandbox by the caller) and a journal in a temp dir. */
 export function testSession(options: TestSessionOptions): { session: Session; journalDir: string } {
-  const journalDir = mkdtempSync(join(tmpdir(), 'db-runbook-test-journal-'));
+  const journalDir = tempDir('db-runbook-test-journal-');
   const { values, settings } = resolveValues({ env: options.env });
   const journal = openJournal(journalDir, newSessionId(), values.secretValues());
   const namespace = options.namespace ?? 'data';

@@ -1,11 +1,11 @@
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { copyFileSync, existsSync, mkdirSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { createKubeAdapter } from '../../src/adapters/kube.js';
 import type { KubeAdapter } from '../../src/adapters/types.js';
 import { startSandbox, type Sandbox } from '../../src/sandbox/index.js';
 import { NEO4J_STANDIN_BIN_DIR } from '../../src/sandbox/neo4j-standin/index.js';
 import { sandboxEnv } from './cli.js';
+import { tempDir } from './temp.js';
 
 const ROOT = new URL('../../', import.meta.url).pathname;
 const SHIPPED = join(ROOT, 'ops/db/backup-jobs');
@@ -23,7 +23,7 @@ export function backupJobsDir(): string {
     existsSync(join(shippedScripts, 'postgres-backup.sh')) &&
     existsSync(join(shippedScripts, 'neo4j-backup.sh'));
   if (complete) return SHIPPED;
-  const dir = mkdtempSync(join(tmpdir(), 'db-runbook-e2e-backup-jobs-'));
+  const dir = tempDir('db-runbook-e2e-backup-jobs-');
   mkdirSync(join(dir, 'scripts'));
   copyFileSync(
     existsSync(join(SHIPPED, 'cronjobs.yaml'))

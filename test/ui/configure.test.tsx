@@ -1,5 +1,3 @@
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { render } from 'ink-testing-library';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -8,6 +6,7 @@ import { App } from '../../src/screens/App.js';
 import { stepsOf } from '../../src/steps/index.js';
 import { flatFrame } from '../fixtures/configure/frames.js';
 import { testSession, waitForFrame } from '../support/session.js';
+import { tempDir } from '../support/temp.js';
 
 const DOWN = '\u001B[B';
 const ENTER = '\r';
@@ -18,7 +17,7 @@ let standIn: KubeStandIn;
 
 beforeAll(async () => {
   standIn = await startKubeStandIn({
-    workDir: join(mkdtempSync(join(tmpdir(), 'db-runbook-ui-configure-')), 'kube'),
+    workDir: join(tempDir('db-runbook-ui-configure-'), 'kube'),
   });
 });
 

@@ -1,6 +1,4 @@
-import { mkdtempSync, readFileSync, statSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { readFileSync, statSync } from 'node:fs';
 import { render } from 'ink-testing-library';
 import { describe, expect, it } from 'vitest';
 import { newSessionId, openJournal } from '../../src/adapters/journal-store.js';
@@ -10,9 +8,10 @@ import { resolveValues } from '../../src/runbook/values.js';
 import { App } from '../../src/screens/App.js';
 import { stepsOf } from '../../src/steps/index.js';
 import { waitForFrame } from '../support/session.js';
+import { tempDir } from '../support/temp.js';
 
 function sessionWithTargets() {
-  const dir = mkdtempSync(join(tmpdir(), 'db-runbook-report-ui-'));
+  const dir = tempDir('db-runbook-report-ui-');
   const { values } = resolveValues({
     env: { S3_BUCKET: 'acme-backups', POSTGRES_PASSWORD: 'pw-not-shown-123' },
     valuesFile: { rpoTarget: '24h', rtoTarget: '4h' },

@@ -1,6 +1,3 @@
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { render } from 'ink-testing-library';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createKubeAdapter } from '../../src/adapters/kube.js';
@@ -10,6 +7,7 @@ import { startKubeStandIn, type KubeStandIn } from '../../src/sandbox/kube/index
 import { App } from '../../src/screens/App.js';
 import { stepsOf } from '../../src/steps/index.js';
 import { testSession, waitForFrame } from '../support/session.js';
+import { tempDir } from '../support/temp.js';
 
 const DOWN = '\u001B[B';
 const ENTER = '\r';
@@ -45,7 +43,7 @@ const slowJob: KubeObject = {
 };
 
 beforeAll(async () => {
-  standIn = await startKubeStandIn({ workDir: mkdtempSync(join(tmpdir(), 'db-runbook-ui-wait-')) });
+  standIn = await startKubeStandIn({ workDir: tempDir('db-runbook-ui-wait-') });
   kube = await createKubeAdapter({
     kubeconfig: standIn.kubeconfigPath,
     namespace: 'data',

@@ -1,5 +1,4 @@
-import { cpSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { cpSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Adapters } from '../../src/adapters/types.js';
@@ -14,6 +13,7 @@ import { configureSteps } from '../../src/steps/configure.js';
 import { selectSteps } from '../../src/steps/index.js';
 import { FakeKube } from '../fixtures/configure/fake-kube.js';
 import { testSession } from '../support/session.js';
+import { tempDir } from '../support/temp.js';
 
 const FIXTURE = new URL('../fixtures/configure/backup-jobs', import.meta.url).pathname;
 
@@ -33,7 +33,7 @@ const SECRETS = ['AKIAEXAMPLEKEY123', 'sup3r/secret+key=value', 'pg-pass-Ω-42',
 
 let jobsDir: string;
 beforeEach(() => {
-  jobsDir = mkdtempSync(join(tmpdir(), 'configure-jobs-'));
+  jobsDir = tempDir('configure-jobs-');
   cpSync(FIXTURE, jobsDir, { recursive: true });
   process.env.DB_RUNBOOK_BACKUP_JOBS_DIR = jobsDir;
 });

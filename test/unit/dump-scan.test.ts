@@ -1,6 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { gzipSync } from 'node:zlib';
@@ -12,6 +11,7 @@ import {
   scanGzipStream,
   scanTarGzStream,
 } from '../../src/runbook/dump-scan.js';
+import { tempDir } from '../support/temp.js';
 
 /** A Readable that hands out `data` in pieces of `size` bytes (as an HTTP body would). */
 function chunked(data: Buffer, size: number): Readable {
@@ -28,7 +28,7 @@ function chunked(data: Buffer, size: number): Readable {
 const MARKER = '2026-01-24T02:00:00Z synthetic check 20260124T020000Z-ab12';
 
 function sha256sum(data: Buffer): string {
-  const dir = mkdtempSync(join(tmpdir(), 'dump-scan-'));
+  const dir = tempDir('dump-scan-');
   const file = join(dir, 'dump.sql.gz');
   writeFileSync(file, data);
   return execFileSync('sha256sum', [file], { encoding: 'utf8' }).split(/\s+/)[0] ?? '';
@@ -148,7 +148,7 @@ describe('scanTarGzStream', () => {
     const result = await scanTarGzStream(chunked(gz, 777), { maxEntries: 10 });
     expect(result).toMatchObject({ gzipOk: true, tarOk: true, entryCount: 25, compressedBytes: gz.length });
     expect(result.entries.map((entry) => entry.name)).toEqual(files.slice(0, 10).map((file) => file.name));
-    const dir = mkdtempSync(join(tmpdir(), 'tar-scan-'));
+    const dir = tempDir('tar-scan-');
     writeFileSync(join(dir, 'a.tar.gz'), gz);
     const listed = execFileSync('tar', ['-tzf', join(dir, 'a.tar.gz')], { encoding: 'utf8' })
       .trim()

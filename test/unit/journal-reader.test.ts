@@ -1,15 +1,15 @@
-import { copyFileSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { copyFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readJournalInBlocks } from '../../src/adapters/journal-reader.js';
 import { parseJournal } from '../../src/runbook/journal.js';
 import { DRILL_JOURNAL_PATH, drillJournalText } from './report-fixture.js';
+import { tempDir } from '../support/temp.js';
 
 let dir: string;
 
 beforeAll(() => {
-  dir = mkdtempSync(join(tmpdir(), 'journal-reader-'));
+  dir = tempDir('journal-reader-');
   copyFileSync(DRILL_JOURNAL_PATH, join(dir, 'drill.jsonl'));
 });
 

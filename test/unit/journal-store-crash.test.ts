@@ -1,11 +1,11 @@
 import { spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import ts from 'typescript';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openJournal, readJournal } from '../../src/adapters/journal-store.js';
+import { tempDir } from '../support/temp.js';
 import { parseJournal } from '../../src/runbook/journal.js';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
@@ -40,6 +40,7 @@ function transpileTree(entry: string, out: string): string {
 
 const WRITER = `
 import { openJournal } from './STORE';
+import { tempDir } from '../support/temp.js';
 const [dir, id] = process.argv.slice(2);
 const journal = openJournal(dir, id, ['hunter2-secret']);
 const filler = 'x'.repeat(Number(process.env.FILLER ?? 2000));
@@ -54,7 +55,7 @@ let build: string;
 let writerPath: string;
 
 beforeAll(() => {
-  work = mkdtempSync(join(tmpdir(), 'journal-crash-'));
+  work = tempDir('journal-crash-');
   // Inside the project, so the compiled modules resolve their packages from node_modules.
   const cache = join(root, 'node_modules', '.cache');
   mkdirSync(cache, { recursive: true });

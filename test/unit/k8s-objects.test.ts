@@ -1,6 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { KubeObject } from '../../src/adapters/types.js';
@@ -15,6 +14,7 @@ import {
   secretFromLiterals,
   serviceAccount,
 } from '../../src/runbook/k8s-objects.js';
+import { tempDir } from '../support/temp.js';
 
 const b64 = (text: string) => Buffer.from(text).toString('base64');
 
@@ -112,7 +112,7 @@ describe('object builders', () => {
       ]);
       expect(secret).toEqual(asApplied(fromKubectl, true));
 
-      const dir = mkdtempSync(join(tmpdir(), 'k8s-objects-'));
+      const dir = tempDir('k8s-objects-');
       const script = '#!/usr/bin/env bash\nset -euo pipefail\necho "ünïcode"\n';
       writeFileSync(join(dir, 'postgres-backup.sh'), script);
       writeFileSync(join(dir, 'blob.bin'), Buffer.from([0xff, 0x00, 0x81]));

@@ -1,10 +1,10 @@
-import { chmodSync, copyFileSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { chmodSync, copyFileSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { reportCommand } from '../../src/commands/report.js';
 import { sessionsCommand } from '../../src/commands/sessions.js';
 import { DRILL_JOURNAL_PATH, drillFixture } from './report-fixture.js';
+import { tempDir } from '../support/temp.js';
 
 const DRILL_ID = '20260115T100000Z-k3x9';
 
@@ -19,7 +19,7 @@ function line(body: Record<string, unknown>): string {
 const target = { context: 'SANDBOX', namespace: 'data', sandbox: true };
 
 beforeEach(() => {
-  dir = mkdtempSync(join(tmpdir(), 'report-command-'));
+  dir = tempDir('report-command-');
   copyFileSync(DRILL_JOURNAL_PATH, join(dir, `${DRILL_ID}.jsonl`));
   // An older, unfinished setup session.
   writeFileSync(

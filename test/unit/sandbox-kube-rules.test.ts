@@ -11,7 +11,7 @@ import {
   ContainerConfigError,
   expandVars,
   pathRewriter,
-} from '../../src/sandbox/kube/pod-env.js';
+} from '../../src/sandbox/cluster/pod-env.js';
 import { decodeProtobufObject } from '../../src/sandbox/kube/protobuf.js';
 import { parseResourcePath } from '../../src/sandbox/kube/request.js';
 import { mustResource } from '../../src/sandbox/kube/resources.js';

@@ -4,8 +4,8 @@
  * process runs on this machine — the rewriting of volume mount paths to the pod's local directories.
  */
 
-import { dig, isPlainObject } from './types.js';
-import type { KubeObject } from './types.js';
+import { dig, isPlainObject } from './json.js';
+import type { KubeObject } from './json.js';
 
 /** A missing Secret/ConfigMap or key: the kubelet's CreateContainerConfigError. */
 export class ContainerConfigError extends Error {
@@ -65,7 +65,7 @@ function fieldRefValue(pod: KubeObject, fieldPath: string): string {
     case 'metadata.uid':
       return meta.uid ?? '';
     case 'spec.nodeName':
-      return 'sandbox';
+      return String(dig(pod, 'spec', 'nodeName') ?? '');
     case 'spec.serviceAccountName':
       return String(dig(pod, 'spec', 'serviceAccountName') ?? 'default');
     case 'status.podIP':

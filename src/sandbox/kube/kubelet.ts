@@ -16,9 +16,9 @@ import { chmod, mkdir, writeFile } from 'node:fs/promises';
 import { dirname, join, normalize } from 'node:path';
 
 import type { EventRecorder } from './events.js';
-import { containerEnv, ContainerConfigError, expandVars, pathRewriter } from './pod-env.js';
-import type { Mount, SourceLookup } from './pod-env.js';
-import { PodLog } from './pod-log.js';
+import { containerEnv, ContainerConfigError, expandVars, pathRewriter } from '../cluster/pod-env.js';
+import type { Mount, SourceLookup } from '../cluster/pod-env.js';
+import { PodLog } from '../cluster/pod-log.js';
 import type { Registry } from './registry.js';
 import { mustResource } from './resources.js';
 import type { Change } from './store.js';
