@@ -111,21 +111,33 @@ Examples:
     .description('the DR report of a session (default: the newest): timeline, RTO/RPO, deviations')
     .argument('[session]', 'session id or a unique prefix')
     .addOption(
-      new Option('--format <format>', 'report format').choices(['markdown', 'json']).default('markdown'),
+      new Option('--format <format>', 'report format')
+        .choices(['markdown', 'html', 'json'])
+        .default('markdown'),
     )
     .option('--output <file>', 'write the report here (mode 0600) instead of stdout')
+    .option(
+      '--export',
+      'write <session>-dr-report.md, .html and .json (mode 0600) beside the journal, as x in the TUI does',
+    )
     .option('--notes <text>', "the facilitator's notes, added to the report")
     .action(async (session: string | undefined, _options, command: Command) => {
       const global = globalOptions(command);
       const { reportContext } = await import('./commands/context.js');
       const { reportCommand } = await import('./commands/report.js');
       const context = await reportContext(global);
-      const opts = command.opts<{ format: 'markdown' | 'json'; output?: string; notes?: string }>();
+      const opts = command.opts<{
+        format: 'markdown' | 'html' | 'json';
+        output?: string;
+        notes?: string;
+        export?: boolean;
+      }>();
       code = await reportCommand({
         ...context,
         session,
         format: opts.format,
         output: opts.output,
+        export: opts.export === true,
         notes: opts.notes,
         operator: global.operator,
       });

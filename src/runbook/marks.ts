@@ -14,6 +14,12 @@ export const MARK = {
   recoveryPoint: 'recovery-point',
   /** The operator departed from the runbook on purpose (an override, a skipped safety net). data: {@link DeviationMarkData}. */
   deviation: 'deviation',
+  /** Something made for the session only (a scratch database, an ad-hoc Job, a canary object). data: {@link TemporaryData}. */
+  temporaryCreated: 'temporary-created',
+  /** …and removed again. The report lists what was created and never removed as left behind. */
+  temporaryRemoved: 'temporary-removed',
+  /** The report files were written. data: their paths. */
+  reportExported: 'report-exported',
 } as const;
 
 export type MarkName = (typeof MARK)[keyof typeof MARK];
@@ -53,3 +59,14 @@ export interface RestoreResultData {
   backup?: { uri: string; size?: number; sha256?: string; verified?: boolean };
   validation?: { query: string; ok: boolean; detail?: string }[];
 }
+
+/** `data` of `temporary-created` / `temporary-removed` marks: the same `kind` and `name` pair them. */
+export interface TemporaryData {
+  kind: 'database' | 'job' | 'object';
+  name: string;
+  /** Where it lives: `postgres 127.0.0.1:5432`, `neo4j`, `namespace data`, `s3://bucket`. */
+  where?: string;
+}
+
+/** Which database engine a recovery mark is about, when the step that made it serves several. */
+export type RecoveryEngine = 'postgres' | 'neo4j';

@@ -17,11 +17,15 @@ export interface RecoveryTimes {
   validated?: string;
 }
 
-export type Verdict = 'PASS' | 'FAIL' | 'unknown' | 'no target';
+/**
+ * `recording error`: the figure came out negative (the end is recorded before the start), which no
+ * recovery can achieve: a wrong incident time, a backup taken after the incident, or a clock problem.
+ */
+export type Verdict = 'PASS' | 'FAIL' | 'unknown' | 'no target' | 'recording error';
 
 export interface RecoveryMetric {
   name: 'RPO' | 'RTO';
-  /** The achieved duration in seconds, or null when it cannot be known. */
+  /** The achieved duration in seconds, or null when it cannot be known (or came out negative). */
   achievedSeconds: number | null;
   /** `3h 12m`, or `unknown`. */
   achieved: string;
@@ -93,9 +97,13 @@ function measure(span: Span, target: TargetParse): RecoveryMetric {
   const ms = (parseUtc(span.to.at) as number) - (parseUtc(span.from.at) as number);
   if (ms < 0)
     return {
-      ...unknown(`${span.to.label} is before ${span.from.label}: check the recorded times`),
-      achievedSeconds: ms / 1000,
-      achieved: formatDuration(ms),
+      name: span.name,
+      achievedSeconds: null,
+      achieved: 'recording error',
+      target: targetText,
+      targetSeconds,
+      verdict: 'recording error',
+      reason: `${span.to.label} (${span.to.at}) is ${formatDuration(-ms)} before ${span.from.label} (${span.from.at}): a negative ${span.name} cannot be achieved; ${span.name === 'RPO' ? 'the restored backup was taken after the incident, or the incident time is wrong' : 'check the recorded times'}`,
     };
   const achieved = { achievedSeconds: ms / 1000, achieved: formatDuration(ms) };
   if (target.kind === 'none')

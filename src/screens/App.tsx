@@ -9,7 +9,7 @@ import { DETACH, type GateAttempts, type GateDecision, type Session } from '../e
 import { SECTIONS } from '../runbook/sections.js';
 import type { Choice, Gate } from '../runbook/step.js';
 import type { RunbookStep } from '../steps/define.js';
-import type { ReportModel } from '../runbook/report/index.js';
+import type { ReportModel, ReportPaths } from '../runbook/report/index.js';
 import { Checklist } from './Checklist.js';
 import { ReportScreen } from './ReportScreen.js';
 import { HelpOverlay } from './HelpOverlay.js';
@@ -25,7 +25,7 @@ export interface AppProps {
   /** Step options from the command line / environment (restore-uri, incident-time, …). */
   initialOptions?: Record<string, boolean | string>;
   /** The DR report of this session (r on the checklist); absent, the key does nothing. */
-  report?: { build(): ReportModel; export(): { markdown: string; json: string } };
+  report?: { build(): ReportModel; export(): ReportPaths };
 }
 
 type Interaction =

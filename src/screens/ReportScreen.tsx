@@ -2,11 +2,11 @@ import { TextInput } from '@inkjs/ui';
 import { Box, Text, useInput } from 'ink';
 import { useMemo, useState } from 'react';
 import type { RecoveryMetric } from '../runbook/metrics.js';
-import type { ReportModel } from '../runbook/report/index.js';
+import { outcomeText, type ReportModel, type ReportPaths } from '../runbook/report/index.js';
 
 interface Props {
   build(): ReportModel;
-  exportReport(): { markdown: string; json: string };
+  exportReport(): ReportPaths;
   addNote(text: string): void;
   onBack(): void;
 }
@@ -37,7 +37,7 @@ export function ReportScreen({ build, exportReport, addNote, onBack }: Props) {
       else if (input === 'n') setWriting(true);
       else if (input === 'x') {
         const paths = exportReport();
-        setMessage(`written: ${paths.markdown} and ${paths.json}`);
+        setMessage(`written: ${paths.markdown}, ${paths.html} and ${paths.json}`);
         setVersion(version + 1);
       }
     },
@@ -52,16 +52,35 @@ export function ReportScreen({ build, exportReport, addNote, onBack }: Props) {
         session {model.session.id} · operators {model.operators.join(', ') || 'unknown'} · next drill{' '}
         {model.nextDrill.date}
       </Text>
+      <Text>
+        Result{' '}
+        <Text
+          bold
+          color={
+            model.result.verdict === 'PASS' ? 'green' : model.result.verdict === 'FAIL' ? 'red' : 'yellow'
+          }
+        >
+          {model.result.verdict}
+        </Text>
+        {model.session.outcome === 'in-progress' ? <Text dimColor> · {outcomeText(model)}</Text> : null}
+      </Text>
       <Box flexDirection="column" marginTop={1}>
-        <MetricLine metric={model.recovery.rpo} />
-        <MetricLine metric={model.recovery.rto} />
+        {model.recoveries.length === 0 ? (
+          <Text dimColor>No database restored yet: RPO/RTO unknown until a restore is validated.</Text>
+        ) : null}
+        {model.recoveries.map((recovery) => (
+          <Box key={recovery.id} flexDirection="column">
+            <Text underline>{recovery.label}</Text>
+            <MetricLine metric={recovery.rpo} />
+            <MetricLine metric={recovery.rto} />
+          </Box>
+        ))}
       </Box>
       <Box flexDirection="column" marginTop={1}>
         <Text underline>Deviations ({model.deviations.length})</Text>
         {model.deviations.slice(-8).map((deviation, index) => (
-          <Text key={index}>
-            • {deviation.kind}
-            {deviation.step ? ` ${deviation.step}` : ''}: {deviation.detail}
+          <Text key={index} color={deviation.severity === 'high' ? 'red' : undefined}>
+            • {deviation.kind}: {deviation.detail}
           </Text>
         ))}
       </Box>
@@ -71,7 +90,9 @@ export function ReportScreen({ build, exportReport, addNote, onBack }: Props) {
           <Text key={index}>• {note.text}</Text>
         ))}
       </Box>
-      <Text dimColor>{model.timeline.length} timeline entries</Text>
+      <Text dimColor>
+        {model.digest.length} timeline rows ({model.timeline.length} journal events)
+      </Text>
       {writing ? (
         <Box gap={1}>
           <Text>Note:</Text>
@@ -86,7 +107,7 @@ export function ReportScreen({ build, exportReport, addNote, onBack }: Props) {
         </Box>
       ) : null}
       {message ? <Text color="green">{message}</Text> : null}
-      <Text dimColor>n add a note · x export Markdown + JSON · Esc back</Text>
+      <Text dimColor>n add a note · x export Markdown + HTML + JSON · Esc back</Text>
     </Box>
   );
 }

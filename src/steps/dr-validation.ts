@@ -8,6 +8,7 @@
  * real postgres-restore.sh (env only) into the scratch database.
  */
 import type { Adapters } from '../adapters/types.js';
+import type { ReportModel, ReportPaths } from '../runbook/report/index.js';
 import {
   buildCatalog,
   defaultBackup,
@@ -16,8 +17,7 @@ import {
   withMetadata,
 } from '../runbook/backup-catalog.js';
 import { InterruptedError, RunbookError, UsageError } from '../runbook/errors.js';
-import { MARK } from '../runbook/marks.js';
-import { computeRecoveryMetrics, type RecoveryMetric } from '../runbook/metrics.js';
+import { MARK, type TemporaryData } from '../runbook/marks.js';
 import {
   firstValue,
   markerRowsSql,
@@ -36,6 +36,7 @@ import type { SectionId } from '../runbook/sections.js';
 import type { Check, Gate, Preview, StepContext, StepResult } from '../runbook/step.js';
 import type { Values } from '../runbook/values.js';
 import { defineStep, type RunbookStep } from './define.js';
+import { metricLine, metricStatus } from './recovery-figures.js';
 import {
   chooseBackupStep,
   integrityStep,
@@ -44,9 +45,11 @@ import {
   MAINTENANCE_DATABASE,
   PG_INPUTS,
   overrideStep,
+  pinnedObjectEnv,
   POSTGRES_SPEC,
   postgresEnv,
   psqlTarget,
+  readRestoreOutcome,
   requireRestorable,
   runRestoreScript,
   runValidationQuery,
@@ -361,6 +364,11 @@ const restore = defineStep({
         data: { scratch, source, created: false },
       };
     ctx.log(`created database ${scratch} (like ${source}: ${encoding ?? '?'}, ${collate ?? '?'})`);
+    ctx.mark(MARK.temporaryCreated, {
+      kind: 'database',
+      name: scratch,
+      where: `PostgreSQL ${ctx.values.get('POSTGRES_HOST')}:${ctx.values.get('POSTGRES_PORT')}`,
+    } satisfies TemporaryData);
     const script = scriptLocation(ctx.settings, 'postgres-restore.sh');
     const storage = storageEnv(ctx.values);
     const pg = postgresEnv(ctx.values);
@@ -370,6 +378,8 @@ const restore = defineStep({
       POSTGRES_DATABASE: scratch,
       RESTORE_S3_URI: chosen.uri,
       CLEAN_TARGET: 'false',
+      // the object whose hash the integrity gate showed, and no other
+      ...pinnedObjectEnv(integrity),
       ...(unverified ? { ALLOW_UNVERIFIED: 'true' } : {}),
     };
     const { result, downloaded, seconds } = await runRestoreScript(ctx, {
@@ -382,9 +392,9 @@ const restore = defineStep({
       downloadedMark: { uri: chosen.uri, database: scratch },
     });
     if (ctx.signal.aborted && ctx.signal.reason !== 'detach') {
-      ctx.log(
-        `interrupted: the restore into ${scratch} was rolled back; the empty database ${scratch} is left for the drop step`,
-      );
+      // read from the server: the swap into the scratch database either happened whole or not at all
+      const outcome = await readRestoreOutcome(ctx, scratch, result.stderr);
+      ctx.log(`interrupted: ${outcome.text}; ${scratch} is left for the drop step`);
       throw new InterruptedError();
     }
     if (result.exitCode !== 0)
@@ -745,6 +755,12 @@ const neo4j = defineStep({
         data: { drilled: false, scratch, exitCode: result.exitCode },
       };
     const out = scriptOutput(result.stdout);
+    // The restored store is on the server from here on, whether or not CREATE DATABASE works.
+    ctx.mark(MARK.temporaryCreated, {
+      kind: 'database',
+      name: scratch,
+      where: 'Neo4j',
+    } satisfies TemporaryData);
     const create = await cypher(
       ctx,
       `CREATE DATABASE ${quoteNeo4jName(scratch)} IF NOT EXISTS WAIT`,
@@ -918,6 +934,8 @@ const drop = defineStep({
       );
       const left = dropped.ok ? await existingLike(ctx, found.postgres) : [found.postgres];
       const gone = dropped.ok && !left.includes(found.postgres);
+      if (gone)
+        ctx.mark(MARK.temporaryRemoved, { kind: 'database', name: found.postgres } satisfies TemporaryData);
       checks.push({
         id: 'postgres',
         label: `DROP DATABASE ${found.postgres}`,
@@ -931,6 +949,8 @@ const drop = defineStep({
       if (scratchProblem(found.neo4j, source, new Set(['system'])))
         throw new RunbookError(`refused to drop ${found.neo4j}: it is not a scratch database`);
       const dropped = await cypher(ctx, `DROP DATABASE ${quoteNeo4jName(found.neo4j)} IF EXISTS`, 'system');
+      if (dropped.ok)
+        ctx.mark(MARK.temporaryRemoved, { kind: 'database', name: found.neo4j } satisfies TemporaryData);
       checks.push({
         id: 'neo4j',
         label: `DROP DATABASE ${found.neo4j}`,
@@ -954,78 +974,60 @@ const drop = defineStep({
 
 // ---------------------------------------------------------------- step: export the report
 
-function metricLine(metric: RecoveryMetric): string {
-  const target = metric.target
-    ? ` (target ${metric.target}: ${metric.verdict})`
-    : metric.verdict === 'no target'
-      ? ' (no target set)'
-      : '';
-  return `${metric.achieved}${target}${metric.reason ? ` — ${metric.reason}` : ''}`;
-}
-
 const report = defineStep({
   id: DRILL_IDS.report,
   section: SECTION,
   title: 'Export the DR report',
   description:
-    'RTO (simulated incident → validated) and RPO (incident − recovery point of the restored backup) against rtoTarget/rpoTarget, then the session’s report as Markdown and JSON next to its journal (mode 0600).',
+    'RTO (simulated incident → validated) and RPO (incident − recovery point of the restored backup) of each database drilled, against rtoTarget/rpoTarget, then the session’s report as Markdown, HTML and JSON next to its journal (mode 0600): the same files and figures as x in the report screen and db-runbook report --export.',
   inputs: [],
   plan: () => ({
     actions: [
       {
-        summary: 'write the drill report as Markdown and JSON next to the session journal',
-        command:
-          'db-runbook report <session> --format markdown --output <session dir>/<session>-dr-report.md',
+        summary: 'write the drill report as Markdown, HTML and JSON next to the session journal',
+        command: 'db-runbook report <session> --export',
         writes: true,
       },
     ],
   }),
   async run(ctx) {
-    const incident = ctx.earlier(DRILL_IDS.incident)?.at;
-    const restored = ctx.earlier(DRILL_IDS.restore);
-    const smoked = ctx.earlier(DRILL_IDS.smoke);
-    const neo = ctx.earlier(DRILL_IDS.neo4j);
-    // Several databases: the oldest recovery point bounds the data lost; the last validation ends RTO.
-    const times = (values: unknown[]) =>
-      values.filter((value): value is string => typeof value === 'string').sort();
-    const recoveryPoint = times([restored?.recoveryPoint, neo?.recoveryPoint])[0];
-    const validated = times([smoked?.validatedAt, neo?.validatedAt]).at(-1);
-    const metrics = computeRecoveryMetrics(
-      {
-        ...(typeof incident === 'string' ? { incidentDeclared: incident } : {}),
-        ...(recoveryPoint ? { recoveryPoint } : {}),
-        ...(validated ? { validated } : {}),
-      },
-      ctx.settings,
-    );
-    let paths: { markdown: string; json: string } | undefined;
+    let written: (ReportPaths & { model: ReportModel }) | undefined;
     let exportProblem: string | undefined;
     try {
-      paths = ctx.adapters.reports.write(ctx.sessionId, {
+      // The figures printed here are the report's own (one computation for the screen and every export).
+      written = ctx.adapters.reports.write(ctx.sessionId, {
         settings: ctx.settings,
         secrets: ctx.values.secretValues(),
-        suffix: '-dr-report',
+        live: true,
       });
     } catch (error) {
       exportProblem = error instanceof Error ? error.message : String(error);
     }
-    const exported = paths !== undefined;
-    const base = paths?.markdown.replace(/\.md$/, '') ?? '';
-    const verdictStatus = (metric: RecoveryMetric): Check['status'] =>
-      metric.verdict === 'FAIL' ? 'fail' : metric.verdict === 'unknown' ? 'warn' : 'ok';
-    const checks: Check[] = [
+    const drills = written?.model.recoveries.filter((recovery) => recovery.scenario === 'drill') ?? [];
+    const latest = new Map(drills.map((recovery) => [recovery.engine, recovery]));
+    const neo = ctx.earlier(DRILL_IDS.neo4j);
+    const checks: Check[] = [...latest.values()].flatMap((recovery): Check[] => [
       {
+        id: `rto:${recovery.engine}`,
+        label: `${recovery.label}: RTO achieved (incident → validated)`,
+        status: metricStatus(recovery.rto),
+        detail: metricLine(recovery.rto),
+      },
+      {
+        id: `rpo:${recovery.engine}`,
+        label: `${recovery.label}: RPO achieved (incident − recovery point)`,
+        status: metricStatus(recovery.rpo),
+        detail: metricLine(recovery.rpo),
+      },
+    ]);
+    if (written && latest.size === 0)
+      checks.push({
         id: 'rto',
-        label: 'RTO achieved (incident → validated)',
-        status: verdictStatus(metrics.rto),
-        detail: metricLine(metrics.rto),
-      },
-      {
-        id: 'rpo',
-        label: 'RPO achieved (incident − recovery point)',
-        status: verdictStatus(metrics.rpo),
-        detail: metricLine(metrics.rpo),
-      },
+        label: 'RTO / RPO',
+        status: 'warn',
+        detail: 'no drill restore was recorded in this session: nothing to measure',
+      });
+    checks.push(
       {
         id: 'neo4j',
         label: 'Neo4j',
@@ -1038,23 +1040,33 @@ const report = defineStep({
       {
         id: 'report',
         label: 'DR report exported',
-        status: exported ? 'ok' : 'fail',
-        detail: exported
-          ? `${base}.md and ${base}.json (0600)`
+        status: written ? 'ok' : 'fail',
+        detail: written
+          ? `${written.markdown}, ${written.html} and ${written.json} (0600), in progress at this step; export again after the session for the final record`
           : `the report could not be written: ${exportProblem ?? 'unknown error'}`,
-        next: `After the session ends, the complete report: db-runbook report ${ctx.sessionId} --output ${base}.md`,
+        next: `After the session ends, the complete report: db-runbook report ${ctx.sessionId} --export`,
       },
-    ];
+    );
+    const figures = [...latest.values()].map(
+      (recovery) =>
+        `${latest.size > 1 ? `${recovery.engine === 'neo4j' ? 'Neo4j' : 'PostgreSQL'} ` : ''}RTO ${recovery.rto.achieved}, RPO ${recovery.rpo.achieved}`,
+    );
     return {
-      summary: `RTO ${metrics.rto.achieved}, RPO ${metrics.rpo.achieved}; report ${exported ? `written to ${base}.md` : 'NOT written'}`,
+      summary: `${figures.length > 0 ? figures.join('; ') : 'no drill restore measured'}; report ${written ? `written to ${written.markdown}` : 'NOT written'}`,
       checks,
       data: {
-        markdown: `${base}.md`,
-        json: `${base}.json`,
-        rto: metrics.rto.achievedSeconds,
-        rpo: metrics.rpo.achievedSeconds,
-        rtoVerdict: metrics.rto.verdict,
-        rpoVerdict: metrics.rpo.verdict,
+        markdown: written?.markdown ?? null,
+        html: written?.html ?? null,
+        json: written?.json ?? null,
+        recoveries: [...latest.values()].map((recovery) => ({
+          id: recovery.id,
+          rto: recovery.rto.achievedSeconds,
+          rpo: recovery.rpo.achievedSeconds,
+          rtoText: recovery.rto.achieved,
+          rpoText: recovery.rpo.achieved,
+          rtoVerdict: recovery.rto.verdict,
+          rpoVerdict: recovery.rpo.verdict,
+        })),
       },
     };
   },

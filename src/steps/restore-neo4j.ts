@@ -12,6 +12,7 @@ import { MARK } from '../runbook/marks.js';
 import { shellCommand } from '../runbook/plan.js';
 import type { Check, Gate, StepContext } from '../runbook/step.js';
 import type { Values } from '../runbook/values.js';
+import { recoveryFigureChecks } from './recovery-figures.js';
 import { defineStep, type RunbookStep } from './define.js';
 import {
   chooseBackupStep,
@@ -554,7 +555,11 @@ const startVerify = defineStep({
       'The backup has no BackupValidation node: was the synthetic test run before it?',
     );
     const failed = validation.filter((entry) => !entry.ok);
-    if (failed.length === 0) ctx.mark(MARK.validated, { database });
+    if (failed.length === 0) {
+      ctx.mark(MARK.validated, { database });
+      // The figures the report shows for this recovery, from the same computation.
+      checks.push(...recoveryFigureChecks(ctx, SECTION, 'neo4j'));
+    }
     return {
       summary: `${failed.length === 0 ? `verified: ${database} online` : `${failed.length} check(s) FAILED`}${standInNote(after.standIn)}`,
       checks,

@@ -29,6 +29,7 @@ import { shellCommand } from '../runbook/plan.js';
 import { restoreJobFromCronJob, restoreJobName } from '../runbook/restore-job.js';
 import type { Check, Gate, Preview, StepContext } from '../runbook/step.js';
 import type { Values } from '../runbook/values.js';
+import { recoveryFigureChecks } from './recovery-figures.js';
 import { defineStep, type RunbookStep, sleep } from './define.js';
 import {
   chooseBackupStep,
@@ -925,7 +926,11 @@ const validate = defineStep({
     }
 
     const failed = validation.filter((entry) => !entry.ok);
-    if (failed.length === 0) ctx.mark(MARK.validated, { database: ctx.values.get('POSTGRES_DATABASE') });
+    if (failed.length === 0) {
+      ctx.mark(MARK.validated, { database: ctx.values.get('POSTGRES_DATABASE') });
+      // The figures the report shows for this recovery, from the same computation.
+      checks.push(...recoveryFigureChecks(ctx, SECTION, 'postgres'));
+    }
     return {
       summary:
         failed.length === 0

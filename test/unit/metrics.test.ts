@@ -74,14 +74,26 @@ describe('missing or unreadable timestamps', () => {
     expect(parseUtc('2026-01-15T09:40:00Z')).toBe(Date.UTC(2026, 0, 15, 9, 40));
   });
 
-  it('flags a validation recorded before the incident instead of passing it', () => {
+  it('shows a validation recorded before the incident as a recording error, never a negative RTO', () => {
     const { rto } = computeRecoveryMetrics(
       { incidentDeclared: times.validated, validated: times.incidentDeclared },
       { rtoTarget: '4h' },
     );
-    expect(rto.verdict).toBe('unknown');
-    expect(rto.achieved).toBe('-2h 15m');
-    expect(rto.reason).toMatch(/before/);
+    expect(rto).toMatchObject({
+      verdict: 'recording error',
+      achieved: 'recording error',
+      achievedSeconds: null,
+    });
+    expect(rto.reason).toMatch(/is 2h 15m before incident declared/);
+  });
+
+  it('shows a backup taken after the incident as an RPO recording error that says so', () => {
+    const { rpo } = computeRecoveryMetrics(
+      { incidentDeclared: '2026-01-15T09:00:00Z', recoveryPoint: '2026-01-15T09:29:22Z' },
+      { rpoTarget: '24h' },
+    );
+    expect(rpo).toMatchObject({ verdict: 'recording error', achievedSeconds: null });
+    expect(rpo.reason).toMatch(/29m 22s before recovery point .*taken after the incident/);
   });
 });
 

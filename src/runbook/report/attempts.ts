@@ -6,9 +6,12 @@ const IN_FLIGHT: ReadonlySet<StepStatus> = new Set(['running', 'verifying', 'awa
 /**
  * Each step's attempts, from the moment it was started to its result. An attempt without a result
  * (the process was killed, or the session was resumed over it) is `interrupted` and ends at the last
- * event before the stop.
+ * event before the stop; in a live session the attempt still open at the end is `in-progress`.
  */
-export function collectAttempts(events: readonly JournalEvent[]): Map<string, ReportAttempt[]> {
+export function collectAttempts(
+  events: readonly JournalEvent[],
+  options: { live?: boolean } = {},
+): Map<string, ReportAttempt[]> {
   const byStep = new Map<string, ReportAttempt[]>();
   const open = new Map<string, ReportAttempt>();
   let previousTs: string | undefined;
@@ -65,7 +68,13 @@ export function collectAttempts(events: readonly JournalEvent[]): Map<string, Re
     }
     previousTs = event.ts;
   }
-  interruptOpen(previousTs);
+  if (options.live) {
+    for (const attempt of open.values()) {
+      attempt.endedAt = previousTs ?? attempt.startedAt;
+      attempt.status = 'in-progress';
+    }
+    open.clear();
+  } else interruptOpen(previousTs);
   return byStep;
 }
 

@@ -1,9 +1,9 @@
 import type { JournalEvent } from '../journal.js';
-import { computeRecoveryMetrics } from '../metrics.js';
 import { replayJournal, type JournalReplay } from '../replay.js';
 import { SECTIONS } from '../sections.js';
 import { collectAttempts } from './attempts.js';
 import { collectDeviations } from './deviations.js';
+import { buildDigest } from './digest.js';
 import { createMasker, maskDeep, type Masker } from './mask.js';
 import {
   REPORT_KIND,
@@ -12,13 +12,15 @@ import {
   type ReportEnvironment,
   type ReportModel,
   type ReportNote,
+  type ReportResult,
   type ReportSection,
+  type ReportSession,
   type ReportStep,
   type ScenarioId,
   type TimelineEntry,
 } from './model.js';
 import { DRILL_INTERVAL_MONTHS, nextDrillDate } from './next-drill.js';
-import { collectRecovery } from './recovery.js';
+import { collectRecoveries } from './recovery.js';
 import { detectScenario } from './scenario.js';
 import { timelineEntry } from './timeline.js';
 
@@ -37,6 +39,11 @@ export interface ReportOptions {
   scenario?: ScenarioId;
   /** The report's own time (tests pass a fixed one). */
   now?: Date;
+  /**
+   * The session is still running (the report is made by it, or its process is alive): an open end is
+   * "in progress", not a stop.
+   */
+  live?: boolean;
 }
 
 /** Builds the DR report from a session's journal events. Pure: no I/O, no clock unless `now` is absent. */
@@ -45,16 +52,9 @@ export function buildReport(events: readonly JournalEvent[], options: ReportOpti
   const ordered = events;
   const replay = replayJournal(ordered);
   const settings = options.settings ?? {};
-  const attempts = collectAttempts(ordered);
-  const recovery = collectRecovery(ordered);
-  const metrics = computeRecoveryMetrics(
-    {
-      incidentDeclared: recovery.times.incidentDeclared ?? undefined,
-      recoveryPoint: recovery.times.recoveryPoint ?? undefined,
-      validated: recovery.times.validated ?? undefined,
-    },
-    settings,
-  );
+  const live = options.live === true && replay.outcome === 'unfinished';
+  const attempts = collectAttempts(ordered, { live });
+  const recovery = collectRecoveries(ordered, settings);
   const scenario = detectScenario(
     replay.sections.map((section) => section.section),
     { given: options.scenario ?? settings.scenario, sandbox: replay.target?.sandbox },
@@ -77,7 +77,6 @@ export function buildReport(events: readonly JournalEvent[], options: ReportOpti
       ? [{ at: null, author: options.operator?.trim() || null, text: options.notes.trim() }]
       : []),
   ];
-  const statusOf = new Map(replay.steps.map((step) => [step.step, step.status]));
   const startedAt = replay.startedAt ?? ordered[0]?.ts ?? null;
   const generatedAt = (options.now ?? new Date()).toISOString();
   const drillFrom = new Date(startedAt ?? generatedAt);
@@ -86,31 +85,34 @@ export function buildReport(events: readonly JournalEvent[], options: ReportOpti
     schemaVersion: REPORT_SCHEMA_VERSION,
     kind: REPORT_KIND,
     generatedAt,
+    result: { verdict: 'NOT MEASURED', reasons: [] },
     session: {
       id: replay.sessionIds.at(-1) ?? 'unknown',
       sessionIds: replay.sessionIds,
       startedAt,
       endedAt: replay.endedAt ?? null,
       lastEventAt: replay.lastEventAt ?? null,
-      outcome: replay.outcome,
+      outcome: replay.outcome === 'unfinished' ? (live ? 'in-progress' : 'no-end-record') : replay.outcome,
       exitCode: replay.exitCode ?? null,
       resumes: Math.max(0, ordered.filter((event) => event.type === 'session-start').length - 1),
+      confirmation: confirmationOf(ordered),
     },
     scenario,
     operators,
     environment: environmentOf(replay, ordered),
-    sections: sectionsOf(replay, attempts),
-    recovery: { times: recovery.times, rpo: metrics.rpo, rto: metrics.rto },
-    backups: recovery.backups,
-    validation: recovery.validation,
+    recoveries: recovery.recoveries,
     deviations: collectDeviations({
       events: ordered,
       attempts,
-      finalStatus: (step) => statusOf.get(step),
       damaged: options.damaged ?? [],
-      metrics: [metrics.rpo, metrics.rto],
-      scenario: scenario.id,
+      recoveries: recovery.recoveries,
+      evidence: recovery.evidence,
+      live,
     }),
+    backups: recovery.backups,
+    validation: recovery.validation,
+    sections: sectionsOf(replay, attempts),
+    digest: buildDigest(ordered, mask),
     notes,
     journal: { events: ordered.length, logLines, damagedLines: [...(options.damaged ?? [])] },
     nextDrill: {
@@ -118,6 +120,7 @@ export function buildReport(events: readonly JournalEvent[], options: ReportOpti
       basis: `the runbook asks for a restore drill every quarter: ${DRILL_INTERVAL_MONTHS} months after ${drillFrom.toISOString().slice(0, 10)}`,
     },
   };
+  model.result = resultOf(model);
   // The timeline (most of a big report) was masked row by row; everything else is masked here.
   return { ...maskDeep(model, mask), timeline };
 }
@@ -157,7 +160,22 @@ function environmentOf(replay: JournalReplay, events: readonly JournalEvent[]): 
     sandbox: target?.sandbox ?? null,
     tool: start?.type === 'session-start' ? start.tool : null,
     toolVersion: start?.type === 'session-start' ? start.toolVersion : null,
+    host: start?.type === 'session-start' ? (start.host ?? null) : null,
   };
+}
+
+/** Whether a person answered the gates, flags did (`--yes`), or both. Journals before `via` count by mode. */
+function confirmationOf(events: readonly JournalEvent[]): ReportSession['confirmation'] {
+  let mode: string | undefined;
+  const seen = new Set<string>();
+  for (const event of events) {
+    if (event.type === 'session-start') mode = event.mode;
+    else if (event.type === 'gate')
+      seen.add(event.via ?? (mode === 'run' || mode === 'resume' ? 'flag' : 'operator'));
+  }
+  if (seen.size === 0) return 'no gates';
+  if (seen.size > 1) return 'mixed';
+  return seen.has('flag') ? 'non-interactive' : 'interactive';
 }
 
 function sectionsOf(
@@ -186,11 +204,58 @@ function stepOf(step: JournalReplay['steps'][number], attempts: readonly ReportA
     startedAt !== null && endedAt !== null ? (Date.parse(endedAt) - Date.parse(startedAt)) / 1000 : null;
   return {
     id: step.step,
-    status: last?.status === 'interrupted' && step.status !== 'done' ? 'interrupted' : step.status,
+    status:
+      (last?.status === 'interrupted' || last?.status === 'in-progress') && step.status !== 'done'
+        ? last.status
+        : step.status,
     startedAt,
     endedAt,
     durationSeconds: duration !== null && Number.isFinite(duration) ? duration : null,
     summary: step.result?.summary ?? null,
     attempts: [...attempts],
   };
+}
+
+/** The one-line answer an auditor reads first (see {@link ReportResult}). */
+export function resultOf(model: Pick<ReportModel, 'recoveries' | 'deviations' | 'validation'>): ReportResult {
+  const reasons: string[] = [];
+  if (model.recoveries.length === 0)
+    return { verdict: 'NOT MEASURED', reasons: ['the session restored no database: no RPO/RTO to measure'] };
+  let fail = false;
+  let incomplete = false;
+  for (const recovery of model.recoveries) {
+    for (const metric of [recovery.rpo, recovery.rto]) {
+      if (metric.verdict === 'FAIL') {
+        fail = true;
+        reasons.push(
+          `${recovery.label}: ${metric.name} ${metric.achieved} is over its target ${metric.target ?? ''}`.trim(),
+        );
+      } else if (metric.verdict === 'unknown' || metric.verdict === 'recording error') {
+        incomplete = true;
+        reasons.push(
+          `${recovery.label}: ${metric.name} ${metric.verdict === 'unknown' ? 'unknown' : 'is a recording error'}`,
+        );
+      }
+    }
+    if (!recovery.complete) {
+      incomplete = true;
+      reasons.push(`${recovery.label}: not validated`);
+    }
+  }
+  const failedChecks = model.validation.filter((entry) => !entry.ok).length;
+  if (failedChecks > 0) {
+    fail = true;
+    reasons.push(`${failedChecks} validation ${failedChecks === 1 ? 'query' : 'queries'} failed`);
+  }
+  const high = model.deviations.filter((deviation) => deviation.severity === 'high').length;
+  if (high > 0) {
+    incomplete = true;
+    reasons.push(`${high} high-severity deviation${high === 1 ? '' : 's'}`);
+  }
+  const verdict = fail ? 'FAIL' : incomplete ? 'INCOMPLETE' : 'PASS';
+  if (verdict === 'PASS')
+    reasons.push(
+      `${model.recoveries.length} recover${model.recoveries.length === 1 ? 'y' : 'ies'} validated within ${model.recoveries.every((r) => r.rpo.verdict === 'PASS' && r.rto.verdict === 'PASS') ? 'their targets' : 'the targets set'}`,
+    );
+  return { verdict, reasons: [...new Set(reasons)] };
 }

@@ -1,4 +1,6 @@
-export { buildReport, type ReportOptions } from './build.js';
+export { buildReport, resultOf, type ReportOptions } from './build.js';
+export { outcomeText } from './format.js';
+export { htmlChunks, renderHtml } from './html.js';
 export { jsonChunks, renderJson } from './json.js';
 export { markdownChunks, renderMarkdown } from './markdown.js';
 export * from './model.js';

@@ -66,7 +66,13 @@ function describe(event: JournalEvent): Row | undefined {
       return {
         kind: 'gate',
         action: `${event.kind} gate: ${event.prompt}`,
-        result: event.answer === 'overridden' ? 'overridden (deviation)' : event.answer,
+        result: gateResult(event),
+      };
+    case 'gate-attempt':
+      return {
+        kind: 'gate-attempt',
+        action: `wrong phrase ${event.via === 'flag' ? 'given with --confirm' : 'typed'} at the typed gate (${event.length} characters for ${event.expectedLength}${event.caseOnly ? ', only the letter case differs' : event.whitespaceOnly ? ', only surrounding spaces differ' : `, differs from character ${event.firstDifferenceAt + 1}`}; the text is not recorded)`,
+        result: 'not accepted',
       };
     case 'check':
       return {
@@ -91,6 +97,19 @@ function describe(event: JournalEvent): Row | undefined {
     case 'preview':
       return undefined;
   }
+}
+
+/** `accepted by the operator`, `accepted by --yes (non-interactive)`, `overridden (deviation)`. */
+export function gateResult(event: Extract<JournalEvent, { type: 'gate' }>): string {
+  const answer = event.answer === 'overridden' ? 'overridden (deviation)' : event.answer;
+  if (event.via === 'flag') {
+    const flags = event.flags ?? [];
+    if (event.answer === 'refused')
+      return `refused (non-interactive: ${flags.includes('--yes') ? 'the --confirm text did not match' : '--yes not given'})`;
+    return `${answer} by ${flags.join(' ') || '--yes'} (non-interactive)`;
+  }
+  if (event.via === 'operator') return `${answer} by the operator`;
+  return answer;
 }
 
 function ms(value: number | undefined): string | undefined {
