@@ -1,14 +1,22 @@
-import { closeSync, openSync, readSync } from 'node:fs';
+import { closeSync, readSync } from 'node:fs';
 import { join } from 'node:path';
 import { StringDecoder } from 'node:string_decoder';
 import { parseJournal, type ParsedJournal } from '../runbook/journal.js';
+import { MAX_JOURNAL_BYTES, openBounded } from './bounded-file.js';
 
 /**
  * `readJournal` for big journals: the same result, read and parsed a block at a time, so a 100k-event
- * journal never sits in memory as one string next to its parsed events.
+ * journal never sits in memory as one string next to its parsed events. Only a regular file of at most
+ * `maxBytes` is read (a FIFO or a device named `*.jsonl` is refused at once: FileInputError); lines that
+ * are not JSON or not well-formed events are left out and listed with their numbers.
  */
-export function readJournalInBlocks(dir: string, sessionId: string, blockBytes = 1 << 20): ParsedJournal {
-  const fd = openSync(join(dir, `${sessionId}.jsonl`), 'r');
+export function readJournalInBlocks(
+  dir: string,
+  sessionId: string,
+  blockBytes = 1 << 20,
+  maxBytes = MAX_JOURNAL_BYTES,
+): ParsedJournal {
+  const { fd } = openBounded(join(dir, `${sessionId}.jsonl`), 'the journal', maxBytes);
   const result: ParsedJournal = { events: [], damaged: [] };
   const decoder = new StringDecoder('utf8');
   const buffer = Buffer.alloc(blockBytes);
@@ -20,10 +28,13 @@ export function readJournalInBlocks(dir: string, sessionId: string, blockBytes =
     for (const damaged of parsed.damaged)
       result.damaged.push({ ...damaged, line: damaged.line + linesBefore });
   };
+  let total = 0;
   try {
     for (;;) {
       const read = readSync(fd, buffer, 0, blockBytes, null);
       if (read === 0) break;
+      total += read;
+      if (total > maxBytes) break; // grew past the limit while it was read: the rest is left out
       pending += decoder.write(buffer.subarray(0, read));
       const end = pending.lastIndexOf('\n');
       if (end === -1) continue;

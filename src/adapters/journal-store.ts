@@ -1,10 +1,10 @@
 import {
   closeSync,
+  existsSync,
   fsyncSync,
   mkdirSync,
   openSync,
   readdirSync,
-  readFileSync,
   statSync,
   writeSync,
 } from 'node:fs';
@@ -17,6 +17,7 @@ import {
   type JournalEventBody,
   type ParsedJournal,
 } from '../runbook/journal.js';
+import { MAX_JOURNAL_BYTES, openBounded, readBoundedFile } from './bounded-file.js';
 
 /** `$XDG_STATE_HOME/db-runbook/sessions`, else `~/.local/state/db-runbook/sessions`. */
 export function defaultSessionDir(env: NodeJS.ProcessEnv = process.env): string {
@@ -50,6 +51,8 @@ export function newSessionId(now = new Date()): string {
 export function openJournal(dir: string, sessionId: string, secrets: readonly string[]): JournalWriter {
   mkdirSync(dir, { recursive: true, mode: 0o700 });
   const path = join(dir, `${sessionId}.jsonl`);
+  // resume continues an existing journal: never open a FIFO or device for appending (that blocks or never ends)
+  if (existsSync(path)) closeSync(openBounded(path, 'the journal', MAX_JOURNAL_BYTES).fd);
   const fd = openSync(path, 'a', 0o600);
   // A crash can leave a torn last line without its newline: start on a fresh line so the next event stays whole.
   if (endsMidLine(path)) writeSync(fd, '\n');
@@ -79,7 +82,7 @@ export function openJournal(dir: string, sessionId: string, secrets: readonly st
 
 function endsMidLine(path: string): boolean {
   try {
-    const text = readFileSync(path, 'utf8');
+    const text = readBoundedFile(path, 'the journal', MAX_JOURNAL_BYTES);
     return text.length > 0 && !text.endsWith('\n');
   } catch {
     return false;
@@ -88,29 +91,64 @@ function endsMidLine(path: string): boolean {
 
 function existingEvents(path: string): number {
   try {
-    return parseJournal(readFileSync(path, 'utf8')).events.length;
+    return parseJournal(readBoundedFile(path, 'the journal', MAX_JOURNAL_BYTES)).events.length;
   } catch {
     return 0;
   }
 }
 
 export function readJournal(dir: string, sessionId: string): ParsedJournal {
-  return parseJournal(readFileSync(join(dir, `${sessionId}.jsonl`), 'utf8'));
+  return parseJournal(readBoundedFile(join(dir, `${sessionId}.jsonl`), 'the journal', MAX_JOURNAL_BYTES));
 }
 
-/** Session ids in the directory, newest first. */
-export function listSessions(dir: string): { id: string; path: string; modified: Date }[] {
+export interface SessionFile {
+  id: string;
+  path: string;
+  modified: Date;
+}
+
+/** `*.jsonl` entries of the directory: the regular files, and the others with why they cannot be read. */
+export function scanSessionDir(dir: string): {
+  sessions: SessionFile[];
+  unreadable: { id: string; path: string; problem: string }[];
+} {
   let names: string[];
   try {
     names = readdirSync(dir);
   } catch {
-    return [];
+    return { sessions: [], unreadable: [] };
   }
-  return names
-    .filter((name) => name.endsWith('.jsonl'))
-    .map((name) => {
-      const path = join(dir, name);
-      return { id: name.slice(0, -'.jsonl'.length), path, modified: statSync(path).mtime };
-    })
-    .sort((a, b) => b.id.localeCompare(a.id));
+  const sessions: SessionFile[] = [];
+  const unreadable: { id: string; path: string; problem: string }[] = [];
+  for (const name of names) {
+    if (!name.endsWith('.jsonl')) continue;
+    const id = name.slice(0, -'.jsonl'.length);
+    const path = join(dir, name);
+    try {
+      // stat follows a symlink: a dangling one throws ENOENT, a FIFO or device is not a file
+      const stats = statSync(path);
+      if (stats.isFile()) sessions.push({ id, path, modified: stats.mtime });
+      else
+        unreadable.push({
+          id,
+          path,
+          problem: stats.isFIFO() ? 'a FIFO, not a regular file' : 'not a regular file',
+        });
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code ?? 'error';
+      unreadable.push({
+        id,
+        path,
+        problem: code === 'ENOENT' ? 'a dangling symlink' : `cannot be read (${code})`,
+      });
+    }
+  }
+  sessions.sort((a, b) => b.id.localeCompare(a.id));
+  unreadable.sort((a, b) => b.id.localeCompare(a.id));
+  return { sessions, unreadable };
+}
+
+/** Session ids in the directory, newest first: regular files only (see scanSessionDir for the others). */
+export function listSessions(dir: string): SessionFile[] {
+  return scanSessionDir(dir).sessions;
 }

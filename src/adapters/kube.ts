@@ -1,6 +1,9 @@
 import type * as ClientNode from '@kubernetes/client-node';
+import { closeSync, existsSync } from 'node:fs';
+import { delimiter } from 'node:path';
 import { Writable } from 'node:stream';
 import { RunbookError } from '../runbook/errors.js';
+import { MAX_KUBECONFIG_BYTES, openBounded } from './bounded-file.js';
 import { isNotFound, toKubeError } from './kube-errors.js';
 import type { AccessQuery, KubeAdapter, KubeObject, KubeRef, KubeTarget, Recorder } from './types.js';
 
@@ -35,6 +38,12 @@ export async function createKubeAdapter(options: KubeAdapterOptions): Promise<Ku
   const k8s: typeof ClientNode = await import('@kubernetes/client-node');
   const kc = new k8s.KubeConfig();
   try {
+    // a FIFO or /dev/zero named as the kubeconfig would block or never end: check each file first
+    const files = options.kubeconfig
+      ? [options.kubeconfig]
+      : (process.env.KUBECONFIG?.split(delimiter).filter(Boolean) ?? []);
+    for (const file of files)
+      if (existsSync(file)) closeSync(openBounded(file, 'the kubeconfig', MAX_KUBECONFIG_BYTES).fd);
     if (options.kubeconfig) kc.loadFromFile(options.kubeconfig);
     else kc.loadFromDefault();
   } catch (error) {

@@ -1,7 +1,7 @@
-import { readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { delimiter, join } from 'node:path';
 import { parse } from 'yaml';
+import { MAX_KUBECONFIG_BYTES, readBoundedFile } from './bounded-file.js';
 
 export interface KubeconfigSummary {
   context?: string;
@@ -30,11 +30,15 @@ export async function summarizeKubeconfig(
   const configs: Config[] = [];
   for (const file of files) {
     try {
-      configs.push((parse(readFileSync(file, 'utf8')) ?? {}) as Config);
+      // bounded: a FIFO or /dev/zero named as the kubeconfig must not hang the first frame
+      configs.push((parse(readBoundedFile(file, 'kubeconfig', MAX_KUBECONFIG_BYTES)) ?? {}) as Config);
     } catch (error) {
       if (path)
         return {
-          problem: `cannot read kubeconfig ${file}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`,
+          problem:
+            error instanceof Error && error.name === 'FileInputError'
+              ? error.message
+              : `cannot read kubeconfig ${file}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`,
         };
     }
   }

@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { FileInputError, MAX_VALUES_FILE_BYTES, readBoundedFile } from '../adapters/bounded-file.js';
 import { hostname, userInfo } from 'node:os';
 import { createAdapters } from '../adapters/index.js';
 import { defaultSessionDir, newSessionId, openJournal } from '../adapters/journal-store.js';
@@ -30,11 +30,14 @@ export async function readValuesFile(path: string | undefined): Promise<Record<s
   if (!path) return undefined;
   let text: string;
   try {
-    text = readFileSync(path, 'utf8');
+    // bounded: a FIFO or /dev/zero given as --values fails at once instead of hanging
+    text = readBoundedFile(path, 'the values file', MAX_VALUES_FILE_BYTES);
   } catch (error) {
     throw new UsageError(
-      `cannot read the values file ${path}: ${(error as NodeJS.ErrnoException).code ?? 'error'}`,
-      'Check the --values path.',
+      error instanceof FileInputError
+        ? error.message
+        : `cannot read the values file ${path}: ${(error as NodeJS.ErrnoException).code ?? 'error'}`,
+      'Check the --values path: a YAML file of NAME: value lines.',
     );
   }
   let parsed: unknown;

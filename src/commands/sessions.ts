@@ -1,5 +1,5 @@
 import { readJournalInBlocks } from '../adapters/journal-reader.js';
-import { listSessions } from '../adapters/journal-store.js';
+import { scanSessionDir } from '../adapters/journal-store.js';
 import { EXIT } from '../runbook/errors.js';
 import { replayJournal } from '../runbook/replay.js';
 import { printError } from './print-error.js';
@@ -14,15 +14,20 @@ export interface SessionSummary {
   interruptedStep: string | null;
   events: number;
   damagedLines: number;
+  /** Why the journal could not be read at all (a FIFO, a dangling symlink, too large), when it could not. */
+  problem?: string;
   path: string;
 }
 
 /** `db-runbook sessions`: the journals in the session directory, newest first. */
 export async function sessionsCommand(options: { sessionDir: string; json: boolean }): Promise<number> {
   try {
-    const summaries = listSessions(options.sessionDir).map(({ id, path }) =>
-      summarize(options.sessionDir, id, path),
-    );
+    // One bad file (a FIFO, a dangling symlink, malformed lines) is a row saying so, never a failure.
+    const { sessions, unreadable } = scanSessionDir(options.sessionDir);
+    const summaries = [
+      ...sessions.map(({ id, path }) => summarize(options.sessionDir, id, path)),
+      ...unreadable.map(({ id, path, problem }) => unreadableSummary(id, path, problem)),
+    ].sort((a, b) => b.id.localeCompare(a.id));
     if (options.json) {
       process.stdout.write(`${JSON.stringify(summaries, null, 2)}\n`);
       return EXIT.done;
@@ -38,24 +43,30 @@ export async function sessionsCommand(options: { sessionDir: string; json: boole
   }
 }
 
+function unreadableSummary(id: string, path: string, problem: string): SessionSummary {
+  return {
+    id,
+    startedAt: null,
+    operator: null,
+    sectionsDone: [],
+    outcome: 'unreadable',
+    interruptedStep: null,
+    events: 0,
+    damagedLines: 0,
+    problem,
+    path,
+  };
+}
+
 function summarize(dir: string, id: string, path: string): SessionSummary {
   let parsed;
+  let replay;
   try {
     parsed = readJournalInBlocks(dir, id);
-  } catch {
-    return {
-      id,
-      startedAt: null,
-      operator: null,
-      sectionsDone: [],
-      outcome: 'unreadable',
-      interruptedStep: null,
-      events: 0,
-      damagedLines: 0,
-      path,
-    };
+    replay = replayJournal(parsed.events);
+  } catch (error) {
+    return unreadableSummary(id, path, error instanceof Error ? error.message : String(error));
   }
-  const replay = replayJournal(parsed.events);
   return {
     id,
     startedAt: replay.startedAt ?? parsed.events[0]?.ts ?? null,
@@ -76,7 +87,10 @@ export function renderSessionsTable(summaries: readonly SessionSummary[]): strin
     summary.startedAt ? summary.startedAt.slice(0, 19).replace('T', ' ') : '-',
     summary.operator ?? '-',
     summary.sectionsDone.length > 0 ? summary.sectionsDone.join(',') : '-',
-    summary.outcome + (summary.interruptedStep ? ` (at ${summary.interruptedStep})` : ''),
+    summary.outcome +
+      (summary.interruptedStep ? ` (at ${summary.interruptedStep})` : '') +
+      (summary.problem ? ` (${summary.problem})` : '') +
+      (summary.damagedLines > 0 ? ` (${summary.damagedLines} damaged line(s) left out)` : ''),
   ]);
   const header = ['ID', 'STARTED (UTC)', 'OPERATOR', 'SECTIONS DONE', 'OUTCOME'];
   const widths = header.map((title, column) =>

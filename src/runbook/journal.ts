@@ -160,26 +160,151 @@ export function serializeEvent(event: JournalEvent, secrets: readonly string[]):
   return JSON.stringify(maskValue(event, secrets)) + '\n';
 }
 
-export interface ParsedJournal {
-  events: JournalEvent[];
-  /** Lines that could not be parsed (a torn last line after a crash), with their 1-based numbers. */
-  damaged: { line: number; text: string }[];
+export interface DamagedLine {
+  /** 1-based line number in the journal file. */
+  line: number;
+  /** The line's first 200 characters. */
+  text: string;
+  /** Why it was left out: not JSON (a torn write after a crash?), or not a well-formed event. */
+  reason?: string;
 }
 
-/** Reads a journal's text. A torn or corrupt line is reported, never fatal. */
+export interface ParsedJournal {
+  events: JournalEvent[];
+  /** Lines that could not be used (a torn last line after a crash, a malformed event), with their 1-based numbers. */
+  damaged: DamagedLine[];
+}
+
+const CHECK_STATUSES = new Set(['ok', 'fail', 'warn', 'skip']);
+type Shape = Record<
+  string,
+  | 'string'
+  | 'string?'
+  | 'number'
+  | 'number?'
+  | 'boolean?'
+  | 'object'
+  | 'object?'
+  | 'strings'
+  | 'time'
+  | 'status?'
+>;
+
+/** The fields each event type must have, with their JSON types (`?`: may be absent). */
+const SHAPES: Record<string, Shape> = {
+  'session-start': {
+    operator: 'string',
+    argv: 'strings',
+    target: 'object',
+    mode: 'string',
+    resumedFrom: 'string?',
+  },
+  'session-end': { outcome: 'string', exitCode: 'number' },
+  'step-state': { step: 'string', section: 'string', from: 'string', to: 'string', reason: 'string?' },
+  values: { values: 'object' },
+  api: {
+    service: 'string',
+    method: 'string',
+    path: 'string',
+    object: 'string?',
+    step: 'string?',
+    ms: 'number?',
+    status: 'status?',
+  },
+  command: { command: 'string', step: 'string?', exitCode: 'number?', ms: 'number?' },
+  gate: { step: 'string', kind: 'string', prompt: 'string', answer: 'string', deviation: 'boolean?' },
+  check: {
+    step: 'string',
+    id: 'string',
+    label: 'string',
+    status: 'string',
+    detail: 'string?',
+    next: 'string?',
+  },
+  result: { step: 'string', status: 'string', summary: 'string', data: 'object?' },
+  log: { step: 'string', line: 'string' },
+  preview: { step: 'string', lines: 'strings' },
+  mark: { name: 'string', at: 'time', step: 'string?', data: 'object?' },
+  note: { text: 'string', author: 'string?' },
+};
+
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function fieldProblem(kind: Shape[string], value: unknown): boolean {
+  const optional = kind.endsWith('?');
+  if (value === undefined) return !optional;
+  switch (kind.replace('?', '')) {
+    case 'string':
+      return typeof value !== 'string';
+    case 'number':
+      return typeof value !== 'number' || !Number.isFinite(value);
+    case 'boolean':
+      return typeof value !== 'boolean';
+    case 'object':
+      return !isPlainObject(value);
+    case 'strings':
+      return !Array.isArray(value) || value.some((item) => typeof item !== 'string');
+    case 'time':
+      return typeof value !== 'string' || !Number.isFinite(Date.parse(value));
+    case 'status':
+      return typeof value !== 'string' && typeof value !== 'number';
+    default:
+      return true;
+  }
+}
+
+/**
+ * Why a parsed line is not a well-formed event (every event: a type, a valid `ts`; each type its own
+ * fields with their types), or undefined. Unknown types (from a newer version) pass with a valid `ts`.
+ */
+export function eventProblem(parsed: unknown): string | undefined {
+  if (!isPlainObject(parsed)) return 'not a JSON object';
+  if (typeof parsed.type !== 'string') return 'no "type"';
+  if (typeof parsed.ts !== 'string' || !Number.isFinite(Date.parse(parsed.ts))) return 'no valid "ts"';
+  if (parsed.seq !== undefined && typeof parsed.seq !== 'number') return '"seq" is not a number';
+  if (parsed.session !== undefined && typeof parsed.session !== 'string') return '"session" is not a string';
+  const shape = SHAPES[parsed.type];
+  if (!shape) return undefined;
+  for (const [field, kind] of Object.entries(shape))
+    if (fieldProblem(kind, parsed[field]))
+      return `${parsed.type}: "${field}" is missing or not ${kind.replace('?', '')}`;
+  if (parsed.type === 'check' && !CHECK_STATUSES.has(parsed.status as string))
+    return 'check: unknown "status"';
+  if (parsed.type === 'session-start') {
+    const target = parsed.target as Record<string, unknown>;
+    if (typeof target.context !== 'string' || typeof target.namespace !== 'string')
+      return 'session-start: "target" has no context or namespace';
+  }
+  if (parsed.type === 'values')
+    for (const entry of Object.values(parsed.values as Record<string, unknown>))
+      if (!isPlainObject(entry) || typeof entry.source !== 'string')
+        return 'values: an entry has no "source"';
+  return undefined;
+}
+
+/** Reads a journal's text. A torn, corrupt or malformed line is reported with its number, never fatal. */
 export function parseJournal(text: string): ParsedJournal {
   const events: JournalEvent[] = [];
-  const damaged: { line: number; text: string }[] = [];
+  const damaged: DamagedLine[] = [];
   const lines = text.split('\n');
   lines.forEach((line, index) => {
     if (line.trim() === '') return;
+    let parsed: unknown;
     try {
-      const parsed = JSON.parse(line) as JournalEvent;
-      if (parsed && typeof parsed === 'object' && typeof parsed.type === 'string') events.push(parsed);
-      else damaged.push({ line: index + 1, text: line.slice(0, 200) });
+      parsed = JSON.parse(line);
     } catch {
-      damaged.push({ line: index + 1, text: line.slice(0, 200) });
+      damaged.push({
+        line: index + 1,
+        text: line.slice(0, 200),
+        reason: 'not JSON (a torn write after a crash?)',
+      });
+      return;
     }
+    const problem = eventProblem(parsed);
+    if (problem === undefined) events.push(parsed as JournalEvent);
+    else damaged.push({ line: index + 1, text: line.slice(0, 200), reason: problem });
   });
   return { events, damaged };
 }

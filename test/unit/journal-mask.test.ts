@@ -37,9 +37,17 @@ describe('journal masking', () => {
   });
 
   it('reads a journal whose last line was torn by a crash, and reports the damage', () => {
-    const good = JSON.stringify({ type: 'note', text: 'hi', ts: 't', seq: 1, session: 'x' });
+    const good = JSON.stringify({
+      type: 'note',
+      text: 'hi',
+      ts: '2026-01-01T00:00:00.000Z',
+      seq: 1,
+      session: 'x',
+    });
     const parsed = parseJournal(`${good}\n${good}\n{"type":"step-st`);
     expect(parsed.events).toHaveLength(2);
-    expect(parsed.damaged).toEqual([{ line: 3, text: '{"type":"step-st' }]);
+    expect(parsed.damaged).toEqual([
+      { line: 3, text: '{"type":"step-st', reason: 'not JSON (a torn write after a crash?)' },
+    ]);
   });
 });

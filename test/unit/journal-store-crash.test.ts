@@ -119,6 +119,12 @@ describe('a journal cut in the middle of a line', () => {
     truncateSync(path, lastLineStart + 17);
     const { events, damaged } = readJournal(sessionDir, 'cut');
     expect(events).toHaveLength(9);
-    expect(damaged).toEqual([{ line: 10, text: full.slice(lastLineStart, lastLineStart + 17) }]);
+    expect(damaged).toEqual([
+      {
+        line: 10,
+        text: full.slice(lastLineStart, lastLineStart + 17),
+        reason: 'not JSON (a torn write after a crash?)',
+      },
+    ]);
   });
 });
