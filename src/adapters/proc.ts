@@ -16,6 +16,12 @@ const INHERITED = [
   'HTTPS_PROXY',
   'HTTP_PROXY',
   'NO_PROXY',
+  // Test hooks of the backup-jobs scripts (inert unless set; see test_hook in scripts/lib-common.sh): tests
+  // interrupt a named phase of a script the CLI runs deterministically, never by timing.
+  'DB_RUNBOOK_TEST_HOOK_PHASE',
+  'DB_RUNBOOK_TEST_HOOK_SIGNAL',
+  'DB_RUNBOOK_TEST_HOOK_TARGET',
+  'DB_RUNBOOK_TEST_HOOK_DIR',
 ];
 
 const extra: Record<string, string> = {};

@@ -422,6 +422,14 @@ interface ScriptRun {
   follow: string;
 }
 
+/** The scripts' test hooks (DB_RUNBOOK_TEST_HOOK_*) when set, for a restore run as a Job: inert otherwise. */
+function testHookEnv(): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const [name, value] of Object.entries(process.env))
+    if (name.startsWith('DB_RUNBOOK_TEST_HOOK_') && value) env[name] = value;
+  return env;
+}
+
 /** postgres-restore.sh from this host, env only (secrets in the child environment). */
 async function runOnHost(
   ctx: Ctx,
@@ -486,7 +494,7 @@ async function runAsJob(
     namespace,
     backupScript: 'postgres-backup.sh',
     restoreScript: 'postgres-restore.sh',
-    env: { ...target, ...restoreVars },
+    env: { ...target, ...restoreVars, ...testHookEnv() },
     app: 'postgres-restore',
     workBytes: objectBytes,
   });

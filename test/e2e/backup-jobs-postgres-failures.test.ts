@@ -169,13 +169,17 @@ CREATE TABLE orders (id int);
 INSERT INTO orders VALUES (1);
 DROP TABLE IF EXISTS customers CASCADE;
 SELECT 1 / 0;
+--
+-- PostgreSQL database dump complete
+--
 `;
       await uploadWithSidecar(key, gzipSync(sql));
       const before = await fingerprint(env);
       const result = await restore({ RESTORE_S3_URI: `s3://db-backups/${key}`, CLEAN_TARGET: clean });
       expect(result.code).toBe(6);
       expect(result.stderr).toContain('division by zero');
-      expect(result.stderr).toContain('was rolled back');
+      expect(result.stderr).toContain('the SQL restore into the new database');
+      expect(result.stderr).toContain('app was not touched');
       expect(await fingerprint(env)).toEqual(before);
       expect(await scratchDatabases()).toBe('0');
     });

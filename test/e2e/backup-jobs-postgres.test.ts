@@ -20,7 +20,7 @@ afterAll(async () => {
 });
 
 describe('PostgreSQL backup and restore jobs', { timeout: SCRIPT_TIMEOUT_MS }, () => {
-  it('a backup run with only the Job environment publishes <prefix><UTC time>.sql.gz that the runbook check can read', async () => {
+  it('a backup run with only the Job environment publishes <prefix><UTC time to the µs>.sql.gz that the runbook check can read', async () => {
     const result = await runScript('postgres-backup.sh', { env: env.jobEnv() });
     expect(result.stderr).not.toContain('error:');
     expect(result.code).toBe(0);
@@ -31,7 +31,7 @@ describe('PostgreSQL backup and restore jobs', { timeout: SCRIPT_TIMEOUT_MS }, (
         .map((l) => l.split(/=(.*)/s).slice(0, 2)),
     );
     expect(summary.object).toMatch(
-      /^s3:\/\/db-backups\/postgres\/\d{4}-\d{2}-\d{2}T\d{2}-\d{2}-\d{2}Z\.sql\.gz$/,
+      /^s3:\/\/db-backups\/postgres\/\d{4}-\d{2}-\d{2}T\d{2}-\d{2}-\d{2}\.\d{6}Z\.sql\.gz$/,
     );
 
     // aws s3 ls s3://<bucket>/postgres/ — the backup and its sidecar, nothing else (no temporary object left)
@@ -70,8 +70,9 @@ describe('PostgreSQL backup and restore jobs', { timeout: SCRIPT_TIMEOUT_MS }, (
   it('the object carries the recovery point, pg_dump and server versions as metadata', async () => {
     const head = await env.aws(['s3api', 'head-object', '--bucket', 'db-backups', '--key', backupKey]);
     const metadata = (JSON.parse(head.stdout) as { Metadata: Record<string, string> }).Metadata;
-    const stamp = backupKey.match(/(\d{4}-\d{2}-\d{2})T(\d{2})-(\d{2})-(\d{2})Z/)!;
-    expect(metadata['recovery-point']).toBe(`${stamp[1]}T${stamp[2]}:${stamp[3]}:${stamp[4]}Z`);
+    const stamp = backupKey.match(/(\d{4}-\d{2}-\d{2})T(\d{2})-(\d{2})-(\d{2})\.(\d{6})Z/)!;
+    expect(metadata['recovery-point']).toBe(`${stamp[1]}T${stamp[2]}:${stamp[3]}:${stamp[4]}.${stamp[5]}Z`);
+    expect(metadata['backup-run-id']).toMatch(/-\d+-[0-9a-f]{12}$/);
     expect(metadata['pg-dump-version']).toMatch(/^15\.\d+$/);
     expect(metadata['server-version']).toMatch(/^15\.\d+$/);
   });

@@ -25,6 +25,8 @@ export interface RunOptions {
   timeoutMs?: number;
   /** Called with the child's pid right after it starts. */
   onSpawn?: (pid: number) => void;
+  /** Its own process group (so a signal to the group reaches it and its children, never this process). */
+  detached?: boolean;
 }
 
 /** Runs `command args` with ONLY `options.env` (plus nothing inherited), like a Job's container. */
@@ -32,7 +34,12 @@ export function run(command: string, args: string[], options: RunOptions): Promi
   return new Promise((resolveRun, reject) => {
     const env: Record<string, string> = {};
     for (const [key, value] of Object.entries(options.env)) if (value !== undefined) env[key] = value;
-    const child = spawn(command, args, { env, cwd: options.cwd, stdio: ['pipe', 'pipe', 'pipe'] });
+    const child = spawn(command, args, {
+      env,
+      cwd: options.cwd,
+      stdio: ['pipe', 'pipe', 'pipe'],
+      detached: options.detached === true,
+    });
     const stdout: Buffer[] = [];
     const stderr: Buffer[] = [];
     child.stdout.on('data', (c: Buffer) => stdout.push(c));
