@@ -141,7 +141,7 @@ export function openSession(
     tool: 'db-runbook',
     toolVersion: TOOL_VERSION_VALUE,
     operator: operatorName(options),
-    argv: process.argv.slice(2),
+    argv: journalArgv(process.argv.slice(2)),
     target,
     mode,
     ...(mode === 'resume' ? { resumedFrom: sessionId } : {}),
@@ -150,6 +150,23 @@ export function openSession(
   });
   session.record({ type: 'values', values: valuesForJournal(resolution.values) });
   return session;
+}
+
+/**
+ * The command line as the journal keeps it: the text given to `--confirm` is left out (it may be a
+ * mistyped or pasted secret; the gate records whether it matched, and how it differed).
+ */
+export function journalArgv(argv: readonly string[]): string[] {
+  const out: string[] = [];
+  for (let index = 0; index < argv.length; index++) {
+    const word = argv[index] as string;
+    if (word === '--confirm' && index + 1 < argv.length) {
+      out.push(word, '<not recorded>');
+      index++;
+    } else if (word.startsWith('--confirm=')) out.push('--confirm=<not recorded>');
+    else out.push(word);
+  }
+  return out;
 }
 
 /** Starts the sandbox when asked, and makes its Neo4j stand-in the `neo4j-admin`/`cypher-shell` on PATH. */

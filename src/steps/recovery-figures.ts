@@ -11,11 +11,14 @@ type Ctx = StepContext<Adapters>;
 
 /** `3m 22s (target 24h: PASS)`, `unknown — not recorded: validated`. */
 export function metricLine(metric: RecoveryMetric): string {
-  const target = metric.target
-    ? ` (target ${metric.target}: ${metric.verdict})`
-    : metric.verdict === 'no target'
-      ? ' (no target set)'
-      : '';
+  const target =
+    metric.verdict === 'recording error'
+      ? ''
+      : metric.target
+        ? ` (target ${metric.target}: ${metric.verdict})`
+        : metric.verdict === 'no target'
+          ? ' (no target set)'
+          : '';
   return `${metric.achieved}${target}${metric.reason ? ` — ${metric.reason}` : ''}`;
 }
 

@@ -205,7 +205,8 @@ function stepOf(step: JournalReplay['steps'][number], attempts: readonly ReportA
   return {
     id: step.step,
     status:
-      (last?.status === 'interrupted' || last?.status === 'in-progress') && step.status !== 'done'
+      (last?.status === 'interrupted' || last?.status === 'in-progress' || last?.status === 'refused') &&
+      step.status !== 'done'
         ? last.status
         : step.status,
     startedAt,

@@ -192,6 +192,15 @@ function resourceOf(event: ApiEvent): string {
   return sub ? `${resource}/${sub}` : resource;
 }
 
+/** A read that found nothing (a preview looking before it creates): an answer, not a failure. */
+function lookedUpMissing(event: ApiEvent): boolean {
+  const method = event.method.split(' ')[0];
+  return (
+    (method === 'GET' || method === 'HEAD') &&
+    (event.status === 404 || event.status === 'NotFound' || event.status === 'NoSuchKey')
+  );
+}
+
 function ok(status: number | string | undefined): boolean {
   return status === undefined || status === 'ok' || (typeof status === 'number' && status < 400);
 }
@@ -207,10 +216,12 @@ class ApiBucket extends Folded<ApiEvent> {
   rows(): DigestRow[] {
     const calls = new Map<string, number>();
     const failures = new Map<string, number>();
+    let missing = 0;
     for (const event of this.items) {
       const label = this.service === 's3' ? resourceOf(event) : `${event.method} ${resourceOf(event)}`;
       calls.set(label, (calls.get(label) ?? 0) + 1);
-      if (!ok(event.status)) {
+      if (lookedUpMissing(event)) missing++;
+      else if (!ok(event.status)) {
         const why = `${label}${event.object ? ` ${event.object}` : ''}: ${String(event.status)}`;
         failures.set(why, (failures.get(why) ?? 0) + 1);
       }
@@ -221,8 +232,14 @@ class ApiBucket extends Folded<ApiEvent> {
       ? `${n} permission ${n === 1 ? 'question' : 'questions'} to the API server (SelfSubjectAccessReview)`
       : `${n} ${this.service === 's3' ? 'S3' : 'Kubernetes API'} call${n === 1 ? '' : 's'}: ${counted(calls)}`;
     const failed = [...failures.values()].reduce((sum, count) => sum + count, 0);
-    const result =
-      failed === 0 ? (n === 1 ? 'succeeded' : 'all succeeded') : `${failed} failed: ${counted(failures)}`;
+    const parts = [
+      ...(n - failed - missing > 0 && (failed > 0 || missing > 0)
+        ? [`${n - failed - missing} succeeded`]
+        : []),
+      ...(missing > 0 ? [`${missing} not found (does not exist yet)`] : []),
+      ...(failed > 0 ? [`${failed} failed: ${counted(failures)}`] : []),
+    ];
+    const result = parts.length > 0 ? parts.join(', ') : n === 1 ? 'succeeded' : 'all succeeded';
     return [this.row('api', what, result, failed > 0)];
   }
 }
