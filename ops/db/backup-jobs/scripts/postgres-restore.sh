@@ -218,6 +218,7 @@ head_pid=$!
 sidecar_file="$work/sidecar"
 "${aws_cmd[@]}" s3 cp "$RESTORE_S3_URI.sha256" "$sidecar_file" --only-show-errors 2>"$work/sidecar.err" &
 sidecar_pid=$!
+test_hook download
 # \restrict first: a psql that cannot run it cannot restore safely (and cannot restore a 15.14+ dump either)
 if ! db_info=$("${psql_base[@]}" -A -t -d "$maintenance" -v target="$target" -v base="$base" 2>"$work/psql.err" <<SQL
 \\restrict $restrict_key
