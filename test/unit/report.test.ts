@@ -35,8 +35,14 @@ describe('the DR report of a drill killed mid-restore and resumed', () => {
     expect(summary).toContain('| S3 endpoint | https://minio.dr.internal:9000 |');
     expect(summary).toContain('| S3 bucket | acme-db-backups |');
     expect(summary).toContain('| Tool | db-runbook 0.1.0 |');
-    expect(summary).toContain('| Started | 2026-01-15 10:00:00 |');
-    expect(summary).toContain('| Ended | 2026-01-15 11:56:30 |');
+    expect(summary).toContain('| Started | 2026-01-15 10:00:00 UTC |');
+    expect(summary).toContain('| Ended | 2026-01-15 11:56:30 UTC |');
+    expect(summary).toContain(
+      '| Result | **FAIL**: Incident restore · PostgreSQL: RTO 2h 15m is over its target 2h',
+    );
+    expect(summary).toContain(
+      '| Confirmation | gates passed by --yes/--confirm: nobody was asked at the time |',
+    );
     expect(summary).toContain('| Outcome | done (exit 0) |');
     expect(summary).toContain('| Resumed | 1 time(s) |');
   });
@@ -47,27 +53,23 @@ describe('the DR report of a drill killed mid-restore and resumed', () => {
 
   it('has RPO PASS and RTO FAIL against the fixture targets, with every point in time', () => {
     const metrics = section(markdown, 'Recovery metrics');
-    expect(metrics).toContain('| RPO (incident − recovery point) | 7h 39m 55s | 24h | **PASS** |');
-    expect(metrics).toContain('| RTO (validated − incident declared) | 2h 15m | 2h | **FAIL** |');
     expect(metrics).toContain(
-      '| Recovery point of the restored backup (dump started) | 2026-01-15 02:00:05 |',
+      '| Incident restore · PostgreSQL | 7h 39m 55s | 24h | **PASS** | 2h 15m | 2h | **FAIL** |',
     );
-    expect(metrics).toContain('| Incident declared | 2026-01-15 09:40:00 |');
     // The restore was started twice (killed, resumed): it counts from the first start.
-    expect(metrics).toContain('| Restore started | 2026-01-15 10:14:40 |');
-    expect(metrics).toContain('| Download done | 2026-01-15 10:58:40 |');
-    expect(metrics).toContain('| Restore done | 2026-01-15 11:47:13 |');
-    expect(metrics).toContain('| Service restored and validated | 2026-01-15 11:55:00 |');
+    expect(metrics).toContain(
+      '| Incident restore · PostgreSQL | 09:40:00 | 2026-01-15 02:00:05 | 10:14:40 | 10:58:40 | 11:47:13 | 11:55:00 |',
+    );
   });
 
   it('passes RTO against a 4h target', () => {
     const model = drillReport({ settings: { rpoTarget: '24h', rtoTarget: '4h' } });
-    expect(model.recovery.rto.verdict).toBe('PASS');
+    expect(model.recoveries[0]?.rto.verdict).toBe('PASS');
   });
 
   it('names the backup used and the validation queries with their results', () => {
-    expect(section(markdown, 'Backup used')).toContain(
-      '| `s3://acme-db-backups/postgres/2026-01-15T020005Z.sql.gz` | 1.7 GiB (1843212288 bytes) | `9f2c1e4b7a0d3c5e8f6a1b2c3d4e5f60718293a4b5c6d7e8f9a0b1c2d3e4f5a6` | yes | 2026-01-15 02:00:05 |',
+    expect(section(markdown, 'Backups restored')).toContain(
+      '| Incident restore · PostgreSQL | `s3://acme-db-backups/postgres/2026-01-15T020005Z.sql.gz` | 1.7 GiB (1843212288 bytes) | `9f2c1e4b7a0d3c5e8f6a1b2c3d4e5f60718293a4b5c6d7e8f9a0b1c2d3e4f5a6` | yes | 2026-01-15 02:00:05 |',
     );
     const validation = section(markdown, 'Validation');
     expect(validation).toContain('All 3 validation queries passed.');
@@ -76,62 +78,76 @@ describe('the DR report of a drill killed mid-restore and resumed', () => {
     );
   });
 
-  it('lists the deviations: skipped, failed, interrupted, overridden gate, the kill, the damaged line, notes', () => {
-    const deviations = section(markdown, 'Deviations');
-    expect(deviations).toMatch(/\*\*skipped-step\*\*: configure\.service-account skipped/);
+  it('lists the deviations: skipped, retried, the kill, the overridden gate, --yes, the Job left behind, the damaged line', () => {
+    const deviations = section(markdown, 'Deviations (10)');
+    expect(deviations).toMatch(/\| skipped-step \| configure\.service-account skipped/);
     expect(deviations).toMatch(
-      /\*\*failed-step\*\*: test-postgres\.trigger-job failed: .*done on a later attempt/,
+      /\| retried-step \| test-postgres\.trigger-job ran 2 times: 1\. failed \(job postgres-backup-test did not finish within 5m\); 2\. done \|/,
     );
-    expect(deviations).toMatch(/\*\*interrupted-step\*\*: restore-postgres\.restore was interrupted/);
-    expect(deviations).toMatch(/\*\*session-interrupted\*\*: .*killed\?.*resumed at 2026-01-15T10:42:00/);
-    expect(deviations).toMatch(/\*\*overridden-gate\*\*: restore-postgres\.restore: typed gate overridden/);
-    expect(deviations).toMatch(/\*\*damaged-journal-line\*\*: journal line 83 /);
-    expect(deviations).toContain('> Image pull failed: registry mirror was down');
-    expect(deviations).toContain('> Pre-pull the backup image next quarter.');
-    expect(deviations).toContain('> — carol');
+    expect(deviations).toMatch(
+      /\| retried-step \| restore-postgres\.restore ran 2 times: 1\. interrupted; 2\. done \|/,
+    );
+    expect(deviations).toMatch(
+      /\| \*\*high\*\* \| 10:31:10 \| session-interrupted \| .*killed\?.*resumed at 2026-01-15T10:42:00/,
+    );
+    expect(deviations).toMatch(/\| overridden-gate \| restore-postgres\.restore: typed gate overridden/);
+    expect(deviations).toMatch(
+      /\| non-interactive-confirmation \| 2 gates were passed by --yes \(non-interactive/,
+    );
+    expect(deviations).toMatch(
+      /\| left-behind \| Job postgres-backup-test \(namespace data\), created by test-postgres\.trigger-job/,
+    );
+    expect(deviations).toMatch(/\| damaged-journal-line \| journal line 83 /);
+    // A failure that a later attempt fixed is told once, in the retried row.
+    expect(deviations).not.toMatch(/failed-step/);
+    const notes = section(markdown, 'Facilitator notes');
+    expect(notes).toContain('> Image pull failed: registry mirror was down');
+    expect(notes).toContain('> Pre-pull the backup image next quarter.');
+    expect(notes).toContain('> — carol');
   });
 
-  it('has a Mermaid gantt block with the sections, one bar per attempt, and the recovery milestones', () => {
+  it('has a Mermaid gantt: one section per scenario, scaled to the session, failures crit, the recovery milestones', () => {
     const gantt = /```mermaid\ngantt\n([\s\S]*?)```/.exec(markdown)?.[1] ?? '';
     expect(gantt).toContain('dateFormat YYYY-MM-DD HH:mm:ss');
-    for (const title of [
-      'Configure',
-      'Deploy CronJobs',
-      'Synthetic test PostgreSQL',
-      'Restore PostgreSQL',
-      'Recovery',
-    ])
-      expect(gantt).toContain(`section ${title}\n`);
+    expect(gantt).toContain('axisFormat %H:%M\n');
+    expect(gantt).toContain('tickInterval 15minute\n');
+    expect(gantt).toContain('todayMarker off\n');
+    const sections = [...gantt.matchAll(/section (.+)\n/g)].map((match) => match[1]);
+    expect(sections).toEqual(['Setup', 'Synthetic data test', 'Incident restore']);
     expect(gantt).toContain(
-      'restore-postgres.restore (attempt 1) :crit, active, t12, 2026-01-15 10:14:10, 2026-01-15 10:31:10',
+      'restore-postgres.restore (attempt 1) (interrupted) :crit, t12, 2026-01-15 10:14:10, 2026-01-15 10:31:10',
     );
     expect(gantt).toContain(
       'restore-postgres.restore (attempt 2) :done, t13, 2026-01-15 10:42:01, 2026-01-15 11:47:13',
     );
+    expect(gantt).toContain('configure.service-account (skipped) :t4, ');
     expect(gantt).toContain('Incident declared :milestone, m15, 2026-01-15 09:40:00, 0d');
+    expect(gantt).toContain('Validated :milestone, m18, 2026-01-15 11:55:00, 0d');
+    expect(gantt).not.toMatch(/active/);
+    // A one-second step is drawn at 1/120 of the chart (58 s here), never as a sliver.
+    expect(gantt).toContain('configure.storage-secret :done, t1, 2026-01-15 10:00:01, 2026-01-15 10:00:59');
     const taskLines = gantt.split('\n').filter((line) => / :/.test(line));
-    expect(taskLines.length).toBeGreaterThan(10);
     for (const line of taskLines)
       expect(line).toMatch(
-        /^ {4}[^:#;]+ :(?:(?:done|crit|active|milestone), )*[tm]\d+, \d{4}-\d\d-\d\d \d\d:\d\d:\d\d, (?:\d{4}-\d\d-\d\d \d\d:\d\d:\d\d|0d)$/,
+        /^ {4}[^:#;]+ :(?:(?:done|crit|milestone), )*[tm]\d+, \d{4}-\d\d-\d\d \d\d:\d\d:\d\d, (?:\d{4}-\d\d-\d\d \d\d:\d\d:\d\d|0d)$/,
       );
   });
 
-  it('has a timeline of every action in UTC, and keeps log lines out of it', () => {
+  it('has a timeline in UTC with API calls and checks folded under their step, and keeps log lines out of it', () => {
     const timeline = section(markdown, 'Timeline');
-    const rows = timeline.split('\n').filter((line) => /^\| \d{4}-/.test(line));
+    const rows = timeline.split('\n').filter((line) => /^\| \d\d:\d\d/.test(line));
     const { events } = drillJournal();
-    const actions = events.filter((event) => event.type !== 'log' && event.type !== 'preview');
-    expect(rows).toHaveLength(actions.length);
-    expect(rows[0]).toMatch(/^\| 2026-01-15 10:00:00 \| {2}\| session started \(run\) by alice/);
+    expect(rows.length).toBeLessThan(events.length);
+    expect(rows[0]).toMatch(/^\| 10:00:00 \| {2}\| session started \(run\) by alice/);
     expect(timeline).toContain(
-      '| 2026-01-15 10:00:01 | configure.storage-secret | kubernetes PATCH /api/v1/namespaces/data/secrets/database-backup-storage (database-backup-storage) | 201, 212 ms |',
+      '| 10:00:01 | configure.storage-secret | 1 Kubernetes API call: PATCH secrets | succeeded |',
     );
     expect(timeline).toContain(
       '| restore-postgres.restore | typed gate: Type "orders@pg-restore.data.svc.cluster.local"',
     );
-    expect(timeline).toContain('| overridden (deviation) |');
+    expect(timeline).toContain('| **overridden (deviation)** |');
     expect(timeline).not.toContain('downloading s3://');
+    expect(new Set(rows).size).toBe(rows.length);
   });
 
   it('gives the next quarterly drill date', () => {
@@ -179,27 +195,31 @@ describe('reports of other sessions', () => {
       now: FIXED_NOW,
     });
     const markdown = renderMarkdown(model);
-    expect(model.recovery.rto.achievedSeconds).toBeNull();
+    expect(model.recoveries).toEqual([]);
     expect(markdown).toContain(
-      '| RTO (validated − incident declared) | unknown | 4h | unknown: not recorded:',
+      'No database was restored in this session: there is no RPO or RTO to measure.',
     );
-    expect(markdown).not.toMatch(/\| R[TP]O [^|]*\| 0s \|/);
-    expect(markdown).toContain('| Ended | unfinished (last activity 2026-02-01 08:00:00) |');
-    expect(model.session.outcome).toBe('unfinished');
+    expect(markdown).not.toMatch(/\| 0s \|/);
+    expect(markdown).toContain(
+      '| Outcome | no end record: the journal stops at 2026-02-01 08:00:00 (killed, not resumed) |',
+    );
+    expect(model.session.outcome).toBe('no-end-record');
+    expect(model.result.verdict).toBe('NOT MEASURED');
   });
 
-  it('reports a session killed mid-restore as unfinished with the step interrupted', () => {
+  it('reports a session killed mid-restore as stopped without an end record, the step interrupted, RTO unknown', () => {
     const { events } = drillJournal();
     const killedAt = events.findIndex((candidate) => candidate.type === 'session-start' && candidate.seq > 1);
     const model = buildReport(events.slice(0, killedAt), { now: FIXED_NOW });
-    expect(model.session.outcome).toBe('unfinished');
+    expect(model.session.outcome).toBe('no-end-record');
     const restore = model.sections
       .find((s) => s.id === 'restore-postgres')
       ?.steps.find((s) => s.id === 'restore-postgres.restore');
     expect(restore?.status).toBe('interrupted');
     expect(model.deviations.map((d) => d.kind)).toContain('interrupted-step');
-    expect(model.recovery.times.validated).toBeNull();
-    expect(model.recovery.rto.achieved).toBe('unknown');
+    expect(model.recoveries[0]?.times.validated).toBeNull();
+    expect(model.recoveries[0]?.rto.achieved).toBe('unknown');
+    expect(model.deviations.map((d) => d.kind)).toContain('session-no-end-record');
   });
 
   it('infers the scenario from the sections run, and lets the operator say it', () => {
@@ -227,7 +247,7 @@ describe('reports of other sessions', () => {
     });
   });
 
-  it('takes the oldest recovery point when several databases were restored', () => {
+  it('gives each database restored its own recovery point and RPO', () => {
     const mark = (seq: number, step: string, at: string) =>
       event(seq, '2026-02-01T09:00:00Z', {
         type: 'mark',
@@ -246,8 +266,10 @@ describe('reports of other sessions', () => {
       mark(3, 'restore-postgres.select-backup', '2026-02-01T02:00:00Z'),
       mark(4, 'restore-neo4j.select-backup', '2026-02-01T02:30:00Z'),
     ]);
-    expect(model.recovery.times.recoveryPoint).toBe('2026-02-01T02:00:00Z');
-    expect(model.recovery.rpo.achieved).toBe('6h');
+    expect(model.recoveries.map((r) => [r.id, r.times.recoveryPoint, r.rpo.achieved])).toEqual([
+      ['incident-restore/postgres', '2026-02-01T02:00:00Z', '6h'],
+      ['incident-restore/neo4j', '2026-02-01T02:30:00Z', '5h 30m'],
+    ]);
     expect(model.backups.map((backup) => backup.uri)).toEqual([
       's3://b/restore-postgres.select-backup',
       's3://b/restore-neo4j.select-backup',
@@ -278,20 +300,26 @@ describe('reports of other sessions', () => {
     expect(model.deviations.filter((d) => d.kind === 'recorded-deviation')).toEqual([
       {
         kind: 'recorded-deviation',
+        severity: 'high',
         at: '2026-02-01T08:10:00Z',
         step: 'restore-postgres.override-integrity',
+        recovery: null,
         detail:
           'restore-postgres.override-integrity: integrity check overridden for s3://b/k: sha256 sidecar missing',
+        evidence: [{ session: 'S1', seq: 2 }],
       },
       {
         kind: 'recorded-deviation',
+        severity: 'high',
         at: '2026-02-01T08:11:00Z',
         step: 'restore-postgres.safety-backup',
+        recovery: null,
         detail: 'restore-postgres.safety-backup: safety backup of orders skipped by typed confirmation',
+        evidence: [{ session: 'S1', seq: 3 }],
       },
     ]);
     expect(renderMarkdown(model)).toContain(
-      '**recorded-deviation**: restore-postgres.safety-backup: safety backup',
+      '| recorded-deviation | restore-postgres.safety-backup: safety backup',
     );
   });
 
@@ -305,7 +333,7 @@ describe('reports of other sessions', () => {
         summary: 'a | b\nc',
       }),
     ]);
-    expect(renderMarkdown(model)).toContain('| troubleshoot.aws | a \\| b<br>c | failed |');
+    expect(renderMarkdown(model)).toContain('| troubleshoot.aws | a \\| b<br>c | **failed** |');
   });
 });
 

@@ -17,7 +17,7 @@ export function renderGantt(model: ReportModel): string[] {
   // A bar shorter than 1/120 of the chart would be a sliver: draw it at that width (the tables have the times).
   const minimum = Math.max(1000, Math.ceil(span / 120 / 1000) * 1000);
   const milestones = milestonesOf(model.recoveries);
-  const inside = milestones.filter((m) => m.at >= from - span * 0.05 && m.at <= to + span * 0.05);
+  const inside = milestones.filter((m) => m.at >= from - span * 0.25 && m.at <= to + span * 0.25);
   const outside = milestones.filter((m) => !inside.includes(m));
 
   const lines = [

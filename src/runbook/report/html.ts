@@ -215,7 +215,7 @@ function steps(model: ReportModel): string {
     .flatMap((section) =>
       section.steps.map(
         (step) =>
-          `<tr${step.status === 'failed' || step.status === 'interrupted' ? ' class="attention"' : ''}><td>${esc(section.title)}</td><td><code>${esc(step.id)}</code></td><td>${esc(step.status)}</td><td class="num">${step.attempts.length}</td><td class="t">${esc(step.startedAt ? clockTime(step.startedAt, day) : '')}</td><td class="num">${esc(step.durationSeconds === null ? '' : seconds(step.durationSeconds))}</td><td>${esc(step.summary ?? '')}</td></tr>`,
+          `<tr${step.status === 'failed' || step.status === 'interrupted' ? ' class="attention"' : ''}><td>${esc(section.title)}</td><td class="id"><code>${esc(step.id)}</code></td><td>${esc(step.status)}</td><td class="num">${step.attempts.length}</td><td class="t">${esc(step.startedAt ? clockTime(step.startedAt, day) : '')}</td><td class="num">${esc(step.durationSeconds === null ? '' : seconds(step.durationSeconds))}</td><td>${esc(step.summary ?? '')}</td></tr>`,
       ),
     )
     .join('');
@@ -252,7 +252,8 @@ h2 { font-size: 16px; margin: 22px 0 8px; padding-bottom: 3px; border-bottom: 1p
 h3 { font-size: 14px; margin: 12px 0 6px; }
 .kind { margin: 0; color: var(--muted); text-transform: uppercase; letter-spacing: .06em; font-size: 11px; }
 .meta, .note { color: var(--muted); margin: 4px 0 8px; }
-code { font: 12px/1.3 ui-monospace, "DejaVu Sans Mono", monospace; word-break: break-all; }
+code { font: 12px/1.3 ui-monospace, "DejaVu Sans Mono", monospace; overflow-wrap: anywhere; }
+td.id, td.id code, table.deviations td:nth-child(4) code { white-space: nowrap; overflow-wrap: normal; }
 table { border-collapse: collapse; width: 100%; margin: 6px 0 10px; }
 th, td { text-align: left; vertical-align: top; padding: 3px 6px; border-bottom: 1px solid #eaeef2; }
 thead th { background: #f6f8fa; border-bottom: 1px solid var(--rule); font-weight: 600; }
