@@ -62,7 +62,7 @@ export function hhmm(iso: string | null | undefined): string {
 export function collectDeviations(input: DeviationInput): ReportDeviation[] {
   const out: ReportDeviation[] = [
     ...recoveryDeviations(input.recoveries, input.evidence),
-    ...attemptDeviations(input.attempts),
+    ...attemptDeviations(input.attempts, stepEventRefs(input.events)),
     ...eventDeviations(input.events, input.live),
     ...leftBehind(input.events),
     ...input.damaged.map((damaged) =>
@@ -105,8 +105,34 @@ function recoveryDeviations(
   });
 }
 
-function attemptDeviations(attempts: ReadonlyMap<string, readonly ReportAttempt[]>): ReportDeviation[] {
+/** The journal events of each step by time (`step@ts`): an attempt's evidence is its first and last event. */
+function stepEventRefs(events: readonly JournalEvent[]): Map<string, Ref[]> {
+  const refs = new Map<string, Ref[]>();
+  for (const event of events) {
+    if (event.type !== 'step-state' && event.type !== 'result') continue;
+    const key = `${event.step}@${event.ts}`;
+    const list = refs.get(key) ?? [];
+    list.push(ref(event));
+    refs.set(key, list);
+  }
+  return refs;
+}
+
+function attemptDeviations(
+  attempts: ReadonlyMap<string, readonly ReportAttempt[]>,
+  refs: ReadonlyMap<string, Ref[]>,
+): ReportDeviation[] {
   const out: ReportDeviation[] = [];
+  const evidence = (step: string, list: readonly ReportAttempt[]): Ref[] => {
+    const found = list.flatMap((attempt) => [
+      refs.get(`${step}@${attempt.startedAt}`)?.[0],
+      attempt.endedAt ? refs.get(`${step}@${attempt.endedAt}`)?.at(-1) : undefined,
+    ]);
+    const unique = new Map(
+      found.filter((item): item is Ref => !!item).map((item) => [`${item.session}#${item.seq}`, item]),
+    );
+    return [...unique.values()];
+  };
   for (const [step, list] of attempts) {
     const runs = list.filter((attempt) => attempt.status !== 'refused' && attempt.status !== 'skipped');
     const last = list.at(-1);
@@ -124,7 +150,7 @@ function attemptDeviations(attempts: ReadonlyMap<string, readonly ReportAttempt[
           last?.status === 'done' ? 'low' : 'medium',
           runs.at(-1)?.startedAt ?? null,
           `${step} ran ${runs.length} times: ${story}`,
-          { step },
+          { step, evidence: evidence(step, runs) },
         ),
       );
     }
@@ -138,7 +164,7 @@ function attemptDeviations(attempts: ReadonlyMap<string, readonly ReportAttempt[
             /out of scope/.test(reason) ? 'info' : 'medium',
             at,
             `${step} skipped: ${reason}`,
-            { step },
+            { step, evidence: evidence(step, [attempt]) },
           ),
         );
       }
@@ -152,9 +178,7 @@ function attemptDeviations(attempts: ReadonlyMap<string, readonly ReportAttempt[
             inRecovery ? 'high' : 'medium',
             last.endedAt,
             `${step} failed: ${last.summary ?? ''}`,
-            {
-              step,
-            },
+            { step, evidence: evidence(step, [last]) },
           ),
         );
       if (last && last.status === 'interrupted')
@@ -164,7 +188,7 @@ function attemptDeviations(attempts: ReadonlyMap<string, readonly ReportAttempt[
             'high',
             last.endedAt,
             `${step} was interrupted before it finished (started ${last.startedAt})`,
-            { step },
+            { step, evidence: evidence(step, [last]) },
           ),
         );
       continue;
@@ -176,9 +200,7 @@ function attemptDeviations(attempts: ReadonlyMap<string, readonly ReportAttempt[
           inRecovery ? 'high' : 'medium',
           last.endedAt,
           `${step} failed: ${last.summary ?? ''}`,
-          {
-            step,
-          },
+          { step, evidence: evidence(step, [last]) },
         ),
       );
     else if (last.status === 'interrupted')
@@ -188,7 +210,7 @@ function attemptDeviations(attempts: ReadonlyMap<string, readonly ReportAttempt[
           'high',
           last.endedAt,
           `${step} was interrupted before it finished (started ${last.startedAt})`,
-          { step },
+          { step, evidence: evidence(step, [last]) },
         ),
       );
   }
