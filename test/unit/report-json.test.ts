@@ -4,7 +4,7 @@ import addFormatsModule from 'ajv-formats';
 import { describe, expect, it } from 'vitest';
 import type { JournalEvent } from '../../src/runbook/journal.js';
 import { buildReport, renderJson, REPORT_SCHEMA_VERSION } from '../../src/runbook/report/index.js';
-import { drillFixture, drillJournal, FIXED_NOW } from './report-fixture.js';
+import { drillFixture, drillJournal, FIXED_NOW, SANDBOX_SETTINGS, sandboxJournal } from './report-fixture.js';
 
 // ajv-formats is CommonJS: its default import is the module object under NodeNext typings.
 const addFormats = addFormatsModule as unknown as typeof addFormatsModule.default;
@@ -45,12 +45,34 @@ describe('docs/report-schema.json', () => {
     const report = drillJson();
     expect(validate(report), JSON.stringify(validate.errors, null, 2)).toBe(true);
     expect(report).toMatchObject({
-      schemaVersion: 1,
+      schemaVersion: 2,
       kind: 'db-runbook/dr-report',
-      recovery: { rpo: { verdict: 'PASS', achievedSeconds: 27595 }, rto: { verdict: 'FAIL', target: '2h' } },
-      backups: [{ verified: true, size: 1843212288 }],
+      result: { verdict: 'FAIL' },
+      recoveries: [
+        {
+          id: 'incident-restore/postgres',
+          rpo: { verdict: 'PASS', achievedSeconds: 27595 },
+          rto: { verdict: 'FAIL', target: '2h' },
+        },
+      ],
+      backups: [{ verified: true, size: 1843212288, recovery: 'incident-restore/postgres' }],
       nextDrill: { date: '2026-04-15' },
     });
+  });
+
+  it.each([
+    ['the restore-then-drill TUI session', 'sandbox-restore-drill', false],
+    ['the restore-then-drill TUI session, exported live', 'sandbox-restore-drill', true],
+    ['the sessions with every deviation kind', 'sandbox-deviations', false],
+  ] as const)('validates the report of %s', (_label, name, live) => {
+    const validate = validator();
+    const { events, damaged } = sandboxJournal(name);
+    const report = JSON.parse(
+      renderJson(buildReport(events, { damaged, settings: SANDBOX_SETTINGS, now: FIXED_NOW, live })),
+    ) as { recoveries: unknown[]; deviations: { evidence: unknown[] }[]; digest: unknown[] };
+    expect(validate(report), JSON.stringify(validate.errors, null, 2)).toBe(true);
+    expect(report.recoveries.length).toBeGreaterThan(0);
+    expect(report.digest.length).toBeGreaterThan(0);
   });
 
   it('validates the report of an empty journal and of a session killed before its end', () => {
@@ -75,12 +97,14 @@ describe('docs/report-schema.json', () => {
 
   it('rejects a report that drifts from the contract', () => {
     const validate = validator();
-    const report = drillJson() as Record<string, unknown> & { recovery: { rto: Record<string, unknown> } };
-    report.recovery.rto.verdict = 'maybe';
+    const report = drillJson() as Record<string, unknown> & {
+      recoveries: { rto: Record<string, unknown> }[];
+    };
+    report.recoveries[0]!.rto.verdict = 'maybe';
     expect(validate(report)).toBe(false);
     const extra = { ...(drillJson() as object), surprise: true };
     expect(validate(extra)).toBe(false);
-    const older = { ...(drillJson() as object), schemaVersion: 0 };
+    const older = { ...(drillJson() as object), schemaVersion: 1 };
     expect(validate(older)).toBe(false);
   });
 });

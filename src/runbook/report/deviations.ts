@@ -14,7 +14,7 @@ import type { RecoveryFacts } from './recovery.js';
 export interface DeviationInput {
   events: readonly JournalEvent[];
   attempts: ReadonlyMap<string, readonly ReportAttempt[]>;
-  damaged: readonly { line: number; text: string }[];
+  damaged: readonly { line: number; text: string; reason?: string }[];
   recoveries: readonly ReportRecovery[];
   evidence: RecoveryFacts['evidence'];
   /** The report is made while the session runs: its open end is "in progress", not a stop. */
@@ -70,7 +70,7 @@ export function collectDeviations(input: DeviationInput): ReportDeviation[] {
         'damaged-journal-line',
         'medium',
         null,
-        `journal line ${damaged.line} could not be read (a torn write after a crash?) and was left out: ${truncate(damaged.text, 80)}`,
+        `journal line ${damaged.line} could not be read (${damaged.reason ?? 'a torn write after a crash?'}) and was left out: ${truncate(damaged.text, 80)}`,
       ),
     ),
     ...metricDeviations(input.recoveries, input.live),

@@ -244,7 +244,7 @@ export interface ReportModel {
     events: number;
     /** Log lines and previews are kept in the journal but not repeated in the timeline. */
     logLines: number;
-    damagedLines: { line: number; text: string }[];
+    damagedLines: { line: number; text: string; reason?: string }[];
   };
   nextDrill: { date: string; basis: string };
 }
