@@ -94,7 +94,10 @@ export function buildReport(events: readonly JournalEvent[], options: ReportOpti
       lastEventAt: replay.lastEventAt ?? null,
       outcome: replay.outcome === 'unfinished' ? (live ? 'in-progress' : 'no-end-record') : replay.outcome,
       exitCode: replay.exitCode ?? null,
-      resumes: Math.max(0, ordered.filter((event) => event.type === 'session-start').length - 1),
+      resumes: ordered.filter(
+        (event) =>
+          event.type === 'session-start' && (event.mode === 'resume' || event.resumedFrom !== undefined),
+      ).length,
       confirmation: confirmationOf(ordered),
     },
     scenario,
