@@ -94,10 +94,48 @@ describe('reportCommand', () => {
     expect(stderr).toContain(`written to ${output}`);
   });
 
+  it('prints a self-contained HTML page with --format html', async () => {
+    const code = await reportCommand({
+      sessionDir: dir,
+      session: DRILL_ID,
+      format: 'html',
+      secrets: drillFixture.secrets,
+      settings: drillFixture.settings,
+    });
+    expect(code).toBe(0);
+    expect(stdout.startsWith('<!doctype html>')).toBe(true);
+    expect(stdout).toContain('<svg class="timeline"');
+    expect(stdout).not.toMatch(/<script/i);
+    for (const secret of drillFixture.secrets) expect(stdout).not.toContain(secret);
+  });
+
+  it('--export writes <session>-dr-report.md, .html and .json (0600) beside the journal, as x and the drill do', async () => {
+    const code = await reportCommand({
+      sessionDir: dir,
+      session: DRILL_ID,
+      format: 'markdown',
+      export: true,
+      secrets: drillFixture.secrets,
+      settings: drillFixture.settings,
+    });
+    expect(code).toBe(0);
+    for (const ext of ['md', 'html', 'json']) {
+      const path = join(dir, `${DRILL_ID}-dr-report.${ext}`);
+      expect(statSync(path).mode & 0o777).toBe(0o600);
+      const text = readFileSync(path, 'utf8');
+      for (const secret of drillFixture.secrets) expect(text).not.toContain(secret);
+    }
+    expect(stderr).toContain(`written to ${join(dir, `${DRILL_ID}-dr-report.md`)}`);
+    expect(JSON.parse(readFileSync(join(dir, `${DRILL_ID}-dr-report.json`), 'utf8'))).toMatchObject({
+      schemaVersion: 2,
+      session: { id: DRILL_ID, outcome: 'done' },
+    });
+  });
+
   it('accepts a unique prefix of a session id', async () => {
     expect(await reportCommand({ sessionDir: dir, session: '20260110', format: 'json' })).toBe(0);
     expect(JSON.parse(stdout)).toMatchObject({
-      session: { id: '20260110T080000Z-aaaa', outcome: 'unfinished' },
+      session: { id: '20260110T080000Z-aaaa', outcome: 'no-end-record' },
     });
   });
 
