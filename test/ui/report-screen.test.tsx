@@ -1,4 +1,5 @@
 import { readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
 import { render } from 'ink-testing-library';
 import { describe, expect, it } from 'vitest';
 import { newSessionId, openJournal } from '../../src/adapters/journal-store.js';
@@ -40,8 +41,8 @@ function sessionWithTargets() {
 }
 
 describe('report screen', () => {
-  it('shows RPO/RTO as unknown before any restore, takes a facilitator note, and exports Markdown and JSON (0600)', async () => {
-    const { session } = sessionWithTargets();
+  it('says no database is restored yet, takes a facilitator note, and x exports Markdown, HTML and JSON (0600) as an in-progress report', async () => {
+    const { session, dir } = sessionWithTargets();
     const ui = render(
       <App
         session={session}
@@ -53,8 +54,8 @@ describe('report screen', () => {
     await waitForFrame(ui.lastFrame, (f) => f.includes('Runbook sections'));
     ui.stdin.write('r');
     const frame = await waitForFrame(ui.lastFrame, (f) => f.includes('DR report'));
-    expect(frame).toMatch(/RPO achieved unknown · target 24h/);
-    expect(frame).toMatch(/RTO achieved unknown · target 4h/);
+    expect(frame).toContain('No database restored yet: RPO/RTO unknown until a restore is validated.');
+    expect(frame).toMatch(/Result NOT MEASURED · in progress at \d\d:\d\d UTC/);
     ui.stdin.write('n');
     await waitForFrame(ui.lastFrame, (f) => f.includes('Note:'));
     for (const ch of 'drill ran long: VPN') ui.stdin.write(ch);
@@ -63,14 +64,20 @@ describe('report screen', () => {
     await waitForFrame(ui.lastFrame, (f) => f.includes('Notes (1)'));
     ui.stdin.write('x');
     const exported = await waitForFrame(ui.lastFrame, (f) => f.includes('written:'));
-    const [, markdownPath] = /written: (\S+\.md)/.exec(exported.replace(/\n/g, '')) ?? [];
-    expect(markdownPath).toBeDefined();
-    const markdown = readFileSync(markdownPath!, 'utf8');
+    const base = join(dir, `${session.id}-dr-report`);
+    expect(exported.replace(/\n/g, '')).toContain(`written: ${base}.md, ${base}.html and ${base}.json`);
+    const markdown = readFileSync(`${base}.md`, 'utf8');
     expect(markdown).toContain('drill ran long: VPN');
-    expect(markdown).not.toContain('pw-not-shown-123');
-    expect(statSync(markdownPath!).mode & 0o777).toBe(0o600);
-    expect(JSON.parse(readFileSync(markdownPath!.replace(/\.md$/, '.json'), 'utf8'))).toMatchObject({
-      schemaVersion: 1,
+    expect(markdown).toContain('> **In progress at');
+    expect(markdown).not.toMatch(/interrupted|unfinished/i);
+    for (const ext of ['md', 'html', 'json']) {
+      const text = readFileSync(`${base}.${ext}`, 'utf8');
+      expect(text).not.toContain('pw-not-shown-123');
+      expect(statSync(`${base}.${ext}`).mode & 0o777).toBe(0o600);
+    }
+    expect(JSON.parse(readFileSync(`${base}.json`, 'utf8'))).toMatchObject({
+      schemaVersion: 2,
+      session: { outcome: 'in-progress' },
     });
     ui.unmount();
   });
