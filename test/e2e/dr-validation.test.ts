@@ -160,8 +160,12 @@ describe('dr-validation (built CLI, real scripts, real PostgreSQL and S3, Neo4j 
     expect(run.stdout).toMatch(
       new RegExp(`Neo4j restored into neo4j-drill-${stamp} and smoke-tested \\(31 nodes\\)`),
     );
-    expect(run.stdout).toMatch(/✓ RTO achieved \(incident → validated\) +\S+.* \(target 1h: PASS\)/);
-    expect(run.stdout).toMatch(/✓ RPO achieved \(incident − recovery point\) +\S+.* \(target 1d: PASS\)/);
+    expect(run.stdout).toMatch(
+      /✓ DR drill · PostgreSQL \S+: RTO achieved \(incident → validated\) +\S+.* \(target 1h: PASS\)/,
+    );
+    expect(run.stdout).toMatch(
+      /✓ DR drill · PostgreSQL \S+: RPO achieved \(incident − recovery point\) +\S+.* \(target 1d: PASS\)/,
+    );
 
     // The sources are as they were; the scratch PostgreSQL database is gone again.
     expect(await fingerprint()).toEqual(before);
@@ -172,7 +176,13 @@ describe('dr-validation (built CLI, real scripts, real PostgreSQL and S3, Neo4j 
 
     // Marks for RTO/RPO, in order, and the report next to the journal (0600).
     const events = journalEvents(run.sessionDir);
-    const marks = events.filter((e) => e.type === 'mark').map((e) => `${String(e.step)}:${String(e.name)}`);
+    const allMarks = events
+      .filter((e) => e.type === 'mark')
+      .map((e) => `${String(e.step)}:${String(e.name)}`);
+    // The scratch databases are recorded as made for the drill, and as removed again.
+    expect(allMarks).toContain('dr-validation.restore:temporary-created');
+    expect(allMarks).toContain('dr-validation.drop-scratch:temporary-removed');
+    const marks = allMarks.filter((mark) => !/:temporary-/.test(mark));
     expect(marks.slice(0, 6)).toEqual([
       'dr-validation.incident:incident-declared',
       'dr-validation.restore:restore-started',
@@ -185,16 +195,36 @@ describe('dr-validation (built CLI, real scripts, real PostgreSQL and S3, Neo4j 
     const gates = events.filter((e) => e.type === 'gate').map((e) => String(e.step));
     expect(gates).toEqual(['dr-validation.restore', 'dr-validation.neo4j', 'dr-validation.drop-scratch']);
     const exported = events.find((e) => e.type === 'result' && e.step === 'dr-validation.report') as {
-      data: { markdown: string; json: string; rtoVerdict: string };
+      summary: string;
+      data: {
+        markdown: string;
+        html: string;
+        json: string;
+        recoveries: { id: string; rtoText: string; rpoText: string; rtoVerdict: string }[];
+      };
     };
-    expect(exported.data.rtoVerdict).toBe('PASS');
-    expect(statSync(exported.data.markdown).mode & 0o777).toBe(0o600);
+    expect(exported.data.recoveries.map((r) => [r.id, r.rtoVerdict])).toEqual([
+      ['drill/postgres', 'PASS'],
+      ['drill/neo4j', 'PASS'],
+    ]);
+    for (const file of [exported.data.markdown, exported.data.html, exported.data.json])
+      expect(statSync(file).mode & 0o777).toBe(0o600);
+    expect(exported.data.markdown).toBe(join(run.sessionDir, `${String(events[0]?.session)}-dr-report.md`));
     const markdown = readFileSync(exported.data.markdown, 'utf8');
     expect(markdown).toContain('DR drill');
-    expect(markdown).toMatch(/RTO/);
+    expect(markdown).toContain('> **In progress at');
     expect(markdown).toContain('s3://db-backups/postgres/');
-    const json = JSON.parse(readFileSync(exported.data.json, 'utf8')) as { scenario?: { id?: string } };
+    const json = JSON.parse(readFileSync(exported.data.json, 'utf8')) as {
+      scenario?: { id?: string };
+      recoveries: { id: string; rto: { achieved: string }; rpo: { achieved: string } }[];
+    };
     expect(json.scenario?.id).toBe('drill');
+    // The figures the step printed are the report's own.
+    for (const recovery of json.recoveries) {
+      const printed = exported.data.recoveries.find((r) => r.id === recovery.id);
+      expect([printed?.rtoText, printed?.rpoText]).toEqual([recovery.rto.achieved, recovery.rpo.achieved]);
+    }
+    expect(readFileSync(exported.data.html, 'utf8')).toContain('<svg class="timeline"');
     for (const secret of secrets) {
       expect(run.stdout + run.stderr + journalText(run.sessionDir) + markdown).not.toContain(secret);
     }
