@@ -8,7 +8,7 @@ import { Session, valuesForJournal, type SessionEvent } from '../engine/session.
 import { UsageError } from '../runbook/errors.js';
 import type { TargetInfo } from '../runbook/journal.js';
 import { resolveValues, type Resolution } from '../runbook/values.js';
-import type { Sandbox } from '../sandbox/index.js';
+import type { SandboxHandle } from '../sandbox/handle.js';
 import { parse } from 'yaml';
 
 export interface GlobalOptions {
@@ -55,7 +55,10 @@ export async function readValuesFile(path: string | undefined): Promise<Record<s
   return parsed as Record<string, unknown>;
 }
 
-export async function resolveAll(options: GlobalOptions, sandbox: Sandbox | undefined): Promise<Resolution> {
+export async function resolveAll(
+  options: GlobalOptions,
+  sandbox: SandboxHandle | undefined,
+): Promise<Resolution> {
   const valuesFile = await readValuesFile(options.values);
   const resolution = resolveValues({
     valuesFile,
@@ -75,7 +78,7 @@ export async function resolveAll(options: GlobalOptions, sandbox: Sandbox | unde
 export async function describeTarget(
   options: GlobalOptions,
   resolution: Resolution,
-  sandbox: Sandbox | undefined,
+  sandbox: SandboxHandle | undefined,
 ): Promise<TargetInfo> {
   const values = resolution.values;
   const common = {
@@ -111,7 +114,7 @@ export function openSession(
   options: GlobalOptions,
   resolution: Resolution,
   target: TargetInfo,
-  sandbox: Sandbox | undefined,
+  sandbox: SandboxHandle | undefined,
   mode: 'tui' | 'run' | 'resume',
   sessionId = newSessionId(),
   listener?: (event: SessionEvent) => void,
@@ -169,10 +172,14 @@ export function journalArgv(argv: readonly string[]): string[] {
   return out;
 }
 
-/** Starts the sandbox when asked, and makes its Neo4j stand-in the `neo4j-admin`/`cypher-shell` on PATH. */
-export async function maybeStartSandbox(options: GlobalOptions): Promise<Sandbox | undefined> {
+/**
+ * Starts the sandbox when asked — or joins the one `db-runbook sandbox` keeps running — and puts its
+ * kubectl (built at the server's version) and the Neo4j stand-in first on PATH.
+ */
+export async function maybeStartSandbox(options: GlobalOptions): Promise<SandboxHandle | undefined> {
   if (!options.sandbox) return undefined;
   const { startSandbox, parseFaults } = await import('../sandbox/index.js');
+  const { findRunningSandbox, handleOf } = await import('../sandbox/handle.js');
   const { NEO4J_STANDIN_BIN_DIR } = await import('../sandbox/neo4j-standin/index.js');
   const { extendBaseEnv } = await import('../adapters/proc.js');
   let faults;
@@ -181,8 +188,14 @@ export async function maybeStartSandbox(options: GlobalOptions): Promise<Sandbox
   } catch (error) {
     throw new UsageError((error as Error).message);
   }
-  const sandbox = await startSandbox({ faults });
-  process.env.PATH = `${NEO4J_STANDIN_BIN_DIR}:${process.env.PATH ?? ''}`;
+  const hasFaults =
+    faults.denials.length > 0 ||
+    faults.s3Down ||
+    faults.neo4jBackupClosed ||
+    Boolean(faults.s3Denied?.length);
+  // Faults need a sandbox of their own; a joined one is shared.
+  const sandbox = (!hasFaults && findRunningSandbox()) || handleOf(await startSandbox({ faults }));
+  process.env.PATH = `${sandbox.kubectlDir}:${NEO4J_STANDIN_BIN_DIR}:${process.env.PATH ?? ''}`;
   const standInState = Object.fromEntries(
     Object.entries(sandbox.values).filter(
       ([name]) => name.startsWith('NEO4J_STANDIN') || name === 'NEO4J_HOME',

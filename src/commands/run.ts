@@ -1,7 +1,7 @@
 import type { Confirmer, GateAnswer, GateDecision, Session, SessionEvent } from '../engine/session.js';
 import { EXIT, describeError, UsageError } from '../runbook/errors.js';
 import { isSecret, missingInputs } from '../runbook/values.js';
-import type { Sandbox } from '../sandbox/index.js';
+import type { SandboxHandle } from '../sandbox/handle.js';
 import type { RunbookStep } from '../steps/define.js';
 import { selectSteps } from '../steps/index.js';
 import { describeTarget, maybeStartSandbox, openSession, resolveAll, type GlobalOptions } from './context.js';
@@ -112,11 +112,11 @@ export async function withSession(
   steps: readonly RunbookStep[],
   open: (ctx: {
     resolution: Awaited<ReturnType<typeof resolveAll>>;
-    sandbox?: Sandbox;
+    sandbox?: SandboxHandle;
     listener?: (event: SessionEvent) => void;
   }) => Promise<Session>,
 ): Promise<number> {
-  let sandbox: Sandbox | undefined;
+  let sandbox: SandboxHandle | undefined;
   const controller = new AbortController();
   const onSignal = (signal: NodeJS.Signals) => controller.abort(signal);
   process.once('SIGINT', onSignal);
@@ -124,7 +124,11 @@ export async function withSession(
   try {
     sandbox = await maybeStartSandbox(options);
     if (sandbox && !options.json)
-      process.stdout.write(`SANDBOX started in ${sandbox.startupMs} ms (${sandbox.dir})\n`);
+      process.stdout.write(
+        sandbox.joined
+          ? `SANDBOX joined: the one \`db-runbook sandbox\` keeps running (${sandbox.dir})\n`
+          : `SANDBOX started in ${sandbox.startupMs} ms (${sandbox.dir})\n`,
+      );
     const resolution = await resolveAll(options, sandbox);
     const missing = [
       ...new Set(

@@ -2,7 +2,7 @@ import { useMemo } from 'react';
 import { defaultSessionDir } from '../adapters/journal-store.js';
 import { ChoicePrompt } from '../components/ChoicePrompt.js';
 import type { Session } from '../engine/session.js';
-import type { Sandbox } from '../sandbox/index.js';
+import type { SandboxHandle } from '../sandbox/handle.js';
 import { App } from '../screens/App.js';
 import { stepsOf } from '../steps/index.js';
 import { describeTarget, maybeStartSandbox, openSession, resolveAll, type GlobalOptions } from './context.js';
@@ -16,7 +16,7 @@ import { stepOptions } from './run.js';
  */
 export interface Booted {
   session: Session;
-  sandbox?: Sandbox;
+  sandbox?: SandboxHandle;
 }
 
 /** Starts the sandbox if asked, resolves values, and opens (or, when the operator agrees, resumes) a session. */

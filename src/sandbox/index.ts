@@ -1,7 +1,7 @@
 import { chmod, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { startKubeStandIn, type AccessRule, type KubeStandIn } from './kube/index.js';
+import { dirname, join } from 'node:path';
+import { startCluster, type AccessRule, type Cluster } from './cluster/index.js';
 import { NEO4J_STANDIN_BIN_DIR, startNeo4jStandIn } from './neo4j-standin/index.js';
 import { startSandboxPostgres, type SandboxPostgres } from './postgres.js';
 import { startS3DenyProxy } from './s3-deny.js';
@@ -11,7 +11,7 @@ export const SANDBOX_NAMESPACE = 'data';
 
 /**
  * Faults a test (or a curious operator) can switch on, through DB_RUNBOOK_SANDBOX_FAULTS:
- *   deny=VERB/RESOURCE[.GROUP]   the API stand-in refuses it (SSAR and the real request): deny=create/secrets
+ *   deny=VERB/RESOURCE[.GROUP]   the operator's RBAC role lacks that verb, so the apiserver answers 403: deny=create/secrets
  *   s3-down                      s3rver is stopped after start: its endpoint refuses connections
  *   neo4j-backup-closed          nothing listens on the Neo4j backup port
  *   s3-deny=ACTION               S3 answers 403 AccessDenied for that IAM action, as a bucket policy would
@@ -59,7 +59,9 @@ export interface Sandbox {
   kubeServer: string;
   s3: SandboxS3;
   postgres: SandboxPostgres;
-  kube: KubeStandIn;
+  kube: Cluster;
+  /** The folder holding the kubectl built at the server's version. */
+  kubectlDir: string;
   /** Every runbook value the sandbox fills in (S3, PostgreSQL, Neo4j). */
   values: Record<string, string>;
   startupMs: number;
@@ -126,12 +128,27 @@ export async function startSandbox(
     await rm(dir, { recursive: true, force: true });
   };
   try {
-    const [s3, postgres, neo4j] = await Promise.all([
+    const neo4j = await startNeo4jStandIn({ directory: join(dir, 'neo4j') });
+    stoppers.push(neo4j.stop);
+    const parts = await Promise.allSettled([
       startSandboxS3({ directory: join(dir, 's3') }),
       startSandboxPostgres({ directory: join(dir, 'postgres'), seedSql: SANDBOX_SEED_SQL }),
-      startNeo4jStandIn({ directory: join(dir, 'neo4j') }),
+      startCluster({
+        workDir: join(dir, 'kube'),
+        namespaces: ['default', SANDBOX_NAMESPACE],
+        denials: faults.denials,
+        jobPath: [stubs, NEO4J_STANDIN_BIN_DIR],
+        jobEnv: neo4j.env,
+      }),
     ]);
-    stoppers.push(s3.stop, postgres.stop, neo4j.stop);
+    for (const result of parts) if (result.status === 'fulfilled') stoppers.push(result.value.stop);
+    const failed = parts.find((result) => result.status === 'rejected');
+    if (failed) throw failed.reason;
+    const [s3, postgres, kube] = parts.map((result) => (result as PromiseFulfilledResult<unknown>).value) as [
+      SandboxS3,
+      SandboxPostgres,
+      Cluster,
+    ];
     if (faults.s3Down) await s3.stop();
     if (faults.neo4jBackupClosed) await neo4j.closeBackupPort();
     const s3Values = { ...s3.env };
@@ -140,14 +157,6 @@ export async function startSandbox(
       stoppers.push(front.stop);
       s3Values.AWS_ENDPOINT_URL = front.endpoint;
     }
-    const kube = await startKubeStandIn({
-      workDir: join(dir, 'kube'),
-      namespaces: ['default', SANDBOX_NAMESPACE, 'kube-system'],
-      denials: faults.denials,
-      jobPath: [stubs, NEO4J_STANDIN_BIN_DIR],
-      jobEnv: neo4j.env,
-    });
-    stoppers.push(kube.stop);
     const values = { ...s3Values, ...postgres.env, ...neo4j.env };
     return {
       dir,
@@ -157,6 +166,7 @@ export async function startSandbox(
       s3,
       postgres,
       kube,
+      kubectlDir: dirname(kube.kubectl),
       values,
       startupMs: Date.now() - started,
       stop,

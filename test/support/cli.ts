@@ -62,12 +62,12 @@ export function journalEvents(sessionDir: string): Record<string, unknown>[] {
  * startSandbox()), so several CLI runs share one PostgreSQL, S3 and API stand-in — as a real cluster would.
  */
 export function sandboxEnv(
-  sandbox: { values: Record<string, string>; kubeconfigPath: string },
+  sandbox: { values: Record<string, string>; kubeconfigPath: string; kubectlDir: string },
   neo4jBinDir: string,
 ): Record<string, string> {
   return {
     ...sandbox.values,
     KUBECONFIG: sandbox.kubeconfigPath,
-    PATH: `${neo4jBinDir}:${process.env.PATH ?? ''}`,
+    PATH: `${sandbox.kubectlDir}:${neo4jBinDir}:${process.env.PATH ?? ''}`,
   };
 }

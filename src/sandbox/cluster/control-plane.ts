@@ -47,7 +47,8 @@ function projectRoot(): string {
     const manifest = join(dir, 'package.json');
     if (existsSync(manifest) && /"name":\s*"db-runbook"/.test(readFileSync(manifest, 'utf8'))) return dir;
     const parent = dirname(dir);
-    if (parent === dir) throw new SandboxSetupError('cannot find the db-runbook checkout this sandbox runs from');
+    if (parent === dir)
+      throw new SandboxSetupError('cannot find the db-runbook checkout this sandbox runs from');
     dir = parent;
   }
 }
@@ -65,12 +66,19 @@ export async function controlPlaneBinaries(): Promise<string> {
   child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
   const code = await new Promise<number>((resolve) => child.on('exit', (exit) => resolve(exit ?? 1)));
   const line = stdout.trim().split('\n').pop() ?? '';
-  const dir = code === 0 ? (JSON.parse(line || '{}') as { controlPlaneDir?: string }).controlPlaneDir : undefined;
-  if (!dir) throw new SandboxSetupError('the sandbox needs its Kubernetes control plane: run `node scripts/setup.mjs` and follow what it says');
+  const dir =
+    code === 0 ? (JSON.parse(line || '{}') as { controlPlaneDir?: string }).controlPlaneDir : undefined;
+  if (!dir)
+    throw new SandboxSetupError(
+      'the sandbox needs its Kubernetes control plane: run `node scripts/setup.mjs` and follow what it says',
+    );
   return dir;
 }
 
-export async function startControlPlane(options: { dataDir: string; namespaces: string[] }): Promise<ControlPlane> {
+export async function startControlPlane(options: {
+  dataDir: string;
+  namespaces: string[];
+}): Promise<ControlPlane> {
   const bin = await controlPlaneBinaries();
   const child: ChildProcess = spawn(
     join(bin, 'control-plane'),

@@ -66,7 +66,11 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster> {
     const { KubeConfig } = await import('@kubernetes/client-node');
     const admin = new KubeConfig();
     admin.loadFromFile(controlPlane.adminKubeconfig);
-    const access = new OperatorAccess(admin, namespaces.filter((name) => name !== 'kube-system'), options.denials ?? []);
+    const access = new OperatorAccess(
+      admin,
+      namespaces.filter((name) => name !== 'kube-system'),
+      options.denials ?? [],
+    );
     await access.install();
 
     const kubeconfigPath = join(workDir, 'kubeconfig');
@@ -81,7 +85,10 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster> {
       workDir: join(workDir, 'node'),
       jobPath: options.jobPath ?? [],
       jobEnv: options.jobEnv ?? {},
-      tls: { cert: await readFile(controlPlane.kubeletCert, 'utf8'), key: await readFile(controlPlane.kubeletKey, 'utf8') },
+      tls: {
+        cert: await readFile(controlPlane.kubeletCert, 'utf8'),
+        key: await readFile(controlPlane.kubeletKey, 'utf8'),
+      },
       bindPods: false,
     });
     stoppers.push(() => kubelet.stop());
@@ -113,9 +120,11 @@ async function writeOperatorKubeconfig(source: string, target: string): Promise<
   const config = new KubeConfig();
   config.loadFromFile(source);
   const current = config.getCurrentContext();
-  const contexts = config.getContexts().map((context) =>
-    context.name === current ? { ...context, name: SANDBOX_CONTEXT, namespace: 'data' } : context,
-  );
+  const contexts = config
+    .getContexts()
+    .map((context) =>
+      context.name === current ? { ...context, name: SANDBOX_CONTEXT, namespace: 'data' } : context,
+    );
   config.loadFromOptions({
     clusters: config.getClusters(),
     users: config.getUsers(),
@@ -126,7 +135,12 @@ async function writeOperatorKubeconfig(source: string, target: string): Promise<
   await chmod(target, 0o600);
 }
 
-async function waitForJob(admin: KubeConfig, namespace: string, name: string, timeoutMs = 60_000): Promise<JobOutcome> {
+async function waitForJob(
+  admin: KubeConfig,
+  namespace: string,
+  name: string,
+  timeoutMs = 60_000,
+): Promise<JobOutcome> {
   const { BatchV1Api } = await import('@kubernetes/client-node');
   const batch = admin.makeApiClient(BatchV1Api);
   const deadline = Date.now() + timeoutMs;

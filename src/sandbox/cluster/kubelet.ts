@@ -21,7 +21,14 @@ import type { CoreV1Api, KubeConfig, V1Pod } from '@kubernetes/client-node';
 
 import { asArray, dig, isPlainObject, type JsonObject, type KubeObject } from './json.js';
 import { serveContainerLogs, type LogServer } from './log-server.js';
-import { containerEnv, ContainerConfigError, expandVars, pathRewriter, type Mount, type SourceLookup } from './pod-env.js';
+import {
+  containerEnv,
+  ContainerConfigError,
+  expandVars,
+  pathRewriter,
+  type Mount,
+  type SourceLookup,
+} from './pod-env.js';
 import { PodLog } from './pod-log.js';
 
 export interface KubeletOptions {
@@ -66,7 +73,9 @@ export class ProcessKubelet {
   async start(): Promise<void> {
     const { CoreV1Api } = await import('@kubernetes/client-node');
     this.core = this.options.kubeconfig.makeApiClient(CoreV1Api);
-    this.logServer = await serveContainerLogs(this.options.tls, (namespace, pod) => this.logs.get(`${namespace}/${pod}`));
+    this.logServer = await serveContainerLogs(this.options.tls, (namespace, pod) =>
+      this.logs.get(`${namespace}/${pod}`),
+    );
     await this.registerNode(this.logServer.port);
     await this.watchPods();
   }
@@ -93,38 +102,60 @@ export class ProcessKubelet {
     const node = {
       apiVersion: 'v1',
       kind: 'Node',
-      metadata: { name, labels: { 'kubernetes.io/hostname': name, 'kubernetes.io/os': 'linux', 'kubernetes.io/arch': 'amd64' } },
+      metadata: {
+        name,
+        labels: {
+          'kubernetes.io/hostname': name,
+          'kubernetes.io/os': 'linux',
+          'kubernetes.io/arch': 'amd64',
+        },
+      },
     };
     await this.core.createNode({ body: node }).catch((error: unknown) => {
       if ((error as { code?: number }).code !== 409) throw error;
     });
     const at = now();
-    const current = await this.core.readNodeStatus({ name });
-    current.status = {
-      capacity,
-      allocatable: capacity,
-      addresses: [
-        { type: 'InternalIP', address: '127.0.0.1' },
-        { type: 'Hostname', address: name },
-      ],
-      daemonEndpoints: { kubeletEndpoint: { Port: port } },
-      conditions: [
-        { type: 'Ready', status: 'True', reason: 'KubeletReady', message: 'process kubelet is posting ready status', lastHeartbeatTime: at, lastTransitionTime: at },
-      ],
-      nodeInfo: {
-        architecture: 'amd64',
-        bootID: '',
-        containerRuntimeVersion: 'process://sandbox',
-        kernelVersion: '',
-        kubeProxyVersion: '',
-        kubeletVersion: 'sandbox-process-kubelet',
-        machineID: '',
-        operatingSystem: 'linux',
-        osImage: 'this machine',
-        systemUUID: '',
-      },
-    };
-    await this.core.replaceNodeStatus({ name, body: current });
+    // The controllers write to a new Node too: read, change, write, again on a conflict.
+    for (let attempt = 0; ; attempt++) {
+      const current = await this.core.readNodeStatus({ name });
+      current.status = {
+        capacity,
+        allocatable: capacity,
+        addresses: [
+          { type: 'InternalIP', address: '127.0.0.1' },
+          { type: 'Hostname', address: name },
+        ],
+        daemonEndpoints: { kubeletEndpoint: { Port: port } },
+        conditions: [
+          {
+            type: 'Ready',
+            status: 'True',
+            reason: 'KubeletReady',
+            message: 'process kubelet is posting ready status',
+            lastHeartbeatTime: at,
+            lastTransitionTime: at,
+          },
+        ],
+        nodeInfo: {
+          architecture: 'amd64',
+          bootID: '',
+          containerRuntimeVersion: 'process://sandbox',
+          kernelVersion: '',
+          kubeProxyVersion: '',
+          kubeletVersion: 'sandbox-process-kubelet',
+          machineID: '',
+          operatingSystem: 'linux',
+          osImage: 'this machine',
+          systemUUID: '',
+        },
+      };
+      try {
+        await this.core.replaceNodeStatus({ name, body: current });
+        return;
+      } catch (error) {
+        if ((error as { code?: number }).code !== 409 || attempt >= 10) throw error;
+      }
+    }
   }
 
   private async watchPods(): Promise<void> {
@@ -232,7 +263,10 @@ export class ProcessKubelet {
       for (let attempt = 0; attempt < 8 && !this.stopped; attempt++) {
         let current: V1Pod;
         try {
-          current = await this.core.readNamespacedPodStatus({ name: pod.metadata.name ?? '', namespace: pod.metadata.namespace ?? '' });
+          current = await this.core.readNamespacedPodStatus({
+            name: pod.metadata.name ?? '',
+            namespace: pod.metadata.namespace ?? '',
+          });
         } catch {
           return;
         }
@@ -241,7 +275,11 @@ export class ProcessKubelet {
         mutate(status);
         current.status = status as V1Pod['status'];
         try {
-          await this.core.replaceNamespacedPodStatus({ name: pod.metadata.name ?? '', namespace: pod.metadata.namespace ?? '', body: current });
+          await this.core.replaceNamespacedPodStatus({
+            name: pod.metadata.name ?? '',
+            namespace: pod.metadata.namespace ?? '',
+            body: current,
+          });
           return;
         } catch (error) {
           if ((error as { code?: number }).code !== 409) return;
@@ -261,7 +299,13 @@ export class ProcessKubelet {
         namespace,
         body: {
           metadata: { name: `${pod.metadata.name}.${randomBytes(8).toString('hex')}`, namespace },
-          involvedObject: { apiVersion: 'v1', kind: 'Pod', name: pod.metadata.name, namespace, uid: pod.metadata.uid },
+          involvedObject: {
+            apiVersion: 'v1',
+            kind: 'Pod',
+            name: pod.metadata.name,
+            namespace,
+            uid: pod.metadata.uid,
+          },
           type,
           reason,
           message,
@@ -306,14 +350,16 @@ export class ProcessKubelet {
         const secret = await this.core.readNamespacedSecret({ name, namespace }).catch(() => undefined);
         if (!secret) return;
         const values: Record<string, string> = {};
-        for (const [key, value] of Object.entries(secret.data ?? {})) values[key] = Buffer.from(value, 'base64').toString('utf8');
+        for (const [key, value] of Object.entries(secret.data ?? {}))
+          values[key] = Buffer.from(value, 'base64').toString('utf8');
         secrets.set(name, values);
       }),
       ...[...configMapNames].map(async (name) => {
         const configMap = await this.core.readNamespacedConfigMap({ name, namespace }).catch(() => undefined);
         if (!configMap) return;
         const values: Record<string, string> = { ...(configMap.data ?? {}) };
-        for (const [key, value] of Object.entries(configMap.binaryData ?? {})) values[key] = Buffer.from(value, 'base64').toString('utf8');
+        for (const [key, value] of Object.entries(configMap.binaryData ?? {}))
+          values[key] = Buffer.from(value, 'base64').toString('utf8');
         configMaps.set(name, values);
       }),
     ]);
@@ -336,7 +382,15 @@ export class ProcessKubelet {
         s.startTime = scheduledAt;
         s.hostIP = '127.0.0.1';
         s.containerStatuses = [
-          { name: containerName, image, imageID: '', ready: false, restartCount: 0, started: false, state: { waiting: { reason, message } } },
+          {
+            name: containerName,
+            image,
+            imageID: '',
+            ready: false,
+            restartCount: 0,
+            started: false,
+            state: { waiting: { reason, message } },
+          },
         ];
       });
 
@@ -372,7 +426,9 @@ export class ProcessKubelet {
     const processEnv: Record<string, string> = {};
     for (const [key, value] of env) processEnv[key] = rewrite(value);
     const hostPath = process.env.PATH ?? '/usr/local/bin:/usr/bin:/bin';
-    processEnv.PATH = [...this.options.jobPath, ...(env.has('PATH') ? [processEnv.PATH ?? ''] : []), hostPath].filter(Boolean).join(':');
+    processEnv.PATH = [...this.options.jobPath, ...(env.has('PATH') ? [processEnv.PATH ?? ''] : []), hostPath]
+      .filter(Boolean)
+      .join(':');
     processEnv.HOME ??= join(podDir, 'home');
     processEnv.TMPDIR ??= join(podDir, 'tmp');
     Object.assign(processEnv, this.options.jobEnv);
@@ -381,16 +437,31 @@ export class ProcessKubelet {
     const log = new PodLog(join(podDir, 'container.log'));
     this.logs.get(`${namespace}/${name}`)?.close();
     this.logs.set(`${namespace}/${name}`, log);
-    this.event(pod, 'Normal', 'Pulled', `Container image "${image}" already present on machine (the command runs on this machine)`);
+    this.event(
+      pod,
+      'Normal',
+      'Pulled',
+      `Container image "${image}" already present on machine (the command runs on this machine)`,
+    );
     this.event(pod, 'Normal', 'Created', `Created container: ${containerName}`);
     const startedAt = now();
     const [file, ...rest] = argv;
     if (!file) {
       log.close();
-      await this.finish(pod, { exitCode: 128, reason: 'StartError', message: 'no command specified', startedAt }, containerName, image);
+      await this.finish(
+        pod,
+        { exitCode: 128, reason: 'StartError', message: 'no command specified', startedAt },
+        containerName,
+        image,
+      );
       return;
     }
-    const child = spawn(file, rest, { cwd, env: processEnv, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(file, rest, {
+      cwd,
+      env: processEnv,
+      detached: true,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     child.stdout?.on('data', (chunk: Buffer) => log.write('stdout', chunk));
     child.stderr?.on('data', (chunk: Buffer) => log.write('stderr', chunk));
     let settled = false;
@@ -453,7 +524,12 @@ export class ProcessKubelet {
     return this.setStatus(pod, (s) => {
       s.phase = term.exitCode === 0 ? 'Succeeded' : 'Failed';
       s.startTime ??= term.startedAt;
-      s.conditions = podConditions(false, s.startTime as Date, finishedAt, term.exitCode === 0 ? 'PodCompleted' : 'PodFailed');
+      s.conditions = podConditions(
+        false,
+        s.startTime as Date,
+        finishedAt,
+        term.exitCode === 0 ? 'PodCompleted' : 'PodFailed',
+      );
       const previous = asArray(s.containerStatuses)[0];
       const containerID = dig(previous, 'containerID');
       const terminated: JsonObject = {
@@ -480,7 +556,12 @@ export class ProcessKubelet {
   }
 
   /** Writes configMap/secret volumes, creates emptyDir and PVC dirs; returns the container's mounts. */
-  private async materializeVolumes(pod: KubeObject, container: unknown, podDir: string, lookup: SourceLookup): Promise<Mount[]> {
+  private async materializeVolumes(
+    pod: KubeObject,
+    container: unknown,
+    podDir: string,
+    lookup: SourceLookup,
+  ): Promise<Mount[]> {
     const namespace = pod.metadata.namespace ?? '';
     const volumeDirs = new Map<string, string>();
     for (const volume of asArray(dig(pod, 'spec', 'volumes'))) {
@@ -492,8 +573,24 @@ export class ProcessKubelet {
       volumeDirs.set(name, dir);
       const configMap = dig(volume, 'configMap');
       const secret = dig(volume, 'secret');
-      if (isPlainObject(configMap)) await writeSource(dir, name, configMap, lookup.configMap(String(configMap.name ?? '')), 'configmap', String(configMap.name ?? ''));
-      if (isPlainObject(secret)) await writeSource(dir, name, secret, lookup.secret(String(secret.secretName ?? '')), 'secret', String(secret.secretName ?? ''));
+      if (isPlainObject(configMap))
+        await writeSource(
+          dir,
+          name,
+          configMap,
+          lookup.configMap(String(configMap.name ?? '')),
+          'configmap',
+          String(configMap.name ?? ''),
+        );
+      if (isPlainObject(secret))
+        await writeSource(
+          dir,
+          name,
+          secret,
+          lookup.secret(String(secret.secretName ?? '')),
+          'secret',
+          String(secret.secretName ?? ''),
+        );
     }
     const mounts: Mount[] = [];
     for (const mount of asArray(dig(container, 'volumeMounts'))) {
@@ -502,7 +599,8 @@ export class ProcessKubelet {
       if (!dir || typeof mountPath !== 'string') continue;
       const subPath = dig(mount, 'subPath');
       const localPath = typeof subPath === 'string' && subPath ? join(dir, subPath) : dir;
-      if (typeof subPath === 'string' && subPath && !existsSync(localPath)) await mkdir(localPath, { recursive: true });
+      if (typeof subPath === 'string' && subPath && !existsSync(localPath))
+        await mkdir(localPath, { recursive: true });
       mounts.push({ mountPath, localPath });
     }
     return mounts;
@@ -519,7 +617,9 @@ async function writeSource(
 ): Promise<void> {
   if (!values) {
     if (source.optional === true) return;
-    throw new MountError(`MountVolume.SetUp failed for volume "${volumeName}" : ${kind} "${objectName}" not found`);
+    throw new MountError(
+      `MountVolume.SetUp failed for volume "${volumeName}" : ${kind} "${objectName}" not found`,
+    );
   }
   const defaultMode = typeof source.defaultMode === 'number' ? source.defaultMode : 0o644;
   const items = asArray(source.items);
@@ -535,7 +635,9 @@ async function writeSource(
     const value = values[file.key];
     if (value === undefined) {
       if (source.optional === true) continue;
-      throw new MountError(`MountVolume.SetUp failed for volume "${volumeName}" : ${kind} references non-existent config key: ${file.key}`);
+      throw new MountError(
+        `MountVolume.SetUp failed for volume "${volumeName}" : ${kind} references non-existent config key: ${file.key}`,
+      );
     }
     const target = join(dir, normalize(file.path));
     await mkdir(dirname(target), { recursive: true });
@@ -544,7 +646,11 @@ async function writeSource(
   }
 }
 
-async function workingDir(value: unknown, rewrite: (text: string) => string, podDir: string): Promise<string> {
+async function workingDir(
+  value: unknown,
+  rewrite: (text: string) => string,
+  podDir: string,
+): Promise<string> {
   if (typeof value !== 'string' || value === '') return podDir;
   const rewritten = rewrite(value);
   if (rewritten !== value || existsSync(value)) {
@@ -559,7 +665,12 @@ async function workingDir(value: unknown, rewrite: (text: string) => string, pod
 function podConditions(ready: boolean, scheduledAt: Date, at: Date, reason?: string): JsonObject[] {
   const readiness = ready ? { status: 'True' } : { status: 'False', ...(reason ? { reason } : {}) };
   return [
-    { type: 'PodReadyToStartContainers', status: ready ? 'True' : 'False', lastProbeTime: null, lastTransitionTime: at },
+    {
+      type: 'PodReadyToStartContainers',
+      status: ready ? 'True' : 'False',
+      lastProbeTime: null,
+      lastTransitionTime: at,
+    },
     { type: 'Initialized', status: 'True', lastProbeTime: null, lastTransitionTime: scheduledAt },
     { type: 'Ready', ...readiness, lastProbeTime: null, lastTransitionTime: at },
     { type: 'ContainersReady', ...readiness, lastProbeTime: null, lastTransitionTime: at },
@@ -576,7 +687,14 @@ function signalGroup(child: ChildProcess, signal: NodeJS.Signals): void {
   }
 }
 
-const SIGNALS: Partial<Record<NodeJS.Signals, number>> = { SIGHUP: 1, SIGINT: 2, SIGKILL: 9, SIGTERM: 15, SIGPIPE: 13, SIGABRT: 6 };
+const SIGNALS: Partial<Record<NodeJS.Signals, number>> = {
+  SIGHUP: 1,
+  SIGINT: 2,
+  SIGKILL: 9,
+  SIGTERM: 15,
+  SIGPIPE: 13,
+  SIGABRT: 6,
+};
 
 function signalNumber(signal: NodeJS.Signals | null): number {
   return signal ? (SIGNALS[signal] ?? 1) : 0;

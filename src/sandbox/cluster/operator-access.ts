@@ -20,7 +20,16 @@ const VERBS = ['get', 'list', 'watch', 'create', 'update', 'patch', 'delete', 'd
 
 /** The runbook's resources by API group. */
 const RESOURCES: Record<string, string[]> = {
-  '': ['secrets', 'configmaps', 'serviceaccounts', 'pods', 'pods/log', 'events', 'persistentvolumeclaims', 'services'],
+  '': [
+    'secrets',
+    'configmaps',
+    'serviceaccounts',
+    'pods',
+    'pods/log',
+    'events',
+    'persistentvolumeclaims',
+    'services',
+  ],
   batch: ['jobs', 'cronjobs'],
   apps: ['statefulsets', 'statefulsets/scale', 'deployments', 'deployments/scale'],
   'rbac.authorization.k8s.io': ['roles', 'rolebindings'],
@@ -57,7 +66,10 @@ export class OperatorAccess {
     const rbac = this.admin.makeApiClient(RbacAuthorizationV1Api);
     await rbac.createClusterRole({ body: { metadata: { name: ROLE }, rules: operatorRules(this.denials) } });
     await rbac.createClusterRole({
-      body: { metadata: { name: `${ROLE}-namespaces` }, rules: [{ apiGroups: [''], resources: ['namespaces'], verbs: ['get', 'list', 'watch'] }] },
+      body: {
+        metadata: { name: `${ROLE}-namespaces` },
+        rules: [{ apiGroups: [''], resources: ['namespaces'], verbs: ['get', 'list', 'watch'] }],
+      },
     });
     await rbac.createClusterRoleBinding({
       body: {
@@ -85,7 +97,8 @@ export class OperatorAccess {
 
   allow(rule: AccessRule): Promise<void> {
     this.denials = this.denials.filter(
-      (denial) => !(denial.verb === rule.verb && denial.resource === rule.resource && denial.group === rule.group),
+      (denial) =>
+        !(denial.verb === rule.verb && denial.resource === rule.resource && denial.group === rule.group),
     );
     return this.update(rule, true);
   }
@@ -105,7 +118,13 @@ export class OperatorAccess {
           spec: {
             user: OPERATOR_USER,
             groups: ['system:authenticated'],
-            resourceAttributes: { verb: rule.verb, resource, subresource, group: rule.group ?? '', namespace: this.namespaces[0] },
+            resourceAttributes: {
+              verb: rule.verb,
+              resource,
+              subresource,
+              group: rule.group ?? '',
+              namespace: this.namespaces[0],
+            },
           },
         },
       });
