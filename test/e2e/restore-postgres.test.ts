@@ -3,10 +3,12 @@
 // this process and every CLI run is pointed at it through the environment (S3_BUCKET, AWS_*, POSTGRES_*,
 // KUBECONFIG), as it would be at a real cluster: `--sandbox` would give each run a fresh, empty database,
 // and the scenario needs "back up → damage → restore" across runs.
-import { readFileSync, writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { gzipSync } from 'node:zlib';
 import { execa } from 'execa';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { Sandbox } from '../../src/sandbox/index.js';
 import { journalEvents, journalText, runCli, startCli } from '../support/cli.js';
 import { startSyntheticEnv, type SyntheticEnv } from '../support/synthetic.js';
@@ -253,4 +255,201 @@ describe('restore-postgres (built CLI, real scripts, real PostgreSQL and S3)', (
     });
     expect(journalText(run.sessionDir)).not.toContain(sandbox.postgres.password);
   }, 120_000);
+});
+
+/**
+ * Waits for the paused test hook of a script the CLI runs (DB_RUNBOOK_TEST_HOOK_SIGNAL=pause); fails at once
+ * with the CLI's output when the CLI ended first.
+ */
+async function hookReached(dir: string, phase: string, cli: Promise<unknown>): Promise<string> {
+  const flag = join(dir, `${phase}.reached`);
+  let ended: unknown;
+  void cli.then((result) => (ended = result ?? 'ended'));
+  const deadline = Date.now() + 90_000;
+  while (!existsSync(flag)) {
+    if (ended !== undefined)
+      throw new Error(`the CLI ended before ${phase}: ${JSON.stringify(ended).slice(-2000)}`);
+    if (Date.now() > deadline) throw new Error(`the script never reached ${phase}`);
+    await new Promise((r) => setTimeout(r, 25));
+  }
+  return flag;
+}
+
+/** The databases of the target's family now (app, app_restore_…, app_pre_restore_…). */
+async function family(): Promise<string[]> {
+  const names = await psql(
+    `SELECT coalesce(string_agg(datname, ' ' ORDER BY datname), '') FROM pg_database WHERE datname = '${database}' OR datname LIKE '${database}\\_%'`,
+    'postgres',
+  );
+  return names.split(' ').filter(Boolean);
+}
+
+/** Drops what an interrupted restore kept by name, after the test looked at it. */
+async function dropKept(names: readonly string[]): Promise<void> {
+  for (const name of names)
+    if (name !== database) await psql(`DROP DATABASE "${name}" WITH (FORCE)`, 'postgres');
+}
+
+describe('restore-postgres: what the operator is told is what the server holds', () => {
+  // each test starts from the target alone: what an earlier one kept by name is dropped
+  beforeEach(async () => dropKept(await family()));
+
+  it('Ctrl+C during the swap: exit 130, and the output says the database IS the restored one (read from the server)', async () => {
+    await psql("UPDATE customers SET name = 'before ctrl-c' WHERE id = 1");
+    const before = await fingerprint();
+    const hookDir = tempDir('restore-e2e-hook-');
+    const sessionDir = tempDir('restore-e2e-swap-sigint-');
+    const child = startCli(restoreArgs(database), {
+      env: {
+        ...env,
+        DB_RUNBOOK_TEST_HOOK_PHASE: 'swap-during',
+        DB_RUNBOOK_TEST_HOOK_SIGNAL: 'pause',
+        DB_RUNBOOK_TEST_HOOK_DIR: hookDir,
+      },
+      sessionDir,
+    });
+    const flag = await hookReached(hookDir, 'swap-during', child);
+    // the transaction of renames is open, the target already renamed: Ctrl+C now
+    child.kill('SIGINT');
+    const result = await child;
+    rmSync(flag, { force: true });
+    const output = `${String(result.stdout)}\n${String(result.stderr)}`;
+    expect(result.exitCode, output).toBe(130);
+    expect(await fingerprint()).toEqual(seed);
+    const previous = /the previous app is kept as (app_pre_restore_\d{14})/.exec(output)?.[1];
+    expect(previous, output).toBeDefined();
+    expect(output).toMatch(
+      /interrupted after .*: app IS the restored database \(oid \d+, read from the server\)/,
+    );
+    expect(output).not.toContain('rolled back');
+    expect(await family()).toEqual([database, previous]);
+    const events = journalEvents(sessionDir);
+    expect(events.find((e) => e.type === 'result' && e.step === 'restore-postgres.restore')).toMatchObject({
+      summary: 'interrupted',
+    });
+    expect(events.some((e) => e.type === 'mark' && e.name === 'restore-done')).toBe(true);
+    // the previous database is whole, under the name given
+    await psql(`ALTER DATABASE "${previous}" RENAME TO app_check_previous`, 'postgres');
+    const saved = database;
+    database = 'app_check_previous';
+    try {
+      expect(await fingerprint()).toEqual(before);
+    } finally {
+      database = saved;
+    }
+    await dropKept(['app_check_previous']);
+  }, 180_000);
+
+  it('SIGTERM to the restore script alone during the swap: the step says restored, not FAILED', async () => {
+    await psql("UPDATE customers SET name = 'before sigterm' WHERE id = 1");
+    const run = await runCli(restoreArgs(database), {
+      env: { ...env, DB_RUNBOOK_TEST_HOOK_PHASE: 'swap-during', DB_RUNBOOK_TEST_HOOK_SIGNAL: 'TERM' },
+    });
+    const output = `${run.stdout}\n${run.stderr}`;
+    expect(await fingerprint()).toEqual(seed);
+    expect(output).toMatch(
+      /restored app from \S+ \(this host\), but postgres-restore\.sh exited 143 after the swap: app IS the restored database/,
+    );
+    expect(output).not.toMatch(/restore FAILED/);
+    expect(run.exitCode, output).toBe(0);
+    const kept = (await family()).filter((name) => name !== database);
+    expect(kept).toHaveLength(1);
+    expect(output).toContain(`the previous app is kept as ${kept[0]}`);
+    await dropKept(kept);
+  }, 180_000);
+
+  it('an object replaced between the integrity check and the restore is refused (exit 5): the database is as it was', async () => {
+    const uri = backupUri.replace(/([^/]+)\.sql\.gz$/, 'pinned-$1.sql.gz');
+    await aws(['s3', 'cp', backupUri, uri, '--only-show-errors']);
+    await aws(['s3', 'cp', `${backupUri}.sha256`, `${uri}.sha256`, '--only-show-errors']);
+    await psql("UPDATE customers SET name = 'before the swap of objects' WHERE id = 1");
+    const before = await fingerprint();
+    const hookDir = tempDir('restore-e2e-hook-');
+    // the safety backup (postgres-backup.sh) pauses before it publishes: the integrity check is done by then
+    const running = runCli(restoreArgs(database, uri), {
+      env: {
+        ...env,
+        DB_RUNBOOK_TEST_HOOK_PHASE: 'publish',
+        DB_RUNBOOK_TEST_HOOK_SIGNAL: 'pause',
+        DB_RUNBOOK_TEST_HOOK_DIR: hookDir,
+      },
+    });
+    const flag = await hookReached(hookDir, 'publish', running);
+    // another object with a matching sidecar, as an attacker with write access to the bucket would leave it
+    const file = join(hookDir, 'other.sql.gz');
+    const other = gzipSync(
+      Buffer.from(`CREATE TABLE public.planted (id int);\n--\n-- PostgreSQL database dump complete\n--\n`),
+    );
+    writeFileSync(file, other);
+    await aws(['s3', 'cp', file, uri, '--only-show-errors']);
+    writeFileSync(file, `${createHash('sha256').update(other).digest('hex')}  ${uri.split('/').at(-1)}\n`);
+    await aws(['s3', 'cp', file, `${uri}.sha256`, '--only-show-errors']);
+    rmSync(flag);
+    const run = await running;
+    const output = `${run.stdout}\n${run.stderr}`;
+    expect(run.exitCode, output).toBe(1);
+    expect(output).toContain('is not the object that was verified');
+    expect(output).toMatch(/restore FAILED \(exit 5: integrity check failed/);
+    expect(output).toContain('app was not touched');
+    expect(await fingerprint()).toEqual(before);
+    expect(await psql("SELECT to_regclass('public.planted') IS NULL")).toBe('t');
+    expect(await family()).toEqual([database]);
+  }, 180_000);
+
+  it('validation queries cannot write: a multi-statement query is refused unrun, a writing CTE fails read-only', async () => {
+    const valuesFile = join(tempDir('restore-e2e-values-'), 'validation.yaml');
+    writeFileSync(
+      valuesFile,
+      [
+        'validationQueries:',
+        `  - { name: sneaky commit, sql: "SELECT 1; COMMIT; CREATE TABLE public.pwned (id int)" }`,
+        `  - { name: writing cte, sql: "WITH w AS (INSERT INTO public.backup_validation(note) VALUES ('pwned') RETURNING 1) SELECT count(*) FROM w" }`,
+        `  - { name: customers, sql: "SELECT count(*) FROM public.customers", expect: ">0" }`,
+      ].join('\n'),
+    );
+    const markers = await psql('SELECT count(*) FROM public.backup_validation');
+    const run = await runCli(['run', 'restore-postgres.validate', '--yes', '--values', valuesFile], { env });
+    const output = `${run.stdout}\n${run.stderr}`;
+    expect(run.exitCode, output).toBe(1);
+    expect(output).toMatch(/✗ sneaky commit +refused, not run: it holds 3 statements/);
+    expect(output).toMatch(/✗ writing cte .*read-only transaction/);
+    expect(output).toMatch(/✓ customers/);
+    expect(await psql("SELECT to_regclass('public.pwned') IS NULL")).toBe('t');
+    expect(await psql('SELECT count(*) FROM public.backup_validation')).toBe(markers);
+  }, 120_000);
+
+  it('Job mode: Ctrl+C after the swap says the database IS the restored one (read from the server), not "rolled back"', async () => {
+    // the Job is made from the backup CronJob (deploy is idempotent: the Job-mode test above applied it too)
+    const deploy = await runCli(['run', 'configure', 'deploy', '--yes'], { env });
+    expect(deploy.exitCode, `${deploy.stdout}\n${deploy.stderr}`).toBe(0);
+    await psql("UPDATE customers SET name = 'before job ctrl-c' WHERE id = 1");
+    const hookDir = tempDir('restore-e2e-hook-');
+    const valuesFile = join(hookDir, 'values.yaml');
+    writeFileSync(valuesFile, 'restoreMode: job\n');
+    const sessionDir = tempDir('restore-e2e-job-sigint-');
+    const child = startCli([...restoreArgs(database), '--values', valuesFile], {
+      env: {
+        ...env,
+        DB_RUNBOOK_TEST_HOOK_PHASE: 'swap-after',
+        DB_RUNBOOK_TEST_HOOK_SIGNAL: 'pause',
+        DB_RUNBOOK_TEST_HOOK_DIR: hookDir,
+      },
+      sessionDir,
+    });
+    const flag = await hookReached(hookDir, 'swap-after', child);
+    child.kill('SIGINT');
+    const result = await child;
+    rmSync(flag, { force: true });
+    const output = `${String(result.stdout)}\n${String(result.stderr)}`;
+    expect(result.exitCode, output).toBe(130);
+    expect(await fingerprint()).toEqual(seed);
+    expect(output).toMatch(
+      /interrupted after .*: app IS the restored database \(oid \d+, read from the server\)/,
+    );
+    expect(output).not.toContain('rolls back');
+    const kept = (await family()).filter((name) => name !== database);
+    expect(kept).toHaveLength(1);
+    expect(output).toContain(`the previous app is kept as ${kept[0]}`);
+    await dropKept(kept);
+  }, 180_000);
 });

@@ -131,6 +131,8 @@ on_signal() {
   [[ -n "$caught_signal" ]] || caught_signal=$1
   if ((signals_deferred)); then
     log "SIG$1 received: finishing the step in progress first, then stopping"
+    # test hook only: a phase paused inside the deferred step (whose children ignore SIGTERM) ends now
+    if [[ -n "${DB_RUNBOOK_TEST_HOOK_PHASE:-}" ]]; then : >"$(test_hook_dir)/signalled" 2>/dev/null || true; fi
     return 0
   fi
   exit "$(signal_status "$caught_signal")"
@@ -173,18 +175,23 @@ stop_children() {
 # DB_RUNBOOK_TEST_HOOK_SIGNAL (TERM, the default, INT, HUP or KILL) to this script, or with
 # DB_RUNBOOK_TEST_HOOK_TARGET=group to its whole process group (as the CLI's Ctrl-C does); or, with
 # DB_RUNBOOK_TEST_HOOK_SIGNAL=pause, creates $DB_RUNBOOK_TEST_HOOK_DIR/PHASE.reached and waits until the test
-# removes it. So a test interrupts a named phase deterministically, never by timing.
+# removes it (or until the script is signalled while it holds signals back). So a test interrupts a named phase
+# deterministically, never by timing.
 test_hook() {
   [[ "${DB_RUNBOOK_TEST_HOOK_PHASE:-}" == "$1" ]] || return 0
   log "test hook: phase $1 (${DB_RUNBOOK_TEST_HOOK_SIGNAL:-TERM} to the ${DB_RUNBOOK_TEST_HOOK_TARGET:-script})"
   sh -c "$(test_hook_command "$1")"
 }
+test_hook_dir() { printf '%s\n' "${DB_RUNBOOK_TEST_HOOK_DIR:-${TMPDIR:-/tmp}}"; }
 # test_hook_command PHASE: the sh command test_hook runs (also run from inside psql with \!, mid-transaction)
 test_hook_command() {
   local signal=${DB_RUNBOOK_TEST_HOOK_SIGNAL:-TERM} who=$$ pgid
   if [[ "$signal" == pause ]]; then
-    local flag="${DB_RUNBOOK_TEST_HOOK_DIR:-${TMPDIR:-/tmp}}/$1.reached"
-    printf "touch '%s'; while [ -e '%s' ]; do sleep 0.05; done" "$flag" "$flag"
+    local flag signalled
+    flag="$(test_hook_dir)/$1.reached"
+    signalled="$(test_hook_dir)/signalled"
+    printf "rm -f '%s'; touch '%s'; while [ -e '%s' ] && [ ! -e '%s' ]; do sleep 0.05; done" \
+      "$signalled" "$flag" "$flag" "$signalled"
     return
   fi
   if [[ "${DB_RUNBOOK_TEST_HOOK_TARGET:-script}" == group ]]; then
