@@ -15,7 +15,8 @@ function MetricLine({ metric }: { metric: RecoveryMetric }) {
   const color = metric.verdict === 'PASS' ? 'green' : metric.verdict === 'FAIL' ? 'red' : 'yellow';
   return (
     <Text>
-      {metric.name} achieved <Text bold>{metric.achieved}</Text> · target {metric.target ?? 'not set'} ·{' '}
+      {metric.name} {metric.verdict === 'recording error' ? '' : 'achieved '}
+      <Text bold>{metric.achieved}</Text> · target {metric.target ?? 'not set'} ·{' '}
       <Text color={color} bold>
         {metric.verdict}
       </Text>

@@ -143,8 +143,9 @@ describe('a TUI session that restored PostgreSQL (incident 30m ago) and then ran
     expect(gantt).toContain('axisFormat %H:%M:%S\n');
     expect(gantt).toMatch(/dr-validation\.drop-scratch \(gate refused\) :crit, t\d+, /);
     expect(gantt).not.toMatch(/active/);
-    expect(markdown).toMatch(
-      /Outside the chart: Incident declared \(Incident restore\) at 2026-12-05 08:46:08 UTC\./,
+    const incident = model.recoveries[0]!.times.incidentDeclared!;
+    expect(markdown).toContain(
+      `Outside the chart: Incident declared (Incident restore) at ${incident.slice(0, 10)} ${incident.slice(11, 19)} UTC.`,
     );
   });
 });
@@ -158,9 +159,10 @@ describe('the same session exported with x while it was still running', () => {
   it('says "in progress at HH:MM", never interrupted or unfinished', () => {
     expect(exported).toBeGreaterThan(0);
     expect(model.session.outcome).toBe('in-progress');
-    expect(markdown).toContain('> **In progress at 09:18 UTC.**');
+    const hhmm = events[exported - 1]!.ts.slice(11, 16);
+    expect(markdown).toContain(`> **In progress at ${hhmm} UTC.**`);
     expect(section(markdown, 'Summary')).toContain(
-      '| Outcome | in progress at 09:18 UTC (exported before the session ended) |',
+      `| Outcome | in progress at ${hhmm} UTC (exported before the session ended) |`,
     );
     expect(model.deviations.at(-1)).toMatchObject({ kind: 'session-in-progress', severity: 'info' });
     expect(markdown).not.toMatch(/interrupted|unfinished/i);
