@@ -5,19 +5,27 @@ export function renderJson(model: ReportModel): string {
   return [...jsonChunks(model)].join('');
 }
 
-const TIMELINE_BATCH = 2000;
+const ROW_BATCH = 2000;
 
 /**
- * The same JSON in pieces: everything indented, except that each timeline row is one line, so a
- * 100k-row timeline stays readable and can be written out without one huge string.
+ * The same JSON in pieces: everything indented, except that each `digest` and `timeline` row is one
+ * line, so a 100k-event report stays readable and is written out without one huge string.
  */
 export function* jsonChunks(model: ReportModel): Generator<string> {
-  const { timeline, ...rest } = model;
+  const { digest, timeline, ...rest } = model;
   const head = JSON.stringify(rest, null, 2);
-  yield `${head.slice(0, head.lastIndexOf('}')).trimEnd()},\n  "timeline": [`;
-  for (let start = 0; start < timeline.length; start += TIMELINE_BATCH) {
-    const rows = timeline.slice(start, start + TIMELINE_BATCH).map((row) => `\n    ${JSON.stringify(row)}`);
-    yield `${start > 0 ? ',' : ''}${rows.join(',')}`;
+  yield `${head.slice(0, head.lastIndexOf('}')).trimEnd()},\n`;
+  yield* rows('digest', digest);
+  yield ',\n';
+  yield* rows('timeline', timeline);
+  yield '\n}\n';
+}
+
+function* rows(name: string, list: readonly unknown[]): Generator<string> {
+  yield `  "${name}": [`;
+  for (let start = 0; start < list.length; start += ROW_BATCH) {
+    const batch = list.slice(start, start + ROW_BATCH).map((row) => `\n    ${JSON.stringify(row)}`);
+    yield `${start > 0 ? ',' : ''}${batch.join(',')}`;
   }
-  yield `${timeline.length > 0 ? '\n  ' : ''}]\n}\n`;
+  yield `${list.length > 0 ? '\n  ' : ''}]`;
 }
