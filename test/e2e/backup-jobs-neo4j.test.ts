@@ -102,7 +102,7 @@ describe('Neo4j backup and restore jobs', { timeout: SCRIPT_TIMEOUT_MS }, () => 
     const out = summary(result);
     expect(out.type).toBe('FULL');
     expect(out.object).toMatch(
-      /^s3:\/\/db-backups\/neo4j\/\d{4}-\d{2}-\d{2}T\d{2}-\d{2}-\d{2}Z\.backup\.tar\.gz$/,
+      /^s3:\/\/db-backups\/neo4j\/\d{4}-\d{2}-\d{2}T\d{2}-\d{2}-\d{2}\.\d{6}Z\.backup\.tar\.gz$/,
     );
     archives.full = out.object;
     artifacts.push(out.artifact!);

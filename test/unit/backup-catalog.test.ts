@@ -24,6 +24,9 @@ describe('parseTimestamp', () => {
     ['neo4j-2026-01-02T03-04-05.backup', '2026-01-02T03:04:05.000Z'],
     ['2026-01-02T03:04:05.250Z', '2026-01-02T03:04:05.250Z'],
     ['2026-01-02T05:04:05+02:00', '2026-01-02T03:04:05.000Z'],
+    // the scripts' keys and recovery points carry microseconds (two backups in one second never share a key)
+    ['2026-01-02T03-04-05.123456Z.sql.gz', '2026-01-02T03:04:05.123Z'],
+    ['2026-01-02T03:04:05.123456Z', '2026-01-02T03:04:05.123Z'],
   ])('%s → %s', (text, iso) => {
     expect(parseTimestamp(text)).toBe(iso);
   });
@@ -34,6 +37,26 @@ describe('parseTimestamp', () => {
       expect(parseTimestamp(text)).toBeUndefined();
     },
   );
+});
+
+describe('buildCatalog with microsecond keys', () => {
+  it('two backups of the same second are two backups, newest first, each with its own sidecar', () => {
+    const catalog = buildCatalog(
+      [
+        { key: 'postgres/2026-01-02T03-04-05.000100Z.sql.gz', size: 1 },
+        { key: 'postgres/2026-01-02T03-04-05.000100Z.sql.gz.sha256', size: 90 },
+        { key: 'postgres/2026-01-02T03-04-05.000900Z.sql.gz', size: 2 },
+        { key: 'postgres/2026-01-02T03-04-05.000900Z.sql.gz.sha256', size: 90 },
+        { key: 'postgres/2026-01-02T03-04-04Z.sql.gz', size: 3 },
+      ],
+      { kind: 'postgres', prefix: 'postgres/' },
+    );
+    expect(catalog.map((backup) => [backup.key.slice(9), backup.sidecarKey !== undefined])).toEqual([
+      ['2026-01-02T03-04-05.000900Z.sql.gz', true],
+      ['2026-01-02T03-04-05.000100Z.sql.gz', true],
+      ['2026-01-02T03-04-04Z.sql.gz', false],
+    ]);
+  });
 });
 
 describe('buildCatalog', () => {
