@@ -126,7 +126,7 @@ function summary(model: ReportModel): string {
   ];
   if (session.resumes > 0)
     rows.push(['Resumed', `${session.resumes} time(s): ${session.sessionIds.join(', ')}`]);
-  return `<h2>Summary</h2><table class="summary"><tbody>${rows.map(([k, v]) => `<tr><th>${esc(k)}</th><td>${esc(v)}</td></tr>`).join('')}</tbody></table>`;
+  return `<h2>Summary</h2><dl class="summary">${rows.map(([k, v]) => `<dt>${esc(k)}</dt><dd>${esc(v)}</dd>`).join('')}</dl>`;
 }
 
 function verdictBadge(metric: RecoveryMetric): string {
@@ -259,7 +259,9 @@ th, td { text-align: left; vertical-align: top; padding: 3px 6px; border-bottom:
 thead th { background: #f6f8fa; border-bottom: 1px solid var(--rule); font-weight: 600; }
 td.num { text-align: right; white-space: nowrap; }
 td.t { white-space: nowrap; font-variant-numeric: tabular-nums; }
-table.summary th { width: 150px; color: var(--muted); font-weight: 500; }
+dl.summary { display: grid; grid-template-columns: 110px 1fr 110px 1fr; gap: 3px 12px; margin: 6px 0 10px; }
+dl.summary dt { color: var(--muted); }
+dl.summary dd { margin: 0; overflow-wrap: anywhere; }
 tr.attention td { background: #fff5f5; }
 .banner { padding: 8px 12px; border-radius: 6px; margin: 8px 0; }
 .banner.live { background: #ddf4ff; border: 1px solid #54aeff; }
@@ -318,7 +320,19 @@ table.signoff td.line { height: 34px; border-bottom: 1px solid var(--ink); width
 table.digest td { font-size: 12px; }
 @page { size: A4; margin: 14mm 12mm; }
 @media print {
-  body { font-size: 10.5px; -webkit-print-color-adjust: exact; print-color-adjust: exact; }
+  body { font-size: 9.5px; line-height: 1.35; -webkit-print-color-adjust: exact; print-color-adjust: exact; }
+  h1 { font-size: 18px; }
+  h2 { font-size: 13px; margin: 10px 0 4px; }
+  h3 { font-size: 11px; margin: 4px 0 2px; }
+  th, td { padding: 1px 4px; }
+  code { font-size: 9px; }
+  .result { padding: 4px 10px; margin: 6px 0; }
+  .result .verdict { font-size: 15px; }
+  .banner { padding: 4px 8px; margin: 4px 0; }
+  .recovery { padding: 2px 8px 4px; margin: 4px 0; }
+  .reason { font-size: 8.5px; }
+  svg.metric { width: 300px; height: 26px; }
+  table.deviations td:nth-child(4) code { white-space: normal; overflow-wrap: anywhere; }
   main { max-width: none; padding: 0; }
   .page { break-before: page; }
   .page.first { break-before: auto; }
