@@ -9,9 +9,9 @@
 // Exit codes: 0 ready · 2 something is missing that this step may not or cannot install (one line says what to do)
 import { spawnSync, spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { homedir } from 'node:os';
-import { delimiter, join } from 'node:path';
+import { delimiter, dirname, join } from 'node:path';
 
 const root = new URL('..', import.meta.url).pathname;
 const args = new Set(process.argv.slice(2));
@@ -37,6 +37,23 @@ const CONTROL_PLANE_SOURCE = join(root, 'sandbox', 'control-plane');
 
 function onPath(command) {
   return (process.env.PATH ?? '').split(delimiter).some((dir) => dir && existsSync(join(dir, command)));
+}
+
+function readFileIfAny(path) {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch {
+    return '';
+  }
+}
+
+function alive(pid) {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 function ensureTools() {
@@ -114,6 +131,27 @@ async function ensureControlPlane() {
     );
     process.exit(2);
   }
+  // One build at a time: another setup (a parallel test run, a second terminal) may be building it now.
+  const lock = `${dir}.lock`;
+  mkdirSync(dirname(dir), { recursive: true });
+  for (;;) {
+    try {
+      mkdirSync(lock);
+      writeFileSync(join(lock, 'pid'), String(process.pid));
+      break;
+    } catch {
+      const holder = Number(readFileIfAny(join(lock, 'pid')));
+      if (holder > 0 && !alive(holder)) {
+        rmSync(lock, { recursive: true, force: true });
+        continue;
+      }
+      say('waiting for another setup that is building the control plane…');
+      await new Promise((resolve) => setTimeout(resolve, 2000));
+      if (existsSync(join(dir, 'control-plane')) && existsSync(join(dir, 'kubectl'))) return;
+    }
+  }
+  const release = () => rmSync(lock, { recursive: true, force: true });
+  process.on('exit', release);
   const started = Date.now();
   say(
     `building the local Kubernetes control plane (first run only: downloads Go modules, then ~10-20 min on 2 cores)…`,
@@ -141,6 +179,7 @@ async function ensureControlPlane() {
   }
   rmSync(dir, { recursive: true, force: true });
   renameSync(staging, dir);
+  release();
   say(`control plane built in ${Math.round((Date.now() - started) / 1000)} s → ${dir}`);
 }
 

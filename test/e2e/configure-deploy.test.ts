@@ -1,11 +1,11 @@
 import { execFile } from 'node:child_process';
 import { cpSync, existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { request as httpsRequest } from 'node:https';
+import { request as httpsRequest, type RequestOptions } from 'node:https';
 import { promisify } from 'node:util';
 import { join } from 'node:path';
-import { parse, parseAllDocuments } from 'yaml';
+import { parseAllDocuments } from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startKubeStandIn, type KubeStandIn } from '../../src/sandbox/kube/index.js';
+import { startCluster, type Cluster } from '../../src/sandbox/cluster/index.js';
 import { journalEvents, journalText, runCli } from '../support/cli.js';
 import { tempDir } from '../support/temp.js';
 
@@ -42,12 +42,9 @@ const VALUES = {
   ...SECRETS,
 };
 
-let standIn: KubeStandIn;
+let standIn: Cluster;
 let kubeconfig: string;
 let jobsDir: string;
-let server: string;
-let token: string;
-let ca: string | undefined;
 
 function env(extra: Record<string, string> = {}): Record<string, string> {
   return {
@@ -62,31 +59,29 @@ function env(extra: Record<string, string> = {}): Record<string, string> {
 
 type ApiObject = Record<string, unknown> & { metadata: Record<string, unknown> };
 
-/** One request to the API server (trusting the kubeconfig's CA): status and parsed body. */
-function request(method: string, path: string, body?: unknown): Promise<{ status: number; body: ApiObject }> {
+/** One request to the API server as its admin (client certificate from the admin kubeconfig): status and parsed body. */
+async function request(
+  method: string,
+  path: string,
+  body?: unknown,
+): Promise<{ status: number; body: ApiObject }> {
+  const text = body === undefined ? undefined : JSON.stringify(body);
+  const options: RequestOptions = {
+    method,
+    headers: text ? { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(text) } : {},
+  };
+  await standIn.admin.applyToHTTPSOptions(options);
   return new Promise((resolve, reject) => {
-    const text = body === undefined ? undefined : JSON.stringify(body);
-    const req = httpsRequest(
-      `${server}${path}`,
-      {
-        method,
-        ca,
-        headers: {
-          Authorization: `Bearer ${token}`,
-          ...(text ? { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(text) } : {}),
-        },
-      },
-      (res) => {
-        const chunks: Buffer[] = [];
-        res.on('data', (chunk: Buffer) => chunks.push(chunk));
-        res.on('end', () =>
-          resolve({
-            status: res.statusCode ?? 0,
-            body: JSON.parse(Buffer.concat(chunks).toString('utf8')) as ApiObject,
-          }),
-        );
-      },
-    );
+    const req = httpsRequest(`${standIn.url}${path}`, options, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (chunk: Buffer) => chunks.push(chunk));
+      res.on('end', () =>
+        resolve({
+          status: res.statusCode ?? 0,
+          body: JSON.parse(Buffer.concat(chunks).toString('utf8')) as ApiObject,
+        }),
+      );
+    });
     req.on('error', reject);
     req.end(text);
   });
@@ -99,11 +94,10 @@ async function api(path: string): Promise<ApiObject> {
 }
 
 /**
- * kubectl's own output for the same inputs. Asynchronous: the stand-in runs in this process, and
- * kubectl (given the sandbox's kubeconfig) may ask it for discovery documents.
+ * kubectl's own output for the same inputs (kubectl built at the server's version).
  */
 async function kubectl(args: string[]): Promise<ApiObject> {
-  const { stdout } = await promisify(execFile)('kubectl', [...args, '--dry-run=client', '-o', 'json'], {
+  const { stdout } = await promisify(execFile)(standIn.kubectl, [...args, '--dry-run=client', '-o', 'json'], {
     encoding: 'utf8',
     env: { ...process.env, KUBECONFIG: kubeconfig },
   });
@@ -127,26 +121,41 @@ function expectNoSecrets(text: string): void {
   }
 }
 
-function writes(from: number): string[] {
-  return standIn.requests
-    .slice(from)
-    .filter((entry) => entry.method !== 'GET' && !entry.path.includes('selfsubjectaccessreviews'))
-    .map((entry) => `${entry.method} ${entry.path}`);
+/** The write requests a CLI run sent to the API server, as its journal records them. */
+function writes(run: { sessionDir: string }): string[] {
+  return journalEvents(run.sessionDir)
+    .filter((event) => event.type === 'api' && event.service === 'kubernetes')
+    .filter((event) => event.method !== 'GET' && !String(event.path).includes('selfsubjectaccessreviews'))
+    .map((event) => `${String(event.method)} ${String(event.path)}`);
+}
+
+const OBJECTS = [
+  '/api/v1/namespaces/data/secrets/database-backup-storage',
+  '/api/v1/namespaces/data/secrets/postgres-backup-credentials',
+  '/api/v1/namespaces/data/secrets/neo4j-backup-credentials',
+  '/api/v1/namespaces/data/configmaps/database-backup-settings',
+  '/api/v1/namespaces/data/configmaps/database-backup-scripts',
+  '/api/v1/namespaces/data/serviceaccounts/database-backup',
+  '/apis/batch/v1/namespaces/data/cronjobs/postgres-daily-backup',
+  '/apis/batch/v1/namespaces/data/cronjobs/neo4j-daily-backup',
+];
+
+/** The API server's resourceVersion of each object the runbook writes: any write changes one. */
+async function resourceVersions(): Promise<Record<string, string>> {
+  const versions: Record<string, string> = {};
+  for (const path of OBJECTS) {
+    const object = await api(path).catch(() => undefined);
+    versions[path] = String(
+      (object?.metadata as { resourceVersion?: string } | undefined)?.resourceVersion ?? 'absent',
+    );
+  }
+  return versions;
 }
 
 beforeAll(async () => {
   const work = tempDir('db-runbook-e2e-configure-');
-  standIn = await startKubeStandIn({ workDir: join(work, 'kube') });
+  standIn = await startCluster({ workDir: join(work, 'kube') });
   kubeconfig = standIn.kubeconfigPath;
-  const config = parse(readFileSync(kubeconfig, 'utf8')) as {
-    clusters: { cluster: { server: string; 'certificate-authority-data'?: string } }[];
-    users: { user: { token: string } }[];
-  };
-  const cluster = config.clusters[0]!.cluster;
-  server = cluster.server;
-  token = config.users[0]!.user.token;
-  const caData = cluster['certificate-authority-data'];
-  ca = caData ? Buffer.from(caData, 'base64').toString('utf8') : undefined;
   jobsDir = join(work, 'backup-jobs');
   cpSync(existsSync(join(SHIPPED, 'cronjobs.yaml')) ? SHIPPED : FIXTURE, jobsDir, { recursive: true });
 });
@@ -155,7 +164,7 @@ afterAll(async () => {
   await standIn?.stop();
 });
 
-describe('db-runbook run configure deploy (API stand-in)', () => {
+describe('db-runbook run configure deploy (real kube-apiserver)', () => {
   it('creates the objects exactly as kubectl create … --dry-run=client would, plus the managed-by label', async () => {
     const run = await runCli(['run', 'configure', 'deploy', '--yes'], { env: env() });
     expect(run.stderr).toBe('');
@@ -266,10 +275,11 @@ describe('db-runbook run configure deploy (API stand-in)', () => {
   });
 
   it('changes nothing on a second run: every object unchanged, no write request, no gate', async () => {
-    const before = standIn.requests.length;
+    const before = await resourceVersions();
     const run = await runCli(['run', 'configure', 'deploy', '--yes', '--json'], { env: env() });
     expect(run.exitCode).toBe(0);
-    expect(writes(before)).toEqual([]);
+    expect(writes(run)).toEqual([]);
+    expect(await resourceVersions()).toEqual(before);
     const events = run.stdout
       .split('\n')
       .filter(Boolean)
@@ -291,17 +301,15 @@ describe('db-runbook run configure deploy (API stand-in)', () => {
       join(jobsDir, 'scripts', file),
       `${readFileSync(join(jobsDir, 'scripts', file), 'utf8')}\n# changed by the e2e test\n`,
     );
-    const before = standIn.requests.length;
     const run = await runCli(['run', 'configure', 'deploy', '--yes'], { env: env() });
     expect(run.exitCode).toBe(0);
-    expect(writes(before)).toEqual(['PATCH /api/v1/namespaces/data/configmaps/database-backup-scripts']);
+    expect(writes(run)).toEqual(['PATCH /api/v1/namespaces/data/configmaps/database-backup-scripts']);
     expect(run.stdout).toContain(`ConfigMap data/database-backup-scripts: update: keys ${file}`);
     const live = await api('/api/v1/namespaces/data/configmaps/database-backup-scripts');
     expect((live.data as Record<string, string>)[file]).toContain('# changed by the e2e test');
   });
 
   it('applies edited schedules and keeps the manifest’s other settings', async () => {
-    const before = standIn.requests.length;
     const run = await runCli(['run', 'deploy', '--yes'], {
       env: env({ POSTGRES_BACKUP_SCHEDULE: '15 3 * * 0' }),
     });
@@ -309,7 +317,7 @@ describe('db-runbook run configure deploy (API stand-in)', () => {
     expect(run.stdout).toContain('CronJob data/postgres-daily-backup: update: fields spec.schedule');
     expect(run.stdout).toContain('CronJob data/neo4j-daily-backup: unchanged');
     expect(run.stdout).toContain('15 3 * * 0 (every Sunday at 03:15 UTC)');
-    expect(writes(before)).toEqual(['PATCH /apis/batch/v1/namespaces/data/cronjobs/postgres-daily-backup']);
+    expect(writes(run)).toEqual(['PATCH /apis/batch/v1/namespaces/data/cronjobs/postgres-daily-backup']);
     const live = await api('/apis/batch/v1/namespaces/data/cronjobs/postgres-daily-backup');
     expect(live.spec).toMatchObject({
       schedule: '15 3 * * 0',
@@ -319,7 +327,7 @@ describe('db-runbook run configure deploy (API stand-in)', () => {
   });
 
   it('fails with exit 1 naming "create secrets" and the RBAC rule when the cluster denies it', async () => {
-    standIn.deny({ verb: 'create', resource: 'secrets' });
+    await standIn.deny({ verb: 'create', resource: 'secrets' });
     try {
       const run = await runCli(['run', 'configure.storage-secret', '--yes', '-n', 'default'], { env: env() });
       expect(run.exitCode).toBe(1);
@@ -329,7 +337,7 @@ describe('db-runbook run configure deploy (API stand-in)', () => {
       expectNoSecrets(output);
       expectNoSecrets(journalText(run.sessionDir));
     } finally {
-      standIn.allow({ verb: 'create', resource: 'secrets' });
+      await standIn.allow({ verb: 'create', resource: 'secrets' });
     }
   });
 
@@ -362,7 +370,7 @@ describe('db-runbook run configure deploy (API stand-in)', () => {
   });
 
   it('exits 2 on a bad port and names every missing value at once, before any request', async () => {
-    const before = standIn.requests.length;
+    const before = await resourceVersions();
     const badPort = await runCli(['run', 'configure', 'deploy', '--yes'], {
       env: env({ POSTGRES_PORT: '70000' }),
     });
@@ -376,7 +384,9 @@ describe('db-runbook run configure deploy (API stand-in)', () => {
     const missing = await runCli(['run', 'configure', 'deploy', '--yes'], { env: missingEnv });
     expect(missing.exitCode).toBe(2);
     expect(missing.stderr).toMatch(/missing values: S3_BUCKET, POSTGRES_PASSWORD, NEO4J_HOST/);
-    expect(standIn.requests.length).toBe(before);
+    expect(writes(badPort)).toEqual([]);
+    expect(writes(missing)).toEqual([]);
+    expect(await resourceVersions()).toEqual(before);
   });
 
   it('journals API calls by method, path and object name only', async () => {

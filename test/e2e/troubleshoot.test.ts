@@ -250,8 +250,8 @@ describe('troubleshoot (built CLI against the sandbox, faults made real)', () =>
   });
 
   it('RBAC: a denied verb is named with the Role rule that grants it (SelfSubjectAccessReview)', async () => {
-    sandbox.kube.deny({ verb: 'create', resource: 'jobs', group: 'batch' });
-    sandbox.kube.deny({ verb: 'list', resource: 'events', group: '' });
+    await sandbox.kube.deny({ verb: 'create', resource: 'jobs', group: 'batch' });
+    await sandbox.kube.deny({ verb: 'list', resource: 'events', group: '' });
     try {
       const run = await runCli(['run', 'troubleshoot.rbac'], { env });
       expect(run.exitCode, `${run.stdout}\n${run.stderr}`).toBe(1);
@@ -263,8 +263,8 @@ describe('troubleshoot (built CLI against the sandbox, faults made real)', () =>
       expect(run.stdout).toContain('- apiGroups: [""]\n      resources: ["events"]\n      verbs: ["list"]');
       expect(run.stdout).toMatch(/FAILED: denied: create jobs\.batch, list events/);
     } finally {
-      sandbox.kube.allow({ verb: 'create', resource: 'jobs', group: 'batch' });
-      sandbox.kube.allow({ verb: 'list', resource: 'events', group: '' });
+      await sandbox.kube.allow({ verb: 'create', resource: 'jobs', group: 'batch' });
+      await sandbox.kube.allow({ verb: 'list', resource: 'events', group: '' });
     }
   });
 

@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import { render } from 'ink-testing-library';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startKubeStandIn, type KubeStandIn } from '../../src/sandbox/kube/index.js';
+import { startCluster, type Cluster } from '../../src/sandbox/cluster/index.js';
 import { App } from '../../src/screens/App.js';
 import { stepsOf } from '../../src/steps/index.js';
 import { flatFrame } from '../fixtures/configure/frames.js';
@@ -13,10 +13,10 @@ const ENTER = '\r';
 const ACCESS_KEY = 'AKIAUITESTKEY0042';
 const SECRET_KEY = 'ui-Secret/Key+never-on-screen';
 
-let standIn: KubeStandIn;
+let standIn: Cluster;
 
 beforeAll(async () => {
-  standIn = await startKubeStandIn({
+  standIn = await startCluster({
     workDir: join(tempDir('db-runbook-ui-configure-'), 'kube'),
   });
 });

@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createKubeAdapter } from '../../src/adapters/kube.js';
 import type { KubeAdapter, KubeObject } from '../../src/adapters/types.js';
 import { summarizeJob } from '../../src/runbook/job-status.js';
-import { startKubeStandIn, type KubeStandIn } from '../../src/sandbox/kube/index.js';
+import { startCluster, type Cluster } from '../../src/sandbox/cluster/index.js';
 import { App } from '../../src/screens/App.js';
 import { stepsOf } from '../../src/steps/index.js';
 import { testSession, waitForFrame } from '../support/session.js';
@@ -13,7 +13,7 @@ const DOWN = '\u001B[B';
 const ENTER = '\r';
 const ESC = '\u001B';
 
-let standIn: KubeStandIn;
+let standIn: Cluster;
 let kube: KubeAdapter;
 
 /** A Job like the backup's, whose container talks for a minute (the stand-in runs it as a local process). */
@@ -43,7 +43,7 @@ const slowJob: KubeObject = {
 };
 
 beforeAll(async () => {
-  standIn = await startKubeStandIn({ workDir: tempDir('db-runbook-ui-wait-') });
+  standIn = await startCluster({ workDir: tempDir('db-runbook-ui-wait-') });
   kube = await createKubeAdapter({
     kubeconfig: standIn.kubeconfigPath,
     namespace: 'data',

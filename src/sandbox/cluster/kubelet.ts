@@ -64,6 +64,7 @@ export class ProcessKubelet {
   private readonly statusQueue = new Map<string, Promise<unknown>>();
   private readonly work = new Set<Promise<unknown>>();
   private stopped = false;
+  private heartbeat: NodeJS.Timeout | undefined;
   private abortWatch: (() => void) | undefined;
   private logServer: LogServer | undefined;
   private core!: CoreV1Api;
@@ -77,12 +78,39 @@ export class ProcessKubelet {
       this.logs.get(`${namespace}/${pod}`),
     );
     await this.registerNode(this.logServer.port);
+    await this.renewLease();
+    // The node-lifecycle controller taints a node whose lease is older than 40 s: renew it every 10 s.
+    this.heartbeat = setInterval(() => this.track(this.renewLease()), 10_000);
+    this.heartbeat.unref();
     await this.watchPods();
+  }
+
+  /** The kubelet's heartbeat: its Lease in kube-node-lease. */
+  private async renewLease(): Promise<void> {
+    const { CoordinationV1Api, V1MicroTime } = await import('@kubernetes/client-node');
+    const leases = this.options.kubeconfig.makeApiClient(CoordinationV1Api);
+    const name = this.options.nodeName;
+    const namespace = 'kube-node-lease';
+    const renewTime = new V1MicroTime();
+    const current = await leases.readNamespacedLease({ name, namespace }).catch(() => undefined);
+    if (!current) {
+      await leases.createNamespacedLease({
+        namespace,
+        body: {
+          metadata: { name, namespace },
+          spec: { holderIdentity: name, leaseDurationSeconds: 40, renewTime },
+        },
+      });
+      return;
+    }
+    current.spec = { ...current.spec, holderIdentity: name, leaseDurationSeconds: 40, renewTime };
+    await leases.replaceNamespacedLease({ name, namespace, body: current });
   }
 
   /** Kills every pod's processes and stops watching. */
   async stop(): Promise<void> {
     this.stopped = true;
+    clearInterval(this.heartbeat);
     this.abortWatch?.();
     await Promise.allSettled([...this.running.keys()].map((uid) => this.kill(uid, 'SIGKILL')));
     await Promise.allSettled([...this.work]);
