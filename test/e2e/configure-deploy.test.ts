@@ -126,7 +126,7 @@ function writes(run: { sessionDir: string }): string[] {
   return journalEvents(run.sessionDir)
     .filter((event) => event.type === 'api' && event.service === 'kubernetes')
     .filter((event) => event.method !== 'GET' && !String(event.path).includes('selfsubjectaccessreviews'))
-    .map((event) => `${String(event.method)} ${String(event.path)}`);
+    .map((event) => `${String(event.method)} ${String(event.path).split('?')[0]}`);
 }
 
 const OBJECTS = [
@@ -387,6 +387,53 @@ describe('db-runbook run configure deploy (real kube-apiserver)', () => {
     expect(writes(badPort)).toEqual([]);
     expect(writes(missing)).toEqual([]);
     expect(await resourceVersions()).toEqual(before);
+  });
+
+  it('applies the CronJobs exactly as `kubectl apply --server-side` (built at the server version) does: same objects, same managed fields', async () => {
+    const deployed = await runCli(['run', 'configure', 'deploy', '--yes', '-n', 'default'], { env: env() });
+    expect(deployed.exitCode).toBe(0);
+    const created = await request('POST', '/api/v1/namespaces', {
+      apiVersion: 'v1',
+      kind: 'Namespace',
+      metadata: { name: 'kubectl-compare' },
+    });
+    expect(created.status).toBe(201);
+    const manifest = join(tempDir('kubectl-compare-'), 'cronjobs.yaml');
+    writeFileSync(
+      manifest,
+      readFileSync(join(jobsDir, 'cronjobs.yaml'), 'utf8').replaceAll(
+        'namespace: data',
+        'namespace: kubectl-compare',
+      ),
+    );
+    await promisify(execFile)(standIn.kubectl, [
+      '--kubeconfig',
+      standIn.adminKubeconfigPath,
+      'apply',
+      '--server-side',
+      '--field-manager=db-runbook',
+      '-f',
+      manifest,
+    ]);
+    const applied = (fields: ApiObject) =>
+      (
+        (fields.metadata.managedFields ?? []) as {
+          manager: string;
+          operation: string;
+          apiVersion: string;
+          fieldsV1: unknown;
+        }[]
+      )
+        .filter((entry) => entry.manager === 'db-runbook' && entry.operation === 'Apply')
+        .map(({ apiVersion, fieldsV1 }) => ({ apiVersion, fieldsV1 }));
+    for (const name of ['postgres-daily-backup', 'neo4j-daily-backup']) {
+      const product = await api(`/apis/batch/v1/namespaces/default/cronjobs/${name}`);
+      const kubectlMade = await api(`/apis/batch/v1/namespaces/kubectl-compare/cronjobs/${name}`);
+      expect(product.spec, name).toEqual(kubectlMade.spec);
+      expect(product.metadata.labels, name).toEqual(kubectlMade.metadata.labels);
+      expect(applied(product), name).toEqual(applied(kubectlMade));
+      expect(applied(product)).toHaveLength(1);
+    }
   });
 
   it('journals API calls by method, path and object name only', async () => {
