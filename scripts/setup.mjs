@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // One idempotent setup step for what the project needs beyond `npm ci`: the machine's tools (apt, as root),
-// and the sandbox's local Kubernetes control plane, built once from the Go module proxy and cached by
-// version outside the work tree. `npm test` runs it first; `db-runbook --sandbox` runs it with --no-apt.
+// the sandbox's local Kubernetes control plane, built once from the Go module proxy, and Neo4j Community
+// from Maven Central, each cached by version outside the work tree. `npm test` runs it first; `db-runbook --sandbox` runs it with --no-apt.
 // A second run only checks and takes a few milliseconds.
 //
 //   node scripts/setup.mjs [--no-apt] [--quiet]
@@ -34,6 +34,7 @@ const TOOLS = [
 ];
 
 const CONTROL_PLANE_SOURCE = join(root, 'sandbox', 'control-plane');
+const NEO4J_POM = join(root, 'sandbox', 'neo4j', 'pom.xml');
 
 function onPath(command) {
   return (process.env.PATH ?? '').split(delimiter).some((dir) => dir && existsSync(join(dir, command)));
@@ -183,8 +184,166 @@ async function ensureControlPlane() {
   say(`control plane built in ${Math.round((Date.now() - started) / 1000)} s → ${dir}`);
 }
 
+// ---------------------------------------------------------------------------------------------- Neo4j
+// Neo4j Community from Maven Central (sandbox/neo4j/pom.xml): `mvn dependency:copy-dependencies` into
+// lib/ of a NEO4J_HOME cached by version and by the pom's digest, plus bin/ wrappers that run the
+// official launcher classes with a bounded launcher heap. The server's own memory is set per instance
+// (server.memory.* in its neo4j.conf; the sandbox writes 512 MiB heap + 64 MiB page cache);
+// neo4j-admin's JVM gets HEAP_SIZE (default 256m here).
+
+function neo4jVersion() {
+  const pom = readFileSync(NEO4J_POM);
+  const version = /<neo4j\.version>([^<]+)<\/neo4j\.version>/.exec(pom.toString('utf8'))?.[1] ?? 'unknown';
+  return { version, digest: createHash('sha256').update(pom).digest('hex').slice(0, 12) };
+}
+
+/** Where NEO4J_HOME (lib/, bin/, conf/) is, or will be once resolved. */
+function neo4jHomeDir() {
+  if (process.env.DB_RUNBOOK_NEO4J_HOME) return process.env.DB_RUNBOOK_NEO4J_HOME;
+  const { version, digest } = neo4jVersion();
+  return join(cacheRoot(), `neo4j-${version}-${digest}`);
+}
+
+const NEO4J_LAUNCHERS = {
+  neo4j: { main: 'org.neo4j.server.startup.Neo4jCommand', what: 'start|stop|console|status|version' },
+  'neo4j-admin': { main: 'org.neo4j.server.startup.Neo4jAdminCommand', what: 'database dump|load|info …' },
+  'cypher-shell': { main: 'org.neo4j.shell.Main', what: 'Cypher at a shell' },
+};
+
+function neo4jWrapper(name, main) {
+  const admin = name === 'neo4j-admin';
+  return `#!/bin/sh
+# ${name}: Neo4j's own launcher class from the jars in ../lib (written by db-runbook's scripts/setup.mjs).
+# NEO4J_HOME is the instance (conf/neo4j.conf, data/, logs/, run/); it defaults to this folder.
+# The launcher JVM is small (-Xmx128m)${admin ? "; the admin command's JVM takes HEAP_SIZE (default 256m)" : ''}.
+dist=$(CDPATH= cd -- "$(dirname -- "$0")/.." && pwd) || exit 1
+: "\${NEO4J_HOME:=$dist}"
+export NEO4J_HOME
+${admin ? ': "${HEAP_SIZE:=256m}"\nexport HEAP_SIZE\n' : ''}exec "\${JAVA_CMD:-java}" -Xmx128m -XX:+UseSerialGC -XX:TieredStopAtLevel=1 -Dfile.encoding=UTF-8 -cp "$dist/lib/*" ${main} "$@"
+`;
+}
+
+/** The defaults of a NEO4J_HOME used as is (an instance writes its own conf/neo4j.conf). */
+function neo4jDefaultConf(dir) {
+  return `# Defaults of db-runbook's cached Neo4j home (written by scripts/setup.mjs). An instance has its own
+# NEO4J_HOME with its own conf/neo4j.conf; this one is read only when NEO4J_HOME is this folder.
+server.directories.lib=${join(dir, 'lib')}
+server.default_listen_address=127.0.0.1
+server.http.enabled=false
+server.https.enabled=false
+server.memory.heap.initial_size=128m
+server.memory.heap.max_size=512m
+server.memory.pagecache.size=64m
+dbms.usage_report.enabled=false
+server.jvm.additional=-XX:+UseG1GC
+server.jvm.additional=--add-opens=java.base/java.nio=ALL-UNNAMED
+server.jvm.additional=--add-opens=java.base/java.io=ALL-UNNAMED
+server.jvm.additional=--add-opens=java.base/sun.nio.ch=ALL-UNNAMED
+`;
+}
+
+function neo4jReady(dir) {
+  return (
+    existsSync(join(dir, 'bin', 'neo4j')) &&
+    existsSync(join(dir, 'bin', 'neo4j-admin')) &&
+    existsSync(join(dir, 'lib')) &&
+    existsSync(join(dir, 'VERSION'))
+  );
+}
+
+async function ensureNeo4j() {
+  if (!existsSync(NEO4J_POM)) return;
+  const dir = neo4jHomeDir();
+  if (neo4jReady(dir)) return;
+  if (process.env.DB_RUNBOOK_NEO4J_HOME) {
+    process.stderr.write(
+      `setup: DB_RUNBOOK_NEO4J_HOME=${dir} must hold bin/neo4j, bin/neo4j-admin, lib/ and VERSION made by this step\n`,
+    );
+    process.exit(2);
+  }
+  const java = spawnSync('java', ['-version'], { encoding: 'utf8' });
+  const javaMajor = Number(/version "(\d+)/.exec(java.stderr ?? '')?.[1] ?? 0);
+  const mvn = spawnSync('mvn', ['-v'], { encoding: 'utf8' });
+  if (java.status !== 0 || javaMajor < 17 || mvn.status !== 0) {
+    process.stderr.write(
+      `setup: the sandbox's Neo4j needs Java >= 17 and Maven to fetch it once from Maven Central ` +
+        `(found: java ${javaMajor || 'none'}, mvn ${mvn.status === 0 ? 'yes' : 'none'}); ` +
+        `install with: sudo apt-get install -y openjdk-17-jre-headless maven\n`,
+    );
+    process.exit(2);
+  }
+  const lock = `${dir}.lock`;
+  mkdirSync(dirname(dir), { recursive: true });
+  for (;;) {
+    try {
+      mkdirSync(lock);
+      writeFileSync(join(lock, 'pid'), String(process.pid));
+      break;
+    } catch {
+      const holder = Number(readFileIfAny(join(lock, 'pid')));
+      if (holder > 0 && !alive(holder)) {
+        rmSync(lock, { recursive: true, force: true });
+        continue;
+      }
+      say('waiting for another setup that is fetching Neo4j…');
+      await new Promise((resolve) => setTimeout(resolve, 2000));
+      if (neo4jReady(dir)) return;
+    }
+  }
+  const release = () => rmSync(lock, { recursive: true, force: true });
+  process.on('exit', release);
+  const { version } = neo4jVersion();
+  const started = Date.now();
+  say(
+    `fetching Neo4j Community ${version} from Maven Central with mvn (first run only: ~120 MB, a few minutes)…`,
+  );
+  const staging = `${dir}.partial-${process.pid}`;
+  rmSync(staging, { recursive: true, force: true });
+  mkdirSync(join(staging, 'bin'), { recursive: true });
+  mkdirSync(join(staging, 'conf'), { recursive: true });
+  const status = await new Promise((resolve) => {
+    const child = spawn(
+      'mvn',
+      [
+        '-B',
+        '-q',
+        '-Dstyle.color=never',
+        '-f',
+        NEO4J_POM,
+        'dependency:copy-dependencies',
+        `-DoutputDirectory=${join(staging, 'lib')}`,
+      ],
+      { stdio: ['ignore', 'inherit', 'inherit'] },
+    );
+    const tick = setInterval(
+      () => say(`still fetching Neo4j… ${Math.round((Date.now() - started) / 1000)} s`),
+      30_000,
+    );
+    child.on('error', () => resolve(127));
+    child.on('exit', (code) => {
+      clearInterval(tick);
+      resolve(code ?? 1);
+    });
+  });
+  if (status !== 0) {
+    rmSync(staging, { recursive: true, force: true });
+    process.stderr.write(`setup: fetching Neo4j with mvn failed (exit ${status}); see the lines above\n`);
+    process.exit(2);
+  }
+  for (const [name, { main }] of Object.entries(NEO4J_LAUNCHERS))
+    writeFileSync(join(staging, 'bin', name), neo4jWrapper(name, main), { mode: 0o755 });
+  writeFileSync(join(staging, 'conf', 'neo4j.conf'), neo4jDefaultConf(dir));
+  writeFileSync(join(staging, 'VERSION'), `${version}\n`);
+  rmSync(dir, { recursive: true, force: true });
+  renameSync(staging, dir);
+  release();
+  say(`Neo4j ${version} fetched in ${Math.round((Date.now() - started) / 1000)} s → ${dir}`);
+}
+
 ensureTools();
 await ensureControlPlane();
+await ensureNeo4j();
 // The sandbox reads this line to find the binaries.
 const controlPlane = existsSync(join(CONTROL_PLANE_SOURCE, 'go.mod')) ? controlPlaneDir() : null;
-process.stdout.write(`${JSON.stringify({ controlPlaneDir: controlPlane })}\n`);
+const neo4jHome = existsSync(NEO4J_POM) ? neo4jHomeDir() : null;
+process.stdout.write(`${JSON.stringify({ controlPlaneDir: controlPlane, neo4jHome })}\n`);
