@@ -3,6 +3,7 @@ import type { Values } from '../runbook/values.js';
 import { defaultSessionDir } from './journal-store.js';
 import { createNetAdapter } from './net.js';
 import { createReportFiles } from './report-files.js';
+import { createNeo4jAdapter } from './neo4j.js';
 import { createProcAdapter } from './proc.js';
 import type { Adapters, KubeAdapter, Recorder, S3Adapter } from './types.js';
 
@@ -67,6 +68,7 @@ export function createAdapters(config: AdapterConfig): Adapters {
     },
     proc: createProcAdapter(record, config.currentStep),
     net: createNetAdapter(),
+    neo4j: (connection) => createNeo4jAdapter(connection, record),
     reports: createReportFiles(config.sessionDir ?? defaultSessionDir()),
   };
 }

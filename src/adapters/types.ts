@@ -176,12 +176,46 @@ export interface NetAdapter {
   ): Promise<{ ok: true; ms: number } | { ok: false; reason: string }>;
 }
 
+// ---------------------------------------------------------------- Neo4j (Bolt)
+
+export interface Neo4jConnection {
+  /** neo4j://host:7687, neo4j+s://…, bolt://… */
+  address: string;
+  username: string;
+  password: string;
+}
+
+export interface Neo4jResult {
+  keys: string[];
+  /** Values as plain JavaScript: integers as numbers, temporals as ISO text, nodes as {labels, properties}. */
+  rows: unknown[][];
+  /** What the statement changed (nodesCreated, propertiesSet, …). */
+  counters: Record<string, number>;
+}
+
+export interface Neo4jAdapter {
+  readonly target: { address: string; username: string };
+  /** One auto-commit statement. Throws Neo4jError (auth, unavailable, database-not-found, …). */
+  run(
+    statement: string,
+    options?: {
+      database?: string;
+      params?: Record<string, unknown>;
+      signal?: AbortSignal;
+      timeoutMs?: number;
+      connectTimeoutMs?: number;
+    },
+  ): Promise<Neo4jResult>;
+}
+
 /** What steps receive. Kubernetes and S3 clients are created on first use (their modules load lazily). */
 export interface Adapters {
   kube(): Promise<KubeAdapter>;
   s3(): Promise<S3Adapter>;
   proc: ProcAdapter;
   net: NetAdapter;
+  /** Cypher over Bolt with the official driver (no cypher-shell, no Java on this machine). */
+  neo4j(connection: Neo4jConnection): Neo4jAdapter;
   /** Report files beside this session's journal (the drill exports its report). */
   reports: ReportFiles;
 }

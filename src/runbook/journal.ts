@@ -43,7 +43,7 @@ export type JournalEventBody =
   | {
       type: 'api';
       step?: string;
-      service: 'kubernetes' | 's3';
+      service: 'kubernetes' | 's3' | 'neo4j';
       method: string;
       path: string;
       object?: string;

@@ -210,7 +210,7 @@ function counted(counts: Map<string, number>): string {
 }
 
 class ApiBucket extends Folded<ApiEvent> {
-  constructor(private readonly service: 'kubernetes' | 's3') {
+  constructor(private readonly service: 'kubernetes' | 's3' | 'neo4j') {
     super();
   }
   rows(): DigestRow[] {
@@ -218,7 +218,12 @@ class ApiBucket extends Folded<ApiEvent> {
     const failures = new Map<string, number>();
     let missing = 0;
     for (const event of this.items) {
-      const label = this.service === 's3' ? resourceOf(event) : `${event.method} ${resourceOf(event)}`;
+      const label =
+        this.service === 's3'
+          ? resourceOf(event)
+          : this.service === 'neo4j'
+            ? (event.object ?? event.method)
+            : `${event.method} ${resourceOf(event)}`;
       calls.set(label, (calls.get(label) ?? 0) + 1);
       if (lookedUpMissing(event)) missing++;
       else if (!ok(event.status)) {
@@ -230,7 +235,7 @@ class ApiBucket extends Folded<ApiEvent> {
     const reviews = this.items.every((event) => /selfsubjectaccessreviews$/.test(event.path));
     const what = reviews
       ? `${n} permission ${n === 1 ? 'question' : 'questions'} to the API server (SelfSubjectAccessReview)`
-      : `${n} ${this.service === 's3' ? 'S3' : 'Kubernetes API'} call${n === 1 ? '' : 's'}: ${counted(calls)}`;
+      : `${n} ${this.service === 's3' ? 'S3' : this.service === 'neo4j' ? 'Cypher (Bolt)' : 'Kubernetes API'} call${n === 1 ? '' : 's'}: ${counted(calls)}`;
     const failed = [...failures.values()].reduce((sum, count) => sum + count, 0);
     const parts = [
       ...(n - failed - missing > 0 && (failed > 0 || missing > 0)
