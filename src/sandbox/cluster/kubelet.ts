@@ -254,7 +254,11 @@ export class ProcessKubelet {
   /** The kubelet's part of a graceful delete: stop the containers, then remove the pod for good. */
   private async finishDeletion(pod: V1Pod): Promise<void> {
     const uid = pod.metadata?.uid ?? '';
-    await this.kill(uid, 'SIGTERM', pod.spec?.terminationGracePeriodSeconds ?? 30);
+    // A StatefulSet's server gets its grace period (up to 120 s) to shut down cleanly, as a database must
+    // before its volume is used by another pod; everything else is cut short after 2 s here.
+    const grace = pod.spec?.terminationGracePeriodSeconds ?? 30;
+    const statefulSet = (pod.metadata?.ownerReferences ?? []).some((owner) => owner.kind === 'StatefulSet');
+    await this.kill(uid, 'SIGTERM', statefulSet ? Math.min(grace, 120) : Math.min(grace, 2));
     await this.statusQueue.get(uid);
     await this.core
       .deleteNamespacedPod({
@@ -274,7 +278,7 @@ export class ProcessKubelet {
     if (!proc) return;
     signalGroup(proc.child, signal);
     if (signal === 'SIGKILL') return proc.exited;
-    const timer = setTimeout(() => signalGroup(proc.child, 'SIGKILL'), Math.min(graceSeconds, 2) * 1000);
+    const timer = setTimeout(() => signalGroup(proc.child, 'SIGKILL'), graceSeconds * 1000);
     await proc.exited;
     clearTimeout(timer);
   }
@@ -460,6 +464,15 @@ export class ProcessKubelet {
     processEnv.HOME ??= join(podDir, 'home');
     processEnv.TMPDIR ??= join(podDir, 'tmp');
     Object.assign(processEnv, this.options.jobEnv);
+    // The pod's ServiceAccount token, as a kubeconfig (a process cannot see the in-cluster mount at
+    // /var/run/secrets/kubernetes.io/serviceaccount): kubectl in the pod acts as that ServiceAccount.
+    if (dig(pod, 'spec', 'automountServiceAccountToken') !== false) {
+      const kubeconfig = await this.serviceAccountKubeconfig(pod, podDir).catch((err: Error) => {
+        this.event(pod, 'Warning', 'FailedMount', `service account token: ${err.message}`);
+        return undefined;
+      });
+      if (kubeconfig) processEnv.KUBECONFIG = kubeconfig;
+    }
     const cwd = await workingDir(dig(container, 'workingDir'), rewrite, podDir);
 
     const log = new PodLog(join(podDir, 'container.log'));
@@ -581,6 +594,46 @@ export class ProcessKubelet {
         },
       ];
     });
+  }
+
+  /** A TokenRequest for the pod's ServiceAccount, bound to the pod, written as <podDir>/serviceaccount/kubeconfig. */
+  private async serviceAccountKubeconfig(pod: KubeObject, podDir: string): Promise<string> {
+    const namespace = pod.metadata.namespace ?? '';
+    const account = String(dig(pod, 'spec', 'serviceAccountName') ?? 'default');
+    const token = await this.core.createNamespacedServiceAccountToken({
+      name: account,
+      namespace,
+      body: {
+        spec: {
+          audiences: [],
+          expirationSeconds: 3600,
+          boundObjectRef: { apiVersion: 'v1', kind: 'Pod', name: pod.metadata.name, uid: pod.metadata.uid },
+        },
+      },
+    });
+    const cluster = this.options.kubeconfig.getCurrentCluster();
+    const dir = join(podDir, 'serviceaccount');
+    await mkdir(dir, { recursive: true, mode: 0o700 });
+    const file = join(dir, 'kubeconfig');
+    const config = {
+      apiVersion: 'v1',
+      kind: 'Config',
+      clusters: [
+        {
+          name: 'in-cluster',
+          cluster: {
+            server: cluster?.server ?? '',
+            ...(cluster?.caData ? { 'certificate-authority-data': cluster.caData } : {}),
+            ...(cluster?.caFile ? { 'certificate-authority': cluster.caFile } : {}),
+          },
+        },
+      ],
+      users: [{ name: account, user: { token: token.status?.token ?? '' } }],
+      contexts: [{ name: 'in-cluster', context: { cluster: 'in-cluster', user: account, namespace } }],
+      'current-context': 'in-cluster',
+    };
+    await writeFile(file, JSON.stringify(config), { mode: 0o600 });
+    return file;
   }
 
   /** Writes configMap/secret volumes, creates emptyDir and PVC dirs; returns the container's mounts. */
