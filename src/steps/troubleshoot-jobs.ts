@@ -438,23 +438,15 @@ function switchData(preview: Preview | undefined): SwitchPreview | undefined {
 }
 
 /**
- * The apply configuration: the CronJob's containers with NEO4J_BACKUP_MODE=incremental in the backup
- * container's env, nothing else of the spec. A real API server merges `containers` and `env` by name,
- * so only that variable changes hands; the sandbox's API stand-in treats lists as atomic, which is why
- * the containers are sent as they are (unchanged apart from that variable) rather than as a stub.
+ * The apply configuration: the backup container, by name, with NEO4J_BACKUP_MODE only. The API server
+ * merges `containers` and `env` by name under server-side apply, so this field manager comes to own that
+ * one variable and deploy's manager keeps the image and every other variable.
  */
 export function incrementalApplyConfig(cronJob: KubeObject, mode = 'incremental'): KubeObject {
-  const containers = (
-    ((cronJob.spec as { jobTemplate?: { spec?: { template?: { spec?: { containers?: Container[] } } } } })
-      ?.jobTemplate?.spec?.template?.spec?.containers ?? []) as Container[]
-  ).map((container, index) => {
-    if (index !== 0) return container;
-    const env = [...(container.env ?? [])];
-    const at = env.findIndex((variable) => variable.name === MODE_VARIABLE);
-    if (at >= 0) env[at] = { name: MODE_VARIABLE, value: mode };
-    else env.unshift({ name: MODE_VARIABLE, value: mode });
-    return { ...container, env };
-  });
+  const first = ((
+    cronJob.spec as { jobTemplate?: { spec?: { template?: { spec?: { containers?: Container[] } } } } }
+  )?.jobTemplate?.spec?.template?.spec?.containers ?? [])[0] as Container | undefined;
+  const containers = first ? [{ name: first.name, env: [{ name: MODE_VARIABLE, value: mode }] }] : [];
   return {
     apiVersion: 'batch/v1',
     kind: 'CronJob',

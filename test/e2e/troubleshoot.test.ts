@@ -339,6 +339,22 @@ describe('troubleshoot (built CLI against the sandbox, faults made real)', () =>
     expect((after.live?.metadata.managedFields ?? []).map((entry) => entry.manager)).toContain(
       'db-runbook-troubleshoot',
     );
+    // Server-side apply merged env by name: the switch's field manager owns that one variable and
+    // nothing else; deploy's manager keeps the image and every other variable.
+    const owned = (manager: string): string =>
+      JSON.stringify(
+        (after.live?.metadata.managedFields ?? []).find(
+          (entry) => entry.manager === manager && entry.operation === 'Apply',
+        )?.fieldsV1 ?? {},
+      );
+    const switchFields = owned('db-runbook-troubleshoot');
+    expect(switchFields).toContain('k:{\\"name\\":\\"NEO4J_BACKUP_MODE\\"}');
+    expect(switchFields).not.toContain('NEO4J_ACCEPT_LICENSE_AGREEMENT');
+    expect(switchFields).not.toContain('f:image');
+    expect(switchFields).not.toContain('f:schedule');
+    const deployFields = owned('db-runbook');
+    expect(deployFields).toContain('f:image');
+    expect(deployFields).toContain('NEO4J_ACCEPT_LICENSE_AGREEMENT');
     const events = journalEvents(run.sessionDir);
     expect(events.find((event) => event.type === 'gate')).toMatchObject({
       kind: 'confirm',
