@@ -1,25 +1,31 @@
 #!/usr/bin/env bash
-# neo4j-restore.sh: restore an archive written by neo4j-backup.sh, on the host (or pod) that owns NEO4J_HOME.
+# neo4j-restore.sh: restore an archive written by neo4j-backup.sh, where the store is: on the host (or in the pod)
+# that owns NEO4J_HOME, or in a Kubernetes Job that mounts the StatefulSet's claim at NEO4J_DATA_DIR.
 #
-#   1. refuse while the database is running (Enterprise: `STOP DATABASE <db> WAIT` first; Community: `neo4j stop`)
+#   1. refuse while the database is running: Enterprise `STOP DATABASE <db> WAIT` first; Community `neo4j stop` on
+#      a host, or `kubectl scale statefulset/<NEO4J_STATEFULSET> --replicas=0` on Kubernetes (checked here)
 #   2. download RESTORE_S3_URI, verify it against <uri>.sha256 (ALLOW_UNVERIFIED=true to skip a missing sidecar)
+#      and gzip to the end, and unpack it: a corrupt archive is refused before the store is touched
 #   3. a full backup or a .dump: neo4j-admin database load --from-path=<dir> --overwrite-destination=true <db>
 #      a differential: download every archive of its chain (listed, with checksums, in backup-manifest.txt), then
 #      neo4j-admin database restore --from-path=<chain dir>/<differential> --overwrite-destination=true <db>
 #      (load never accepts differentials; restore finds the chain ending at that artifact in its folder)
-#   4. optionally START DATABASE <db> WAIT (NEO4J_START_AFTER_RESTORE=true), otherwise print how to start it
+#   4. optionally start it again (NEO4J_START_AFTER_RESTORE=true): START DATABASE <db> WAIT when only the
+#      database was stopped, `neo4j start` on a host, or scale the StatefulSet back (NEO4J_REPLICAS, default 1)
 #
 # Environment:
-#   RESTORE_S3_URI=s3://bucket/prefix/<time>.backup.tar.gz  NEO4J_DATABASE  NEO4J_HOME  [ALLOW_UNVERIFIED=false]
+#   RESTORE_S3_URI=s3://bucket/prefix/<time>.backup.tar.gz  NEO4J_DATABASE  [ALLOW_UNVERIFIED=false]
+#   NEO4J_HOME (a host: its bin/ and conf/) and/or NEO4J_DATA_DIR (the store's data directory, e.g. the claim at /data)
 #   AWS_ACCESS_KEY_ID  AWS_SECRET_ACCESS_KEY  [AWS_DEFAULT_REGION]  [AWS_ENDPOINT_URL]  [BACKUP_WORK_DIR]
 #   To check that the database is stopped (and to start it): NEO4J_ADDRESS or NEO4J_HOST [+ NEO4J_BOLT_PORT=7687],
-#   NEO4J_USERNAME, NEO4J_PASSWORD (cypher-shell reads them from the environment, never from argv).
-#   [NEO4J_START_AFTER_RESTORE=false]
+#   NEO4J_USERNAME, NEO4J_PASSWORD (cypher-shell reads them from the environment, never from argv);
+#   on Kubernetes NEO4J_STATEFULSET [NEO4J_NAMESPACE] (kubectl, as the Job's ServiceAccount).
+#   [NEO4J_START_AFTER_RESTORE=false]  [NEO4J_REPLICAS=1]
 #
 # Exit codes: 0 restored · 2 configuration · 3 the database or server is running (or its state cannot be checked):
 #             stop it first · 4 backup object missing or object storage unreachable · 5 integrity check failed:
 #             checksum mismatch, missing sidecar, corrupt archive or incomplete chain (nothing was touched)
-#             6 neo4j-admin load/restore failed · 7 restored, but START DATABASE failed · 130/143 interrupted
+#             6 neo4j-admin load/restore failed · 7 restored, but starting it again failed · 130/143 interrupted
 set -euo pipefail
 
 readonly SCRIPT_NAME=neo4j-restore
@@ -31,22 +37,31 @@ readonly SCRIPT_NAME=neo4j-restore
 }
 
 # ---------------------------------------------------------------------------------------------- config
-require_env RESTORE_S3_URI NEO4J_DATABASE NEO4J_HOME
+require_env RESTORE_S3_URI NEO4J_DATABASE
+[[ -n "${NEO4J_HOME:-}" || -n "${NEO4J_DATA_DIR:-}" ]] || die 2 "set NEO4J_HOME (Neo4j on this host) or NEO4J_DATA_DIR (the store's data directory, e.g. the mounted claim)"
 parse_restore_uri 's3://bucket/prefix/<time>.backup.tar.gz'
 base_uri=${RESTORE_S3_URI%/*}
 database=$NEO4J_DATABASE
 [[ "$database" =~ ^[A-Za-z][A-Za-z0-9.-]{2,62}$ ]] || die 2 "NEO4J_DATABASE '$database' is not a valid Neo4j database name"
 neo4j_home=${NEO4J_HOME:-}
-[[ -d "$neo4j_home" ]] || die 2 "NEO4J_HOME=$neo4j_home is not a directory"
+[[ -z "$neo4j_home" || -d "$neo4j_home" ]] || die 2 "NEO4J_HOME=$neo4j_home is not a directory"
+[[ -z "${NEO4J_DATA_DIR:-}" || -d "$NEO4J_DATA_DIR" ]] || die 2 "NEO4J_DATA_DIR=$NEO4J_DATA_DIR is not a directory"
+statefulset=${NEO4J_STATEFULSET:-}
+replicas=${NEO4J_REPLICAS:-1}
+[[ "$replicas" =~ ^[1-9][0-9]*$ ]] || die 2 "NEO4J_REPLICAS must be a positive number"
+kubectl_ns=()
+[[ -z "${NEO4J_NAMESPACE:-}" ]] || kubectl_ns=(--namespace "$NEO4J_NAMESPACE")
 unverified=false
 flag ALLOW_UNVERIFIED && unverified=true
 start_after=false
 flag NEO4J_START_AFTER_RESTORE && start_after=true
-if [[ -x "$neo4j_home/bin/neo4j-admin" ]]; then admin="$neo4j_home/bin/neo4j-admin"; else admin=neo4j-admin; fi
+if [[ -n "$neo4j_home" && -x "$neo4j_home/bin/neo4j-admin" ]]; then admin="$neo4j_home/bin/neo4j-admin"; else admin=neo4j-admin; fi
 shell_bin=''
-if [[ -x "$neo4j_home/bin/cypher-shell" ]]; then shell_bin="$neo4j_home/bin/cypher-shell"; elif command -v cypher-shell >/dev/null 2>&1; then shell_bin=cypher-shell; fi
+if [[ -n "$neo4j_home" && -x "$neo4j_home/bin/cypher-shell" ]]; then shell_bin="$neo4j_home/bin/cypher-shell"; elif command -v cypher-shell >/dev/null 2>&1; then shell_bin=cypher-shell; fi
 server_bin=''
-if [[ -x "$neo4j_home/bin/neo4j" ]]; then server_bin="$neo4j_home/bin/neo4j"; elif command -v neo4j >/dev/null 2>&1; then server_bin=neo4j; fi
+if [[ -n "$statefulset" ]]; then
+  require_tools 'is not installed (a restore on Kubernetes checks the StatefulSet with kubectl)' kubectl
+elif [[ -n "$neo4j_home" && -x "$neo4j_home/bin/neo4j" ]]; then server_bin="$neo4j_home/bin/neo4j"; elif command -v neo4j >/dev/null 2>&1; then server_bin=neo4j; fi
 require_tools 'is not installed' "$admin" aws tar sha256sum gzip
 address=${NEO4J_ADDRESS:-}
 if [[ -z "$address" && -n "${NEO4J_HOST:-}" ]]; then address="neo4j://$NEO4J_HOST:${NEO4J_BOLT_PORT:-7687}"; fi
@@ -70,13 +85,23 @@ install_traps cleanup
 
 # ---------------------------------------------------------------------------------------------- running?
 how_to_stop="stop it first: cypher-shell -a ${address:-neo4j://<host>:7687} -d system 'STOP DATABASE \`$database\` WAIT' (Enterprise; the server keeps running), or 'neo4j stop' on this host (Community); then run this script again"
+[[ -z "$statefulset" ]] || how_to_stop="scale it to 0 first: kubectl scale statefulset/$statefulset --replicas=0${NEO4J_NAMESPACE:+ --namespace $NEO4J_NAMESPACE}, wait until its pods are gone, then run this again"
 db_status=''
-if [[ -n "$shell_bin" && -n "$address" ]]; then
+if [[ -n "$statefulset" ]]; then
+  # On Kubernetes the StatefulSet says whether a server runs on this store.
+  pods=$(kubectl "${kubectl_ns[@]}" get statefulset "$statefulset" -o 'jsonpath={.spec.replicas} {.status.replicas}' 2>"$work/kubectl.err") ||
+    { tail_of "$work/kubectl.err"; die 3 "cannot read StatefulSet $statefulset (the Job's ServiceAccount needs get on it); $how_to_stop"; }
+  read -r wanted present <<<"$pods"
+  if [[ "${wanted:-0}" != 0 || "${present:-0}" != 0 ]]; then
+    die 3 "Neo4j is running: StatefulSet $statefulset wants ${wanted:-0} and has ${present:-0} pod(s); $how_to_stop"
+  fi
+  db_status=server-stopped
+elif [[ -n "$shell_bin" && -n "$address" ]]; then
   if "$shell_bin" -a "$address" -d system --format plain --non-interactive \
     "SHOW DATABASE \`$database\` YIELD currentStatus" >"$work/status.out" 2>"$work/status.err" </dev/null; then
     db_status=$(sed -n '2p' "$work/status.out" | tr -d '"')
     [[ -n "$db_status" ]] || db_status=absent
-  elif ! grep -q 'Unable to connect' "$work/status.err"; then
+  elif ! grep -qE 'Unable to connect|Connection refused|ServiceUnavailable|Failed to connect' "$work/status.err"; then
     tail_of "$work/status.err"
     die 3 "cannot check whether database '$database' is running (set NEO4J_USERNAME/NEO4J_PASSWORD), or $how_to_stop"
   fi
@@ -151,12 +176,17 @@ else
   fi
 fi
 
+extra_config=()
+if [[ -n "${NEO4J_DATA_DIR:-}" ]]; then
+  printf 'server.directories.data=%s\n' "$NEO4J_DATA_DIR" >"$work/data-dir.conf"
+  extra_config=("--additional-config=$work/data-dir.conf")
+fi
 case "$type" in
   FULL | DUMP)
     suffix=backup
     [[ "$type" == DUMP ]] && suffix=dump
     mv "$work/archive/$artifact" "$work/load/$database.$suffix"
-    command=("$admin" database load "--from-path=$work/load" --overwrite-destination=true "$database")
+    command=("$admin" database load "--from-path=$work/load" --overwrite-destination=true "${extra_config[@]}" "$database")
     ;;
   DIFF)
     # every earlier archive of the chain (downloaded in parallel), checked against the checksum pinned in this
@@ -187,7 +217,7 @@ case "$type" in
     done
     mv "$work/archive/$artifact" "$work/chain/$artifact"
     log "chain: $count earlier backup(s) + $artifact"
-    command=("$admin" database restore "--from-path=$work/chain/$artifact" --overwrite-destination=true "$database")
+    command=("$admin" database restore "--from-path=$work/chain/$artifact" --overwrite-destination=true "${extra_config[@]}" "$database")
     ;;
   *) die 5 "unknown backup type '$type' in the manifest of $name" ;;
 esac
@@ -204,16 +234,31 @@ tail_of "$work/admin.log" 3
 log "restored '$database' from $RESTORE_S3_URI ($type) in $((SECONDS - started))s"
 
 start_cmd="cypher-shell -a ${address:-neo4j://<host>:7687} -d system 'START DATABASE \`$database\` WAIT'"
+if [[ "$db_status" == server-stopped ]]; then
+  if [[ -n "$statefulset" ]]; then
+    start_cmd="kubectl scale statefulset/$statefulset --replicas=$replicas${NEO4J_NAMESPACE:+ --namespace $NEO4J_NAMESPACE}"
+  else
+    start_cmd="${server_bin:-neo4j} start"
+  fi
+fi
 if [[ "$db_status" == absent ]]; then
   log "database '$database' did not exist on the server: create it now (cypher-shell -a ${address:-neo4j://<host>:7687} -d system 'CREATE DATABASE \`$database\` WAIT'); it uses the restored store"
   start_after=false
 fi
 if [[ "$start_after" == true ]]; then
-  [[ -n "$shell_bin" && -n "$address" ]] || die 7 "NEO4J_START_AFTER_RESTORE=true needs cypher-shell and NEO4J_ADDRESS/NEO4J_HOST"
-  "$shell_bin" -a "$address" -d system --non-interactive "START DATABASE \`$database\` WAIT" </dev/null >"$work/start.out" 2>&1 ||
-    { tail_of "$work/start.out"; die 7 "restored, but START DATABASE failed: run $start_cmd"; }
-  log "database '$database' started"
+  if [[ "$db_status" == server-stopped && -n "$statefulset" ]]; then
+    kubectl "${kubectl_ns[@]}" scale statefulset "$statefulset" --replicas="$replicas" >"$work/start.out" 2>&1 ||
+      { tail_of "$work/start.out"; die 7 "restored, but scaling StatefulSet $statefulset back failed: run $start_cmd"; }
+  elif [[ "$db_status" == server-stopped ]]; then
+    [[ -n "$server_bin" ]] || die 7 "restored; NEO4J_START_AFTER_RESTORE=true needs the neo4j command (NEO4J_HOME/bin/neo4j) to start the server"
+    "$server_bin" start >"$work/start.out" 2>&1 || { tail_of "$work/start.out"; die 7 "restored, but neo4j start failed: run $start_cmd"; }
+  else
+    [[ -n "$shell_bin" && -n "$address" ]] || die 7 "NEO4J_START_AFTER_RESTORE=true needs cypher-shell and NEO4J_ADDRESS/NEO4J_HOST"
+    "$shell_bin" -a "$address" -d system --non-interactive "START DATABASE \`$database\` WAIT" </dev/null >"$work/start.out" 2>&1 ||
+      { tail_of "$work/start.out"; die 7 "restored, but START DATABASE failed: run $start_cmd"; }
+  fi
+  log "database '$database' started ($start_cmd)"
 else
-  log "next: start the database ($start_cmd, or 'neo4j start' if the server is stopped) and verify it, e.g. MATCH (n:BackupValidation) RETURN n.id, n.checkedAt"
+  log "next: start it ($start_cmd) and verify it, e.g. MATCH (n:BackupValidation) RETURN n.id, n.checkedAt"
 fi
 printf 'database=%s\nsource=%s\ntype=%s\nartifact=%s\n' "$database" "$RESTORE_S3_URI" "$type" "$artifact"
