@@ -82,3 +82,25 @@ export function readManifestText(dir: string, file: string): { path: string; tex
     });
   }
 }
+
+/**
+ * The catalog facts query (owners, privileges, default privileges and settings of a database), read from
+ * scripts/lib-common.sh where postgres-backup.sh takes it from: the backup and the restore's validation run
+ * the same SQL.
+ */
+export function readCatalogFactsSql(dir: string): string {
+  const path = join(dir, 'scripts', 'lib-common.sh');
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (error) {
+    throw new RunbookError(`cannot read ${path}: ${(error as NodeJS.ErrnoException).code ?? 'error'}`, {
+      next: 'Run from a db-runbook checkout or package that has ops/db/backup-jobs/scripts, or set backupJobsDir in the --values file.',
+    });
+  }
+  const start = text.indexOf('-- BEGIN db-runbook catalog facts');
+  const end = text.indexOf('-- END db-runbook catalog facts');
+  if (start === -1 || end === -1 || end < start)
+    throw new RunbookError(`${path} has no catalog facts query (-- BEGIN/END db-runbook catalog facts)`);
+  return text.slice(start, end);
+}

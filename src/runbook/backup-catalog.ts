@@ -41,8 +41,23 @@ const EXTENSIONS: Record<BackupKind, readonly string[]> = {
   neo4j: ['.backup.tar.gz', '.dump', '.tar.gz'],
 };
 
+/**
+ * Beside each PostgreSQL dump `<time>.sql.gz`, postgres-backup.sh publishes `<time>.globals.sql.gz` (+ .sha256):
+ * the roles, the database's own owner/privileges/settings and the catalog facts the validation compares.
+ */
+export const GLOBALS_SUFFIX = '.globals.sql.gz';
+
+export function isGlobalsKey(key: string): boolean {
+  return key.endsWith(GLOBALS_SUFFIX);
+}
+
+/** The globals object's key of a dump's key (`…/<time>.sql.gz` → `…/<time>.globals.sql.gz`). */
+export function globalsKeyOf(key: string): string {
+  return `${key.replace(/\.sql\.gz$/, '')}${GLOBALS_SUFFIX}`;
+}
+
 export function isBackupKey(key: string, kind: BackupKind): boolean {
-  if (key.endsWith('/')) return false;
+  if (key.endsWith('/') || isGlobalsKey(key)) return false;
   const name = key.slice(key.lastIndexOf('/') + 1);
   return EXTENSIONS[kind].some((extension) => name.length > extension.length && name.endsWith(extension));
 }

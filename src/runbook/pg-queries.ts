@@ -433,6 +433,8 @@ export function parseCopyHeader(line: string): { schema: string; table: string }
 const NEWLINE = 0x0a;
 const COPY_PREFIX = Buffer.from('COPY ');
 const END_OF_DATA = Buffer.from('\\.');
+/** First bytes of the statements that name roles: A(LTER), G(RANT), R(EVOKE). */
+const STATEMENT_START = new Set([0x41, 0x47, 0x52]);
 /** Longest line kept whole across chunks: COPY headers fit; longer lines only need their length. */
 const MAX_KEPT = 256 * 1024;
 
@@ -442,6 +444,9 @@ const MAX_KEPT = 256 * 1024;
  * newlines inside values). These are the counts recorded at backup time. Buffers only a partial line.
  */
 export class DumpRowCounter {
+  /** `onStatement`: called with each line outside COPY data that starts with ALTER, GRANT or REVOKE. */
+  constructor(private readonly onStatement?: (line: string) => void) {}
+
   private readonly counts = new Map<string, number>();
   private current: string | undefined;
   private rows = 0;
@@ -496,6 +501,10 @@ export class DumpRowCounter {
         this.rows = 0;
       } else this.rows++;
       return;
+    }
+    if (this.onStatement && length === head.length && STATEMENT_START.has(head[0] ?? 0)) {
+      const text = head.toString('utf8');
+      if (/^(ALTER|GRANT|REVOKE) /.test(text)) this.onStatement(text);
     }
     if (
       length === head.length &&

@@ -62,6 +62,7 @@ import {
   type RestoreSection,
   type RestoreSpec,
 } from './restore-shared.js';
+import { privilegeChecks, requireRoles, rolesEnv, rolesStep } from './restore-roles.js';
 import { cypher, neo4jAddress, neo4jHome, quoteNeo4jName } from './troubleshoot-shared.js';
 
 type Ctx = StepContext<Adapters>;
@@ -270,7 +271,7 @@ const restore = defineStep({
             'AWS_ACCESS_KEY_ID=<key> AWS_SECRET_ACCESS_KEY=<secret> \\',
             `POSTGRES_HOST=${host} POSTGRES_PORT=${values.get('POSTGRES_PORT') ?? '5432'} POSTGRES_DATABASE=${scratch} \\`,
             `POSTGRES_USER=${values.get('POSTGRES_USER') ?? '<user>'} POSTGRES_PASSWORD=<password> \\`,
-            'RESTORE_S3_URI=${RESTORE_S3_URI} CLEAN_TARGET=false \\',
+            'RESTORE_S3_URI=${RESTORE_S3_URI} CLEAN_TARGET=true \\',
             `bash ${scriptLocation({}, 'postgres-restore.sh').display}`,
           ].join('\n'),
           writes: true,
@@ -377,9 +378,13 @@ const restore = defineStep({
       ...pg.env,
       POSTGRES_DATABASE: scratch,
       RESTORE_S3_URI: chosen.uri,
-      CLEAN_TARGET: 'false',
+      // a new database with the backup's owner, privileges and settings (its globals), swapped in for the
+      // empty scratch database created above
+      CLEAN_TARGET: 'true',
       // the object whose hash the integrity gate showed, and no other
       ...pinnedObjectEnv(integrity),
+      // the roles preflight's choice: create missing roles from the globals, map them, or leave them out
+      ...rolesEnv(requireRoles(ctx.earlier, DRILL_SPEC)),
       ...(unverified ? { ALLOW_UNVERIFIED: 'true' } : {}),
     };
     const { result, downloaded, seconds } = await runRestoreScript(ctx, {
@@ -546,6 +551,12 @@ const smoke = defineStep({
       );
     } else
       add('marker', 'backup_validation marker rows', 'skip', 'this backup has no backup_validation table');
+
+    // Owners, privileges, default privileges and settings as in the backup; each role reads its tables.
+    for (const { check, entry } of await privilegeChecks(ctx, DRILL_SPEC, scratch)) {
+      checks.push(check);
+      if (entry) validation.push(entry);
+    }
 
     const failed = validation.filter((entry) => !entry.ok);
     const validatedAt = new Date().toISOString();
@@ -1077,6 +1088,7 @@ export const drValidationSteps: readonly RunbookStep[] = [
   chooseBackupStep(DRILL_SPEC),
   integrityStep(DRILL_SPEC),
   overrideStep(DRILL_SPEC),
+  rolesStep(DRILL_SPEC),
   restore,
   smoke,
   neo4j,

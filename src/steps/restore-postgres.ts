@@ -31,6 +31,7 @@ import type { Check, Gate, Preview, StepContext } from '../runbook/step.js';
 import type { Values } from '../runbook/values.js';
 import { recoveryFigureChecks } from './recovery-figures.js';
 import { defineStep, type RunbookStep, sleep } from './define.js';
+import { privilegeChecks, requireRoles, rolesEnv, rolesStep } from './restore-roles.js';
 import {
   chooseBackupStep,
   DEVIATION_MARK,
@@ -600,6 +601,7 @@ const restore = defineStep({
   },
   async preview(ctx) {
     const { chosen, integrity, unverified } = requireRestorable(ctx.earlier, SPEC);
+    requireRoles(ctx.earlier, SPEC);
     if (!ctx.earlier(IDS.stopWrites))
       throw new RunbookError('application writes have not been confirmed stopped in this session', {
         next: `Run ${IDS.stopWrites} first.`,
@@ -683,6 +685,7 @@ const restore = defineStep({
   },
   async run(ctx) {
     const { chosen, integrity, unverified } = requireRestorable(ctx.earlier, SPEC);
+    const roles = requireRoles(ctx.earlier, SPEC);
     const mode = ctx.preview?.data?.mode === 'job' ? 'job' : 'host';
     const database = ctx.values.require('POSTGRES_DATABASE');
     const restoreVars: Record<string, string> = {
@@ -690,6 +693,8 @@ const restore = defineStep({
       CLEAN_TARGET: 'true',
       // the object whose hash the gate showed, and no other (replaced since the integrity check?)
       ...pinnedObjectEnv(integrity),
+      // the roles preflight's choice: create missing roles, map them, or leave owners and privileges out
+      ...rolesEnv(roles),
       ...(unverified ? { ALLOW_UNVERIFIED: 'true' } : {}),
     };
     const rows = Object.values(integrity.rowCounts ?? {}).reduce((sum, n) => sum + n, 0);
@@ -800,6 +805,25 @@ const restore = defineStep({
     const backup = backupOf(out.sha256);
     restoredNow();
     const lateExit = result.exitCode !== 0;
+    const rolesCreated = (out.roles_created ?? '').split(',').filter(Boolean);
+    const privilegesCheck: Check = {
+      id: 'privileges',
+      label: 'owners and privileges',
+      status: out.privileges === 'dropped' ? 'warn' : 'ok',
+      detail:
+        out.privileges === 'dropped'
+          ? `left out (typed override): ${String(roles.lost ?? 'owners and privileges')}`
+          : `${
+              out.privileges === 'mapped'
+                ? `restored with roles mapped (${Object.entries(roles.roleMap)
+                    .map(([from, to]) => `${from}→${to}`)
+                    .join(', ')})`
+                : 'restored as in the backup'
+            }${rolesCreated.length ? `; roles created from the backup's globals, WITHOUT passwords: ${rolesCreated.join(', ')}` : ''}`,
+      ...(rolesCreated.length
+        ? { next: `Set their passwords: ALTER ROLE … PASSWORD '…' (${rolesCreated.join(', ')})` }
+        : {}),
+    };
     return {
       summary: lateExit
         ? `restored ${database} from ${chosen.uri} (${result.where}), but postgres-restore.sh exited ${result.exitCode} after the swap: ${outcome.text}`
@@ -815,6 +839,7 @@ const restore = defineStep({
           ...(lateExit ? { next: 'The restore is complete; see the log for what was left.' } : {}),
         },
         outcomeCheck,
+        privilegesCheck,
       ],
       data: {
         backup,
@@ -825,6 +850,8 @@ const restore = defineStep({
         restored: true,
         outcome: outcome.text,
         left: outcome.left,
+        rolesCreated,
+        privileges: out.privileges ?? 'kept',
       },
     };
   },
@@ -925,6 +952,16 @@ const validate = defineStep({
       );
     }
 
+    // Owners, privileges, default privileges and settings as in the backup; each role reads its tables.
+    for (const { check, entry } of await privilegeChecks(
+      ctx,
+      SPEC,
+      ctx.values.require('POSTGRES_DATABASE'),
+    )) {
+      checks.push(check);
+      if (entry) validation.push(entry);
+    }
+
     // The operator's own queries.
     const { queries, problems } = parseValidationQueries(ctx.settings.validationQueries);
     for (const problem of problems) add(`query-problem:${problem}`, 'validationQueries', false, problem);
@@ -998,6 +1035,7 @@ export const restorePostgresSteps: readonly RunbookStep[] = [
   chooseBackupStep(SPEC),
   integrityStep(SPEC),
   overrideStep(SPEC),
+  rolesStep(SPEC),
   stopWrites,
   safetyBackup,
   restore,

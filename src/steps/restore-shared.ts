@@ -7,7 +7,7 @@
 import { createHash } from 'node:crypto';
 import { Writable, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { createGunzip } from 'node:zlib';
+import { createGunzip, gunzipSync } from 'node:zlib';
 import type { ProcResult, S3Adapter } from '../adapters/types.js';
 import {
   buildCatalog,
@@ -16,6 +16,7 @@ import {
   describeBackup,
   formatBytes,
   formatDuration,
+  globalsKeyOf,
   parseSidecar,
   parseTimestamp,
   SIDECAR_SUFFIX,
@@ -42,6 +43,7 @@ import {
   swapStateSql,
   type RestoreOutcome,
 } from '../runbook/restore-outcome.js';
+import { parseGlobals, PrivilegeCollector, type DumpPrivileges } from '../runbook/privileges.js';
 import { baseName, formatS3Uri, parseS3Uri } from '../runbook/s3-uri.js';
 import type { SectionId } from '../runbook/sections.js';
 import type { Check, Choice, Gate, StepContext } from '../runbook/step.js';
@@ -138,6 +140,19 @@ export interface IntegrityData {
   problems: string[];
   /** Rows per table recorded in a PostgreSQL dump's COPY blocks (`schema.table` → rows). */
   rowCounts?: Record<string, number>;
+  /** PostgreSQL: the roles the dump names and its owner/privilege statements. */
+  privileges?: DumpPrivileges;
+  /** PostgreSQL: the globals object beside the dump. */
+  globals?: {
+    uri: string;
+    missing: boolean;
+    verified: boolean;
+    sha256?: string;
+    /** Roles it can create. */
+    roles: string[];
+    /** Catalog facts it holds. */
+    facts: number;
+  };
   markerFound?: boolean;
   /** Neo4j: the archive's first entries. */
   entries?: string[];
@@ -299,10 +314,13 @@ export async function runValidationQuery(
  * EXPECTED_SHA256 (and EXPECTED_ETAG, when the store gave one) for the restore script: it refuses any object
  * but the one whose hash the integrity gate showed (replaced since, or its sidecar with it).
  */
-export function pinnedObjectEnv(integrity: Pick<IntegrityData, 'sha256' | 'etag'>): Record<string, string> {
+export function pinnedObjectEnv(
+  integrity: Pick<IntegrityData, 'sha256' | 'etag' | 'globals'>,
+): Record<string, string> {
   return {
     EXPECTED_SHA256: integrity.sha256,
     ...(integrity.etag ? { EXPECTED_ETAG: integrity.etag } : {}),
+    ...(integrity.globals?.sha256 ? { EXPECTED_GLOBALS_SHA256: integrity.globals.sha256 } : {}),
   };
 }
 
@@ -504,6 +522,8 @@ export interface PgDumpScan {
   complete: boolean;
   markerFound: boolean;
   rowCounts: Record<string, number>;
+  /** The roles the dump names (owners, grantees) and its owner/privilege statements. */
+  privileges: DumpPrivileges;
 }
 
 /**
@@ -518,7 +538,8 @@ export async function scanPgDump(
 ): Promise<PgDumpScan> {
   const hash = createHash('sha256');
   const search = new MarkerSearch([MARKER_TEXT, DUMP_COMPLETE]);
-  const counter = new DumpRowCounter();
+  const privileges = new PrivilegeCollector();
+  const counter = new DumpRowCounter((line) => privileges.line(line));
   let compressedBytes = 0;
   let bytes = 0;
   let gzipError: Error | undefined;
@@ -573,6 +594,7 @@ export async function scanPgDump(
     complete: search.found[DUMP_COMPLETE] === true,
     markerFound: search.found[MARKER_TEXT] === true,
     rowCounts: Object.fromEntries(counter.result()),
+    privileges: privileges.result(),
   };
 }
 
@@ -847,6 +869,68 @@ async function readSidecar(
   return parsed.ok ? { sha256: parsed.sha256 } : { problem: `the sidecar ${key}: ${parsed.problem}` };
 }
 
+/** What the globals object beside a PostgreSQL dump held, verified against its own sidecar. */
+export interface GlobalsObject {
+  uri: string;
+  key: string;
+  /** Absent: the backup has none (written before globals existed, or by another tool). */
+  missing: boolean;
+  sha256?: string;
+  verified: boolean;
+  problem?: string;
+  text?: string;
+}
+
+const MAX_GLOBALS_BYTES = 64 * 1024 * 1024;
+
+/** Downloads and inflates `<time>.globals.sql.gz` (small), checking it against `<…>.sha256`. */
+export async function fetchGlobals(
+  s3: S3Adapter,
+  bucket: string,
+  dumpKey: string,
+  signal?: AbortSignal,
+): Promise<GlobalsObject> {
+  const key = globalsKeyOf(dumpKey);
+  const uri = formatS3Uri(bucket, key);
+  const head = await s3.head(key);
+  if (!head) return { uri, key, missing: true, verified: false };
+  if (head.size > MAX_GLOBALS_BYTES)
+    return {
+      uri,
+      key,
+      missing: false,
+      verified: false,
+      problem: `${uri} is ${formatBytes(head.size)}: too large for a globals object`,
+    };
+  const { body } = await s3.getStream(key, signal);
+  const chunks: Buffer[] = [];
+  for await (const chunk of body) chunks.push(chunk as Buffer);
+  const bytes = Buffer.concat(chunks);
+  const sha256 = createHash('sha256').update(bytes).digest('hex');
+  const sidecar = await s3.getText(`${key}${SIDECAR_SUFFIX}`, 4096);
+  const parsed = sidecar === undefined ? undefined : parseSidecar(sidecar);
+  let problem: string | undefined;
+  if (!parsed) problem = `the sidecar ${uri}${SIDECAR_SUFFIX} is missing`;
+  else if (!parsed.ok) problem = `the sidecar ${key}${SIDECAR_SUFFIX}: ${parsed.problem}`;
+  else if (parsed.sha256 !== sha256)
+    problem = `SHA-256 mismatch for ${uri}: the sidecar says ${parsed.sha256}, the object is ${sha256}`;
+  let text: string | undefined;
+  try {
+    text = gunzipSync(bytes, { maxOutputLength: MAX_GLOBALS_BYTES * 8 }).toString('utf8');
+  } catch (error) {
+    problem ??= `${uri} is not a valid gzip stream: ${(error as Error).message}`;
+  }
+  return {
+    uri,
+    key,
+    missing: false,
+    sha256,
+    verified: problem === undefined,
+    ...(problem ? { problem } : {}),
+    ...(text !== undefined ? { text } : {}),
+  };
+}
+
 export function integrityStep(spec: RestoreSpec): RunbookStep {
   const ids = stepIds(spec);
   return defineStep({
@@ -900,7 +984,44 @@ export function integrityStep(spec: RestoreSpec): RunbookStep {
       if (spec.kind === 'postgres') {
         const pg = await scanPgDump(body, { signal: ctx.signal, onProgress });
         scan = pg;
-        extra = { rowCounts: pg.rowCounts, markerFound: pg.markerFound };
+        extra = { rowCounts: pg.rowCounts, markerFound: pg.markerFound, privileges: pg.privileges };
+        // the globals object: roles, the database's own properties, the catalog facts validation compares
+        const globals = await fetchGlobals(s3, chosen.bucket, chosen.key, ctx.signal);
+        const parsedGlobals = globals.text !== undefined ? parseGlobals(globals.text) : undefined;
+        if (globals.problem) problems.push(globals.problem);
+        extra.globals = {
+          uri: globals.uri,
+          missing: globals.missing,
+          verified: globals.verified,
+          ...(globals.sha256 ? { sha256: globals.sha256 } : {}),
+          roles: parsedGlobals?.roles ?? [],
+          facts: parsedGlobals?.facts.length ?? 0,
+        };
+        checks.push({
+          id: 'globals',
+          label: 'globals (roles, database settings, privileges to compare)',
+          status: globals.missing ? 'warn' : globals.verified ? 'ok' : 'fail',
+          detail: globals.missing
+            ? `no ${baseName(globals.key)}: roles cannot be created from the backup, and owners and privileges cannot be compared after the restore`
+            : globals.verified
+              ? `${globals.uri}: ${parsedGlobals?.roles.length ?? 0} role(s), ${parsedGlobals?.facts.length ?? 0} fact(s), sha256 ${globals.sha256?.slice(0, 12)}… matches its sidecar`
+              : (globals.problem ?? 'not verified'),
+          ...(globals.missing
+            ? { next: 'Backups written by this version of postgres-backup.sh have one.' }
+            : {}),
+        });
+        if (pg.gzipOk) {
+          const names = [...new Set([...pg.privileges.owners, ...pg.privileges.grantees])];
+          checks.push({
+            id: 'privileges',
+            label: 'owners and privileges in the dump',
+            status: pg.privileges.counts.owner > 0 ? 'ok' : 'warn',
+            detail:
+              pg.privileges.counts.owner > 0
+                ? `${pg.privileges.counts.owner} ownership(s), ${pg.privileges.counts.grant} GRANT/REVOKE(s), ${pg.privileges.counts.defaults} default privilege(s); role(s): ${names.join(', ') || 'none'}`
+                : 'none: the dump was made without owners and privileges (pg_dump --no-owner --no-privileges)',
+          });
+        }
         if (pg.gzipOk) {
           if (!pg.complete) problems.push('the dump has no "dump complete" line: it was cut short');
           checks.push({

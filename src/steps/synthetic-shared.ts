@@ -18,6 +18,7 @@ import {
   summarizeJob,
   type JobSummary,
 } from '../runbook/job-status.js';
+import { isGlobalsKey } from '../runbook/backup-catalog.js';
 import { parseSha256Sidecar, type ScanProgress } from '../runbook/dump-scan.js';
 import type { SectionId } from '../runbook/sections.js';
 import type { Check, Plan, Preview, StepContext, StepResult } from '../runbook/step.js';
@@ -578,7 +579,8 @@ function finishedResult(
 
 /** Keys a backup writes besides the backup itself: checksum sidecars and in-flight temporaries. */
 export function isBackupObject(key: string, prefix: string): boolean {
-  if (key.endsWith('/') || key.endsWith('.sha256')) return false;
+  // the sidecars, and the globals object published beside a PostgreSQL dump
+  if (key.endsWith('/') || key.endsWith('.sha256') || isGlobalsKey(key)) return false;
   const rest = key.startsWith(prefix) ? key.slice(prefix.length) : key;
   // `.partial/…` (the scripts' temporaries), hidden segments, and the usual in-progress suffixes.
   if (rest.split('/').some((segment) => segment.startsWith('.'))) return false;

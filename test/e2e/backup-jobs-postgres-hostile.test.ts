@@ -17,6 +17,8 @@ let env: BackupEnv;
 let backupKey: string;
 let dump: string;
 
+/** A dump's key (not its sidecar, not the globals object beside it). */
+const isDump = (key: string) => key.endsWith('.sql.gz') && !key.endsWith('.globals.sql.gz');
 const sha256 = (data: Buffer) => createHash('sha256').update(data).digest('hex');
 const restore = (extra: Record<string, string>) =>
   runScript('postgres-restore.sh', { env: env.jobEnv(extra) });
@@ -212,7 +214,7 @@ describe('backup keys never collide', { timeout: SCRIPT_TIMEOUT_MS }, () => {
       ),
     );
     for (const result of both) expect(result.code, result.stderr).toBe(0);
-    const keys = (await listKeys(env, 'together/')).filter((key) => key.endsWith('.sql.gz'));
+    const keys = (await listKeys(env, 'together/')).filter((key) => isDump(key));
     expect(keys).toHaveLength(2);
     for (const key of keys) {
       const file = join(env.dir, 'check.gz');
@@ -249,7 +251,7 @@ describe('backup keys never collide', { timeout: SCRIPT_TIMEOUT_MS }, () => {
       env: env.jobEnv({ POSTGRES_S3_PREFIX: 'raced/', ...pause('published') }),
     });
     const flag = await reached('published');
-    const finalKey = (await listKeys(env, 'raced/')).find((key) => key.endsWith('.sql.gz'))!;
+    const finalKey = (await listKeys(env, 'raced/')).find((key) => isDump(key))!;
     const copy = await env.aws([
       's3api',
       'copy-object',

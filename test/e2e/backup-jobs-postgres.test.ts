@@ -34,10 +34,13 @@ describe('PostgreSQL backup and restore jobs', { timeout: SCRIPT_TIMEOUT_MS }, (
       /^s3:\/\/db-backups\/postgres\/\d{4}-\d{2}-\d{2}T\d{2}-\d{2}-\d{2}\.\d{6}Z\.sql\.gz$/,
     );
 
-    // aws s3 ls s3://<bucket>/postgres/ — the backup and its sidecar, nothing else (no temporary object left)
+    // aws s3 ls s3://<bucket>/postgres/ — the backup, its globals object and their sidecars, nothing else (no
+    // temporary object left)
     const keys = await listKeys(env, 'postgres/');
-    backupKey = keys.find((k) => k.endsWith('.sql.gz'))!;
-    expect(keys).toEqual([backupKey, `${backupKey}.sha256`]);
+    backupKey = keys.find((k) => k.endsWith('.sql.gz') && !k.endsWith('.globals.sql.gz'))!;
+    const globalsKey = backupKey.replace(/\.sql\.gz$/, '.globals.sql.gz');
+    expect(keys).toEqual([globalsKey, `${globalsKey}.sha256`, backupKey, `${backupKey}.sha256`]);
+    expect(summary.globals).toBe(`s3://db-backups/${globalsKey}`);
     expect(`s3://db-backups/${backupKey}`).toBe(summary.object);
 
     // the runbook's own check: aws s3 cp s3://<bucket>/postgres/<latest>.sql.gz - | gunzip | grep backup_validation

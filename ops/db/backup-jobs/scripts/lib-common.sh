@@ -243,6 +243,7 @@ backup_work_init() {
   published=0
   done_ok=0
   collision=''
+  globals_published=''
 }
 # backup_cleanup: the EXIT handler of the backup scripts (install_traps backup_cleanup). Stops every child
 # process; after a failure deletes the final object (if this run published it) and the temporary one, so
@@ -257,6 +258,11 @@ backup_cleanup() {
     if ((published)) && [[ -z "$collision" ]]; then
       aws_cli s3 rm "s3://$S3_BUCKET/$final_key" --only-show-errors >/dev/null 2>&1 ||
         log "warning: could not delete s3://$S3_BUCKET/$final_key after the failure; delete it: aws s3 rm s3://$S3_BUCKET/$final_key${AWS_ENDPOINT_URL:+ --endpoint-url $AWS_ENDPOINT_URL}"
+    fi
+    if [[ -n "$globals_published" ]]; then
+      { aws_cli s3 rm "s3://$S3_BUCKET/$globals_published" --only-show-errors >/dev/null 2>&1 &&
+        aws_cli s3 rm "s3://$S3_BUCKET/$globals_published.sha256" --only-show-errors >/dev/null 2>&1; } ||
+        log "warning: could not delete s3://$S3_BUCKET/$globals_published (and its .sha256) after the failure; delete them: aws s3 rm s3://$S3_BUCKET/$globals_published${AWS_ENDPOINT_URL:+ --endpoint-url $AWS_ENDPOINT_URL}"
     fi
     if ((upload_started)); then
       aws_cli s3 rm "s3://$S3_BUCKET/$temp_key" --only-show-errors >/dev/null 2>&1 ||
@@ -332,6 +338,37 @@ key_collision() {
   collision=$1
   die 6 "key collision: $1. This run's backup is NOT published; the object there belongs to another run and was left as it is (check it before restoring it: its sidecar may be from a different run)"
 }
+# publish_globals KEY FILE SHA: a small object published beside the backup (PostgreSQL: its roles, database
+# properties and catalog facts) with its own <KEY>.sha256, under the same rules: both keys must be free (else a
+# key collision), each is one PutObject (whole or absent), and a failure of the run deletes them again.
+publish_globals() {
+  local key=$1 file=$2 digest=$3 object_pid sidecar_pid
+  "${aws_cmd[@]}" s3api head-object --bucket "$S3_BUCKET" --key "$key" >/dev/null 2>"$work/globals-head.err" &
+  object_pid=$!
+  "${aws_cmd[@]}" s3api head-object --bucket "$S3_BUCKET" --key "$key.sha256" >/dev/null 2>"$work/globals-sidecar-head.err" &
+  sidecar_pid=$!
+  if wait_pid "$object_pid"; then
+    key_collision "s3://$S3_BUCKET/$key already exists before this run published it"
+  elif ! not_found "$work/globals-head.err"; then
+    tail_of "$work/globals-head.err"
+    die 6 "cannot check that s3://$S3_BUCKET/$key is free"
+  fi
+  if wait_pid "$sidecar_pid"; then
+    key_collision "s3://$S3_BUCKET/$key.sha256 already exists before this run published it"
+  elif ! not_found "$work/globals-sidecar-head.err"; then
+    tail_of "$work/globals-sidecar-head.err"
+    die 6 "cannot check that s3://$S3_BUCKET/$key.sha256 is free"
+  fi
+  globals_published=$key
+  "${aws_cmd[@]}" s3 cp "$file" "s3://$S3_BUCKET/$key" --content-type application/gzip --only-show-errors 2>"$work/globals-put.err" &
+  object_pid=$!
+  printf '%s  %s\n' "$digest" "${key##*/}" >"$work/globals.sha256"
+  "${aws_cmd[@]}" s3 cp "$work/globals.sha256" "s3://$S3_BUCKET/$key.sha256" --content-type text/plain --only-show-errors \
+    2>"$work/globals-sidecar-put.err" &
+  sidecar_pid=$!
+  wait_pid "$object_pid" || { tail_of "$work/globals-put.err"; die 6 "writing s3://$S3_BUCKET/$key failed"; }
+  wait_pid "$sidecar_pid" || { tail_of "$work/globals-sidecar-put.err"; die 6 "writing s3://$S3_BUCKET/$key.sha256 failed"; }
+}
 # publish_backup METADATA: server-side copy of the temporary object to final_key, then the <key>.sha256 sidecar
 # written from this run's hash. Publication is conditional: most S3-compatible stores (s3rver among them) and
 # Debian's aws CLI 2.9 have no If-None-Match for CopyObject, so the final key and its sidecar are checked to be
@@ -394,6 +431,120 @@ publish_backup() {
   wait_pid "$rm_pid" || log "warning: could not delete the temporary object s3://$S3_BUCKET/$temp_key; delete it: aws s3 rm s3://$S3_BUCKET/$temp_key"
   upload_started=0
   done_ok=1
+  globals_published=''
+}
+
+# ---------------------------------------------------------------------------------------------- privileges
+# database_properties_sql: SQL (for psql, variables src and dst) printing, one per row, the statements that give a
+# database the owner, privileges (ACL), connection limit and settings (ALTER DATABASE … SET, ALTER ROLE … IN
+# DATABASE … SET) of database :'src'. :'dst' is inserted as given: a quoted name, or the placeholder
+# __DB_RUNBOOK_DATABASE__ that the restore replaces with the new database's name.
+database_properties_sql() {
+  cat <<'SQL'
+SELECT s FROM (
+  SELECT 0 AS n, format('ALTER DATABASE %s OWNER TO %I;', :'dst', pg_get_userbyid(d.datdba)) AS s
+    FROM pg_database d WHERE d.datname = :'src'
+  UNION ALL
+  SELECT 1, format('ALTER DATABASE %s CONNECTION LIMIT %s;', :'dst', d.datconnlimit)
+    FROM pg_database d WHERE d.datname = :'src' AND d.datconnlimit >= 0
+  UNION ALL
+  SELECT 2, format('REVOKE ALL ON DATABASE %s FROM PUBLIC;', :'dst')
+    FROM pg_database d WHERE d.datname = :'src' AND d.datacl IS NOT NULL
+  UNION ALL
+  SELECT 3, format('REVOKE ALL ON DATABASE %s FROM %I;', :'dst', pg_get_userbyid(d.datdba))
+    FROM pg_database d WHERE d.datname = :'src' AND d.datacl IS NOT NULL
+  UNION ALL
+  SELECT 4, format('GRANT %s ON DATABASE %s TO %s%s;', a.privilege_type, :'dst',
+                   CASE WHEN a.grantee = 0 THEN 'PUBLIC' ELSE quote_ident(pg_get_userbyid(a.grantee)) END,
+                   CASE WHEN a.is_grantable THEN ' WITH GRANT OPTION' ELSE '' END)
+    FROM pg_database d, aclexplode(d.datacl) a WHERE d.datname = :'src'
+  UNION ALL
+  SELECT 5, CASE WHEN s.setrole = 0 THEN format('ALTER DATABASE %s SET %I TO ', :'dst', split_part(c, '=', 1))
+                 ELSE format('ALTER ROLE %I IN DATABASE %s SET %I TO ', pg_get_userbyid(s.setrole), :'dst', split_part(c, '=', 1)) END ||
+            CASE WHEN split_part(c, '=', 1) IN ('search_path', 'temp_tablespaces', 'session_preload_libraries', 'local_preload_libraries')
+                 THEN substr(c, strpos(c, '=') + 1) ELSE quote_literal(substr(c, strpos(c, '=') + 1)) END || ';'
+    FROM pg_db_role_setting s, unnest(s.setconfig) c
+   WHERE s.setdatabase = (SELECT oid FROM pg_database WHERE datname = :'src')
+) statements ORDER BY n, s;
+SQL
+}
+# catalog_facts_sql: SQL printing one JSON object per row about the current database: the owner of every schema,
+# table, view, sequence and function (extensions' own objects left out), their privileges per role, the default
+# privileges, and the database's owner, privileges, connection limit and settings. Run with search_path empty
+# (PGOPTIONS='-c search_path=') so every name is schema-qualified. The backup keeps these facts in its globals
+# object; the restore's validation (db-runbook) runs the same query, read from this file, and compares.
+catalog_facts_sql() {
+  cat <<'SQL'
+-- BEGIN db-runbook catalog facts
+WITH sys AS (
+  SELECT n.oid FROM pg_namespace n
+   WHERE n.nspname IN ('pg_catalog', 'information_schema') OR n.nspname ~ '^pg_(toast|temp_|toast_temp_)'
+), ext AS (
+  SELECT classid, objid FROM pg_depend WHERE deptype = 'e'
+), obj AS (
+  SELECT CASE c.relkind WHEN 'v' THEN 'view' WHEN 'm' THEN 'materialized view' WHEN 'S' THEN 'sequence'
+                        WHEN 'f' THEN 'foreign table' ELSE 'table' END AS kind,
+         c.oid::regclass::text AS name, c.relowner AS owner,
+         coalesce(c.relacl, acldefault((CASE WHEN c.relkind = 'S' THEN 's' ELSE 'r' END)::"char", c.relowner)) AS acl
+    FROM pg_class c
+   WHERE c.relkind IN ('r', 'p', 'v', 'm', 'S', 'f') AND c.relnamespace NOT IN (SELECT oid FROM sys)
+     AND (c.oid NOT IN (SELECT objid FROM ext WHERE classid = 'pg_class'::regclass))
+  UNION ALL
+  SELECT CASE p.prokind WHEN 'p' THEN 'procedure' ELSE 'function' END, p.oid::regprocedure::text, p.proowner,
+         coalesce(p.proacl, acldefault('f', p.proowner))
+    FROM pg_proc p
+   WHERE p.pronamespace NOT IN (SELECT oid FROM sys)
+     AND (p.oid NOT IN (SELECT objid FROM ext WHERE classid = 'pg_proc'::regclass))
+  UNION ALL
+  SELECT 'schema', quote_ident(n.nspname), n.nspowner, coalesce(n.nspacl, acldefault('n', n.nspowner))
+    FROM pg_namespace n
+   WHERE n.oid NOT IN (SELECT oid FROM sys)
+     AND (n.oid NOT IN (SELECT objid FROM ext WHERE classid = 'pg_namespace'::regclass))
+), db AS (
+  SELECT d.oid, d.datdba, d.datconnlimit, coalesce(d.datacl, acldefault('d', d.datdba)) AS acl
+    FROM pg_database d WHERE d.datname = current_database()
+), facts AS (
+  SELECT 1 AS o, kind || ' ' || name AS k,
+         json_build_object('fact', 'owner', 'kind', kind, 'object', name, 'role', pg_get_userbyid(owner)) AS f
+    FROM obj
+  UNION ALL
+  SELECT 2, kind || ' ' || name || ' ' || CASE WHEN a.grantee = 0 THEN 'PUBLIC' ELSE pg_get_userbyid(a.grantee) END,
+         json_build_object('fact', 'privileges', 'kind', kind, 'object', name,
+                           'role', CASE WHEN a.grantee = 0 THEN 'PUBLIC' ELSE pg_get_userbyid(a.grantee) END,
+                           'privileges', string_agg(a.privilege_type || CASE WHEN a.is_grantable THEN '*' ELSE '' END, ','
+                                                    ORDER BY a.privilege_type))
+    FROM obj, aclexplode(obj.acl) a
+   GROUP BY kind, name, a.grantee
+  UNION ALL
+  SELECT 3, pg_get_userbyid(d.defaclrole) || ' ' || coalesce(n.nspname, '') || ' ' || d.defaclobjtype::text || ' ' ||
+            CASE WHEN a.grantee = 0 THEN 'PUBLIC' ELSE pg_get_userbyid(a.grantee) END,
+         json_build_object('fact', 'default privileges', 'role', pg_get_userbyid(d.defaclrole),
+                           'schema', coalesce(n.nspname, ''), 'on', d.defaclobjtype::text,
+                           'grantee', CASE WHEN a.grantee = 0 THEN 'PUBLIC' ELSE pg_get_userbyid(a.grantee) END,
+                           'privileges', string_agg(a.privilege_type || CASE WHEN a.is_grantable THEN '*' ELSE '' END, ','
+                                                    ORDER BY a.privilege_type))
+    FROM pg_default_acl d LEFT JOIN pg_namespace n ON n.oid = d.defaclnamespace, aclexplode(d.defaclacl) a
+   GROUP BY d.defaclrole, n.nspname, d.defaclobjtype, a.grantee
+  UNION ALL
+  SELECT 4, '', json_build_object('fact', 'database owner', 'role', pg_get_userbyid(db.datdba)) FROM db
+  UNION ALL
+  SELECT 5, CASE WHEN a.grantee = 0 THEN 'PUBLIC' ELSE pg_get_userbyid(a.grantee) END,
+         json_build_object('fact', 'database privileges',
+                           'role', CASE WHEN a.grantee = 0 THEN 'PUBLIC' ELSE pg_get_userbyid(a.grantee) END,
+                           'privileges', string_agg(a.privilege_type || CASE WHEN a.is_grantable THEN '*' ELSE '' END, ','
+                                                    ORDER BY a.privilege_type))
+    FROM db, aclexplode(db.acl) a GROUP BY a.grantee
+  UNION ALL
+  SELECT 6, '', json_build_object('fact', 'database connection limit', 'limit', db.datconnlimit) FROM db
+  UNION ALL
+  SELECT 7, CASE WHEN s.setrole = 0 THEN '' ELSE pg_get_userbyid(s.setrole) END || ' ' || c,
+         json_build_object('fact', 'database setting', 'role', CASE WHEN s.setrole = 0 THEN '' ELSE pg_get_userbyid(s.setrole) END,
+                           'setting', c)
+    FROM db, pg_db_role_setting s, unnest(s.setconfig) c WHERE s.setdatabase = db.oid
+)
+SELECT f::text FROM facts ORDER BY o, k;
+-- END db-runbook catalog facts
+SQL
 }
 
 # ---------------------------------------------------------------------------------------------- restore

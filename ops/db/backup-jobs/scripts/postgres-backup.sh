@@ -4,6 +4,10 @@
 #   pg_dump | pigz (or gzip) | tee >(sha256sum) | aws s3 cp - s3://$S3_BUCKET/<prefix>.partial/<name>
 #   then, only if every stage succeeded: server-side copy to <prefix><UTC time to the µs>.sql.gz, then <key>.sha256,
 #   both checked to be free before and read back after (a key collision with another run exits 6, never silent).
+#   The dump keeps owners, privileges and default privileges. Beside it, <time>.globals.sql.gz (+ .sha256), published
+#   first: the roles and memberships (pg_dumpall --globals-only --no-role-passwords: never passwords), the
+#   database's own owner, privileges and settings as statements for a restored database, and the catalog facts
+#   (owners, privileges, default privileges, settings) a restore's validation compares with.
 #
 # Environment (the CronJob supplies it from Secrets/ConfigMaps; see ops/db/backup-jobs/README.md):
 #   S3_BUCKET  AWS_ACCESS_KEY_ID  AWS_SECRET_ACCESS_KEY  AWS_DEFAULT_REGION  [AWS_ENDPOINT_URL]
@@ -36,7 +40,7 @@ backup_prefix POSTGRES_S3_PREFIX postgres/
 # Level 1: ~10% larger than gzip's default 6 for a third of its CPU; on 2 cores that is what lets the backup
 # beat `pg_dump | gzip` by far (README, "Compression"). BACKUP_COMPRESSION_LEVEL=6 for smaller objects.
 backup_limits
-require_tools 'is not installed (the Job installs awscli and pigz with apt-get when missing)' pg_dump psql aws sha256sum mkfifo tee
+require_tools 'is not installed (the Job installs awscli and pigz with apt-get when missing)' pg_dump pg_dumpall psql aws sha256sum mkfifo tee
 command -v pigz >/dev/null 2>&1 || command -v gzip >/dev/null 2>&1 || die 2 "neither pigz nor gzip is installed"
 select_compressor
 check_work_root
@@ -68,8 +72,35 @@ if [[ ! "$dump_major" =~ ^[0-9]+$ ]] || ((dump_major < server_major)); then
   die 2 "pg_dump $dump_version cannot dump a PostgreSQL $server_version server: use the postgres:$server_major image (README: 'PostgreSQL major')"
 fi
 
-# ---------------------------------------------------------------------------------------------- dump
+# ---------------------------------------------------------------------------------------------- globals
+# What the dump cannot hold, for the restore and its validation: the roles (and memberships) the objects' owners
+# and grantees are, WITHOUT passwords; the database's own owner, privileges and settings as statements for the
+# restored database; and the catalog facts (owners, privileges, default privileges, settings) the restore's
+# validation compares with. Written before the dump starts: the roles and facts are those of the dump's time.
 backup_names .sql.gz
+globals_name="${name%.sql.gz}.globals.sql.gz"
+globals_key="$prefix$globals_name"
+write_globals() {
+  printf -- '-- db-runbook globals of database %s on %s:%s, recovery point %s (format 1)\n' "$PGDATABASE" "$PGHOST" "$PGPORT" "$recovery_point"
+  printf -- '-- section: roles (pg_dumpall --globals-only --no-role-passwords: roles and memberships, never passwords)\n'
+  pg_dumpall --globals-only --no-role-passwords -l "$PGDATABASE" 2>"$work/globals.err" |
+    sed -e '/^\\restrict /d' -e '/^\\unrestrict /d' || return 1
+  printf -- '-- section: database (statements for the restored database; __DB_RUNBOOK_DATABASE__ is its name)\n'
+  database_properties_sql | psql -X -A -t -q -v ON_ERROR_STOP=1 -v src="$PGDATABASE" -v dst=__DB_RUNBOOK_DATABASE__ \
+    -f - 2>>"$work/globals.err" || return 1
+  printf -- '-- section: facts (owners, privileges, default privileges and settings, compared after a restore)\n'
+  PGOPTIONS='-c search_path=' psql -X -A -t -q -v ON_ERROR_STOP=1 -c "$(catalog_facts_sql)" 2>>"$work/globals.err" |
+    sed 's/^/-- fact /' || return 1
+  printf -- '-- end of db-runbook globals\n'
+}
+write_globals >"$work/globals.sql" || {
+  tail_of "$work/globals.err"
+  die 5 "could not read the roles, the database's properties or its catalog facts (pg_dumpall --globals-only, psql)"
+}
+"${compress[@]}" <"$work/globals.sql" >"$work/globals.sql.gz"
+globals_sha=$(sha256sum "$work/globals.sql.gz" | cut -d' ' -f1)
+
+# ---------------------------------------------------------------------------------------------- dump
 metadata=$(printf '{"recovery-point":"%s","pg-dump-version":"%s","server-version":"%s","format":"plain-sql+gzip"}' \
   "$recovery_point" "$dump_version" "$server_version")
 log "dumping $PGDATABASE from $PGHOST:$PGPORT (PostgreSQL $server_version, pg_dump $dump_version, ${compress[0]} -$level)"
@@ -79,7 +110,7 @@ start_stream_hashers
 # in the background, so a signal is acted on at once (bash runs traps only between foreground commands)
 (
   set +e
-  pg_dump --format=plain --clean --if-exists --no-owner --no-privileges --no-password 2>"$work/pg_dump.err" |
+  pg_dump --format=plain --clean --if-exists --no-password 2>"$work/pg_dump.err" |
     "${compress[@]}" 2>"$work/compress.err" |
     tee "$work/sha.fifo" "$work/size.fifo" 2>"$work/tee.err" |
     aws_cli s3 cp - "s3://$S3_BUCKET/$temp_key" --expected-size "$db_size" --content-type application/gzip \
@@ -115,8 +146,10 @@ log "uploaded $size bytes in $((SECONDS - started))s, sha256 $sha"
 # ---------------------------------------------------------------------------------------------- publish
 # server-side copy to the final key (multipart above S3_COPY_OBJECT_MAX_BYTES), then the .sha256 sidecar
 test_hook publish
+# the globals object first: a published dump always has its globals beside it
+publish_globals "$globals_key" "$work/globals.sql.gz" "$globals_sha"
 publish_backup "$metadata"
 
 log "backup published in $((SECONDS - started))s: s3://$S3_BUCKET/$final_key"
-printf 'object=s3://%s/%s\nsha256=%s\nbytes=%s\nrecovery_point=%s\npg_dump_version=%s\nserver_version=%s\n' \
-  "$S3_BUCKET" "$final_key" "$sha" "$size" "$recovery_point" "$dump_version" "$server_version"
+printf 'object=s3://%s/%s\nsha256=%s\nbytes=%s\nrecovery_point=%s\npg_dump_version=%s\nserver_version=%s\nglobals=s3://%s/%s\n' \
+  "$S3_BUCKET" "$final_key" "$sha" "$size" "$recovery_point" "$dump_version" "$server_version" "$S3_BUCKET" "$globals_key"

@@ -14,7 +14,13 @@
 #      CLEAN_TARGET=false: the new database is a copy of the target (CREATE DATABASE … TEMPLATE <target>), so
 #      the dump's DROP … IF EXISTS statements replace the objects it contains and the others stay. A dump that
 #      ends the transaction early (COMMIT;) can then only damage the copy.
-#   4. give the new database the target's owner, privileges and settings (CLEAN_TARGET=false), then swap it in
+#   Roles: the roles the dump names as owners and grantees must exist on the target and the restoring user must be
+#      able to act for each owner, checked before anything is touched (exit 3 with a table of them), unless
+#      CREATE_MISSING_ROLES=true (create them from the backup's <time>.globals.sql.gz, without passwords, inside
+#      the restore's transaction), ROLE_MAP=old=new[,…] (use existing roles instead) or
+#      RESTORE_WITHOUT_PRIVILEGES=true (owners and privileges left out, as pg_dump --no-owner --no-privileges).
+#   4. give the new database its owner, privileges and settings: from the backup's globals object with
+#      CLEAN_TARGET=true, from the target with CLEAN_TARGET=false (or an older backup without globals); then swap it in
 #      with ONE transaction of renames: BEGIN; ALTER DATABASE <target> RENAME TO <target>_pre_restore_<time>;
 #      ALTER DATABASE <new> RENAME TO <target>; COMMIT; (signals are held back across it); then drop the
 #      previous database (KEEP_PRE_RESTORE=true keeps it and says its name).
@@ -25,7 +31,8 @@
 #
 # Environment:
 #   RESTORE_S3_URI=s3://bucket/key.sql.gz  [CLEAN_TARGET=false]  [ALLOW_UNVERIFIED=false]  [KEEP_PRE_RESTORE=false]
-#   [EXPECTED_SHA256=<hex>]  [EXPECTED_ETAG=<etag>] (refuse any other object)
+#   [EXPECTED_SHA256=<hex>]  [EXPECTED_ETAG=<etag>]  [EXPECTED_GLOBALS_SHA256=<hex>] (refuse any other object)
+#   [CREATE_MISSING_ROLES=false]  [ROLE_MAP=old=new,…]  [RESTORE_WITHOUT_PRIVILEGES=false]
 #   POSTGRES_HOST  [POSTGRES_PORT=5432]  POSTGRES_DATABASE  POSTGRES_USER  POSTGRES_PASSWORD (or PGPASSFILE)
 #   [POSTGRES_MAINTENANCE_DATABASE=postgres]  [RESTORE_MAINTENANCE_WORK_MEM=256MB] (index builds)  AWS_ACCESS_KEY_ID  AWS_SECRET_ACCESS_KEY  [AWS_DEFAULT_REGION]
 #   [AWS_ENDPOINT_URL]  [BACKUP_WORK_DIR=$TMPDIR or /tmp] (needs room for the compressed backup)
@@ -33,7 +40,8 @@
 # (13.22, 14.19, 15.14, 16.10, 17.6 or newer).
 #
 # Exit codes: 0 restored · 2 configuration (incl. psql older than the pg_dump that wrote the backup)
-#             3 PostgreSQL unreachable, login refused or missing privileges · 4 backup object missing or
+#             3 PostgreSQL unreachable, login refused or missing privileges, or roles the dump names missing on the
+#             target (or the restoring user cannot act for them) · 4 backup object missing or
 #             object storage unreachable · 5 integrity check failed: checksum mismatch, missing sidecar, not the
 #             object expected, corrupt or non-gzip object, a dump cut short or one holding psql meta-commands
 #             (the database was not touched) · 6 the SQL restore into the new database failed (the target is as it was)
@@ -65,6 +73,13 @@ unverified=false
 flag ALLOW_UNVERIFIED && unverified=true
 keep_previous=false
 flag KEEP_PRE_RESTORE && keep_previous=true
+create_roles=false
+flag CREATE_MISSING_ROLES && create_roles=true
+without_privileges=false
+flag RESTORE_WITHOUT_PRIVILEGES && without_privileges=true
+expected_globals_pin=${EXPECTED_GLOBALS_SHA256:-}
+expected_globals_pin=${expected_globals_pin,,}
+[[ -z "$expected_globals_pin" || "$expected_globals_pin" =~ ^[0-9a-f]{64}$ ]] || die 2 "EXPECTED_GLOBALS_SHA256 must be 64 hex digits"
 expected_pin=${EXPECTED_SHA256:-}
 expected_pin=${expected_pin,,}
 [[ -z "$expected_pin" || "$expected_pin" =~ ^[0-9a-f]{64}$ ]] || die 2 "EXPECTED_SHA256 must be 64 hex digits (got '$EXPECTED_SHA256')"
@@ -182,12 +197,46 @@ file="$work/$name"
 mkfifo "$work/download.fifo" "$work/sha.fifo" "$work/gz.fifo"
 sha256sum <"$work/sha.fifo" >"$work/sha256" &
 sha_pid=$!
-# The dump scanner: pg_dump's completion line, and the psql meta-commands (lines starting with a backslash
-# outside COPY data). pg_dump ≥ 15.14 writes one `\restrict <key>` before any SQL and `\unrestrict <key>` at
-# the end; their line numbers are noted (the restore leaves them out: it sends its own \restrict); any other
-# meta-command is reported. It reads to the end even after gunzip failed, so tee is never cut off.
+# Statements that name roles, as pg_dump writes them (one line each, outside COPY data): `ALTER … OWNER TO r;`,
+# `GRANT … TO r [WITH GRANT OPTION];`, `REVOKE … FROM r;`, `ALTER DEFAULT PRIVILEGES FOR ROLE r … TO|FROM g;`, and in
+# the globals' database section `ALTER ROLE r IN DATABASE …`. classify() finds them and their role tokens; the
+# scanner lists the roles, the filter maps them (ROLE_MAP) or leaves the statements out (RESTORE_WITHOUT_PRIVILEGES).
 # shellcheck disable=SC2016 # awk's own $0
-scan_awk='
+roles_awk='
+function unq(t) { if (substr(t, 1, 1) == "\"") { t = substr(t, 2, length(t) - 2); gsub(/""/, "\"", t) } return t }
+function q(n) { gsub(/"/, "\"\"", n); return "\"" n "\"" }
+function tok(start, len, use) { ntok++; ts[ntok] = start; tl[ntok] = len; tu[ntok] = use }
+function grantee_at_end(line,    start, s) {
+  if (!match(line, " (TO|FROM) " ID "( WITH GRANT OPTION)?;$")) return 0
+  start = RSTART + (substr(line, RSTART + 1, 2) == "TO" ? 4 : 6)
+  s = substr(line, start); sub(/( WITH GRANT OPTION)?;$/, "", s)
+  tok(start, length(s), "grantee")
+  return 1
+}
+function classify(line) {
+  ntok = 0
+  if (line ~ /^ALTER DEFAULT PRIVILEGES FOR ROLE /) {
+    if (match(substr(line, 35), "^" ID)) tok(34 + RSTART, RLENGTH, "owner")
+    grantee_at_end(line)
+    return "defaults"
+  }
+  if (line ~ /^ALTER ROLE / && match(line, "^ALTER ROLE " ID " IN DATABASE ")) {
+    match(substr(line, 12), "^" ID); tok(11 + RSTART, RLENGTH, "grantee"); return "role-setting"
+  }
+  if (line ~ /^ALTER / && match(line, " OWNER TO " ID ";$")) { tok(RSTART + 10, RLENGTH - 11, "owner"); return "owner" }
+  if (line ~ /^GRANT / && grantee_at_end(line)) return "grant"
+  if (line ~ /^REVOKE / && grantee_at_end(line)) return "grant"
+  return ""
+}
+BEGIN { ID = "(\"([^\"]|\"\")+\"|[A-Za-z_][A-Za-z0-9_$]*)" }
+'
+# The dump scanner: pg_dump's completion line, the psql meta-commands (lines starting with a backslash outside COPY
+# data), and the roles the dump names. pg_dump ≥ 15.14 writes one `\restrict <key>` before any SQL and
+# `\unrestrict <key>` at the end; their line numbers are noted (the restore leaves them out: it sends its own
+# \restrict); any other meta-command is reported. It reads to the end even after gunzip failed, so tee is never
+# cut off.
+# shellcheck disable=SC2016 # awk's own $0
+scan_awk=$roles_awk'
 BEGIN { copy = 0; sql = 0; restrict = 0; unrestrict = 0; complete = 0; meta = "" }
 copy { if ($0 == "\\.") copy = 0; next }
 /^COPY .* FROM stdin;$/ { copy = 1; sql = 1; next }
@@ -198,8 +247,45 @@ copy { if ($0 == "\\.") copy = 0; next }
   next
 }
 $0 == "-- PostgreSQL database dump complete" { complete = NR; next }
+/^(ALTER|GRANT|REVOKE) / {
+  kind = classify($0)
+  if (kind != "") {
+    count[kind]++
+    for (i = 1; i <= ntok; i++) { r = unq(substr($0, ts[i], tl[i])); if (r != "PUBLIC") uses[tu[i] "=" r] = 1 }
+  }
+}
 !/^[ \t]*(--.*)?$/ { sql = 1 }
-END { printf "restrict=%d\nunrestrict=%d\ncomplete=%d\ncopy_open=%d\nmeta=%s\n", restrict, unrestrict, complete, copy, meta }
+END {
+  printf "restrict=%d\nunrestrict=%d\ncomplete=%d\ncopy_open=%d\nmeta=%s\n", restrict, unrestrict, complete, copy, meta
+  printf "owner_statements=%d\ngrant_statements=%d\ndefault_statements=%d\nsetting_statements=%d\n", count["owner"], count["grant"], count["defaults"], count["role-setting"]
+  for (u in uses) print "role_" u
+}
+'
+# The restore filter: leaves out the lines numbered r and u (pg_dump's own \restrict pair), and on statements that
+# name roles either replaces the roles listed in the file `map` (old<TAB>new per line) or, with drop=1, leaves the
+# statement out. COPY data is passed through untouched.
+# shellcheck disable=SC2016 # awk's own $0
+filter_awk=$roles_awk'
+BEGIN {
+  copy = 0
+  if (map != "") while ((getline entry < map) > 0) { split(entry, pair, "\t"); mapped[pair[1]] = pair[2] }
+}
+NR == r || NR == u { next }
+copy { if ($0 == "\\.") copy = 0; print; next }
+/^COPY .* FROM stdin;$/ { copy = 1; print; next }
+/^(ALTER|GRANT|REVOKE) / {
+  if (classify($0) != "") {
+    if (drop) next
+    line = $0
+    for (i = ntok; i >= 1; i--) {
+      r = unq(substr(line, ts[i], tl[i]))
+      if (r in mapped) line = substr(line, 1, ts[i] - 1) q(mapped[r]) substr(line, ts[i] + tl[i])
+    }
+    print line
+    next
+  }
+}
+{ print }
 '
 (
   "${decompress[@]}" 2>"$work/gzip.err" | LC_ALL=C awk "$scan_awk" >"$work/scan.out"
@@ -218,6 +304,12 @@ head_pid=$!
 sidecar_file="$work/sidecar"
 "${aws_cmd[@]}" s3 cp "$RESTORE_S3_URI.sha256" "$sidecar_file" --only-show-errors 2>"$work/sidecar.err" &
 sidecar_pid=$!
+# the globals object beside the dump (roles, the database's own properties, catalog facts), when the backup has one
+globals_key="${key%.sql.gz}.globals.sql.gz"
+"${aws_cmd[@]}" s3 cp "s3://$bucket/$globals_key" "$work/globals.sql.gz" --only-show-errors 2>"$work/globals.err" &
+globals_pid=$!
+"${aws_cmd[@]}" s3 cp "s3://$bucket/$globals_key.sha256" "$work/globals.sha256" --only-show-errors 2>"$work/globals-sidecar.err" &
+globals_sidecar_pid=$!
 test_hook download
 # \restrict first: a psql that cannot run it cannot restore safely (and cannot restore a 15.14+ dump either)
 if ! db_info=$("${psql_base[@]}" -A -t -d "$maintenance" -v target="$target" -v base="$base" 2>"$work/psql.err" <<SQL
@@ -317,23 +409,179 @@ if [[ "$complete_line" == 0 ]]; then
 fi
 log "downloaded and verified in $((SECONDS - started))s (sha256 ${expected:+matches }$actual${expected_pin:+, the object verified before}; dump complete)"
 
+# ---------------------------------------------------------------------------------------------- globals
+# Verified like the dump (its own sidecar; EXPECTED_GLOBALS_SHA256 when given), then split into its sections.
+globals=''
+if wait_pid "$globals_pid"; then
+  globals_actual=$(sha256sum "$work/globals.sql.gz" | cut -d' ' -f1)
+  if wait_pid "$globals_sidecar_pid"; then
+    globals_expected=$(sidecar_sha "$work/globals.sha256")
+    [[ "$globals_actual" == "$globals_expected" ]] ||
+      die 5 "checksum mismatch for s3://$bucket/$globals_key: sidecar says $globals_expected, the object hashes to $globals_actual; the database was not touched"
+  elif [[ "$unverified" != true ]]; then
+    die 5 "no checksum sidecar at s3://$bucket/$globals_key.sha256: refusing unverified globals (ALLOW_UNVERIFIED=true to override); the database was not touched"
+  fi
+  if [[ -n "$expected_globals_pin" && "$globals_actual" != "$expected_globals_pin" ]]; then
+    die 5 "s3://$bucket/$globals_key is not the object that was verified: it hashes to $globals_actual, expected $expected_globals_pin; the database was not touched"
+  fi
+  "${decompress[@]}" <"$work/globals.sql.gz" >"$work/globals.sql" 2>"$work/globals-gzip.err" ||
+    { tail_of "$work/globals-gzip.err"; die 5 "s3://$bucket/$globals_key is not a valid gzip stream; the database was not touched"; }
+  awk -v dir="$work" '
+    /^-- section: roles/ { out = dir "/globals-roles.sql"; next }
+    /^-- section: database/ { out = dir "/globals-database.sql"; next }
+    /^-- section: facts/ { out = ""; next }
+    /^-- end of db-runbook globals/ { out = ""; next }
+    out != "" { print > out }
+  ' "$work/globals.sql"
+  touch "$work/globals-roles.sql" "$work/globals-database.sql"
+  globals="s3://$bucket/$globals_key"
+  log "globals verified: $globals (sha256 $globals_actual)"
+elif not_found "$work/globals.err"; then
+  log "warning: the backup has no globals object ($globals_key): roles cannot be created from it$([[ "$clean" == true ]] && echo ", and the new database gets the owner, privileges and settings of the current $target (if there is one)")"
+else
+  tail_of "$work/globals.err"
+  die 4 "cannot read s3://$bucket/$globals_key"
+fi
+
+# ---------------------------------------------------------------------------------------------- roles
+# The roles the dump (and, with CLEAN_TARGET=true, the globals' database section) names must exist on the target,
+# and the restoring user must be able to act for each owner (member of it, or superuser). Otherwise nothing is
+# touched, unless: CREATE_MISSING_ROLES=true (create them from the globals object, without passwords),
+# ROLE_MAP=old=new[,…] (use existing roles instead), or RESTORE_WITHOUT_PRIVILEGES=true (leave owners and
+# privileges out: the old --no-owner --no-privileges behaviour).
+map_file="$work/role-map.tsv"
+: >"$map_file"
+declare -A role_map=()
+if [[ -n "${ROLE_MAP:-}" ]]; then
+  IFS=',' read -r -a map_pairs <<<"$ROLE_MAP"
+  for pair in "${map_pairs[@]}"; do
+    [[ "$pair" =~ ^([^=]+)=([^=]+)$ ]] || die 2 "ROLE_MAP must look like old=new[,old2=new2] (got '$pair')"
+    role_map[${BASH_REMATCH[1]}]=${BASH_REMATCH[2]}
+    printf '%s\t%s\n' "${BASH_REMATCH[1]}" "${BASH_REMATCH[2]}" >>"$map_file"
+  done
+fi
+database_section=''
+if [[ "$clean" == true && -s "${work}/globals-database.sql" ]]; then database_section="$work/globals-database.sql"; fi
+{
+  sed -n 's/^role_//p' "$work/scan.out"
+  if [[ -n "$database_section" ]]; then LC_ALL=C awk "$scan_awk" "$database_section" | sed -n 's/^role_//p'; fi
+} | sort -u >"$work/roles.used"
+owner_statements=$(sed -n 's/^owner_statements=//p' "$work/scan.out")
+grant_statements=$(sed -n 's/^grant_statements=//p' "$work/scan.out")
+default_statements=$(sed -n 's/^default_statements=//p' "$work/scan.out")
+roles_created=''
+if [[ "$without_privileges" == true ]]; then
+  log "RESTORE_WITHOUT_PRIVILEGES=true: restoring WITHOUT owners and privileges: $owner_statements ownership(s), $grant_statements GRANT/REVOKE(s) and $default_statements default privilege(s) of the dump are left out$([[ -n "$database_section" ]] && echo ", and the database's owner, privileges and per-role settings"); $PGUSER owns everything"
+elif [[ -s "$work/roles.used" ]]; then
+  # use=name lines, the names after ROLE_MAP
+  declare -A role_uses=()
+  while IFS='=' read -r use role; do
+    [[ -n "${role_map[$role]:-}" ]] && role=${role_map[$role]}
+    role_uses[$role]="${role_uses[$role]:+${role_uses[$role]},}$use"
+  done <"$work/roles.used"
+  printf '%s\n' "${!role_uses[@]}" >"$work/roles.names"
+  if ! role_info=$("${psql_base[@]}" -A -t -d "$maintenance" -v roles="$(cat "$work/roles.names")" 2>"$work/roles.err" <<'SQL'
+SELECT 'me|' || rolsuper::text || '|' || rolcreaterole::text FROM pg_roles WHERE rolname = current_user;
+SELECT 'role|' || r || '|' || (o IS NOT NULL)::text || '|' || coalesce(pg_has_role(current_user, o, 'MEMBER'), false)::text
+  FROM unnest(string_to_array(:'roles', E'\n')) AS r LEFT JOIN LATERAL (SELECT oid AS o FROM pg_roles WHERE rolname = r) x ON true
+ WHERE r <> '' ORDER BY r;
+SELECT 'known|' || rolname FROM pg_roles;
+SQL
+  ); then
+    tail_of "$work/roles.err"
+    die 3 "cannot ask $PGHOST:$PGPORT which roles exist"
+  fi
+  IFS='|' read -r _ am_super can_createrole <<<"$(grep '^me|' <<<"$role_info")"
+  grep '^known|' <<<"$role_info" | cut -d'|' -f2- >"$work/roles.known"
+  missing=() cannot_act=() roles_to_create=()
+  log "roles the backup names (owner: owns objects, so $PGUSER must be able to act for it; grantee: holds privileges):"
+  while IFS='|' read -r _ role exists can_act; do
+    uses=${role_uses[$role]}
+    plan='ok'
+    if [[ "$exists" != true ]]; then
+      if [[ "$create_roles" == true ]]; then
+        plan='create from the globals object (no password)'
+        roles_to_create+=("$role")
+      else
+        plan='MISSING'
+        missing+=("$role")
+      fi
+    elif [[ "$uses" == *owner* && "$can_act" != true && "$am_super" != true ]]; then
+      plan="$PGUSER cannot act for it"
+      cannot_act+=("$role")
+    fi
+    printf '    %-28s %-16s %-8s %s\n' "$role" "$uses" "$([[ "$exists" == true ]] && echo exists || echo missing)" "$plan" >&2
+  done < <(grep '^role|' <<<"$role_info")
+  if ((${#missing[@]} > 0)); then
+    die 3 "role(s) missing on $PGHOST:$PGPORT: ${missing[*]}; nothing was touched. Create them from the backup's globals object without passwords (CREATE_MISSING_ROLES=true), map them to existing roles (ROLE_MAP=old=new,…), or restore without owners and privileges (RESTORE_WITHOUT_PRIVILEGES=true: everything owned by $PGUSER, no grants)"
+  fi
+  if ((${#cannot_act[@]} > 0)); then
+    die 3 "$PGUSER cannot act for the owner role(s) ${cannot_act[*]} (ALTER … OWNER TO needs membership): GRANT them to $PGUSER, restore as a superuser, map them (ROLE_MAP) or restore without owners and privileges (RESTORE_WITHOUT_PRIVILEGES=true); nothing was touched"
+  fi
+  if ((${#roles_to_create[@]} > 0)); then
+    [[ -n "$globals" ]] || die 3 "CREATE_MISSING_ROLES=true, but the backup has no globals object to create ${roles_to_create[*]} from; nothing was touched"
+    [[ "$am_super" == true || "$can_createrole" == true ]] || die 3 "CREATE_MISSING_ROLES=true needs CREATEROLE (or superuser) for $PGUSER; nothing was touched"
+    printf '%s\n' "${roles_to_create[@]}" >"$work/roles.create"
+    # from the globals: CREATE ROLE, its attributes (the NO… forms that need a superuser left out: they are the
+    # defaults), its settings, and memberships between roles that exist or are created here (GRANTED BY left out);
+    # then membership for the restoring user in each created owner role, so it may give them their objects
+    LC_ALL=C awk -v want="$work/roles.create" -v known="$work/roles.known" -v me_super="$am_super" "$roles_awk"'
+      BEGIN { while ((getline n < want) > 0) w[n] = 1; while ((getline n < known) > 0) k[n] = 1 }
+      /^CREATE ROLE / && match($0, "^CREATE ROLE " ID ";$") { if (unq(substr($0, 13, RLENGTH - 13)) in w) print; next }
+      /^ALTER ROLE / && match(substr($0, 12), "^" ID) {
+        name = unq(substr($0, 12, RLENGTH)); if (!(name in w)) next
+        line = $0
+        if (line ~ / WITH /) { gsub(/ NOSUPERUSER| NOREPLICATION| NOBYPASSRLS/, "", line) }
+        print line; next
+      }
+      /^GRANT / && match($0, " TO " ID) {
+        a = $0; sub(/^GRANT /, "", a); sub(/ TO .*$/, "", a); a = unq(a)
+        b = substr($0, RSTART + 4, RLENGTH - 4); b = unq(b)
+        if ((a in w || b in w) && (a in w || a in k) && (b in w || b in k)) { line = $0; sub(/ GRANTED BY .*;$/, ";", line); print line }
+      }
+    ' "$work/globals-roles.sql" >"$work/create-roles.sql"
+    for role in "${roles_to_create[@]}"; do
+      if ! grep -Fqx "CREATE ROLE $(ident "$role");" "$work/create-roles.sql" && ! grep -Fqx "CREATE ROLE $role;" "$work/create-roles.sql"; then
+        die 3 "role $role is not in the globals object $globals: create it by hand, or map it (ROLE_MAP); nothing was touched"
+      fi
+      if [[ "$am_super" != true && "${role_uses[$role]}" == *owner* ]]; then
+        printf 'GRANT %s TO CURRENT_USER;\n' "$(ident "$role")" >>"$work/create-roles.sql"
+      fi
+    done
+    roles_created=$(IFS=,; echo "${roles_to_create[*]}")
+    log "creating role(s) $roles_created from $globals, WITHOUT passwords (set them after the restore: ALTER ROLE … PASSWORD …), in the restore's transaction"
+  fi
+fi
+
 # ---------------------------------------------------------------------------------------------- restore
 # restore_into DATABASE: the dump, after this script's own \restrict and without pg_dump's \restrict/\unrestrict
 # lines, through psql in one transaction; run in the background so a signal is acted on at once
+# what goes through psql, in one transaction: this script's \restrict; the roles to create (CREATE_MISSING_ROLES);
+# the dump through the filter (pg_dump's own \restrict pair left out; roles mapped, or owners and privileges left
+# out); with CLEAN_TARGET=true the globals' database section for the new database (its owner, privileges and
+# settings), filtered the same way
+restore_stream() {
+  local drop=0 quoted line
+  [[ "$without_privileges" == true ]] && drop=1
+  printf '\\restrict %s\n' "$restrict_key"
+  if [[ -s "$work/create-roles.sql" ]]; then cat "$work/create-roles.sql"; fi
+  "${decompress[@]}" <"$file" 2>"$work/decompress.err" |
+    LC_ALL=C awk -v r="$restrict_line" -v u="$unrestrict_line" -v map="$map_file" -v drop="$drop" "$filter_awk"
+  echo "${PIPESTATUS[*]}" >"$work/stream.status"
+  if [[ -n "$database_section" ]]; then
+    quoted=$(ident "$1")
+    while IFS= read -r line; do printf '%s\n' "${line//__DB_RUNBOOK_DATABASE__/$quoted}"; done <"$database_section" |
+      LC_ALL=C awk -v map="$map_file" -v drop="$drop" "$filter_awk"
+  fi
+}
 restore_into() {
-  local drop=()
-  ((restrict_line > 0)) && drop+=(-e "${restrict_line}d")
-  ((unrestrict_line > 0)) && drop+=(-e "${unrestrict_line}d")
-  ((${#drop[@]} > 0)) || drop=(-e '')
   (
     set +e
-    {
-      printf '\\restrict %s\n' "$restrict_key"
-      "${decompress[@]}" <"$file" 2>"$work/decompress.err" | sed "${drop[@]}"
-    } | PGOPTIONS="-c client_min_messages=warning -c maintenance_work_mem=$maintenance_work_mem" \
+    restore_stream "$1" | PGOPTIONS="-c client_min_messages=warning -c maintenance_work_mem=$maintenance_work_mem" \
       "${psql_base[@]}" --single-transaction -d "$1" -f - >/dev/null 2>"$work/restore.err"
-    statuses=("${PIPESTATUS[@]}")
-    exit $((statuses[0] != 0 || statuses[1] != 0))
+    psql_status=${PIPESTATUS[1]}
+    read -r decompress_status filter_status <"$work/stream.status" || decompress_status=1
+    exit $((psql_status != 0 || decompress_status != 0 || ${filter_status:-1} != 0))
   ) &
   local restore_pid=$!
   test_hook restore
@@ -469,9 +717,12 @@ if ! restore_into "$scratch"; then
 fi
 restored=1
 analyze "$scratch"
-if [[ "$clean" != true ]]; then
+if [[ "$clean" != true || (-z "$database_section" && -n "$target_oid_at_start" && "$without_privileges" != true) ]]; then
+  # CLEAN_TARGET=false, or a backup without globals: the new database takes the current target's properties
   carry_properties "$target" "$scratch" ||
     { tail_of "$work/properties.err"; die 6 "could not give $scratch the owner, privileges and settings of $target; $target was not touched"; }
+elif [[ -n "$database_section" ]]; then
+  log "the new database has the owner, privileges and settings the backup's globals recorded$([[ "$without_privileges" == true ]] && echo ' (settings only: RESTORE_WITHOUT_PRIVILEGES=true)')"
 fi
 test_hook swap-before
 swap
@@ -491,7 +742,10 @@ SQL
   fi
 fi
 
+privileges_outcome=kept
+if [[ "$without_privileges" == true ]]; then privileges_outcome=dropped; elif [[ -s "$map_file" ]]; then privileges_outcome=mapped; fi
 log "restored $target on $PGHOST:$PGPORT (PostgreSQL $server_version) from $RESTORE_S3_URI in $((SECONDS - started))s"
-printf 'database=%s\nsource=%s\nsha256=%s\nverified=%s\nrecovery_point=%s\nrestored_oid=%s\nprevious=%s\n' \
+printf 'database=%s\nsource=%s\nsha256=%s\nverified=%s\nrecovery_point=%s\nrestored_oid=%s\nprevious=%s\nglobals=%s\nroles_created=%s\nprivileges=%s\n' \
   "$target" "$RESTORE_S3_URI" "$actual" "$([[ -n "$expected" ]] && echo true || echo false)" "${recovery_point:-unknown}" \
-  "$scratch_oid" "$([[ -n "$target_oid_at_start" && "$keep_previous" == true ]] && echo "$previous" || echo '')"
+  "$scratch_oid" "$([[ -n "$target_oid_at_start" && "$keep_previous" == true ]] && echo "$previous" || echo '')" \
+  "$globals" "$roles_created" "$privileges_outcome"
