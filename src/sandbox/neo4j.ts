@@ -14,66 +14,34 @@
  * The first password is set over Bolt (ALTER CURRENT USER … FROM $old TO $new, parameters: never argv).
  */
 import { spawn } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { createServer, type AddressInfo, type Server } from 'node:net';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import type { KubeConfig } from '@kubernetes/client-node';
 
 import { createNeo4jAdapter, Neo4jError } from '../adapters/neo4j.js';
+import { SandboxSetupError } from './postgres.js';
+import { runSetup } from './setup-step.js';
 
 export const NEO4J_SANDBOX_USER = 'neo4j';
 export const NEO4J_SANDBOX_PASSWORD = 'sandbox-neo4j-password';
 /** The StatefulSet (and its pod `neo4j-0`, its claim `data-neo4j-0`) the sandbox runs. */
 export const NEO4J_STATEFULSET = 'neo4j';
+
 export const NEO4J_MEMORY = { heapInitial: '256m', heapMax: '512m', pageCache: '64m', transactions: '128m' };
 
-function projectRoot(): string {
-  let dir = dirname(fileURLToPath(import.meta.url));
-  for (;;) {
-    const manifest = join(dir, 'package.json');
-    if (existsSync(manifest) && /"name":\s*"db-runbook"/.test(readFileSync(manifest, 'utf8'))) return dir;
-    const parent = dirname(dir);
-    if (parent === dir) throw new Error('cannot find the db-runbook checkout the sandbox runs from');
-    dir = parent;
+/** The cached Neo4j distribution (the setup step fetches it once). */
+export async function neo4jDistribution(): Promise<string> {
+  const preset = process.env.DB_RUNBOOK_NEO4J_HOME;
+  if (preset && existsSync(join(preset, 'bin', 'neo4j'))) return preset;
+  const { neo4jHome } = await runSetup();
+  if (!neo4jHome) {
+    throw new SandboxSetupError(
+      'the sandbox needs Neo4j from Maven Central: run `node scripts/setup.mjs` and follow what it says',
+    );
   }
-}
-
-let distribution: Promise<string> | undefined;
-/** The cached Neo4j distribution (runs the setup step, which fetches it once). */
-export function neo4jDistribution(): Promise<string> {
-  distribution ??= new Promise<string>((resolve, reject) => {
-    if (
-      process.env.DB_RUNBOOK_NEO4J_HOME &&
-      existsSync(join(process.env.DB_RUNBOOK_NEO4J_HOME, 'bin', 'neo4j'))
-    )
-      return resolve(process.env.DB_RUNBOOK_NEO4J_HOME);
-    const child = spawn(process.execPath, [join(projectRoot(), 'scripts', 'setup.mjs'), '--no-apt'], {
-      stdio: ['ignore', 'pipe', 'inherit'],
-    });
-    let stdout = '';
-    child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
-    child.on('error', reject);
-    child.on('exit', (code) => {
-      const line = stdout.trim().split('\n').pop() ?? '';
-      let home: string | undefined;
-      try {
-        home = (JSON.parse(line || '{}') as { neo4jHome?: string }).neo4jHome ?? undefined;
-      } catch {
-        home = undefined;
-      }
-      if (code === 0 && home) resolve(home);
-      else
-        reject(
-          new Error(
-            'the sandbox needs Neo4j from Maven Central: run `node scripts/setup.mjs` and follow what it says',
-          ),
-        );
-    });
-  });
-  distribution.catch(() => (distribution = undefined));
-  return distribution;
+  return neo4jHome;
 }
 
 export function freePort(): Promise<number> {

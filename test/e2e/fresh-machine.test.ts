@@ -2,7 +2,7 @@
 // root from a private folder, and the setup step is a no-op the second time.
 import { execFileSync } from 'node:child_process';
 import { chmodSync, cpSync, mkdirSync, readFileSync, statSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startSandbox, type Sandbox } from '../../src/sandbox/index.js';
@@ -50,7 +50,10 @@ describe('a pod that runs apt-get in the sandbox', () => {
     });
     const outcome = await sandbox.kube.waitForJob('data', name, 60_000);
     const pods = await core.listNamespacedPod({ namespace: 'data', labelSelector: `job-name=${name}` });
-    const log = await core.readNamespacedPodLog({ name: pods.items[0]?.metadata?.name ?? '', namespace: 'data' });
+    const log = await core.readNamespacedPodLog({
+      name: pods.items[0]?.metadata?.name ?? '',
+      namespace: 'data',
+    });
     return { outcome, log };
   }
 
@@ -68,7 +71,10 @@ describe('a pod that runs apt-get in the sandbox', () => {
 
   it('fails, naming the package, when the pod asks for a tool this machine lacks, and installs nothing', async () => {
     const before = dpkgState();
-    const { outcome, log } = await runJob('apt-missing', 'apt-get install -y no-such-tool-xyz && echo installed');
+    const { outcome, log } = await runJob(
+      'apt-missing',
+      'apt-get install -y no-such-tool-xyz && echo installed',
+    );
     expect(outcome).toBe('Failed');
     expect(log).toContain('apt-get install refused');
     expect(log).toContain('no-such-tool-xyz');
@@ -94,7 +100,15 @@ describe.runIf(process.getuid?.() === 0)('root with the checkout in a folder oth
     const sessions = tempDir('db-runbook-private-sessions-');
     const run = await execa(
       'node',
-      [join(checkout, 'dist', 'cli.js'), 'run', 'prerequisites.cluster', '--sandbox', '--yes', '--session-dir', sessions],
+      [
+        join(checkout, 'dist', 'cli.js'),
+        'run',
+        'prerequisites.cluster',
+        '--sandbox',
+        '--yes',
+        '--session-dir',
+        sessions,
+      ],
       { reject: false, env: { NO_COLOR: '1' }, stdin: 'ignore', timeout: 180_000 },
     );
     const output = `${String(run.stdout)}\n${String(run.stderr)}`;
@@ -105,11 +119,50 @@ describe.runIf(process.getuid?.() === 0)('root with the checkout in a folder oth
   });
 });
 
+describe('a machine without Go and without built control-plane binaries', () => {
+  it('--sandbox says in one line what it needs (Go or DB_RUNBOOK_K8S_ASSETS) and exits 2', async () => {
+    const awsDir = dirname(execFileSync('bash', ['-c', 'command -v aws'], { encoding: 'utf8' }).trim());
+    const run = await execa(
+      process.execPath,
+      [
+        join(REPO_ROOT, 'dist', 'cli.js'),
+        'run',
+        'prerequisites.cluster',
+        '--sandbox',
+        '--yes',
+        '--session-dir',
+        tempDir('db-runbook-nogo-'),
+      ],
+      {
+        reject: false,
+        stdin: 'ignore',
+        env: {
+          PATH: `/usr/bin:/bin:${awsDir}`,
+          XDG_CACHE_HOME: tempDir('db-runbook-empty-cache-'),
+          NO_COLOR: '1',
+          HOME: process.env.HOME ?? '/tmp',
+        },
+        extendEnv: false,
+      },
+    );
+    expect(run.exitCode).toBe(2);
+    const lines = String(run.stderr).trim().split('\n');
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toContain('Go >= 1.26');
+    expect(lines[0]).toContain('DB_RUNBOOK_K8S_ASSETS');
+    expect(String(run.stdout) + String(run.stderr)).not.toMatch(/\n\s+at .+:\d+:\d+/);
+  });
+});
+
 describe('the setup step', () => {
   it('does nothing the second time and says where the control plane is', async () => {
-    const first = await execa('node', [join(REPO_ROOT, 'scripts', 'setup.mjs'), '--no-apt'], { reject: false });
+    const first = await execa('node', [join(REPO_ROOT, 'scripts', 'setup.mjs'), '--no-apt'], {
+      reject: false,
+    });
     expect(first.exitCode).toBe(0);
-    const again = await execa('node', [join(REPO_ROOT, 'scripts', 'setup.mjs'), '--no-apt'], { reject: false });
+    const again = await execa('node', [join(REPO_ROOT, 'scripts', 'setup.mjs'), '--no-apt'], {
+      reject: false,
+    });
     expect(again.exitCode).toBe(0);
     expect(String(again.stderr)).toBe('');
     const { controlPlaneDir } = JSON.parse(String(again.stdout)) as { controlPlaneDir: string };

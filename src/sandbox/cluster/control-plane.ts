@@ -6,11 +6,10 @@
  */
 
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 
 import { SandboxSetupError } from '../postgres.js';
+import { runSetup } from '../setup-step.js';
 
 export interface ControlPlane {
   server: string;
@@ -40,39 +39,15 @@ interface ReadyLine {
   startupMs: number;
 }
 
-/** The checkout this code runs from (src/ or dist/, bundled or not). */
-function projectRoot(): string {
-  let dir = dirname(fileURLToPath(import.meta.url));
-  for (;;) {
-    const manifest = join(dir, 'package.json');
-    if (existsSync(manifest) && /"name":\s*"db-runbook"/.test(readFileSync(manifest, 'utf8'))) return dir;
-    const parent = dirname(dir);
-    if (parent === dir)
-      throw new SandboxSetupError('cannot find the db-runbook checkout this sandbox runs from');
-    dir = parent;
-  }
-}
-
-/**
- * Runs the setup step without apt (it builds the control plane once, with progress on stderr) and
- * returns the folder holding control-plane and kubectl.
- */
+/** The folder holding control-plane and kubectl, built once by the setup step. */
 export async function controlPlaneBinaries(): Promise<string> {
-  const root = projectRoot();
-  const child = spawn(process.execPath, [join(root, 'scripts', 'setup.mjs'), '--no-apt'], {
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  let stdout = '';
-  child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
-  const code = await new Promise<number>((resolve) => child.on('exit', (exit) => resolve(exit ?? 1)));
-  const line = stdout.trim().split('\n').pop() ?? '';
-  const dir =
-    code === 0 ? (JSON.parse(line || '{}') as { controlPlaneDir?: string }).controlPlaneDir : undefined;
-  if (!dir)
+  const { controlPlaneDir } = await runSetup();
+  if (!controlPlaneDir) {
     throw new SandboxSetupError(
       'the sandbox needs its Kubernetes control plane: run `node scripts/setup.mjs` and follow what it says',
     );
-  return dir;
+  }
+  return controlPlaneDir;
 }
 
 export async function startControlPlane(options: {
