@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 import { Command, CommanderError, Option } from 'commander';
 import type { GlobalOptions } from './commands/context.js';
+import { flagText, optionsFor, type OptionCommand } from './runbook/options.js';
 import { TOOL_VERSION } from './version.js';
 
 /**
@@ -9,6 +10,22 @@ import { TOOL_VERSION } from './version.js';
  */
 function globalOptions(command: Command): GlobalOptions {
   return command.optsWithGlobals() as GlobalOptions;
+}
+
+/** commander: a repeatable option's values, in order (`--confirm`, `--role-map`). */
+function collect(value: string, previous: string[] | undefined): string[] {
+  return [...(previous ?? []), value];
+}
+
+/** The step options of a command, from the one options table (runbook/options.ts). */
+function addStepOptions(command: Command, which: OptionCommand): Command {
+  for (const option of optionsFor(which)) {
+    const added = new Option(flagText(option), option.description);
+    if (option.kind === 'choice') added.choices([...option.choices]);
+    if (option.kind === 'list') added.argParser(collect);
+    command.addOption(added);
+  }
+  return command;
 }
 
 function fail(message: string, next?: string, exitCode = 2): never {
@@ -51,7 +68,8 @@ Exit codes: 0 done, 1 a step failed, 2 usage or bad input, 3 a gate was refused,
 Examples:
   db-runbook --sandbox                         the TUI against a local sandbox
   db-runbook plan prerequisites                what would be checked, with the equivalent commands
-  db-runbook run prerequisites --yes           run it without the TUI (exit 0/1)`,
+  db-runbook run prerequisites --yes           run it without the TUI (exit 0/1)
+  db-runbook run restore-postgres --yes --confirm app --confirm "drop app"   each typed gate's phrase`,
     );
 
   let code = 0;
@@ -68,43 +86,40 @@ Examples:
     code = await tuiCommand(globalOptions(command));
   });
 
-  program
-    .command('plan')
-    .description('show what would be done and the equivalent kubectl/aws/psql commands; changes nothing')
-    .argument('[targets...]', 'sections or step ids (default: all)')
-    .addOption(new Option('--format <format>', 'output format').choices(['text', 'markdown']).default('text'))
-    .option('--write-canary', 'include the S3 write canary')
-    .action(async (targets: string[], _options, command: Command) => {
-      const { planCommand } = await import('./commands/plan.js');
-      code = await planCommand(targets, {
-        ...globalOptions(command),
-        format: command.opts().format as 'text' | 'markdown',
-      });
+  addStepOptions(
+    program
+      .command('plan')
+      .description('show what would be done and the equivalent kubectl/aws/psql commands; changes nothing')
+      .argument('[targets...]', 'sections or step ids (default: all)')
+      .addOption(
+        new Option('--format <format>', 'output format').choices(['text', 'markdown']).default('text'),
+      ),
+    'plan',
+  ).action(async (targets: string[], _options, command: Command) => {
+    const { planCommand } = await import('./commands/plan.js');
+    code = await planCommand(targets, {
+      ...globalOptions(command),
+      ...command.opts(),
+      format: command.opts().format as 'text' | 'markdown',
     });
+  });
 
-  program
-    .command('run')
-    .description('run sections or steps without the TUI; gates need --yes, typed gates also --confirm TEXT')
-    .argument('<targets...>', 'sections or step ids')
-    .option('-y, --yes', 'accept confirmation gates')
-    .option('--confirm <text>', 'the exact text a typed gate asks for (e.g. the database name)')
-    .option('--write-canary', 'prerequisites: put/head/delete a tiny object under the prefix (writes)')
-    .option(
-      '--restore-uri <uri>',
-      'restore: the backup to restore, s3://bucket/key (default: RESTORE_S3_URI)',
-    )
-    .option('--incident-time <time>', 'restore: when the incident was declared, ISO 8601 UTC (default: now)')
-    .option('--job-timeout <duration>', 'how long to wait for a backup Job, e.g. 15m (default 15m)')
-    .addOption(
-      new Option(
-        '--restore-mode <where>',
-        'restore-postgres: run the restore script on this host or as a Kubernetes Job',
-      ).choices(['host', 'job']),
-    )
-    .action(async (targets: string[], _options, command: Command) => {
-      const { runCommand } = await import('./commands/run.js');
-      code = await runCommand(targets, { ...globalOptions(command), ...command.opts() });
-    });
+  addStepOptions(
+    program
+      .command('run')
+      .description('run sections or steps without the TUI; gates need --yes, typed gates also --confirm TEXT')
+      .argument('<targets...>', 'sections or step ids')
+      .option('-y, --yes', 'accept confirmation gates')
+      .option(
+        '--confirm <text>',
+        'the exact text a typed gate asks for; once per typed gate (e.g. --confirm app --confirm "drop app")',
+        collect,
+      ),
+    'run',
+  ).action(async (targets: string[], _options, command: Command) => {
+    const { runCommand } = await import('./commands/run.js');
+    code = await runCommand(targets, { ...globalOptions(command), ...command.opts() });
+  });
 
   program
     .command('report')
@@ -143,19 +158,18 @@ Examples:
       });
     });
 
-  program
-    .command('resume')
-    .description('continue an unfinished `run` session (default: the newest): done steps stay done')
-    .argument('[session]', 'session id or a unique prefix')
-    .option('-y, --yes', 'accept confirmation gates')
-    .option('--confirm <text>', 'the exact text a typed gate asks for')
-    .option('--restore-uri <uri>', 'restore: the backup to restore, s3://bucket/key')
-    .option('--incident-time <time>', 'restore: when the incident was declared (ISO 8601 UTC)')
-    .option('--job-timeout <duration>', 'how long to wait for a backup Job (default 15m)')
-    .action(async (session: string | undefined, _options, command: Command) => {
-      const { resumeCommand } = await import('./commands/resume.js');
-      code = await resumeCommand(session, { ...globalOptions(command), ...command.opts() });
-    });
+  addStepOptions(
+    program
+      .command('resume')
+      .description('continue an unfinished `run` session (default: the newest): done steps stay done')
+      .argument('[session]', 'session id or a unique prefix')
+      .option('-y, --yes', 'accept confirmation gates')
+      .option('--confirm <text>', 'the exact text a typed gate asks for; once per typed gate', collect),
+    'resume',
+  ).action(async (session: string | undefined, _options, command: Command) => {
+    const { resumeCommand } = await import('./commands/resume.js');
+    code = await resumeCommand(session, { ...globalOptions(command), ...command.opts() });
+  });
 
   program
     .command('sessions')

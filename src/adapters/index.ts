@@ -16,6 +16,8 @@ export interface AdapterConfig {
   currentStep: () => string | undefined;
   /** The session's journal directory (steps that export the report read it). */
   sessionDir?: string;
+  /** Variables every child process gets besides the inherited ones (the sandbox's NEO4J_HOME). */
+  childEnv?: Readonly<Record<string, string>>;
 }
 
 /** The real adapters. Kubernetes and S3 clients are built on first use, once, and their modules load lazily. */
@@ -66,7 +68,7 @@ export function createAdapters(config: AdapterConfig): Adapters {
       }
       return s3.adapter;
     },
-    proc: createProcAdapter(record, config.currentStep),
+    proc: createProcAdapter(record, config.currentStep, config.childEnv),
     net: createNetAdapter(),
     neo4j: (connection) => createNeo4jAdapter(connection, record),
     reports: createReportFiles(config.sessionDir ?? defaultSessionDir()),

@@ -24,14 +24,11 @@ const INHERITED = [
   'DB_RUNBOOK_TEST_HOOK_DIR',
 ];
 
-const extra: Record<string, string> = {};
-
-/** Adds variables every child gets (the sandbox puts its Neo4j stand-in's state there). Never secrets. */
-export function extendBaseEnv(vars: Record<string, string>): void {
-  Object.assign(extra, vars);
-}
-
-export function baseEnv(): Record<string, string> {
+/**
+ * What every child gets: the inherited variables above, plus `extra` — the session's own (the sandbox
+ * gives its Neo4j tools' NEO4J_HOME this way, as a setting). Never secrets.
+ */
+export function baseEnv(extra: Readonly<Record<string, string>> = {}): Record<string, string> {
   const env: Record<string, string> = { ...extra };
   for (const name of INHERITED) {
     const value = process.env[name];
@@ -44,13 +41,14 @@ export function baseEnv(): Record<string, string> {
 export function createProcAdapter(
   record: Recorder,
   step: () => string | undefined = () => undefined,
+  childEnv: Readonly<Record<string, string>> = {},
 ): ProcAdapter {
   return {
     async which(binary) {
       const { execa } = await import('execa');
       const found = await execa('sh', ['-c', 'command -v "$1"', 'sh', binary], {
         reject: false,
-        env: baseEnv(),
+        env: baseEnv(childEnv),
         extendEnv: false,
       });
       return found.exitCode === 0 && found.stdout.trim() !== '' ? found.stdout.trim() : undefined;
@@ -62,7 +60,7 @@ export function createProcAdapter(
       const started = Date.now();
       const group = options.processGroup === true;
       const child = execa(file, args, {
-        env: { ...baseEnv(), ...options.env },
+        env: { ...baseEnv(childEnv), ...options.env },
         extendEnv: false,
         input: options.input,
         cwd: options.cwd,

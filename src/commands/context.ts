@@ -1,5 +1,6 @@
 import { FileInputError, MAX_VALUES_FILE_BYTES, readBoundedFile } from '../adapters/bounded-file.js';
 import { hostname, userInfo } from 'node:os';
+import { join } from 'node:path';
 import { createAdapters } from '../adapters/index.js';
 import { defaultSessionDir, newSessionId, openJournal } from '../adapters/journal-store.js';
 import { summarizeKubeconfig } from '../adapters/kubeconfig.js';
@@ -7,6 +8,7 @@ import { TOOL_VERSION as TOOL_VERSION_VALUE } from '../version.js';
 import { Session, valuesForJournal, type SessionEvent } from '../engine/session.js';
 import { UsageError } from '../runbook/errors.js';
 import type { TargetInfo } from '../runbook/journal.js';
+import type { OptionProblem, Settings } from '../runbook/options.js';
 import { resolveValues, type Resolution } from '../runbook/values.js';
 import type { SandboxHandle } from '../sandbox/handle.js';
 import { parse } from 'yaml';
@@ -55,23 +57,71 @@ export async function readValuesFile(path: string | undefined): Promise<Record<s
   return parsed as Record<string, unknown>;
 }
 
+/** What the sandbox gives its own processes, as settings (never module state): NEO4J_HOME for its Neo4j tools. */
+export function sandboxSettings(sandbox: SandboxHandle | undefined): Settings {
+  if (!sandbox) return {};
+  const childEnv = Object.fromEntries(
+    Object.entries(sandbox.values).filter(
+      ([name]) => name.startsWith('NEO4J_STANDIN') || name === 'NEO4J_HOME',
+    ),
+  );
+  return {
+    childEnv,
+    ...(sandbox.values.NEO4J_HOME ? { neo4jHome: sandbox.values.NEO4J_HOME } : {}),
+  };
+}
+
+/** The values file's own problems (unknown keys, bad settings, secrets in it), found before anything starts. */
+export async function valuesFileProblems(options: GlobalOptions): Promise<OptionProblem[]> {
+  try {
+    const valuesFile = await readValuesFile(options.values);
+    return resolveValues({ valuesFile, env: {} }).problems;
+  } catch (error) {
+    if (!(error instanceof UsageError)) throw error;
+    return [{ name: '--values', message: error.message }];
+  }
+}
+
+/** Every problem of the input as one usage error (exit 2): each line names one. */
+export function inputProblems(problems: readonly OptionProblem[]): UsageError | undefined {
+  if (problems.length === 0) return undefined;
+  const lines = problems.map((problem) => `${problem.name} ${problem.message}`);
+  return new UsageError(
+    problems.length === 1
+      ? `bad input: ${lines[0]}`
+      : `${problems.length} problems in the input (nothing was done):\n  - ${lines.join('\n  - ')}`,
+    'Correct them in the environment, the --values file or the command line.',
+  );
+}
+
+/**
+ * Values from every source, and the values file checked key by key. Every problem — a bad value, an
+ * unknown key (with "did you mean"), a bad setting, and the `extra` ones the caller found (bad options) —
+ * is named in one usage error before anything is done.
+ */
 export async function resolveAll(
   options: GlobalOptions,
   sandbox: SandboxHandle | undefined,
+  extra: readonly OptionProblem[] = [],
 ): Promise<Resolution> {
-  const valuesFile = await readValuesFile(options.values);
+  let valuesFile: Record<string, unknown> | undefined;
+  const problems: OptionProblem[] = [];
+  try {
+    valuesFile = await readValuesFile(options.values);
+  } catch (error) {
+    if (!(error instanceof UsageError)) throw error;
+    problems.push({ name: '--values', message: error.message });
+  }
   const resolution = resolveValues({
     valuesFile,
     env: process.env,
     overrides: sandbox?.values,
     overrideSource: 'sandbox',
+    settings: sandboxSettings(sandbox),
   });
-  if (resolution.problems.length > 0) {
-    throw new UsageError(
-      `bad value${resolution.problems.length > 1 ? 's' : ''}: ${resolution.problems.map((p) => `${p.name} ${p.message}`).join('; ')}`,
-      'Correct them in the environment or the --values file.',
-    );
-  }
+  problems.push(...resolution.problems, ...extra);
+  const error = inputProblems(problems);
+  if (error) throw error;
   return resolution;
 }
 
@@ -97,7 +147,13 @@ export async function describeTarget(
       ...common,
     };
   const summary = await summarizeKubeconfig(options.kubeconfig, options.context);
-  return { context: summary.context ?? '(no context)', server: summary.server, sandbox: false, ...common };
+  return {
+    context: summary.context ?? '(no context)',
+    server: summary.server,
+    sandbox: false,
+    ...common,
+    ...(summary.problem && !summary.server ? { clusterProblem: summary.problem } : {}),
+  };
 }
 
 export function operatorName(options: GlobalOptions): string {
@@ -135,6 +191,7 @@ export function openSession(
         record: (event) => self.record(event),
         currentStep: () => self.currentStep,
         sessionDir: dir,
+        childEnv: resolution.settings.childEnv,
       }),
   });
   if (listener) session.subscribe(listener);
@@ -174,14 +231,13 @@ export function journalArgv(argv: readonly string[]): string[] {
 
 /**
  * Starts the sandbox when asked — or joins the one `db-runbook sandbox` keeps running — and puts its
- * kubectl (built at the server's version) and the Neo4j stand-in first on PATH.
+ * kubectl (built at the server's version) and the cached Neo4j distribution's bin/ first on PATH.
  */
 export async function maybeStartSandbox(options: GlobalOptions): Promise<SandboxHandle | undefined> {
   if (!options.sandbox) return undefined;
   const { startSandbox, parseFaults } = await import('../sandbox/index.js');
   const { findRunningSandbox, handleOf } = await import('../sandbox/handle.js');
-  const { NEO4J_STANDIN_BIN_DIR } = await import('../sandbox/neo4j-standin/index.js');
-  const { extendBaseEnv } = await import('../adapters/proc.js');
+  const { neo4jDistribution } = await import('../sandbox/neo4j.js');
   let faults;
   try {
     faults = parseFaults(process.env.DB_RUNBOOK_SANDBOX_FAULTS);
@@ -195,20 +251,15 @@ export async function maybeStartSandbox(options: GlobalOptions): Promise<Sandbox
     Boolean(faults.s3Denied?.length);
   // Faults need a sandbox of their own; a joined one is shared.
   const sandbox = (!hasFaults && findRunningSandbox()) || handleOf(await startSandbox({ faults }));
-  process.env.PATH = `${sandbox.kubectlDir}:${NEO4J_STANDIN_BIN_DIR}:${process.env.PATH ?? ''}`;
-  const standInState = Object.fromEntries(
-    Object.entries(sandbox.values).filter(
-      ([name]) => name.startsWith('NEO4J_STANDIN') || name === 'NEO4J_HOME',
-    ),
-  );
-  extendBaseEnv(standInState);
+  // kubectl at the server's version, and the sandbox's real neo4j-admin/neo4j (the drill's isolated instance).
+  process.env.PATH = `${sandbox.kubectlDir}:${join(await neo4jDistribution(), 'bin')}:${process.env.PATH ?? ''}`;
   return sandbox;
 }
 
 /** What `report` needs from the environment: where sessions are, settings (targets) and secrets to mask once more. */
 export async function reportContext(
   options: GlobalOptions,
-): Promise<{ sessionDir: string; settings: Record<string, unknown>; secrets: string[] }> {
+): Promise<{ sessionDir: string; settings: Settings; secrets: string[] }> {
   const resolution = await resolveAll(options, undefined);
   return {
     sessionDir: options.sessionDir ?? defaultSessionDir(),

@@ -1,3 +1,4 @@
+import type { StepOptions } from '../runbook/options.js';
 import { renderPlanMarkdown, renderPlanText, type PlannedSection } from '../runbook/plan.js';
 import { SECTIONS } from '../runbook/sections.js';
 import type { Plan } from '../runbook/step.js';
@@ -14,7 +15,7 @@ export interface PlanOptions extends GlobalOptions {
 export function planSections(
   words: readonly string[],
   values: Values,
-  options: Record<string, string | boolean>,
+  options: StepOptions,
 ): PlannedSection[] {
   const chosen = words.length ? new Set(selectSteps(words).map((step) => step.id)) : undefined;
   return SECTIONS.filter((section) => !chosen || stepsOf(section.id).some((step) => chosen.has(step.id))).map(
@@ -56,7 +57,7 @@ export async function planCommand(words: string[], options: PlanOptions): Promis
 }
 
 /** A step's plan; one that cannot be drawn without its values says which it needs. */
-function safePlan(step: RunbookStep, values: Values, options: Record<string, string | boolean>): Plan {
+function safePlan(step: RunbookStep, values: Values, options: StepOptions): Plan {
   try {
     return step.plan(values, options);
   } catch {
@@ -67,7 +68,7 @@ function safePlan(step: RunbookStep, values: Values, options: Record<string, str
 function gateText(
   step: RunbookStep,
   values: Values,
-  options: Record<string, string | boolean>,
+  options: StepOptions,
   missing: string[],
 ): string | undefined {
   if (!step.gate) return undefined;

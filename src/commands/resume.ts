@@ -1,6 +1,7 @@
 import { defaultSessionDir, listSessions, readJournal } from '../adapters/journal-store.js';
 import type { Session } from '../engine/session.js';
 import { EXIT, describeError, UsageError } from '../runbook/errors.js';
+import type { TargetInfo } from '../runbook/journal.js';
 import { replayJournal, type JournalReplay } from '../runbook/replay.js';
 import { selectSteps, STEPS } from '../steps/index.js';
 import { describeTarget, openSession } from './context.js';
@@ -63,27 +64,59 @@ export async function resumeCommand(wanted: string | undefined, options: RunOpti
       : '';
     process.stdout.write(`resuming ${sessionId}: ${replay.done.length} step(s) done${interrupted}\n`);
   }
-  return withSession(options, steps, async ({ resolution, sandbox, listener }) => {
-    const target = await describeTarget(options, resolution, sandbox);
-    const session = openSession(options, resolution, target, sandbox, 'resume', sessionId, listener);
-    restoreFromReplay(session, replay);
-    return session;
-  });
+  return withSession(
+    options,
+    steps,
+    async ({ resolution, sandbox, listener }) => {
+      const problem = sandboxMismatch(replay.target, sandbox);
+      if (problem)
+        throw new UsageError(`session ${sessionId} cannot be resumed: ${problem}`, SANDBOX_GONE_NEXT);
+      const target = await describeTarget(options, resolution, sandbox);
+      const session = openSession(options, resolution, target, sandbox, 'resume', sessionId, listener);
+      restoreFromReplay(session, replay);
+      return session;
+    },
+    'resume',
+  );
 }
 
-/** The newest session in the dir when it did not finish (killed, interrupted) and ran against the same kind of target. */
+const SANDBOX_GONE_NEXT =
+  'Start a new session instead (a sandbox is new each time; to resume against one, keep it with `db-runbook sandbox`).';
+
+/**
+ * Why a session's done steps cannot be trusted here: it ran against a sandbox that is gone (the one
+ * running now, if any, has another API server), or it ran against a sandbox and this is a cluster
+ * (or the other way round). undefined when they match.
+ */
+export function sandboxMismatch(
+  recorded: TargetInfo | undefined,
+  sandbox: { kubeServer: string } | undefined,
+): string | undefined {
+  if (!recorded) return undefined;
+  if (recorded.sandbox && !sandbox)
+    return `it ran against a sandbox (${recorded.server ?? 'gone'}), and this run has none: what it did is gone with it`;
+  if (!recorded.sandbox && sandbox)
+    return `it ran against the cluster ${recorded.context}, not a sandbox: resume it without --sandbox`;
+  if (recorded.sandbox && sandbox && recorded.server && recorded.server !== sandbox.kubeServer)
+    return `it ran against a sandbox that no longer exists (API ${recorded.server}; this one is ${sandbox.kubeServer}): its done steps (a verified backup, an accepted gate) are gone with it`;
+  return undefined;
+}
+
+/**
+ * The newest session in the dir when it did not finish (killed, interrupted). `notResumable` says why
+ * it cannot be resumed here (its sandbox is gone, or the target differs): the TUI says so instead.
+ */
 export function unfinishedSession(
   sessionDir: string,
-  sandbox: boolean,
-): { id: string; replay: JournalReplay } | undefined {
+  sandbox: { kubeServer: string } | undefined,
+): { id: string; replay: JournalReplay; notResumable?: string } | undefined {
   const newest = listSessions(sessionDir)[0];
   if (!newest) return undefined;
   try {
     const replay = replayJournal(readJournal(sessionDir, newest.id).events);
     if (replay.outcome !== 'unfinished' && replay.outcome !== 'interrupted') return undefined;
-    // A sandbox is new every time: what a previous sandbox session did is gone with it.
-    if (sandbox || replay.target?.sandbox) return undefined;
-    return { id: newest.id, replay };
+    const notResumable = sandboxMismatch(replay.target, sandbox);
+    return { id: newest.id, replay, ...(notResumable ? { notResumable } : {}) };
   } catch {
     return undefined;
   }

@@ -1,6 +1,7 @@
-import { Select } from '@inkjs/ui';
-import { Box, Text, useInput } from 'ink';
+import { useRef } from 'react';
 import type { Choice } from '../runbook/step.js';
+import { choiceLines, choiceState, reduceChoice, type ChoiceState } from '../screens/prompts.js';
+import { usePromptHost } from './prompt-host.js';
 
 interface Props {
   prompt: string;
@@ -9,26 +10,20 @@ interface Props {
   onChoose(value: string | undefined): void;
 }
 
-/** A list to pick from (e.g. which backup to restore). Esc cancels. */
+/** A list to pick from (the resume offer at start). The suggested choice comes first; Esc cancels. */
 export function ChoicePrompt({ prompt, choices, fallback, onChoose }: Props) {
-  useInput((_input, key) => {
-    if (key.escape) onChoose(undefined);
-  });
-  return (
-    <Box flexDirection="column" borderStyle="single" borderColor="cyan" paddingX={1}>
-      <Text bold>{prompt}</Text>
-      <Select
-        // Select reports a change only, so the suggested choice goes first (highlighted) rather than preselected.
-        options={[...choices]
-          .sort((a, b) => Number(b.value === fallback) - Number(a.value === fallback))
-          .map((choice) => ({
-            label: choice.hint ? `${choice.label}  ${choice.hint}` : choice.label,
-            value: choice.value,
-          }))}
-        visibleOptionCount={10}
-        onChange={(value) => onChoose(value)}
-      />
-      <Text dimColor>↑/↓ move · Enter choose · Esc cancel</Text>
-    </Box>
+  const done = useRef(false);
+  return usePromptHost<ChoiceState>(
+    () => choiceState(prompt, choices, fallback),
+    (state, pressed) => {
+      if (done.current) return state;
+      const step = reduceChoice(state, pressed);
+      if (step.done !== undefined) {
+        done.current = true;
+        onChoose(step.done ?? undefined);
+      }
+      return step.state;
+    },
+    (state, width) => choiceLines(state, width),
   );
 }

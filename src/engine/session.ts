@@ -21,6 +21,7 @@ import {
   type StepEvent,
   type StepResult,
 } from '../runbook/step.js';
+import type { Settings, StepOptions } from '../runbook/options.js';
 import type { Values } from '../runbook/values.js';
 import { isSecret, missingInputs, type ValueSource } from '../runbook/values.js';
 
@@ -54,7 +55,7 @@ export type SessionEvent =
 export interface SessionOptions {
   journal: JournalWriter;
   values: Values;
-  settings: Record<string, unknown>;
+  settings: Settings;
   target: TargetInfo;
   adapters: (session: Session) => Adapters;
 }
@@ -67,7 +68,7 @@ export interface RunOptions {
     choices: readonly Choice[],
     fallback: string | undefined,
   ) => Promise<string | undefined>;
-  options?: Readonly<Record<string, string | boolean>>;
+  options?: StepOptions;
   signal?: AbortSignal;
   /** Gates are answered by flags (`run`, `resume`), not by a person at a prompt. */
   nonInteractive?: boolean;
@@ -87,7 +88,7 @@ export interface StepOutcome {
 export class Session {
   readonly id: string;
   readonly target: TargetInfo;
-  readonly settings: Record<string, unknown>;
+  readonly settings: Settings;
   readonly adapters: Adapters;
   private valuesNow: Values;
   private readonly journal: JournalWriter;
@@ -251,11 +252,14 @@ export class Session {
         ctx.confirmedVia = decision.via;
         if (answer === 'refused') {
           this.move(step, { type: 'gate-refused' });
+          // Each surface says how to accept it there: flags for `run`, the prompt in the TUI.
           const refused = new GateRefusedError(
             `gate refused: ${gate.prompt}`,
-            gate.kind === 'typed'
-              ? `To proceed, confirm with the exact text "${gate.phrase}" (--confirm).`
-              : 'Run again with --yes to accept.',
+            run.nonInteractive
+              ? gate.kind === 'typed'
+                ? `To proceed, give the exact text with --confirm "${gate.phrase}" (and --yes).`
+                : 'Run again with --yes to accept.'
+              : 'Nothing was changed. Run the step again to be asked again.',
           );
           return { status: 'ready', error: describeError(refused), exitCode: EXIT.gateRefused };
         }

@@ -20,6 +20,8 @@ export interface TargetInfo {
   sandbox: boolean;
   /** How long the sandbox took to start (shown in its header). */
   sandboxStartupMs?: number;
+  /** Why there is no Kubernetes cluster to talk to (no kubeconfig, no context), when there is none. */
+  clusterProblem?: string;
 }
 
 export type JournalEventBody =

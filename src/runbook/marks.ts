@@ -20,6 +20,8 @@ export const MARK = {
   temporaryRemoved: 'temporary-removed',
   /** The report files were written. data: their paths. */
   reportExported: 'report-exported',
+  /** The operator stopped a running step (Ctrl-C, q). data: `{by, consequences}`: what it left (rolled back, Jobs). */
+  interrupted: 'interrupted',
 } as const;
 
 export type MarkName = (typeof MARK)[keyof typeof MARK];

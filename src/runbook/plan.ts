@@ -36,7 +36,12 @@ export function renderPlanText(sections: PlannedSection[], values: Values): stri
       for (const action of planned.plan.actions) {
         const tag = action.destructive ? ' [destructive]' : action.writes ? ' [writes]' : '';
         out.push(`    - ${action.summary}${tag}`);
-        if (action.command) out.push(...action.command.split('\n').map((line) => `        $ ${line}`));
+        // `$ ` marks where a command starts; the lines after it (a heredoc) are printed as they are,
+        // so the whole block pastes into a shell (an indented EOF would not end the heredoc).
+        if (action.command) {
+          const [first, ...rest] = action.command.split('\n');
+          out.push(`        $ ${first ?? ''}`, ...rest);
+        }
       }
       for (const note of planned.plan.notes ?? []) out.push(`    note: ${note}`);
     }

@@ -1,4 +1,5 @@
 import type { CheckStatus, StepStatus, TargetInfo } from './journal.js';
+import type { Settings, StepOptions } from './options.js';
 import type { SectionId } from './sections.js';
 import type { Values } from './values.js';
 
@@ -54,12 +55,13 @@ export interface StepContext<A = unknown> {
   stepId: string;
   sessionId: string;
   values: Values;
-  settings: Record<string, unknown>;
+  /** The values file's settings (and the sandbox's own), checked against the settings table. */
+  settings: Settings;
   target: TargetInfo;
   adapters: A;
   signal: AbortSignal;
-  /** Options given on the command line or toggled in the TUI (e.g. `write-canary`). */
-  options: Readonly<Record<string, string | boolean>>;
+  /** Options given on the command line or toggled in the TUI (e.g. `write-canary`): runbook/options.ts. */
+  options: StepOptions;
   progress(progress: Progress): void;
   log(line: string): void;
   /** Data earlier steps of this session returned (by step id). */
@@ -105,7 +107,7 @@ export interface StepDefinition<A = unknown> {
   /** The step is only meaningful when this database is in scope (DATABASES). */
   database?: 'postgres' | 'neo4j';
   /** What it will do, without looking at live state: powers `plan` and the TUI preview. */
-  plan(values: Values, options: Readonly<Record<string, string | boolean>>): Plan;
+  plan(values: Values, options: StepOptions): Plan;
   /**
    * Optional live look before the gate (reads only: e.g. create / update / unchanged per object).
    * Its result is shown to the operator and passed to `gate` and `run` (ctx.preview).

@@ -1,4 +1,6 @@
 import { cronProblem } from './cron.js';
+import { SETTINGS, settingSpec, type Settings } from './options.js';
+import { didYouMean } from './suggest.js';
 import * as v from './validate.js';
 
 /**
@@ -40,7 +42,7 @@ export const VALUE_SPECS: readonly ValueSpec[] = [
   spec('POSTGRES_USER', 'PostgreSQL user', [v.userName]),
   spec('POSTGRES_PASSWORD', 'PostgreSQL password', [v.secretText], { secret: true }),
   spec('NEO4J_HOST', 'Neo4j host', [v.host], { example: 'neo4j.data.svc.cluster.local' }),
-  spec('NEO4J_BOLT_PORT', 'Neo4j Bolt port (cypher-shell)', [v.port], { default: '7687' }),
+  spec('NEO4J_BOLT_PORT', 'Neo4j Bolt port', [v.port], { default: '7687' }),
   spec('NEO4J_BACKUP_PORT', 'Neo4j backup port', [v.port], {
     default: '6362',
     help: 'neo4j-admin backups use the backup port (server.backup.listen_address, default 6362), not Bolt.',
@@ -48,6 +50,10 @@ export const VALUE_SPECS: readonly ValueSpec[] = [
   spec('NEO4J_DATABASE', 'Neo4j database', [v.databaseName], { default: 'neo4j' }),
   spec('NEO4J_USERNAME', 'Neo4j user', [v.userName], { default: 'neo4j' }),
   spec('NEO4J_PASSWORD', 'Neo4j password', [v.secretText], { secret: true }),
+  spec('NEO4J_STATEFULSET', 'Neo4j StatefulSet (Kubernetes)', [v.dns1123Subdomain], {
+    example: 'neo4j',
+    help: 'The StatefulSet that runs Neo4j in the namespace: Community backups and restores scale it to 0 and back, and mount its data-<name>-0 claim. Empty: Neo4j runs on a host (neo4j stop/start there).',
+  }),
   spec('DATABASES', 'Databases in scope', [inScopeList], {
     default: 'postgres,neo4j',
     help: 'Which databases this session covers: postgres, neo4j, or both (comma-separated).',
@@ -168,13 +174,15 @@ export interface ResolveInput {
   env: NodeJS.ProcessEnv | Record<string, string | undefined>;
   overrides?: Record<string, string>;
   overrideSource?: ValueSource;
+  /** Settings that are not the operator's (the sandbox's paths); they win over the values file. */
+  settings?: Settings;
 }
 
 export interface Resolution {
   values: Values;
   problems: ValueProblem[];
-  /** Non-value settings from the values file (rpoTarget, validation queries, …). */
-  settings: Record<string, unknown>;
+  /** Non-value settings from the values file (rpoTarget, validation queries, …), each checked. */
+  settings: Settings;
 }
 
 /** Merges the sources and validates what is set; missing values are not problems here (steps ask). */
@@ -185,7 +193,24 @@ export function resolveValues(input: ResolveInput): Resolution {
   const fileValues = new Map<string, string>();
   for (const [key, raw] of Object.entries(input.valuesFile ?? {})) {
     if (!SPEC_BY_NAME.has(key)) {
-      settings[key] = raw;
+      const setting = settingSpec(key);
+      if (!setting || setting.internal) {
+        const known = [
+          ...VALUE_SPECS.map((s) => s.name),
+          ...SETTINGS.filter((s) => !('internal' in s)).map((s) => s.name),
+        ];
+        problems.push({
+          name: key,
+          message: `in the values file is not a value or setting db-runbook knows${didYouMean(key, known)}`,
+        });
+        continue;
+      }
+      const problem = raw === null || raw === undefined ? undefined : setting.validate(raw);
+      if (problem) {
+        problems.push({ name: key, message: `${problem} (from values-file)` });
+        continue;
+      }
+      if (raw !== null && raw !== undefined) settings[key] = raw;
       continue;
     }
     if (isSecret(key)) {
@@ -219,7 +244,8 @@ export function resolveValues(input: ResolveInput): Resolution {
     }
     entries.push([spec.name, resolved]);
   }
-  return { values: new Values(entries), problems, settings };
+  for (const [key, raw] of Object.entries(input.settings ?? {})) settings[key] = raw;
+  return { values: new Values(entries), problems, settings: settings as Settings };
 }
 
 /** The inputs a step needs that are not set, in the order given. */

@@ -1,21 +1,30 @@
-import { Box, Text, useApp, useInput } from 'ink';
-import { useCallback, useRef, useState } from 'react';
-import { ChoicePrompt } from '../components/ChoicePrompt.js';
-import { ScheduleEditor, scheduleFields } from '../components/configure/ScheduleEditor.js';
-import { GatePrompt } from '../components/GatePrompt.js';
-import { Header } from '../components/Header.js';
-import { ValuesForm } from '../components/ValuesForm.js';
-import { DETACH, type GateAttempts, type GateDecision, type Session } from '../engine/session.js';
-import { SECTIONS } from '../runbook/sections.js';
-import type { Choice, Gate } from '../runbook/step.js';
-import type { RunbookStep } from '../steps/define.js';
+import { useApp, useStdout } from 'ink';
+import { useEffect, useLayoutEffect, useState, useSyncExternalStore } from 'react';
+import type { Session } from '../engine/session.js';
+import type { StepOptions } from '../runbook/options.js';
+import { optionDisplay, OPTIONS, type OptionSpec } from '../runbook/options.js';
 import type { ReportModel, ReportPaths } from '../runbook/report/index.js';
-import { Checklist } from './Checklist.js';
-import { ReportScreen } from './ReportScreen.js';
-import { HelpOverlay } from './HelpOverlay.js';
-import { isBack, isDown, isHelp, isQuit, isUp } from './keys.js';
-import { SectionScreen } from './SectionScreen.js';
-import { useSessionView } from './use-session.js';
+import { SECTIONS, sectionInfo, type SectionId } from '../runbook/sections.js';
+import type { RunbookStep } from '../steps/define.js';
+import type { AppEnv, AppState, Prompt } from './app-state.js';
+import { TuiController } from './controller.js';
+import { useKeys } from './input.js';
+import { keyLabel } from './key-table.js';
+import { editorLine } from './line-editor.js';
+import { Lines } from './Lines.js';
+import { choiceLines, formLines, gateLines, quitLines, scheduleLines } from './prompts.js';
+import { useSessionSnapshot, type SessionSnapshot } from './session-store.js';
+import { line, rule, seg, SPINNER_FRAMES, truncateLine, wrapAll, wrapLine, type Line } from './text.js';
+import { useTerminalSize } from './use-store.js';
+import {
+  detailLines,
+  headerLines,
+  helpLines,
+  homeLines,
+  reportLines,
+  stepListLines,
+  viewport,
+} from './views.js';
 
 export interface AppProps {
   session: Session;
@@ -23,218 +32,333 @@ export interface AppProps {
   /** Called once when the operator quits; the caller closes the journal and tears down. */
   onQuit(outcome: 'quit' | 'interrupted'): void;
   /** Step options from the command line / environment (restore-uri, incident-time, …). */
-  initialOptions?: Record<string, boolean | string>;
-  /** The DR report of this session (r on the checklist); absent, the key does nothing. */
+  initialOptions?: StepOptions;
+  /** The DR report of this session (r); absent, the key says there is none. */
   report?: { build(): ReportModel; export(): ReportPaths };
+  /** A line for the checklist at start (e.g. an earlier session that cannot be resumed, and why). */
+  startNotice?: string;
+  /** Signals (SIGINT, SIGTERM) forwarded by the caller: treated as Ctrl-C. */
+  signals?: {
+    on(event: 'interrupt', listener: () => void): unknown;
+    off(event: 'interrupt', listener: () => void): unknown;
+  };
+  /** Why there is no cluster (no kubeconfig): sections that need one say so at once, before asking anything. */
+  clusterProblem?: string;
 }
 
-type Interaction =
-  | { kind: 'form'; names: string[]; resolve(values: Record<string, string> | undefined): void }
-  | { kind: 'gate'; gate: Gate; resolve(accepted: boolean): void; wrongPhrase(typed: string): void }
-  | { kind: 'schedules' }
-  | {
-      kind: 'choice';
-      prompt: string;
-      choices: readonly Choice[];
-      fallback?: string;
-      resolve(value: string | undefined): void;
-    };
+const MAX_NOTICE_LINES = 3;
 
-export function App({ session, stepsOf, onQuit, report, initialOptions }: AppProps) {
+export function App(props: AppProps) {
+  const { session, report, signals, clusterProblem } = props;
   const { exit } = useApp();
-  const [sectionIndex, setSectionIndex] = useState<number | undefined>();
-  const [homeCursor, setHomeCursor] = useState(0);
-  const [stepCursor, setStepCursor] = useState(0);
-  const [help, setHelp] = useState(false);
-  const [interaction, setInteraction] = useState<Interaction | undefined>();
-  const [running, setRunning] = useState(false);
-  const [options, setOptions] = useState<Record<string, boolean | string>>({
-    'write-canary': false,
-    ...initialOptions,
+  const { stdout } = useStdout();
+  const { columns: width, rows } = useTerminalSize(stdout);
+  const snapshot = useSessionSnapshot(session);
+  const [controller] = useState(() => new TuiController(props));
+  const state = useSyncExternalStore(controller.store.subscribe, controller.store.get, controller.store.get);
+  const [tick, setTick] = useState(0);
+
+  useEffect(() => {
+    controller.setExit(exit);
+  }, [controller, exit]);
+
+  useKeys(controller.key);
+
+  useEffect(() => {
+    if (!signals) return;
+    signals.on('interrupt', controller.interrupt);
+    return () => {
+      signals.off('interrupt', controller.interrupt);
+    };
+  }, [signals, controller]);
+
+  // The spinner turns only while a step runs.
+  const running = state.running !== undefined;
+  useEffect(() => {
+    if (!running) return;
+    const timer = setInterval(() => setTick((n) => n + 1), 120);
+    return () => clearInterval(timer);
+  }, [running]);
+
+  const frame = drawFrame({
+    state,
+    controller,
+    session,
+    report,
+    clusterProblem,
+    width,
+    rows,
+    snapshot,
+    tick,
   });
-  const [notice, setNotice] = useState<string | undefined>();
-  const [showReport, setShowReport] = useState(false);
-  const abort = useRef<AbortController | undefined>(undefined);
-  const { views } = useSessionView(session);
+  // What the keys scroll: set once the frame is drawn, read when the next key comes.
+  useLayoutEffect(() => {
+    controller.setPane(frame.pane);
+  });
+  return <Lines lines={frame.lines} />;
+}
 
-  const section = sectionIndex === undefined ? undefined : SECTIONS[sectionIndex];
-  const steps = section ? stepsOf(section.id) : [];
+interface FrameInput {
+  state: AppState;
+  controller: TuiController;
+  session: Session;
+  report: AppProps['report'];
+  clusterProblem?: string;
+  width: number;
+  rows?: number;
+  snapshot: SessionSnapshot;
+  tick: number;
+}
 
-  const quit = useCallback(() => {
-    const wasRunning = abort.current !== undefined;
-    abort.current?.abort('SIGINT');
-    onQuit(wasRunning ? 'interrupted' : 'quit');
-    exit();
-  }, [exit, onQuit]);
+/** The whole frame as lines, fitted to the terminal, and the scrollable pane's size. Pure. */
+export function drawFrame(input: FrameInput): { lines: Line[]; pane: { page: number; total: number } } {
+  const { state, controller, session, report, clusterProblem, width, rows, snapshot, tick } = input;
+  const env = controller.env;
+  const steps = (section: SectionId) => controller.steps(section);
+  let pane = { page: 1, total: 0 };
+  const tall = rows === undefined || rows >= 40;
+  const header = headerLines({ ...session.target, clusterProblem }, width, tall);
 
-  const ask = (names: string[]) =>
-    new Promise<Record<string, string> | undefined>((resolve) =>
-      setInteraction({ kind: 'form', names, resolve }),
+  if (state.exiting) {
+    const summary = wrapAll(
+      [
+        line(state.exiting.code === 130 ? 'Interrupted' : 'Stopped', { bold: true, color: 'yellow' }),
+        ...state.exiting.lines.map((text) => line(text)),
+      ],
+      width,
     );
-  const confirm = (gate: Gate, attempts: GateAttempts) =>
-    new Promise<GateDecision>((resolve) =>
-      setInteraction({
-        kind: 'gate',
-        gate,
-        resolve: (accepted) => resolve({ answer: accepted ? 'accepted' : 'refused', via: 'operator' }),
-        wrongPhrase: (typed) => attempts.wrongPhrase(typed),
-      }),
-    );
+    return { lines: [...header, ...summary], pane };
+  }
 
-  const runSteps = async (toRun: RunbookStep[]) => {
-    setRunning(true);
-    setNotice(undefined);
-    const controller = new AbortController();
-    abort.current = controller;
-    try {
-      for (const step of toRun) {
-        if (controller.signal.aborted) break;
-        if (step.database && !session.values.inScope(step.database)) {
-          session.skip(step, `${step.database} is out of scope`);
-          continue;
-        }
-        // The detail pane follows the step that runs (its progress bar, its gate).
-        setStepCursor(Math.max(0, steps.indexOf(step)));
-        const missing = session.missing(step);
-        if (missing.length > 0) {
-          const answers = await ask(missing);
-          setInteraction(undefined);
-          if (!answers) {
-            setNotice(`${step.title}: not run (values not given)`);
-            break;
-          }
-          for (const [name, value] of Object.entries(answers)) session.setValue(name, value);
-        }
-        const outcome = await session.run(step, {
-          confirm: async (gate, _step, attempts) => {
-            const answer = await confirm(gate, attempts);
-            setInteraction(undefined);
-            return answer;
-          },
-          choose: async (prompt, choices, fallback) => {
-            const value = await new Promise<string | undefined>((resolve) =>
-              setInteraction({ kind: 'choice', prompt, choices, fallback, resolve }),
-            );
-            setInteraction(undefined);
-            return value;
-          },
-          options,
-          signal: controller.signal,
-        });
-        if (outcome.error && outcome.status !== 'failed')
-          setNotice(`${outcome.error.message}${outcome.error.next ? ` → ${outcome.error.next}` : ''}`);
-        if (outcome.status !== 'done' && !(outcome.status === 'failed' && step.continueOnFailure)) break;
+  const section = state.section ? sectionInfo(state.section) : undefined;
+  const sectionSteps = state.section ? steps(state.section) : [];
+  const selected = sectionSteps[state.stepCursor];
+
+  const footer = footerLines(state, width, section?.id, sectionSteps, env);
+  const promptLines = state.quitAsk
+    ? quitLines(
+        controller.findStep(state.running?.current ?? '')?.title ?? 'a step',
+        state.running?.current ? env.consequence(state.running.current) : 'nothing else runs',
+        width,
+      )
+    : state.prompt
+      ? promptView(state.prompt, width, rows)
+      : [];
+  // One row is left free: Ink redraws the whole screen when a frame fills the terminal.
+  const budget = rows === undefined ? undefined : Math.max(3, rows - 1 - header.length - footer.length);
+  const fittedPrompt = budget === undefined ? promptLines : fitPrompt(promptLines, Math.max(3, budget - 3));
+  const bodyBudget = budget === undefined ? undefined : Math.max(1, budget - fittedPrompt.length);
+
+  let body: Line[];
+  if (state.help) {
+    const all = helpLines(width, state.help.filter?.value ?? '');
+    const height = bodyBudget === undefined ? undefined : Math.max(1, bodyBudget + fittedPrompt.length - 1);
+    const shown = viewport(all, state.help.offset, false, height);
+    pane = { page: height ?? all.length, total: all.length };
+    const filterText = state.help.filter
+      ? editorLine([seg(' / ')], state.help.filter, { focused: state.help.editing })
+      : [];
+    body = [
+      truncateLine(
+        [
+          ...rule(`Keys ${shown.position ? `(${shown.position}) ` : ''}`, Math.max(10, width - 30), {
+            color: 'cyan',
+            bold: true,
+          }),
+          seg(' PgUp/PgDn · / filter · Esc close', { dim: true }),
+          ...filterText,
+        ],
+        width,
+      ),
+      ...shown.lines,
+    ];
+    return { lines: [...header, ...body, ...footer], pane };
+  }
+  if (state.view === 'report' && report) {
+    const model = report.build();
+    const all = filtered(reportLines(model, width), state.filter?.editor.value);
+    const noteLines = state.note
+      ? [editorLine([seg('Note: ')], state.note, { placeholder: 'what the facilitator observed' })]
+      : [];
+    const height = bodyBudget === undefined ? undefined : Math.max(1, bodyBudget - noteLines.length - 1);
+    const shown = viewport(all, state.report.offset, state.report.follow, height);
+    pane = { page: height ?? all.length, total: all.length };
+    body = [...shown.lines, ...noteLines, ...positionLine(shown.position, state.filter, width)];
+  } else if (section && state.view === 'section') {
+    const rowsOf = sectionSteps.map((step) => ({
+      id: step.id,
+      title: step.title,
+      skippable: step.skippable === true,
+      status: session.status(step.id),
+      summary: snapshot.views.get(step.id)?.summary,
+    }));
+    let list = stepListLines(section, rowsOf, state.stepCursor, width);
+    if (bodyBudget !== undefined) {
+      // The list gets up to 40% of the rows (at least the title and the cursor's row), windowed on the cursor.
+      const room = Math.max(
+        2,
+        Math.min(list.length, fittedPrompt.length > 0 ? 2 : Math.floor(bodyBudget * 0.4)),
+      );
+      if (list.length > room) {
+        const rowsRoom = room - 1;
+        const start = Math.max(
+          0,
+          Math.min(state.stepCursor - Math.floor(rowsRoom / 2), rowsOf.length - rowsRoom),
+        );
+        list = [list[0]!, ...list.slice(1 + start, 1 + start + rowsRoom)];
       }
-    } finally {
-      abort.current = undefined;
-      setRunning(false);
     }
-  };
+    let detail: Line[] = [];
+    if (selected) {
+      const status = session.status(selected.id);
+      const plan = safePlan(selected, session, state.options);
+      const all = filtered(
+        detailLines(
+          {
+            title: selected.title,
+            description: selected.description,
+            status,
+            view: snapshot.views.get(selected.id),
+            plan,
+            mask: (text) => session.mask(text),
+            spinner: SPINNER_FRAMES[tick % SPINNER_FRAMES.length] ?? '⠋',
+            logTail: bodyBudget === undefined ? 12 : undefined,
+          },
+          width,
+        ),
+        state.filter?.editor.value,
+      );
+      const height = bodyBudget === undefined ? undefined : Math.max(0, bodyBudget - list.length - 2);
+      const follow =
+        state.detail.follow ||
+        (state.running?.current === selected.id && state.detail.offset === 0 && state.running !== undefined);
+      const shown =
+        height === 0
+          ? { lines: [], offset: 0, position: undefined }
+          : viewport(all, state.detail.offset, follow, height);
+      pane = { page: height ?? all.length, total: all.length };
+      const focus = state.focus === 'detail' ? ' [detail: j/k scroll, Tab back]' : '';
+      detail = [
+        rule(`${selected.title}${focus}${shown.position ? ` (${shown.position})` : ''}`, width, {
+          bold: true,
+          color: state.focus === 'detail' ? 'cyan' : undefined,
+        }),
+        ...shown.lines,
+        ...positionLine(undefined, state.filter, width),
+      ];
+      if (height === 0) detail = [];
+    }
+    body = [...list, ...detail];
+  } else {
+    const rowsOf = SECTIONS.map((info) => ({
+      section: info,
+      steps: steps(info.id).length,
+      statuses: steps(info.id).map((step) => session.status(step.id)),
+    }));
+    body = homeLines(rowsOf, state.homeCursor, width);
+    pane = { page: body.length, total: body.length };
+  }
+  if (bodyBudget !== undefined && body.length > bodyBudget) body = body.slice(0, bodyBudget);
+  return { lines: [...header, ...body, ...fittedPrompt, ...footer], pane };
+}
 
-  useInput(
-    (input, key) => {
-      if (isQuit(input, key)) return quit();
-      if (help) {
-        if (isHelp(input) || isBack(input, key)) setHelp(false);
-        return;
-      }
-      if (showReport) return;
-      if (isHelp(input)) return setHelp(true);
-      if (running) {
-        // Esc while a step runs: stop waiting for it (a Job keeps running in the cluster).
-        if (isBack(input, key)) abort.current?.abort(DETACH);
-        return;
-      }
-      if (!section) {
-        if (isUp(input, key)) setHomeCursor(Math.max(0, homeCursor - 1));
-        else if (isDown(input, key)) setHomeCursor(Math.min(SECTIONS.length - 1, homeCursor + 1));
-        else if (input === 'r' && report) setShowReport(true);
-        else if (key.return) {
-          const chosen = SECTIONS[homeCursor];
-          if (chosen && stepsOf(chosen.id).length === 0) setNotice(`${chosen.title} is not available yet.`);
-          else {
-            setNotice(undefined);
-            setSectionIndex(homeCursor);
-            setStepCursor(0);
-          }
-        }
-        return;
-      }
-      if (isBack(input, key)) {
-        setSectionIndex(undefined);
-        setNotice(undefined);
-      } else if (isUp(input, key)) setStepCursor(Math.max(0, stepCursor - 1));
-      else if (isDown(input, key)) setStepCursor(Math.min(steps.length - 1, stepCursor + 1));
-      else if (key.return && steps[stepCursor]) void runSteps([steps[stepCursor]]);
-      else if (input === 'a') void runSteps(steps);
-      else if (input === 'e' && section.id === 'deploy') setInteraction({ kind: 'schedules' });
-      else if (input === 'w' && section.id === 'prerequisites')
-        setOptions({ ...options, 'write-canary': !options['write-canary'] });
-      else if (input === 's') {
-        const step = steps[stepCursor];
-        if (step?.skippable) session.skip(step, 'skipped by the operator');
-        else if (step) setNotice(`${step.title} is not optional: it cannot be skipped.`);
-      }
-    },
-    { isActive: interaction === undefined },
+function filtered(lines: Line[], filter: string | undefined): Line[] {
+  if (!filter) return lines;
+  const wanted = filter.toLowerCase();
+  return lines.filter((value) =>
+    value
+      .map((part) => part.text)
+      .join('')
+      .toLowerCase()
+      .includes(wanted),
   );
+}
 
-  return (
-    <Box flexDirection="column">
-      <Header target={session.target} />
-      {help ? <HelpOverlay /> : null}
-      {showReport && report ? (
-        <ReportScreen
-          build={report.build}
-          exportReport={report.export}
-          addNote={(text) => session.record({ type: 'note', text })}
-          onBack={() => setShowReport(false)}
-        />
-      ) : section ? (
-        <SectionScreen
-          session={session}
-          section={section}
-          steps={steps}
-          cursor={stepCursor}
-          views={views}
-          options={options}
-        />
-      ) : (
-        <Checklist session={session} stepsOf={stepsOf} cursor={homeCursor} />
-      )}
-      {interaction?.kind === 'form' ? (
-        <ValuesForm
-          names={interaction.names}
-          onSubmit={(values) => interaction.resolve(values)}
-          onCancel={() => interaction.resolve(undefined)}
-        />
-      ) : null}
-      {interaction?.kind === 'gate' ? (
-        <GatePrompt
-          gate={interaction.gate}
-          onAnswer={(accepted) => interaction.resolve(accepted)}
-          onWrongPhrase={(typed) => interaction.wrongPhrase(typed)}
-        />
-      ) : null}
-      {interaction?.kind === 'schedules' ? (
-        <ScheduleEditor
-          fields={scheduleFields(session.values)}
-          onSubmit={(values) => {
-            for (const [name, value] of Object.entries(values)) session.setValue(name, value);
-            setInteraction(undefined);
-          }}
-          onCancel={() => setInteraction(undefined)}
-        />
-      ) : null}
-      {interaction?.kind === 'choice' ? (
-        <ChoicePrompt
-          prompt={interaction.prompt}
-          choices={interaction.choices}
-          fallback={interaction.fallback}
-          onChoose={(value) => interaction.resolve(value)}
-        />
-      ) : null}
-      {notice ? <Text color="yellow">{notice}</Text> : null}
-    </Box>
-  );
+function positionLine(position: string | undefined, filter: AppState['filter'], width: number): Line[] {
+  const parts = [
+    ...(filter ? [seg('/ '), ...editorLine([], filter.editor, { focused: filter.editing })] : []),
+    ...(position ? [seg(`${filter ? '  ' : ''}lines ${position}`, { dim: true })] : []),
+  ];
+  return parts.length ? [truncateLine(parts, width)] : [];
+}
+
+function safePlan(step: RunbookStep, session: Session, options: StepOptions) {
+  try {
+    return step.plan(session.values, { ...options, namespace: session.target.namespace });
+  } catch {
+    return { actions: [{ summary: `(set ${step.inputs.join(', ')} to see the exact commands)` }] };
+  }
+}
+
+function promptView(prompt: Prompt, width: number, rows: number | undefined): Line[] {
+  switch (prompt.kind) {
+    case 'gate':
+      return gateLines(prompt.state, width);
+    case 'form':
+      return formLines(prompt.state, width);
+    case 'choice':
+      return choiceLines(
+        prompt.state,
+        width,
+        rows === undefined ? undefined : Math.max(6, Math.floor(rows * 0.6)),
+      );
+    case 'schedules':
+      return scheduleLines(prompt.state, width, new Date());
+  }
+}
+
+/** A prompt taller than its room keeps its head and its last lines (the input), and says what it left out. */
+function fitPrompt(lines: Line[], room: number): Line[] {
+  if (lines.length <= room) return lines;
+  const tail = Math.max(2, Math.min(4, room - 2));
+  const head = Math.max(1, room - tail - 1);
+  return [
+    ...lines.slice(0, head),
+    line(`… ${lines.length - head - tail} more line(s): widen or heighten the terminal to see them`, {
+      dim: true,
+    }),
+    ...lines.slice(lines.length - tail),
+  ];
+}
+
+function footerLines(
+  state: AppState,
+  width: number,
+  section: SectionId | undefined,
+  sectionSteps: readonly RunbookStep[],
+  env: AppEnv,
+): Line[] {
+  const hints: string[] = [];
+  if (state.running) {
+    const current = sectionSteps.find((step) => step.id === state.running?.current)?.title ?? 'a step';
+    hints.push(
+      `running: ${current}`,
+      'Esc stop waiting',
+      'q quit (asks)',
+      'Ctrl-C interrupt',
+      'PgUp/PgDn scroll',
+      '? help',
+    );
+  } else if (state.view === 'report') {
+    hints.push('j/k PgUp/PgDn g/G scroll', '/ filter', 'n note', 'x export', 'Esc back', '? help', 'q quit');
+  } else if (state.view === 'section' && section) {
+    hints.push(`${keyLabel('open')} run step`, 'a run remaining');
+    for (const option of OPTIONS as readonly OptionSpec[])
+      if (option.tui?.sections.includes(section))
+        hints.push(
+          `${option.tui.key} ${option.tui.label}: ${optionDisplay(state.options, option.name as never)}`,
+        );
+    if (section === 'deploy') hints.push('e edit schedules');
+    hints.push('s skip optional', 'Tab detail', '/ filter', 'r report', 'Esc back', '? help', 'q quit');
+  } else {
+    hints.push('↑/↓ move', 'Enter open', 'r report', '? help', 'q quit');
+  }
+  const out: Line[] = [];
+  if (state.notice) {
+    const color = { info: undefined, ok: 'green', warn: 'yellow', error: 'red' }[state.notice.tone];
+    out.push(...wrapLine(line(state.notice.text, { color }), width, 0).slice(0, MAX_NOTICE_LINES));
+  }
+  void env;
+  out.push(truncateLine(line(hints.join(' · '), { dim: true }), width));
+  return out;
 }

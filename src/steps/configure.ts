@@ -43,7 +43,7 @@ export { BACKUP_JOBS_RELATIVE, backupJobsDir, displayPath, listScripts, packageR
 // ------------------------------------------------------------------------------ shared machinery
 
 /** The namespace plans show: the one given on the command line when the CLI passes it. */
-export function planNamespace(options: Readonly<Record<string, string | boolean>>): string {
+export function planNamespace(options: { readonly namespace?: string }): string {
   const namespace = options.namespace;
   return typeof namespace === 'string' && namespace !== '' ? namespace : '"$NAMESPACE"';
 }
@@ -145,7 +145,7 @@ export function applyGate(
   refs: readonly { kind: string; name: string }[],
   ctx: {
     target: { context: string; namespace: string };
-    options: Readonly<Record<string, string | boolean>>;
+    options: { readonly namespace?: string };
   },
   preview: Preview | undefined,
 ): Gate | undefined {

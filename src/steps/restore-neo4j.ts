@@ -4,7 +4,6 @@
  * database name: --overwrite-destination) → start and verify (`neo4j status`, Cypher smoke queries).
  * In the sandbox the Neo4j executables are the stand-in's, and the results say so.
  */
-import { baseEnv } from '../adapters/proc.js';
 import type { Adapters } from '../adapters/types.js';
 import { formatBytes, formatDuration } from '../runbook/backup-catalog.js';
 import { InterruptedError, RunbookError } from '../runbook/errors.js';
@@ -59,7 +58,7 @@ function neo4jHome(settings: Record<string, unknown>): { path: string; source: s
   const fromSettings = settings.neo4jHome;
   if (typeof fromSettings === 'string' && fromSettings !== '')
     return { path: fromSettings, source: 'values file' };
-  const fromEnv = baseEnv().NEO4J_HOME ?? process.env.NEO4J_HOME;
+  const fromEnv = process.env.NEO4J_HOME;
   if (fromEnv) return { path: fromEnv, source: 'NEO4J_HOME' };
   return { path: DEFAULT_NEO4J_HOME, source: 'the runbook default' };
 }

@@ -3,7 +3,6 @@
  * own, the evidence a failed Job leaves (newest pod, exit code, log tail, events), the CronJob's
  * container and env, and cypher-shell with the credentials in its environment (never argv).
  */
-import { baseEnv } from '../adapters/proc.js';
 import type { Adapters, KubeAdapter, KubeObject } from '../adapters/types.js';
 import { describeEvents, eventsFor, type EventSummary } from '../runbook/diagnose.js';
 import { RunbookError } from '../runbook/errors.js';
@@ -235,7 +234,7 @@ export function neo4jAddress(ctx: { values: Values; settings: Record<string, unk
 export function neo4jHome(settings: Record<string, unknown>): string {
   const fromSettings = settings.neo4jHome;
   if (typeof fromSettings === 'string' && fromSettings !== '') return fromSettings;
-  return baseEnv().NEO4J_HOME ?? process.env.NEO4J_HOME ?? '/var/lib/neo4j';
+  return process.env.NEO4J_HOME ?? '/var/lib/neo4j';
 }
 
 export async function neo4jBinary(

@@ -1,0 +1,21 @@
+import { useStdout } from 'ink';
+import type { ReactElement } from 'react';
+import { useKeys, type KeyPress } from '../screens/input.js';
+import { Lines } from '../screens/Lines.js';
+import type { Line } from '../screens/text.js';
+import { useStore } from '../screens/use-store.js';
+
+/**
+ * A prompt on its own (outside the App): its state in a store so a burst of keys is applied in order,
+ * drawn as lines at the terminal's width. `reduce` returns the next state; `onKey` may act on it.
+ */
+export function usePromptHost<S>(
+  initial: () => S,
+  reduce: (state: S, pressed: KeyPress) => S,
+  draw: (state: S, width: number) => Line[],
+): ReactElement {
+  const { stdout } = useStdout();
+  const [state, store] = useStore(initial);
+  useKeys((pressed) => store.set(reduce(store.get(), pressed)));
+  return <Lines lines={draw(state, Math.max(20, stdout.columns || 100))} />;
+}
