@@ -55,8 +55,7 @@ function Root({
   if (screen) return <>{screen}</>;
   return (
     <Text>
-      db-runbook:{' '}
-      {options.sandbox ? 'starting the sandbox (S3, PostgreSQL, Kubernetes API stand-in)…' : 'loading…'}
+      db-runbook: {options.sandbox ? 'starting the sandbox (S3, PostgreSQL, Neo4j, Kubernetes)…' : 'loading…'}
     </Text>
   );
 }

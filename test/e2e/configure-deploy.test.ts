@@ -10,7 +10,7 @@ import { journalEvents, journalText, runCli } from '../support/cli.js';
 import { tempDir } from '../support/temp.js';
 
 /**
- * The built CLI against the sandbox's Kubernetes API stand-in, started once here so that several
+ * The built CLI against the sandbox's real Kubernetes control plane, started once here so that several
  * runs see the same cluster (as a real one would). Objects are read back through the API and
  * compared with what kubectl itself produces for the same inputs.
  */

@@ -8,12 +8,12 @@ import { CLOCK_SKEW_MS } from '../../src/steps/synthetic-shared.js';
 
 /**
  * `db-runbook run … test-postgres` against one sandbox shared by every run (real PostgreSQL 15, s3rver,
- * the Kubernetes API stand-in whose job runner executes the real ops/db/backup-jobs/scripts/postgres-backup.sh).
+ * the real Kubernetes control plane whose process kubelet runs the real ops/db/backup-jobs/scripts/postgres-backup.sh).
  */
 
 let lab: SyntheticEnv;
 
-/** psql against the sandbox (async: s3rver and the API stand-in live in this process, a sync child would block them). */
+/** psql against the sandbox (async: s3rver and the kubelet live in this process, a sync child would block them). */
 async function psql(sql: string): Promise<string> {
   const pg = lab.sandbox.postgres;
   const result = await execa(

@@ -1,5 +1,5 @@
 // troubleshoot end to end: the built CLI (`node dist/cli.js run troubleshoot.<step>`) against one sandbox
-// started in this process — the Kubernetes API stand-in (whose job runner really runs the Jobs), s3rver,
+// started in this process — the real Kubernetes control plane (whose process kubelet really runs the Jobs), s3rver,
 // PostgreSQL and the Neo4j stand-in with its backup port CLOSED (fault neo4j-backup-closed) — each
 // diagnostic with its fault made real: a backup Job whose container has no aws (exit 127), S3 credentials
 // s3rver rejects, nothing listening on the backup port, a stale newest backup; and the incremental switch

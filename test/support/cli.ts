@@ -59,7 +59,7 @@ export function journalEvents(sessionDir: string): Record<string, unknown>[] {
 
 /**
  * Environment that points the CLI at an already running sandbox (started in the test with
- * startSandbox()), so several CLI runs share one PostgreSQL, S3 and API stand-in — as a real cluster would.
+ * startSandbox()), so several CLI runs share one PostgreSQL, S3 and Kubernetes control plane — as a real cluster would.
  */
 export function sandboxEnv(
   sandbox: { values: Record<string, string>; kubeconfigPath: string; kubectlDir: string },

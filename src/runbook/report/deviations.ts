@@ -389,7 +389,7 @@ function eventDeviations(events: readonly JournalEvent[], live: boolean): Report
     const parts = [
       ...(sandbox
         ? [
-            'the session ran against the local sandbox (S3-compatible server, PostgreSQL, Kubernetes and Neo4j stand-ins on this machine), not the production systems: its figures show the procedure works, not production recovery times',
+            'the session ran against the local sandbox (an S3-compatible server, PostgreSQL, a local Kubernetes control plane whose pods run as processes on this machine, and Neo4j), not the production systems: its figures show the procedure works, not production recovery times',
           ]
         : []),
       ...(standIns.size > 0 ? [`stand-ins reported by ${[...standIns.keys()].join(', ')}`] : []),
