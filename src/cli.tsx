@@ -41,7 +41,7 @@ async function main(argv: string[]): Promise<number> {
     .version(TOOL_VERSION, '-V, --version')
     .option(
       '--sandbox',
-      'run against a local sandbox (S3, PostgreSQL, Kubernetes API stand-in, Neo4j stand-ins)',
+      'run against a local sandbox (S3, PostgreSQL, Neo4j and a real Kubernetes control plane on 127.0.0.1)',
     )
     .option('-n, --namespace <name>', 'Kubernetes namespace', 'data')
     .option('--context <name>', 'kubeconfig context')
@@ -170,6 +170,16 @@ Examples:
     const { resumeCommand } = await import('./commands/resume.js');
     code = await resumeCommand(session, { ...globalOptions(command), ...command.opts() });
   });
+
+  program
+    .command('sandbox')
+    .description(
+      'keep the sandbox running here and print its kubeconfig and exports; --sandbox elsewhere joins it',
+    )
+    .action(async (_options, command: Command) => {
+      const { sandboxCommand } = await import('./commands/sandbox.js');
+      code = await sandboxCommand({ json: globalOptions(command).json === true });
+    });
 
   program
     .command('sessions')
