@@ -12,7 +12,9 @@ const GOAL_MB = 200;
 if (process.argv[2] === '--export') {
   await exportOnce(process.argv[3], process.argv[4], process.argv[5]);
 } else {
-  main(Number(process.argv[2] ?? 100_000));
+  // --quick (from npm run bench -- report --quick): a tenth of the events
+  const count = process.argv.slice(2).find((arg) => /^\d+$/.test(arg));
+  main(Number(count ?? (process.argv.includes('--quick') ? 10_000 : 100_000)));
 }
 
 /** Child: one `report` export, then its figures as one JSON line. */
