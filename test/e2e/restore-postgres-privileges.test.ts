@@ -77,6 +77,8 @@ const restoreArgs = (...extra: string[]) => [
   '--yes',
   '--confirm',
   'shop',
+  '--confirm',
+  'drop shop',
   '--restore-uri',
   backupUri,
   ...extra,
@@ -166,5 +168,56 @@ describe('restore-postgres: roles and privileges', { timeout: SCRIPT_TIMEOUT_MS 
       /✗ SET ROLE shop_ro; SELECT … LIMIT 1 on 2 table\(s\) +shop\.orders: permission denied for table orders/,
     );
     expect(output).toMatch(/✓ SET ROLE shop_app; SELECT … LIMIT 1 on 2 table\(s\) +reads all 2/);
+  });
+
+  it('--role-map: the backup’s roles restored as existing roles; validation compares through the map', async () => {
+    await psql('postgres', 'CREATE ROLE other_ro LOGIN;');
+    const result = await runCli(restoreArgs('--role-map', 'shop_ro=other_ro'), { env: cliEnv });
+    const output = `${result.stdout}\n${result.stderr}`;
+    expect(result.exitCode, output).toBe(0);
+    expect(output).toMatch(/other_ro ← shop_ro +grantee +exists/);
+    expect(output).toContain('roles mapped: shop_ro=other_ro');
+    expect(await psql('shop', "SELECT has_table_privilege('other_ro', 'shop.orders', 'SELECT')")).toBe('t');
+    expect(await psql('shop', "SELECT has_table_privilege('shop_ro', 'shop.orders', 'SELECT')")).toBe('f');
+    expect(output).toMatch(
+      /✓ privileges per role as in the backup +\d+ fact\(s\) equal \(roles mapped: shop_ro=other_ro\)/,
+    );
+  });
+
+  it('the typed override restores without owners and privileges; the report records what was dropped', async () => {
+    await psql('shop', 'DROP OWNED BY other_ro;');
+    await psql('postgres', 'DROP OWNED BY other_ro; DROP ROLE other_ro;');
+    await psql(
+      'shop',
+      'REVOKE ALL ON ALL TABLES IN SCHEMA shop FROM shop_ro; REVOKE USAGE ON SCHEMA shop FROM shop_ro;',
+    );
+    await psql(
+      'shop',
+      'ALTER DEFAULT PRIVILEGES FOR ROLE shop_owner IN SCHEMA shop REVOKE SELECT ON TABLES FROM shop_ro;',
+    );
+    await psql('postgres', 'REVOKE CONNECT ON DATABASE shop FROM shop_ro; DROP ROLE shop_ro;');
+    const refused = await runCli(restoreArgs('--without-privileges'), { env: cliEnv });
+    expect(refused.exitCode, refused.stderr).toBe(3);
+    const result = await runCli(
+      restoreArgs('--without-privileges', '--confirm', 'restore without owners and privileges'),
+      { env: cliEnv },
+    );
+    const output = `${result.stdout}\n${result.stderr}`;
+    expect(result.exitCode, output).toBe(0);
+    expect(
+      await psql(
+        'shop',
+        "SELECT pg_get_userbyid(relowner) FROM pg_class WHERE oid = 'shop.orders'::regclass",
+      ),
+    ).toBe('app');
+    const report = await runCli(['report', '--format', 'markdown'], {
+      env: cliEnv,
+      sessionDir: result.sessionDir,
+    });
+    expect(report.exitCode, report.stderr).toBe(0);
+    expect(report.stdout).toMatch(
+      /restore WITHOUT owners and privileges: \d+ ownership\(s\) \(owners shop_owner\)/,
+    );
+    expect(report.stdout).toMatch(/grantees shop_app, shop_ro/);
   });
 });
