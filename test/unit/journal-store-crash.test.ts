@@ -40,7 +40,6 @@ function transpileTree(entry: string, out: string): string {
 
 const WRITER = `
 import { openJournal } from './STORE';
-import { tempDir } from '../support/temp.js';
 const [dir, id] = process.argv.slice(2);
 const journal = openJournal(dir, id, ['hunter2-secret']);
 const filler = 'x'.repeat(Number(process.env.FILLER ?? 2000));
