@@ -2,7 +2,7 @@ import type { StepOptions } from '../runbook/options.js';
 import { renderPlanMarkdown, renderPlanText, type PlannedSection } from '../runbook/plan.js';
 import { SECTIONS } from '../runbook/sections.js';
 import type { Plan } from '../runbook/step.js';
-import { missingInputs, type Values } from '../runbook/values.js';
+import { isSecret, missingInputs, type Values } from '../runbook/values.js';
 import type { RunbookStep } from '../steps/define.js';
 import { isAvailable, selectSteps, stepsOf } from '../steps/index.js';
 import { maybeStartSandbox, resolveAll, type GlobalOptions } from './context.js';
@@ -10,6 +10,19 @@ import { maybeStartSandbox, resolveAll, type GlobalOptions } from './context.js'
 export interface PlanOptions extends GlobalOptions {
   format?: 'text' | 'markdown';
   writeCanary?: boolean;
+}
+
+/**
+ * Values as a plan shows them: a value the step uses and nobody set yet reads `<NAME>` (never
+ * "undefined"); secrets and the S3 endpoint (empty means AWS itself) stay unset.
+ */
+export function planValues(values: Values, step: Pick<RunbookStep, 'inputs' | 'optionalInputs'>): Values {
+  let out = values;
+  for (const name of [...step.inputs, ...(step.optionalInputs ?? [])]) {
+    if (values.get(name) !== undefined || isSecret(name) || name === 'AWS_ENDPOINT_URL') continue;
+    out = out.with(name, `<${name}>`, 'default');
+  }
+  return out;
 }
 
 export function planSections(
@@ -26,10 +39,11 @@ export function planSections(
         .filter((step) => !chosen || chosen.has(step.id))
         .map((step) => {
           const missing = missingInputs(values, step.inputs);
+          const shown = planValues(values, step);
           return {
             step,
-            plan: safePlan(step, values, options),
-            gate: gateText(step, values, options, missing),
+            plan: safePlan(step, shown, options),
+            gate: gateText(step, shown, options, missing),
             missing,
           };
         }),

@@ -1,5 +1,6 @@
 import { useApp, useStdout } from 'ink';
 import { useEffect, useLayoutEffect, useState, useSyncExternalStore } from 'react';
+import { planValues } from '../commands/plan.js';
 import type { Session } from '../engine/session.js';
 import type { StepOptions } from '../runbook/options.js';
 import { optionDisplay, OPTIONS, type OptionSpec } from '../runbook/options.js';
@@ -284,7 +285,7 @@ function positionLine(position: string | undefined, filter: AppState['filter'], 
 
 function safePlan(step: RunbookStep, session: Session, options: StepOptions) {
   try {
-    return step.plan(session.values, { ...options, namespace: session.target.namespace });
+    return step.plan(planValues(session.values, step), { ...options, namespace: session.target.namespace });
   } catch {
     return { actions: [{ summary: `(set ${step.inputs.join(', ')} to see the exact commands)` }] };
   }

@@ -63,6 +63,14 @@ function neo4jHome(settings: Record<string, unknown>): { path: string; source: s
   return { path: DEFAULT_NEO4J_HOME, source: 'the runbook default' };
 }
 
+/**
+ * The destructive gate's phrase: it names what is overwritten, and differs from the stopped-member
+ * gate's (the database name), so the first answer typed from habit cannot pass the second.
+ */
+export function overwritePhrase(database: string): string {
+  return `overwrite ${database}`;
+}
+
 function quoteName(name: string): string {
   return `\`${name.replaceAll('`', '``')}\``;
 }
@@ -340,7 +348,7 @@ const restore = defineStep({
   section: SECTION,
   title: 'Restore (overwrites the database)',
   description:
-    'Type the database name, then neo4j-restore.sh runs on this host with NEO4J_HOME: it verifies the sidecar again and runs neo4j-admin database load (a full backup or dump) or database restore with the chain (a differential), --overwrite-destination=true.',
+    'Type "overwrite <database>" (not the name alone: that answered the stopped-member gate), then neo4j-restore.sh runs on this host with NEO4J_HOME: it verifies the sidecar again and runs neo4j-admin database load (a full backup or dump) or database restore with the chain (a differential), --overwrite-destination=true.',
   inputs: [...NEO4J_INPUTS, 'S3_BUCKET'],
   optionalInputs: STORAGE_OPTIONAL,
   database: 'neo4j',
@@ -394,8 +402,8 @@ const restore = defineStep({
     const standIn = ctx.earlier(IDS.memberStopped)?.standIn === true;
     return {
       kind: 'typed',
-      prompt: `DESTRUCTIVE: Neo4j database ${database} under ${home} will be OVERWRITTEN by the backup (--overwrite-destination=true). Type the database name to confirm.`,
-      phrase: database,
+      prompt: `DESTRUCTIVE: Neo4j database ${database} under ${home} will be OVERWRITTEN by the backup (--overwrite-destination=true). Type "${overwritePhrase(database)}" to confirm.`,
+      phrase: overwritePhrase(database),
       target: {
         'kube context': ctx.target.context,
         namespace: ctx.target.namespace,

@@ -75,6 +75,14 @@ const MAX_SESSIONS_SHOWN = 8;
 /** The Job mode derives the restore Job from this CronJob (ops/db/backup-jobs/cronjobs.yaml). */
 const BACKUP_CRONJOB = 'postgres-daily-backup';
 
+/**
+ * The destructive gate's phrase: it names what is destroyed, and differs from the writes-stopped gate's
+ * (the database name), so the first answer typed from habit cannot pass the second.
+ */
+export function destroyPhrase(database: string): string {
+  return `drop ${database}`;
+}
+
 /** Where the restore runs unless the operator picks otherwise: the restore-mode option, the values file's restoreMode, else this host. */
 function restoreModeOf(ctx: Pick<Ctx, 'options' | 'settings'>): 'host' | 'job' {
   const chosen = ctx.options['restore-mode'] ?? ctx.settings.restoreMode;
@@ -576,7 +584,7 @@ const restore = defineStep({
   section: SECTION,
   title: 'Restore (replaces the database)',
   description:
-    'Type the database name to confirm CLEAN_TARGET=true, then postgres-restore.sh runs from this host with env only: it refuses any object but the one the integrity check verified (sha256, ETag), restores into a new database in one transaction, swaps it in with one transaction of renames, then drops the previous one. The outcome is read from the server.',
+    'Type "drop <database>" to confirm CLEAN_TARGET=true (not the database name alone: that answered the writes-stopped gate), then postgres-restore.sh runs from this host with env only: it refuses any object but the one the integrity check verified (sha256, ETag), restores into a new database in one transaction, swaps it in with one transaction of renames, then drops the previous one. The outcome is read from the server.',
   inputs: [...PG_INPUTS, 'S3_BUCKET'],
   optionalInputs: STORAGE_OPTIONAL,
   database: 'postgres',
@@ -663,8 +671,8 @@ const restore = defineStep({
     const dataLoss = ctx.earlier(IDS.choose)?.dataLoss as { text?: string } | undefined;
     return {
       kind: 'typed',
-      prompt: `DESTRUCTIVE: database ${database} on ${values.get('POSTGRES_HOST')}:${values.get('POSTGRES_PORT')} will be DROPPED and replaced by the backup (CLEAN_TARGET=true). Type the database name to confirm.`,
-      phrase: database,
+      prompt: `DESTRUCTIVE: database ${database} on ${values.get('POSTGRES_HOST')}:${values.get('POSTGRES_PORT')} will be DROPPED and replaced by the backup (CLEAN_TARGET=true). Type "${destroyPhrase(database)}" to confirm.`,
+      phrase: destroyPhrase(database),
       target: {
         ...target(values, ctx),
         backup: chosen?.uri ?? '?',

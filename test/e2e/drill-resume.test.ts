@@ -82,6 +82,8 @@ describe('a DR drill killed in the middle of the restore', () => {
         '--yes',
         '--confirm',
         database,
+        '--confirm',
+        `drop ${database}`,
         '--values',
         valuesFile,
         '--session-dir',
@@ -113,7 +115,17 @@ describe('a DR drill killed in the middle of the restore', () => {
     expect(listed.stdout).toMatch(/unfinished/);
 
     const resumed = await runCli(
-      ['resume', sessionId, '--yes', '--confirm', database, '--values', valuesFile],
+      [
+        'resume',
+        sessionId,
+        '--yes',
+        '--confirm',
+        database,
+        '--confirm',
+        `drop ${database}`,
+        '--values',
+        valuesFile,
+      ],
       { env, sessionDir, timeoutMs: 180_000 },
     );
     expect(resumed.exitCode, resumed.stdout + resumed.stderr).toBe(0);

@@ -38,7 +38,18 @@ async function nodeCount(): Promise<string> {
 }
 
 function args(confirm: string): string[] {
-  return ['run', 'restore-neo4j', '--yes', '--confirm', confirm, '--restore-uri', backupUri];
+  // Each typed gate takes its own phrase: the database name (member stopped), then "overwrite <name>".
+  return [
+    'run',
+    'restore-neo4j',
+    '--yes',
+    '--confirm',
+    confirm,
+    '--confirm',
+    `overwrite ${confirm}`,
+    '--restore-uri',
+    backupUri,
+  ];
 }
 
 beforeAll(async () => {

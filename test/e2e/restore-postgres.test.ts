@@ -75,8 +75,19 @@ async function aws(args: string[]): Promise<string> {
   return String(result.stdout);
 }
 
+/** Each typed gate takes its own phrase: the database name (writes stopped), then "drop <name>". */
 function restoreArgs(confirm: string, uri = backupUri): string[] {
-  return ['run', 'restore-postgres', '--yes', '--confirm', confirm, '--restore-uri', uri];
+  return [
+    'run',
+    'restore-postgres',
+    '--yes',
+    '--confirm',
+    confirm,
+    '--confirm',
+    `drop ${confirm}`,
+    '--restore-uri',
+    uri,
+  ];
 }
 
 function steps(sessionDir: string, type: string): Record<string, unknown>[] {

@@ -230,10 +230,12 @@ describe('restore-postgres screens', () => {
     expect(destroy).toMatch(/safety backup: s3:\/\/\S+\/postgres\/pre-restore\/\S+\.sql\.gz/);
     expect(destroy).toMatch(/integrity: verified sha256 [0-9a-f]{16}/);
     expect(destroy).toContain('runs: postgres-restore.sh on this host, CLEAN_TARGET=true');
-    await type(ui, `${database}x`);
-    await waitForFrame(ui.lastFrame, (f) => f.includes(`"${database}x" is not "${database}"`));
-    expect(await fingerprint()).toBe('bulk=5,customers=200,orders=10');
+    // The phrase that passed the first gate does not pass this one: it asks for "drop <database>".
+    expect(destroy.replace(/\s+/g, ' ')).toContain(`Type "drop ${database}" to confirm`);
     await type(ui, database);
+    await waitForFrame(ui.lastFrame, (f) => f.includes(`"${database}" is not "drop ${database}"`));
+    expect(await fingerprint()).toBe('bulk=5,customers=200,orders=10');
+    await type(ui, `drop ${database}`);
 
     // Restore, validation, then the confirm gate to resume writes.
     const resume = await waitForFrame(
