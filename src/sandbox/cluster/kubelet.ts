@@ -265,7 +265,9 @@ export class ProcessKubelet {
         name: pod.metadata?.name ?? '',
         namespace: pod.metadata?.namespace ?? '',
         gracePeriodSeconds: 0,
-        body: { preconditions: { uid } },
+        // The apiserver reads DeleteOptions from the body when there is one: the grace period goes there too,
+        // or the delete is only "pending graceful" and the pod stays until its deletionTimestamp is long past.
+        body: { gracePeriodSeconds: 0, preconditions: { uid } },
       })
       .catch(() => undefined);
     const podDir = this.podDir(pod.metadata?.namespace ?? '', pod.metadata?.name ?? '');
