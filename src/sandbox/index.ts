@@ -2,7 +2,14 @@ import { chmod, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { startCluster, type AccessRule, type Cluster } from './cluster/index.js';
-import { NEO4J_STANDIN_BIN_DIR, startNeo4jStandIn } from './neo4j-standin/index.js';
+import {
+  deployNeo4jStatefulSet,
+  NEO4J_SANDBOX_PASSWORD,
+  NEO4J_SANDBOX_USER,
+  neo4jDistribution,
+  startBackupPortStandIn,
+  type Neo4jStatefulSet,
+} from './neo4j.js';
 import { startSandboxPostgres, type SandboxPostgres } from './postgres.js';
 import { startS3DenyProxy } from './s3-deny.js';
 import { startSandboxS3, type SandboxS3 } from './s3.js';
@@ -13,7 +20,7 @@ export const SANDBOX_NAMESPACE = 'data';
  * Faults a test (or a curious operator) can switch on, through DB_RUNBOOK_SANDBOX_FAULTS:
  *   deny=VERB/RESOURCE[.GROUP]   the operator's RBAC role lacks that verb, so the apiserver answers 403: deny=create/secrets
  *   s3-down                      s3rver is stopped after start: its endpoint refuses connections
- *   neo4j-backup-closed          nothing listens on the Neo4j backup port
+ *   neo4j-backup-closed          nothing listens on the (stand-in Enterprise) Neo4j backup port
  *   s3-deny=ACTION               S3 answers 403 AccessDenied for that IAM action, as a bucket policy would
  *                                (s3-deny=s3:PutObject); AWS_ENDPOINT_URL then points at a front for s3rver
  */
@@ -62,6 +69,10 @@ export interface Sandbox {
   kube: Cluster;
   /** The folder holding the kubectl built at the server's version. */
   kubectlDir: string;
+  /** The serving Neo4j: StatefulSet `neo4j` (real Neo4j Community), its Bolt port and store. */
+  neo4j: Neo4jStatefulSet;
+  /** The cached Neo4j distribution (bin/neo4j, bin/neo4j-admin, bin/cypher-shell, lib/). */
+  neo4jHome: string;
   /** Every runbook value the sandbox fills in (S3, PostgreSQL, Neo4j). */
   values: Record<string, string>;
   startupMs: number;
@@ -128,17 +139,19 @@ export async function startSandbox(
     await rm(dir, { recursive: true, force: true });
   };
   try {
-    const neo4j = await startNeo4jStandIn({ directory: join(dir, 'neo4j') });
-    stoppers.push(neo4j.stop);
+    const neo4jHome = await neo4jDistribution();
+    const backupPort = await startBackupPortStandIn();
+    stoppers.push(backupPort.close);
+    const kubeDir = join(dir, 'kube');
     const parts = await Promise.allSettled([
       startSandboxS3({ directory: join(dir, 's3') }),
       startSandboxPostgres({ directory: join(dir, 'postgres'), seedSql: SANDBOX_SEED_SQL }),
       startCluster({
-        workDir: join(dir, 'kube'),
+        workDir: kubeDir,
         namespaces: ['default', SANDBOX_NAMESPACE],
         denials: faults.denials,
-        jobPath: [stubs, NEO4J_STANDIN_BIN_DIR],
-        jobEnv: neo4j.env,
+        jobPath: [stubs, join(neo4jHome, 'bin')],
+        jobEnv: {},
       }),
     ]);
     for (const result of parts) if (result.status === 'fulfilled') stoppers.push(result.value.stop);
@@ -149,15 +162,30 @@ export async function startSandbox(
       SandboxPostgres,
       Cluster,
     ];
+    // The serving Neo4j runs as Kubernetes runs it: a StatefulSet whose pod the kubelet starts.
+    const neo4j = await deployNeo4jStatefulSet({
+      admin: kube.admin,
+      namespace: SANDBOX_NAMESPACE,
+      pvcRoot: join(kubeDir, 'node', 'pvc'),
+    });
     if (faults.s3Down) await s3.stop();
-    if (faults.neo4jBackupClosed) await neo4j.closeBackupPort();
+    if (faults.neo4jBackupClosed) await backupPort.close();
     const s3Values = { ...s3.env };
     if (faults.s3Denied?.length) {
       const front = await startS3DenyProxy({ upstream: s3.endpoint, denied: faults.s3Denied });
       stoppers.push(front.stop);
       s3Values.AWS_ENDPOINT_URL = front.endpoint;
     }
-    const values = { ...s3Values, ...postgres.env, ...neo4j.env };
+    const neo4jValues = {
+      NEO4J_HOST: '127.0.0.1',
+      NEO4J_BOLT_PORT: String(neo4j.boltPort),
+      NEO4J_BACKUP_PORT: String(backupPort.port),
+      NEO4J_DATABASE: 'neo4j',
+      NEO4J_USERNAME: NEO4J_SANDBOX_USER,
+      NEO4J_PASSWORD: NEO4J_SANDBOX_PASSWORD,
+      NEO4J_STATEFULSET: neo4j.name,
+    };
+    const values = { ...s3Values, ...postgres.env, ...neo4jValues };
     return {
       dir,
       namespace: SANDBOX_NAMESPACE,
@@ -166,6 +194,8 @@ export async function startSandbox(
       s3,
       postgres,
       kube,
+      neo4j,
+      neo4jHome,
       kubectlDir: dirname(kube.kubectl),
       values,
       startupMs: Date.now() - started,

@@ -225,7 +225,14 @@ export async function createLocalNeo4j(options: {
       return (await neo4j('status')).code === 0;
     },
   };
-  if (options.start !== false) await instance.start();
+  if (options.start !== false) {
+    try {
+      await instance.start();
+    } catch (error) {
+      await instance.stop();
+      throw error;
+    }
+  }
   return instance;
 }
 
