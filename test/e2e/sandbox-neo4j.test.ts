@@ -4,7 +4,8 @@
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
-import { createNeo4jAdapter, Neo4jError } from '../../src/adapters/neo4j.js';
+import type { Neo4jError } from '../../src/adapters/neo4j.js';
+import { createNeo4jAdapter } from '../../src/adapters/neo4j.js';
 import { startSandbox, type Sandbox } from '../../src/sandbox/index.js';
 import { waitForNeo4j } from '../../src/sandbox/neo4j.js';
 import { run } from '../support/backup-jobs-run.js';
