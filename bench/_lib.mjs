@@ -2,8 +2,10 @@
 // with min/max and the load average beside each figure, CPU seconds of a command tree, and the last
 // JSON line. Figures taken under load only hold when the product and its anchor share the same moments:
 // every run measures each variant once, in rotating order, and ratios pair them run by run.
-import { execFileSync } from 'node:child_process';
-import { loadavg } from 'node:os';
+import { execFileSync, spawn } from 'node:child_process';
+import { readFileSync, rmSync } from 'node:fs';
+import { loadavg, tmpdir } from 'node:os';
+import { join } from 'node:path';
 
 export const quick = process.argv.includes('--quick');
 
@@ -91,4 +93,38 @@ export function emit(name, body) {
   process.stdout.write(
     `${JSON.stringify({ bench: name, quick, ...body, loadAverage: loadavg().map((l) => round(l, 2)) })}\n`,
   );
+}
+
+/**
+ * Runs `file args` under /usr/bin/time: wall seconds, and CPU seconds of the command and every process
+ * it waited for (`cpu`), plus this process's own CPU meanwhile (`selfCpu`: an in-process s3rver serving it).
+ */
+export function timed(file, args, { env, tmp } = {}) {
+  return new Promise((resolve, reject) => {
+    const timeFile = join(tmp ?? tmpdir(), `bench-rusage-${process.pid}-${process.hrtime.bigint()}`);
+    const self0 = process.cpuUsage();
+    const started = performance.now();
+    const child = spawn('/usr/bin/time', ['-q', '-f', '%U %S', '-o', timeFile, file, ...args], {
+      env,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (c) => (stdout += c));
+    child.stderr.on('data', (c) => (stderr += c));
+    child.on('error', reject);
+    child.on('close', (code) => {
+      const seconds = (performance.now() - started) / 1000;
+      const self = process.cpuUsage(self0);
+      let cpu = NaN;
+      try {
+        const last = readFileSync(timeFile, 'utf8').trim().split('\n').at(-1);
+        cpu = last.split(' ').reduce((sum, x) => sum + Number(x), 0);
+        rmSync(timeFile, { force: true });
+      } catch {
+        // no rusage file
+      }
+      resolve({ code, seconds, cpu, selfCpu: (self.user + self.system) / 1e6, stdout, stderr });
+    });
+  });
 }

@@ -1,6 +1,7 @@
 import { RunbookError } from '../runbook/errors.js';
 import type { Values } from '../runbook/values.js';
 import { defaultSessionDir } from './journal-store.js';
+import { createInflaterFactory } from './inflate.js';
 import { createNetAdapter } from './net.js';
 import { createReportFiles } from './report-files.js';
 import { createNeo4jAdapter } from './neo4j.js';
@@ -72,5 +73,6 @@ export function createAdapters(config: AdapterConfig): Adapters {
     net: createNetAdapter(),
     neo4j: (connection) => createNeo4jAdapter(connection, record),
     reports: createReportFiles(config.sessionDir ?? defaultSessionDir()),
+    inflate: createInflaterFactory(),
   };
 }

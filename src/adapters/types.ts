@@ -1,5 +1,6 @@
 import type { Readable } from 'node:stream';
 import type { JournalEventBody } from '../runbook/journal.js';
+import type { InflaterFactory } from './inflate.js';
 import type { ReportFiles } from './report-files.js';
 
 /** Where adapters report what they did (method + path + object name; never a secret value). */
@@ -218,4 +219,6 @@ export interface Adapters {
   neo4j(connection: Neo4jConnection): Neo4jAdapter;
   /** Report files beside this session's journal (the drill exports its report). */
   reports: ReportFiles;
+  /** Gzip inflater for integrity/verify passes (igzip child when installed, else zlib); zlib when absent. */
+  inflate?: InflaterFactory;
 }

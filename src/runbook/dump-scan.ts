@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { Transform, Writable, type Readable } from 'node:stream';
+import { Transform, Writable, type Duplex, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { createGunzip, type Gunzip } from 'node:zlib';
 import { extract } from 'tar-stream';
@@ -21,8 +21,16 @@ export interface ScanProgress {
   bytes: number;
 }
 
+/**
+ * Makes the stream that inflates (compressed in, inflated out); default Node's zlib. The adapters give
+ * an `igzip -dc` child when igzip is installed. An error it raises is the gzip data's fault unless it
+ * carries `integrity: false` (the inflater itself failed): then the scan rejects instead.
+ */
+export type Inflate = () => Duplex;
+
 export interface ScanOptions {
   markers: string[];
+  inflate?: Inflate;
   onProgress?(progress: ScanProgress): void;
   signal?: AbortSignal;
 }
@@ -102,11 +110,11 @@ type Stage = NodeJS.ReadWriteStream | NodeJS.WritableStream;
 async function hashAndInflate(
   source: Readable,
   stages: readonly [...Stage[], Stage],
-  options: { signal?: AbortSignal; onCompressed?(bytes: number): void },
+  options: { signal?: AbortSignal; inflate?: Inflate; onCompressed?(bytes: number): void },
 ): Promise<HashedInflate> {
   const hash = createHash('sha256');
   let compressedBytes = 0;
-  const gunzip: Gunzip = createGunzip({ chunkSize: INFLATE_CHUNK });
+  const gunzip: Duplex | Gunzip = options.inflate?.() ?? createGunzip({ chunkSize: INFLATE_CHUNK });
   let gzipError: Error | undefined;
   let consumerError: Error | undefined;
   // pipeline() destroys every stage with the first error: the first listener to see an error names
@@ -175,6 +183,8 @@ async function hashAndInflate(
   }
   const innerError = await inflated;
   if (options.signal?.aborted) throw abortReason(options.signal);
+  // igzip could not run or was killed: no verdict on the data, so no gzipOk: false either.
+  if ((gzipError as { integrity?: unknown } | undefined)?.integrity === false) throw gzipError;
   if (innerError && !gzipError && !consumerError) consumerError = innerError;
   return {
     sha256: hash.digest('hex'),
@@ -228,6 +238,7 @@ export async function scanGzipStream(source: Readable, options: ScanOptions): Pr
   });
   const result = await hashAndInflate(source, [scanner], {
     signal: options.signal,
+    inflate: options.inflate,
     onCompressed: (n) => {
       compressed = n;
       progress.tick();
@@ -255,6 +266,7 @@ export interface TarEntryInfo {
 export interface TarScanOptions {
   /** How many entries to keep (the rest are counted). Default 20. */
   maxEntries?: number;
+  inflate?: Inflate;
   onProgress?(progress: ScanProgress): void;
   signal?: AbortSignal;
 }
@@ -314,6 +326,7 @@ export async function scanTarGzStream(
   });
   const result = await hashAndInflate(source, [counter, tar], {
     signal: options.signal,
+    inflate: options.inflate,
     onCompressed: (n) => {
       compressed = n;
       progress.tick();

@@ -24,7 +24,7 @@ import {
   type Backup,
   type BackupKind,
 } from '../runbook/backup-catalog.js';
-import { MarkerSearch, scanTarGzStream, type ScanProgress } from '../runbook/dump-scan.js';
+import { MarkerSearch, scanTarGzStream, type Inflate, type ScanProgress } from '../runbook/dump-scan.js';
 import { EXIT, GateRefusedError, RunbookError, UsageError } from '../runbook/errors.js';
 import { MARK } from '../runbook/marks.js';
 import {
@@ -534,7 +534,7 @@ export interface PgDumpScan {
  */
 export async function scanPgDump(
   source: Readable,
-  options: { signal?: AbortSignal; onProgress?(progress: ScanProgress): void } = {},
+  options: { signal?: AbortSignal; inflate?: Inflate; onProgress?(progress: ScanProgress): void } = {},
 ): Promise<PgDumpScan> {
   const hash = createHash('sha256');
   const search = new MarkerSearch([MARKER_TEXT, DUMP_COMPLETE]);
@@ -543,7 +543,8 @@ export async function scanPgDump(
   let compressedBytes = 0;
   let bytes = 0;
   let gzipError: Error | undefined;
-  const gunzip = createGunzip({ chunkSize: 128 * 1024 });
+  // igzip child when the adapters give one (faster, another core), else zlib
+  const gunzip = options.inflate?.() ?? createGunzip({ chunkSize: 128 * 1024 });
   gunzip.on('data', (chunk: Buffer) => {
     bytes += chunk.length;
     search.push(chunk);
@@ -585,6 +586,8 @@ export async function scanPgDump(
     throw error;
   }
   await inflated;
+  // the inflater itself failed (igzip killed, not started): no verdict on the data
+  if ((gzipError as { integrity?: unknown } | undefined)?.integrity === false) throw gzipError;
   return {
     sha256: hash.digest('hex'),
     compressedBytes,
@@ -982,7 +985,7 @@ export function integrityStep(spec: RestoreSpec): RunbookStep {
       };
       let extra: Partial<IntegrityData> = {};
       if (spec.kind === 'postgres') {
-        const pg = await scanPgDump(body, { signal: ctx.signal, onProgress });
+        const pg = await scanPgDump(body, { signal: ctx.signal, inflate: ctx.adapters.inflate, onProgress });
         scan = pg;
         extra = { rowCounts: pg.rowCounts, markerFound: pg.markerFound, privileges: pg.privileges };
         // the globals object: roles, the database's own properties, the catalog facts validation compares
@@ -1042,7 +1045,12 @@ export function integrityStep(spec: RestoreSpec): RunbookStep {
           });
         }
       } else {
-        const tar = await scanTarGzStream(body, { signal: ctx.signal, onProgress, maxEntries: 10 });
+        const tar = await scanTarGzStream(body, {
+          signal: ctx.signal,
+          inflate: ctx.adapters.inflate,
+          onProgress,
+          maxEntries: 10,
+        });
         scan = tar;
         extra = { entries: tar.entries.map((entry) => `${entry.name} (${formatBytes(entry.size)})`) };
         if (tar.gzipOk) {

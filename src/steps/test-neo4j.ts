@@ -196,6 +196,7 @@ const verify = defineStep({
     const scan = await scanTarGzStream(body, {
       maxEntries: SHOWN_ENTRIES,
       signal: ctx.signal,
+      inflate: ctx.adapters.inflate,
       onProgress: scanProgressReporter(ctx, 'reading', object),
     });
     const ms = Date.now() - started;

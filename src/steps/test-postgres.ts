@@ -186,6 +186,7 @@ const verify = defineStep({
     const scan = await scanGzipStream(body, {
       markers,
       signal: ctx.signal,
+      inflate: ctx.adapters.inflate,
       onProgress: scanProgressReporter(ctx, 'scanning', object),
     });
     const ms = Date.now() - started;
