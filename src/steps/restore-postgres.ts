@@ -817,7 +817,8 @@ const restore = defineStep({
     const privilegesCheck: Check = {
       id: 'privileges',
       label: 'owners and privileges',
-      status: out.privileges === 'dropped' ? 'warn' : 'ok',
+      // created roles have no password yet: a warning, with the next step
+      status: out.privileges === 'dropped' || rolesCreated.length > 0 ? 'warn' : 'ok',
       detail:
         out.privileges === 'dropped'
           ? `left out (typed override): ${String(roles.lost ?? 'owners and privileges')}`

@@ -220,4 +220,20 @@ describe('restore-postgres: roles and privileges', { timeout: SCRIPT_TIMEOUT_MS 
     );
     expect(report.stdout).toMatch(/grantees shop_app, shop_ro/);
   });
+
+  it('--create-roles: a role missing on the target is created from the backup’s globals, without a password, and reads its tables again', async () => {
+    // the override above left shop_ro dropped
+    expect(await psql('postgres', "SELECT count(*) FROM pg_roles WHERE rolname = 'shop_ro'")).toBe('0');
+    const result = await runCli(restoreArgs('--create-roles'), { env: cliEnv });
+    const output = `${result.stdout}\n${result.stderr}`;
+    expect(result.exitCode, output).toBe(0);
+    expect(output).toContain("will create shop_ro from the backup's globals (no password)");
+    expect(output).toMatch(/roles created from the backup's globals, WITHOUT passwords: shop_ro/);
+    expect(output).toMatch(/Set their passwords: ALTER ROLE … PASSWORD '…' \(shop_ro\)/);
+    expect(
+      await psql('postgres', "SELECT rolpassword IS NULL FROM pg_authid WHERE rolname = 'shop_ro'"),
+    ).toBe('t');
+    expect(output).toMatch(/✓ SET ROLE shop_ro; SELECT … LIMIT 1 on 2 table\(s\) +reads all 2/);
+    expect(output).toMatch(/✓ privileges per role as in the backup/);
+  });
 });
