@@ -1,18 +1,21 @@
 // Verification of a backup dump held in S3: db-runbook's streaming scan (scanGzipStream: GetObject →
-// sha256 + gunzip in Node + marker search) against the runbook's shell pipeline
-// `aws s3 cp s3://… - | gunzip | grep -c MARKER`, on the same generated .sql.gz in s3rver.
-// Prints the time ratio and the verification's peak RSS (measured in a child process) per size.
+// sha256 + inflate (igzip child when installed, else zlib) + marker search) against the runbook's shell
+// pipeline `aws s3 cp s3://… - | gunzip | grep -c MARKER`, on the same generated .sql.gz in s3rver.
+// Each round runs the product (default inflater), the product forced to zlib and the pipeline once, in
+// rotating order; ratios pair them round by round. Prints medians with min/max and load, CPU seconds per GB
+// (the command's processes + s3rver) and the verification's peak RSS (measured in its own process).
 //
-//   npm run bench -- verify                       # 100 MB and 1000 MB objects
-//   BENCH_VERIFY_MB=200 node bench/verify.mjs     # one size (MB of gzip), after npm run build
+//   npm run bench -- verify [--quick]             # 100 MB and 1000 MB objects; --quick: 40 MB
+//   BENCH_VERIFY_MB=200 BENCH_RUNS=5 node bench/verify.mjs
 //
-// Goal (issue 5): ≤ 0.5× the pipeline's time, peak RSS < 150 MB and flat between sizes.
+// Goal (issue 17): ≤ 0.3× the pipeline's time, peak RSS < 150 MB and flat between sizes.
 import { spawn } from 'node:child_process';
 import { createReadStream, createWriteStream, mkdtempSync, rmSync, statSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { gzipSync } from 'node:zlib';
+import { describe, emit, interleave, pairedRatio, quick, round, runCount, summary, timed } from './_lib.mjs';
 
 const MiB = 1024 * 1024;
 const MARKER = '2026-01-24T02:00:00Z synthetic check 20260124T015930Z-bnch';
@@ -24,6 +27,8 @@ else await main();
 async function child() {
   const { createS3Adapter } = await import('../dist/adapters/s3.js');
   const { scanGzipStream } = await import('../dist/runbook/dump-scan.js');
+  const { createInflaterFactory } = await import('../dist/adapters/inflate.js');
+  const inflate = createInflaterFactory();
   const env = process.env;
   const s3 = await createS3Adapter({
     bucket: env.S3_BUCKET,
@@ -34,7 +39,7 @@ async function child() {
   });
   const started = performance.now();
   const { body } = await s3.getStream(env.BENCH_KEY);
-  const result = await scanGzipStream(body, { markers: ['backup_validation', MARKER] });
+  const result = await scanGzipStream(body, { markers: ['backup_validation', MARKER], inflate });
   const ms = performance.now() - started;
   process.stdout.write(
     JSON.stringify({
@@ -47,19 +52,6 @@ async function child() {
       sha256: result.sha256,
     }),
   );
-}
-
-function run(file, args, options = {}) {
-  return new Promise((resolve, reject) => {
-    const started = performance.now();
-    const proc = spawn(file, args, { stdio: ['ignore', 'pipe', 'pipe'], ...options });
-    let stdout = '';
-    let stderr = '';
-    proc.stdout.on('data', (chunk) => (stdout += chunk));
-    proc.stderr.on('data', (chunk) => (stderr += chunk));
-    proc.on('error', reject);
-    proc.on('close', (code) => resolve({ code, stdout, stderr, ms: performance.now() - started }));
-  });
 }
 
 /**
@@ -126,12 +118,15 @@ async function generate(dir, mb) {
 }
 
 async function main() {
-  const sizes = (process.env.BENCH_VERIFY_MB ?? '100,1000')
+  const sizes = (process.env.BENCH_VERIFY_MB ?? (quick ? '40' : '100,1000'))
     .split(',')
     .map((text) => Number(text.trim()))
     .filter((n) => n > 0);
+  const runs = runCount(3);
   const { startSandboxS3 } = await import('../dist/sandbox/s3.js');
   const { createS3Adapter } = await import('../dist/adapters/s3.js');
+  const { chooseInflater } = await import('../dist/adapters/inflate.js');
+  const inflater = chooseInflater().kind;
   const work = mkdtempSync(join(tmpdir(), 'db-runbook-bench-verify-'));
   const s3 = await startSandboxS3({ directory: join(work, 's3') });
   const env = { ...process.env, ...s3.env };
@@ -142,6 +137,7 @@ async function main() {
     credentials: { accessKeyId: s3.accessKeyId, secretAccessKey: s3.secretAccessKey },
     record: () => undefined,
   });
+  const self = new URL(import.meta.url).pathname;
   const rows = [];
   try {
     for (const mb of sizes) {
@@ -152,37 +148,44 @@ async function main() {
       process.stdout.write(`${(size / MiB).toFixed(0)} MiB gzip; uploading… `);
       await adapter.upload(key, createReadStream(file));
       rmSync(file);
-      process.stdout.write('verifying… ');
-
-      const node = await run(process.execPath, [new URL(import.meta.url).pathname, '--child'], {
-        env: { ...env, BENCH_KEY: key },
-      });
-      if (node.code !== 0) throw new Error(`verification failed: ${node.stderr}`);
-      const scan = JSON.parse(node.stdout);
-      if (!scan.gzipOk || !scan.found[MARKER])
-        throw new Error(`scan did not find the marker: ${node.stdout}`);
-
-      process.stdout.write('aws | gunzip | grep… ');
-      const shell = await run(
-        'bash',
+      process.stdout.write(`${runs} interleaved rounds… `);
+      let sqlBytes = 0;
+      const product = (extra) => async () => {
+        const node = await timed(process.execPath, [self, '--child'], {
+          env: { ...env, ...extra, BENCH_KEY: key },
+          tmp: work,
+        });
+        if (node.code !== 0) throw new Error(`verification failed: ${node.stderr}`);
+        const scan = JSON.parse(node.stdout);
+        if (!scan.gzipOk || !scan.found[MARKER])
+          throw new Error(`scan did not find the marker: ${node.stdout}`);
+        sqlBytes = scan.bytes;
+        return { ...node, scanSeconds: scan.ms / 1000, rssMiB: scan.maxRssKiB / 1024 };
+      };
+      const samples = await interleave(runs, [
+        ['product', product({})],
+        ['productZlib', product({ DB_RUNBOOK_INFLATER: 'zlib' })],
         [
-          '-c',
-          'set -o pipefail; aws s3 cp "s3://$S3_BUCKET/$BENCH_KEY" - --endpoint-url "$AWS_ENDPOINT_URL" | gunzip | grep -c -F "$BENCH_MARKER"',
+          'pipeline',
+          async () => {
+            const shell = await timed(
+              'bash',
+              [
+                '-c',
+                'set -o pipefail; aws s3 cp "s3://$S3_BUCKET/$BENCH_KEY" - --endpoint-url "$AWS_ENDPOINT_URL" | gunzip | grep -c -F "$BENCH_MARKER"',
+              ],
+              { env: { ...env, BENCH_KEY: key, BENCH_MARKER: MARKER }, tmp: work },
+            );
+            if (shell.code !== 0 || shell.stdout.trim() !== '1')
+              throw new Error(`pipeline failed (${shell.code}): ${shell.stdout}${shell.stderr}`);
+            return shell;
+          },
         ],
-        { env: { ...env, BENCH_KEY: key, BENCH_MARKER: MARKER } },
-      );
-      if (shell.code !== 0 || shell.stdout.trim() !== '1')
-        throw new Error(`pipeline failed (${shell.code}): ${shell.stdout}${shell.stderr}`);
+      ]);
       await adapter.delete(key);
-      rows.push({
-        mb,
-        gzipMiB: size / MiB,
-        sqlMiB: scan.bytes / MiB,
-        nodeMs: scan.ms,
-        nodeWallMs: node.ms,
-        shellMs: shell.ms,
-        rssMiB: scan.maxRssKiB / 1024,
-      });
+      const gb = size / 1024 ** 3;
+      for (const list of Object.values(samples)) for (const s of list) s.cpuPerGB = (s.cpu + s.selfCpu) / gb;
+      rows.push({ mb, gzipMiB: size / MiB, sqlMiB: sqlBytes / MiB, samples });
       process.stdout.write('done\n');
     }
   } finally {
@@ -191,30 +194,52 @@ async function main() {
   }
 
   console.log(
-    '\nverify a .sql.gz in s3rver: scanGzipStream (sha256 + gunzip + markers) vs aws s3 cp - | gunzip | grep -c',
+    `\nverify a .sql.gz in s3rver: scanGzipStream (sha256 + ${inflater} + markers) vs aws s3 cp - | gunzip | grep -c`,
   );
-  console.log('gzip MiB  SQL MiB   scan s   (MiB/s)   process s   aws|gunzip|grep s   ratio   peak RSS MiB');
-  for (const row of rows) {
-    console.log(
-      [
-        row.gzipMiB.toFixed(0).padStart(8),
-        row.sqlMiB.toFixed(0).padStart(8),
-        (row.nodeMs / 1000).toFixed(2).padStart(8),
-        `(${(row.gzipMiB / (row.nodeMs / 1000)).toFixed(0)})`.padStart(9),
-        (row.nodeWallMs / 1000).toFixed(2).padStart(11),
-        (row.shellMs / 1000).toFixed(2).padStart(19),
-        (row.nodeWallMs / row.shellMs).toFixed(2).padStart(7),
-        row.rssMiB.toFixed(0).padStart(14),
-      ].join(' '),
-    );
-  }
-  const worstRatio = Math.max(...rows.map((row) => row.nodeWallMs / row.shellMs));
-  const peak = Math.max(...rows.map((row) => row.rssMiB));
-  const spread = Math.max(...rows.map((row) => row.rssMiB)) - Math.min(...rows.map((row) => row.rssMiB));
   console.log(
-    `\nratio (whole verification process incl. start-up / pipeline): worst ${worstRatio.toFixed(2)}× — goal ≤ 0.5× ${worstRatio <= 0.5 ? '✓' : '✗'}`,
+    `cpus ${cpus().length}; every figure: median of ${runs} interleaved rounds (min, max; load 1-min)`,
   );
+  const figures = [];
+  for (const row of rows) {
+    const { samples } = row;
+    const ratio = pairedRatio(samples, 'product', 'pipeline');
+    const zlibRatio = pairedRatio(samples, 'productZlib', 'pipeline');
+    const rss = samples.product.map((s) => s.rssMiB);
+    console.log(`\n${row.gzipMiB.toFixed(0)} MiB gzip (${row.sqlMiB.toFixed(0)} MiB SQL)`);
+    for (const name of ['product', 'productZlib', 'pipeline']) {
+      const list = samples[name];
+      const cpuPerGB = summary(list, 'cpuPerGB');
+      console.log(
+        `  ${name.padEnd(12)} ${describe(
+          list.map((s) => s.seconds),
+          list.map((s) => s.load),
+        )}` + `  CPU ${cpuPerGB.median.toFixed(1)} s/GB of gzip`,
+      );
+    }
+    console.log(
+      `  ratio product/pipeline (paired) ${ratio.median.toFixed(2)}× (min ${ratio.min.toFixed(2)}, max ${ratio.max.toFixed(2)}); ` +
+        `zlib/pipeline ${zlibRatio.median.toFixed(2)}×; peak RSS ${Math.max(...rss).toFixed(0)} MiB`,
+    );
+    figures.push({
+      gzipMiB: Math.round(row.gzipMiB),
+      sqlMiB: Math.round(row.sqlMiB),
+      ratio: round(ratio.median),
+      ratioMin: round(ratio.min),
+      ratioMax: round(ratio.max),
+      zlibRatio: round(zlibRatio.median),
+      peakRssMiB: Math.round(Math.max(...rss)),
+      seconds: Object.fromEntries(Object.entries(samples).map(([k, v]) => [k, summary(v)])),
+      cpuSecondsPerGB: Object.fromEntries(
+        Object.entries(samples).map(([k, v]) => [k, summary(v, 'cpuPerGB')]),
+      ),
+    });
+  }
+  const worstRatio = Math.max(...figures.map((f) => f.ratio));
+  const peak = Math.max(...figures.map((f) => f.peakRssMiB));
+  const spread = peak - Math.min(...figures.map((f) => f.peakRssMiB));
+  console.log(`\nworst ratio ${worstRatio.toFixed(2)}× — goal ≤ 0.3× ${worstRatio <= 0.3 ? '✓' : '✗'}`);
   console.log(`peak RSS ${peak.toFixed(0)} MiB — goal < 150 MiB ${peak < 150 ? '✓' : '✗'}`);
-  if (rows.length > 1)
+  if (figures.length > 1)
     console.log(`RSS spread between sizes ${spread.toFixed(0)} MiB — flat ${spread < 25 ? '✓' : '✗'}`);
+  emit('verify', { runs, inflater, worstRatio: round(worstRatio), peakRssMiB: peak, sizes: figures });
 }
