@@ -209,11 +209,14 @@ async function main() {
     for (const name of ['product', 'productZlib', 'pipeline']) {
       const list = samples[name];
       const cpuPerGB = summary(list, 'cpuPerGB');
+      const gb = row.gzipMiB / 1024;
       console.log(
         `  ${name.padEnd(12)} ${describe(
           list.map((s) => s.seconds),
           list.map((s) => s.load),
-        )}` + `  CPU ${cpuPerGB.median.toFixed(1)} s/GB of gzip`,
+        )}` +
+          `  CPU ${cpuPerGB.median.toFixed(1)} s/GB of gzip (command ${(summary(list, 'cpu').median / gb).toFixed(1)}` +
+          ` + s3rver ${(summary(list, 'selfCpu').median / gb).toFixed(1)})`,
       );
     }
     console.log(
