@@ -546,6 +546,19 @@ SELECT f::text FROM facts ORDER BY o, k;
 -- END db-runbook catalog facts
 SQL
 }
+# table_counts_sql: one JSON line per table ({"table":"<schema>.<name>","rows":N}, ordered), counted in the
+# calling transaction's snapshot. postgres-backup.sh records it in the dump's snapshot, postgres-verify.sh runs it
+# on the restored copy and compares. Ordinary tables and partitions; extension-owned tables are left out.
+table_counts_sql() {
+  cat <<'SQL'
+SELECT json_build_object('table', format('%I.%I', n.nspname, c.relname),
+         'rows', (xpath('/row/n/text()', query_to_xml(format('SELECT count(*) AS n FROM %I.%I', n.nspname, c.relname), false, true, '')))[1]::text::bigint)::text
+  FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+ WHERE c.relkind = 'r' AND n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname !~ '^pg_(toast|temp_|toast_temp_)'
+   AND c.oid NOT IN (SELECT objid FROM pg_depend WHERE deptype = 'e' AND classid = 'pg_class'::regclass)
+ ORDER BY n.nspname COLLATE "C", c.relname COLLATE "C";
+SQL
+}
 
 # ---------------------------------------------------------------------------------------------- restore
 # parse_restore_uri EXAMPLE: sets bucket, key and name (the file name) from RESTORE_S3_URI; exit 2 unless it

@@ -72,6 +72,26 @@ if [[ ! "$dump_major" =~ ^[0-9]+$ ]] || ((dump_major < server_major)); then
   die 2 "pg_dump $dump_version cannot dump a PostgreSQL $server_version server: use the postgres:$server_major image (README: 'PostgreSQL major')"
 fi
 
+# ---------------------------------------------------------------------------------------------- snapshot
+# Per-table row counts in the dump's own snapshot: one REPEATABLE READ transaction exports its snapshot, counts
+# every table in it, and stays open until pg_dump (--snapshot) has finished, so the counts are exactly what the
+# dump holds. They go into the globals object (section "counts"); postgres-verify.sh compares a restore with them.
+coproc SNAPSHOT { exec psql -X -A -t -q -v ON_ERROR_STOP=1 2>"$work/snapshot.err"; }
+snapshot_in=${SNAPSHOT[1]}
+snapshot_out=${SNAPSHOT[0]}
+bg_pids+=("$SNAPSHOT_PID")
+printf '%s\n' 'BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY;' 'SELECT pg_export_snapshot();' "$(table_counts_sql)" \
+  '\echo -- end of counts' >&"$snapshot_in"
+if ! read -r -t 600 snapshot <&"$snapshot_out" || [[ ! "$snapshot" =~ ^[0-9A-F-]+$ ]]; then
+  tail_of "$work/snapshot.err"
+  die 5 "could not export a snapshot for the dump (pg_export_snapshot)"
+fi
+: >"$work/counts"
+while read -r -t 3600 line <&"$snapshot_out" && [[ "$line" != '-- end of counts' ]]; do
+  printf -- '-- count %s\n' "$line" >>"$work/counts"
+done
+[[ "${line:-}" == '-- end of counts' ]] || { tail_of "$work/snapshot.err"; die 5 "could not count the tables' rows in the dump's snapshot"; }
+
 # ---------------------------------------------------------------------------------------------- globals
 # What the dump cannot hold, for the restore and its validation: the roles (and memberships) the objects' owners
 # and grantees are, WITHOUT passwords; the database's own owner, privileges and settings as statements for the
@@ -91,6 +111,8 @@ write_globals() {
   printf -- '-- section: facts (owners, privileges, default privileges and settings, compared after a restore)\n'
   PGOPTIONS='-c search_path=' psql -X -A -t -q -v ON_ERROR_STOP=1 -c "$(catalog_facts_sql)" 2>>"$work/globals.err" |
     sed 's/^/-- fact /' || return 1
+  printf -- '-- section: counts (rows per table in the snapshot of the dump, compared by postgres-verify.sh)\n'
+  cat "$work/counts"
   printf -- '-- end of db-runbook globals\n'
 }
 write_globals >"$work/globals.sql" || {
@@ -110,7 +132,7 @@ start_stream_hashers
 # in the background, so a signal is acted on at once (bash runs traps only between foreground commands)
 (
   set +e
-  pg_dump --format=plain --clean --if-exists --no-password 2>"$work/pg_dump.err" |
+  pg_dump --format=plain --clean --if-exists --no-password --snapshot="$snapshot" 2>"$work/pg_dump.err" |
     "${compress[@]}" 2>"$work/compress.err" |
     tee "$work/sha.fifo" "$work/size.fifo" 2>"$work/tee.err" |
     aws_cli s3 cp - "s3://$S3_BUCKET/$temp_key" --expected-size "$db_size" --content-type application/gzip \
@@ -122,6 +144,10 @@ test_hook upload
 wait_pid "$upload_pid" || true
 read -r -a statuses <"$work/statuses" || statuses=(1 1 1 1)
 wait_stream_hashers
+# the dump is done: end the transaction that held its snapshot
+{ printf '%s\n' 'COMMIT;' '\q' >&"$snapshot_in"; } 2>/dev/null || true
+exec {snapshot_in}>&-
+wait "$SNAPSHOT_PID" 2>/dev/null || true
 
 stages=(pg_dump "${compress[0]}" tee "aws s3 cp")
 errors=("$work/pg_dump.err" "$work/compress.err" "$work/tee.err" "$work/upload.err")
