@@ -4,6 +4,7 @@
  * toggle keys, the README its two tables (test/unit/options-table.test.ts compares them), and
  * `ctx.options`/`ctx.settings` get their types from it. Pure: no I/O.
  */
+import { cronProblem } from './cron.js';
 import { parseDuration } from './durations.js';
 import { parseValidationQueries } from './pg-queries.js';
 import { parseS3Uri } from './s3-uri.js';
@@ -355,6 +356,20 @@ export const SETTINGS = [
     validate: duration('slowBackupThreshold'),
   },
   {
+    name: 'restoreVerify',
+    shape: 'true | false',
+    description:
+      'deploy: the postgres-restore-verify CronJob that proves the newest backup restorable daily (default true)',
+    validate: (raw: unknown) => (typeof raw === 'boolean' ? undefined : 'must be true or false'),
+  },
+  {
+    name: 'restoreVerifySchedule',
+    shape: 'cron (0 6 * * *)',
+    description: 'deploy: when postgres-restore-verify runs, in UTC: after the backups and their deadline',
+    validate: (raw: unknown) =>
+      typeof raw === 'string' ? cronProblem(raw) : 'must be a 5-field cron schedule (a string)',
+  },
+  {
     name: 'neo4jUriScheme',
     shape: NEO4J_URI_SCHEMES.join(' | '),
     description: 'cypher-shell scheme (default neo4j+s; neo4j in the sandbox)',
@@ -419,6 +434,8 @@ export type Settings = {
   readonly drillDatabase?: string;
   readonly neo4jDrillDatabase?: string;
   readonly slowBackupThreshold?: string | number;
+  readonly restoreVerify?: boolean;
+  readonly restoreVerifySchedule?: string;
   readonly neo4jUriScheme?: (typeof NEO4J_URI_SCHEMES)[number];
   readonly neo4jAddress?: string;
   readonly neo4jHome?: string;

@@ -11,6 +11,7 @@ import { describeCron, nextRun } from '../runbook/cron.js';
 import { RunbookError } from '../runbook/errors.js';
 import { RUNBOOK_MANAGER } from '../runbook/k8s-objects.js';
 import type { Check, Plan, StepContext, StepResult } from '../runbook/step.js';
+import type { Settings } from '../runbook/options.js';
 import type { Values } from '../runbook/values.js';
 import {
   applyGate,
@@ -29,6 +30,12 @@ export const BACKUP_CRONJOBS: readonly { name: string; schedule: string; databas
     { name: 'postgres-daily-backup', schedule: 'POSTGRES_BACKUP_SCHEDULE', database: 'postgres' },
     { name: 'neo4j-daily-backup', schedule: 'NEO4J_BACKUP_SCHEDULE', database: 'neo4j' },
   ];
+
+/**
+ * The restore-verification CronJob (postgres-verify.sh, daily after the backups): deployed with the PostgreSQL
+ * backup unless the values file says `restoreVerify: false`; `restoreVerifySchedule` sets its schedule.
+ */
+export const RESTORE_VERIFY_CRONJOB = 'postgres-restore-verify';
 
 const MANIFEST = 'cronjobs.yaml';
 const CLUSTER_SCOPED = new Set([
@@ -91,6 +98,7 @@ export function renderManifest(
   objects: readonly KubeObject[],
   values: Values,
   namespace: string,
+  settings: Settings = {},
 ): KubeObject[] {
   const out: KubeObject[] = [];
   for (const original of objects) {
@@ -105,6 +113,11 @@ export function renderManifest(
     if (backup) {
       if (!values.inScope(backup.database)) continue;
       const schedule = values.get(backup.schedule);
+      if (schedule) object.spec = { ...(isObject(object.spec) ? object.spec : {}), schedule };
+    }
+    if (object.kind === 'CronJob' && object.metadata.name === RESTORE_VERIFY_CRONJOB) {
+      if (!values.inScope('postgres') || settings.restoreVerify === false) continue;
+      const schedule = settings.restoreVerifySchedule;
       if (schedule) object.spec = { ...(isObject(object.spec) ? object.spec : {}), schedule };
     }
     out.push(object);
@@ -379,7 +392,7 @@ function desiredObjects(
   ctx: Pick<StepContext<Adapters>, 'values' | 'settings'>,
   namespace: string,
 ): KubeObject[] {
-  return renderManifest(readManifest(backupJobsDir(ctx.settings)), ctx.values, namespace);
+  return renderManifest(readManifest(backupJobsDir(ctx.settings)), ctx.values, namespace, ctx.settings);
 }
 
 export const cronJobsStep: RunbookStep = defineStep({
@@ -387,7 +400,7 @@ export const cronJobsStep: RunbookStep = defineStep({
   section: 'deploy',
   title: 'Apply the backup CronJobs',
   description:
-    'postgres-daily-backup and neo4j-daily-backup from ops/db/backup-jobs/cronjobs.yaml (server-side apply), with the schedules you set; then read them back.',
+    'postgres-daily-backup and neo4j-daily-backup from ops/db/backup-jobs/cronjobs.yaml (server-side apply), with the schedules you set, and postgres-restore-verify (proves the newest PostgreSQL backup restorable daily; restoreVerify: false leaves it out); then read them back.',
   inputs: BACKUP_CRONJOBS.map((job) => job.schedule),
   plan(values, options): Plan {
     const namespace = planNamespace(options);

@@ -30,6 +30,7 @@ describe.each([
     expect(rendered.map((object) => `${object.kind}/${object.metadata.name}`)).toEqual([
       'CronJob/postgres-daily-backup',
       'CronJob/neo4j-daily-backup',
+      ...(dir === SHIPPED ? ['CronJob/postgres-restore-verify'] : []),
     ]);
     for (const object of rendered) {
       expect(object.metadata.namespace).toBe('backups');
@@ -74,6 +75,7 @@ describe.each([
     const { values: pgOnly } = resolveValues({ env: { DATABASES: 'postgres' } });
     expect(renderManifest(original, pgOnly, 'data').map((object) => object.metadata.name)).toEqual([
       'postgres-daily-backup',
+      ...(dir === SHIPPED ? ['postgres-restore-verify'] : []),
     ]);
   });
 });

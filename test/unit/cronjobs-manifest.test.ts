@@ -70,10 +70,11 @@ afterAll(async () => {
 });
 
 describe('cronjobs.yaml', () => {
-  it('holds the two CronJobs, valid against the Kubernetes OpenAPI schema, with no unknown fields', () => {
+  it('holds the two backup CronJobs and the restore-verify one, valid against the Kubernetes OpenAPI schema, with no unknown fields', () => {
     expect(manifests.map((m) => `${m.kind}/${m.metadata.name}`)).toEqual([
       'CronJob/postgres-daily-backup',
       'CronJob/neo4j-daily-backup',
+      'CronJob/postgres-restore-verify',
     ]);
     for (const m of manifests) {
       expect(m.apiVersion).toBe('batch/v1');

@@ -1,0 +1,51 @@
+// deploy and the postgres-restore-verify CronJob (issue 19): on by default with the PostgreSQL backup, left out by
+// `restoreVerify: false` or when PostgreSQL is not in scope, scheduled by `restoreVerifySchedule`.
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { resolveValues } from '../../src/runbook/values.js';
+import { packageRoot } from '../../src/steps/configure.js';
+import { readManifest, renderManifest, RESTORE_VERIFY_CRONJOB } from '../../src/steps/deploy.js';
+
+const manifest = readManifest(join(packageRoot(), 'ops/db/backup-jobs'));
+const names = (env: Record<string, string>, settings = {}) =>
+  renderManifest(manifest, resolveValues({ env }).values, 'data', settings).map((o) => o.metadata.name);
+
+describe('deploy: the restore-verify CronJob', () => {
+  it('is deployed beside the PostgreSQL backup by default, daily at 06:00 UTC, running postgres-verify.sh', () => {
+    expect(names({})).toContain(RESTORE_VERIFY_CRONJOB);
+    const job = renderManifest(manifest, resolveValues({ env: {} }).values, 'data').find(
+      (o) => o.metadata.name === RESTORE_VERIFY_CRONJOB,
+    )!;
+    const spec = job.spec as {
+      schedule: string;
+      concurrencyPolicy: string;
+      jobTemplate: {
+        spec: {
+          backoffLimit: number;
+          activeDeadlineSeconds: number;
+          template: { spec: { containers: { command: string[] }[] } };
+        };
+      };
+    };
+    expect(spec.schedule).toBe('0 6 * * *');
+    expect(spec.concurrencyPolicy).toBe('Forbid');
+    expect(spec.jobTemplate.spec.backoffLimit).toBeLessThanOrEqual(1);
+    expect(spec.jobTemplate.spec.activeDeadlineSeconds).toBeGreaterThan(0);
+    expect(spec.jobTemplate.spec.template.spec.containers[0]!.command.join(' ')).toContain(
+      'exec bash /scripts/postgres-verify.sh',
+    );
+  });
+
+  it('is left out with restoreVerify: false, or when only Neo4j is in scope', () => {
+    expect(names({}, { restoreVerify: false })).not.toContain(RESTORE_VERIFY_CRONJOB);
+    expect(names({ DATABASES: 'neo4j' })).not.toContain(RESTORE_VERIFY_CRONJOB);
+    expect(names({}, { restoreVerify: false })).toContain('postgres-daily-backup');
+  });
+
+  it('takes its schedule from restoreVerifySchedule', () => {
+    const job = renderManifest(manifest, resolveValues({ env: {} }).values, 'data', {
+      restoreVerifySchedule: '30 7 * * *',
+    }).find((o) => o.metadata.name === RESTORE_VERIFY_CRONJOB)!;
+    expect((job.spec as { schedule: string }).schedule).toBe('30 7 * * *');
+  });
+});
