@@ -46,6 +46,12 @@ export async function resumeCommand(wanted: string | undefined, options: RunOpti
         `session ${sessionId} finished already`,
         `See it with: db-runbook report ${sessionId}`,
       );
+    // Sandbox or not must match before anything starts; the sandbox's identity is checked once it is up.
+    const kind = sandboxMismatch(
+      replay.target,
+      options.sandbox ? { kubeServer: replay.target?.server ?? '' } : undefined,
+    );
+    if (kind) throw new UsageError(`session ${sessionId} cannot be resumed: ${kind}`, SANDBOX_GONE_NEXT);
     words = originalTargets(originalArgv(journal.events));
     if (words.length === 0)
       throw new UsageError(

@@ -36,6 +36,7 @@ describe('keys in a burst', () => {
   it('a p o Backspace p in one burst is "app", with no DEL character inserted (0x7f and ^H alike)', () => {
     expect(typeInto(lineOf(), 'apo\u007fp').state.value).toBe('app');
     expect(typeInto(lineOf(), 'apo\bp').state.value).toBe('app');
+    // eslint-disable-next-line no-control-regex
     expect(typeInto(lineOf(), 'apo\u007fp').state.value).not.toMatch(/[\u0000-\u001f\u007f]/);
   });
 
