@@ -5,6 +5,7 @@
  * suspend, active and last jobs, and whether the Secrets/ConfigMaps/ServiceAccount it uses exist.
  */
 import { readManifestText } from '../adapters/backup-jobs-files.js';
+import { communityCronJob, COMMUNITY_MANIFEST, neo4jVariant, type Neo4jVariant } from './neo4j-edition.js';
 import { parseAllDocuments } from 'yaml';
 import type { Adapters, KubeAdapter, KubeObject } from '../adapters/types.js';
 import { describeCron, nextRun } from '../runbook/cron.js';
@@ -388,11 +389,39 @@ async function readBack(
   return { checks, statuses };
 }
 
-function desiredObjects(
-  ctx: Pick<StepContext<Adapters>, 'values' | 'settings'>,
+/**
+ * What deploy applies: cronjobs.yaml rendered, and for a Neo4j that reports Community (and runs as
+ * StatefulSet NEO4J_STATEFULSET) the neo4j-daily-backup of cronjob-neo4j-community.yaml instead.
+ */
+async function desiredObjects(
+  ctx: Pick<StepContext<Adapters>, 'values' | 'settings' | 'adapters' | 'signal'>,
   namespace: string,
-): KubeObject[] {
-  return renderManifest(readManifest(backupJobsDir(ctx.settings)), ctx.values, namespace, ctx.settings);
+): Promise<{ objects: KubeObject[]; neo4j?: Neo4jVariant }> {
+  const dir = backupJobsDir(ctx.settings);
+  const objects = renderManifest(readManifest(dir), ctx.values, namespace, ctx.settings);
+  if (!ctx.values.inScope('neo4j')) return { objects };
+  const neo4j = await neo4jVariant(ctx);
+  if (neo4j.method !== 'dump' || !neo4j.statefulSet) return { objects, neo4j };
+  const [community] = renderManifest([communityCronJob(dir, neo4j.statefulSet)], ctx.values, namespace);
+  return {
+    objects: objects.map((object) =>
+      object.kind === 'CronJob' && object.metadata.name === 'neo4j-daily-backup' && community
+        ? community
+        : object,
+    ),
+    neo4j,
+  };
+}
+
+function neo4jLines(neo4j: Neo4jVariant | undefined): string[] {
+  if (!neo4j) return [];
+  if (neo4j.method === 'dump' && neo4j.statefulSet)
+    return [`${neo4j.line}: neo4j-daily-backup comes from ${COMMUNITY_MANIFEST}`];
+  if (neo4j.method === 'dump')
+    return [
+      `${neo4j.line}. NEO4J_STATEFULSET is not set, so the Enterprise CronJob of cronjobs.yaml would fail: set it (Neo4j on Kubernetes), or run neo4j-backup.sh with NEO4J_BACKUP_METHOD=dump from cron on the Neo4j host`,
+    ];
+  return [neo4j.line];
 }
 
 export const cronJobsStep: RunbookStep = defineStep({
@@ -438,6 +467,10 @@ export const cronJobsStep: RunbookStep = defineStep({
       notes.push(
         `db-runbook applies the manifest with ${rewrites.join(', ')}; with kubectl, edit those fields in a copy of ${manifestPath} first.`,
       );
+    if (values.inScope('neo4j'))
+      notes.push(
+        `Neo4j Community (CALL dbms.components() says so over Bolt) has no online backup: neo4j-daily-backup then comes from ${COMMUNITY_MANIFEST} (the Job scales StatefulSet ${values.get('NEO4J_STATEFULSET') ?? '$NEO4J_STATEFULSET'} to 0, dumps, scales it back).`,
+      );
     return {
       actions: [
         {
@@ -465,10 +498,10 @@ export const cronJobsStep: RunbookStep = defineStep({
   async preview(ctx) {
     const kube = await ctx.adapters.kube();
     const namespace = kube.target.namespace;
-    const desired = desiredObjects(ctx, namespace);
+    const { objects: desired, neo4j } = await desiredObjects(ctx, namespace);
     const objects = await inspectObjects(kube, desired);
     const now = new Date();
-    const lines = previewLinesFor(objects, namespace);
+    const lines = [...neo4jLines(neo4j), ...previewLinesFor(objects, namespace)];
     for (const object of desired.filter((item) => item.kind === 'CronJob')) {
       const schedule = scheduleOf(object);
       const next = schedule ? nextRun(schedule, now, timeZoneOf(object)) : undefined;
@@ -476,7 +509,14 @@ export const cronJobsStep: RunbookStep = defineStep({
         `  ${object.metadata.name} schedule ${scheduleInWords(object)}${next ? `, next run ${shortTime(next.toISOString())}` : ''}`,
       );
     }
-    return { lines, data: { namespace, objects } };
+    return {
+      lines,
+      data: {
+        namespace,
+        objects,
+        ...(neo4j ? { neo4jEdition: neo4j.edition ?? 'unknown', neo4jBackupMethod: neo4j.method } : {}),
+      },
+    };
   },
   gate(_values, ctx) {
     const objects = ctx.preview?.data?.objects;
@@ -488,7 +528,8 @@ export const cronJobsStep: RunbookStep = defineStep({
   async run(ctx): Promise<StepResult> {
     const kube = await ctx.adapters.kube();
     const namespace = kube.target.namespace;
-    const desired = desiredObjects(ctx, namespace);
+    const { objects: desired, neo4j } = await desiredObjects(ctx, namespace);
+    for (const line of neo4jLines(neo4j)) ctx.log(line);
     const applied = await applyObjects(ctx, desired);
     const now = new Date();
     const back = await readBack(kube, desired, now);
@@ -508,6 +549,13 @@ export const cronJobsStep: RunbookStep = defineStep({
           action: object.action,
         })),
         cronjobs: back.statuses,
+        ...(neo4j
+          ? {
+              neo4jEdition: neo4j.edition ?? 'unknown',
+              neo4jVersion: neo4j.version,
+              neo4jBackupMethod: neo4j.method,
+            }
+          : {}),
       },
     };
   },
