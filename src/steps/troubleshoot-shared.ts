@@ -1,12 +1,14 @@
 /**
  * What the troubleshoot steps (and the drill) share: the backup CronJobs in scope with the Jobs they
  * own, the evidence a failed Job leaves (newest pod, exit code, log tail, events), the CronJob's
- * container and env, and cypher-shell with the credentials in its environment (never argv).
+ * container and env, and Cypher over Bolt through the official driver (credentials never in argv).
  */
+import { Neo4jError, type Neo4jErrorKind } from '../adapters/neo4j.js';
 import type { Adapters, KubeAdapter, KubeObject } from '../adapters/types.js';
 import { describeEvents, eventsFor, type EventSummary } from '../runbook/diagnose.js';
 import { RunbookError } from '../runbook/errors.js';
 import { byCreation, isoOf, summarizeJob, type JobSummary } from '../runbook/job-status.js';
+import { shellCommand } from '../runbook/plan.js';
 import type { Check, StepContext } from '../runbook/step.js';
 import type { Values } from '../runbook/values.js';
 import { BACKUP_CRONJOBS } from './deploy.js';
@@ -249,50 +251,103 @@ export async function neo4jBinary(
 
 export interface CypherOutcome {
   ok: boolean;
+  /** Each row's values as text (numbers and temporals as Cypher prints them, lists and maps as JSON). */
   rows: string[][];
+  /** The same rows as plain values (numbers stay numbers). */
+  values: unknown[][];
   error: string;
-  /** cypher-shell is not installed, or the credentials are not set. */
+  /** What went wrong, for the steps that act on it (auth, unavailable, database-not-found, unsupported…). */
+  kind?: Neo4jErrorKind;
+  /** What to do about it. */
+  next?: string;
+  /** The credentials are not set: nothing was asked. */
   unavailable?: string;
 }
 
-/** One Cypher statement through cypher-shell; NEO4J_USERNAME/NEO4J_PASSWORD go in its environment. */
+function cell(value: unknown): string {
+  if (value === null || value === undefined) return '';
+  if (typeof value === 'string') return value;
+  if (typeof value === 'number' || typeof value === 'boolean') return String(value);
+  return JSON.stringify(value);
+}
+
+/** The cypher-shell command a person would type for the same statement (credentials in the environment). */
+export function cypherShellCommand(address: string, statement: string, database?: string): string {
+  return shellCommand([
+    'cypher-shell',
+    '-a',
+    address,
+    ...(database ? ['-d', database] : []),
+    '--format',
+    'plain',
+    statement,
+  ]);
+}
+
+/**
+ * One Cypher statement over Bolt with the official driver (no cypher-shell, no Java here); the user and
+ * password go to the driver's auth token, never to a command line. Parameters travel apart from the text.
+ */
 export async function cypher(
   ctx: Pick<Ctx, 'adapters' | 'settings' | 'values' | 'signal'>,
   statement: string,
   database?: string,
+  params?: Record<string, unknown>,
+  address: string = neo4jAddress(ctx),
 ): Promise<CypherOutcome> {
   const username = ctx.values.get('NEO4J_USERNAME');
   const password = ctx.values.get('NEO4J_PASSWORD');
   if (!username || !password)
-    return { ok: false, rows: [], error: '', unavailable: 'NEO4J_USERNAME/NEO4J_PASSWORD are not set' };
-  const binary = await neo4jBinary(ctx, 'cypher-shell');
-  if (!binary) return { ok: false, rows: [], error: '', unavailable: 'cypher-shell is not installed here' };
-  const result = await ctx.adapters.proc.run(
-    binary,
-    [
-      '-a',
-      neo4jAddress(ctx),
-      ...(database ? ['-d', database] : []),
-      '--format',
-      'plain',
-      '--non-interactive',
-      statement,
-    ],
-    {
-      env: { NEO4J_USERNAME: username, NEO4J_PASSWORD: password },
-      secrets: ctx.values.secretValues(),
-      signal: ctx.signal,
-      timeoutMs: 60_000,
-    },
+    return {
+      ok: false,
+      rows: [],
+      values: [],
+      error: '',
+      unavailable: 'NEO4J_USERNAME/NEO4J_PASSWORD are not set',
+    };
+  try {
+    const result = await ctx.adapters
+      .neo4j({ address, username, password })
+      .run(statement, {
+        ...(database ? { database } : {}),
+        ...(params ? { params } : {}),
+        signal: ctx.signal,
+      });
+    return { ok: true, rows: result.rows.map((row) => row.map(cell)), values: result.rows, error: '' };
+  } catch (error) {
+    if (error instanceof Neo4jError)
+      return {
+        ok: false,
+        rows: [],
+        values: [],
+        error: error.message,
+        kind: error.kind,
+        ...(error.next ? { next: error.next } : {}),
+      };
+    return { ok: false, rows: [], values: [], error: error instanceof Error ? error.message : String(error) };
+  }
+}
+
+export interface Neo4jServerInfo {
+  edition: 'community' | 'enterprise' | string;
+  version: string;
+}
+
+/** CALL dbms.components(): the server's edition and version (undefined when it cannot be asked: see `error`). */
+export async function neo4jServerInfo(
+  ctx: Pick<Ctx, 'adapters' | 'settings' | 'values' | 'signal'>,
+  address?: string,
+): Promise<{ info?: Neo4jServerInfo; outcome: CypherOutcome }> {
+  const outcome = await cypher(
+    ctx,
+    'CALL dbms.components() YIELD name, versions, edition RETURN edition, versions[0] AS version',
+    undefined,
+    undefined,
+    address,
   );
-  const rows = result.stdout
-    .split('\n')
-    .filter((line) => line.trim() !== '')
-    .slice(1)
-    .map((line) => line.split(', ').map((cell) => cell.trim().replace(/^"(.*)"$/, '$1')));
-  // cypher-shell puts the reason on its first line (the stand-in adds what it understands below it).
-  const error = (result.stderr.split('\n').find((line) => line.trim() !== '') ?? '').trim().slice(0, 300);
-  return { ok: result.exitCode === 0, rows, error: error || `exit ${result.exitCode}` };
+  const row = outcome.values[0];
+  if (!outcome.ok || !row) return { outcome };
+  return { info: { edition: String(row[0]), version: String(row[1]) }, outcome };
 }
 
 /** A Neo4j database name in backticks. */
