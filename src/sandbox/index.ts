@@ -1,4 +1,4 @@
-import { chmod, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, mkdtemp, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { startCluster, type AccessRule, type Cluster } from './cluster/index.js';
@@ -106,6 +106,7 @@ for pkg in "$@"; do
   case "$pkg" in
     -*) continue ;;
     awscli) cmd=aws ;;
+    kubernetes-client) cmd=kubectl ;;
     isal) cmd=igzip ;;
     ca-certificates) continue ;;
     postgresql-client*) cmd=psql ;;
@@ -162,6 +163,8 @@ export async function startSandbox(
       SandboxPostgres,
       Cluster,
     ];
+    // Pods find kubectl (the Community backup Job scales the Neo4j StatefulSet with it) beside apt-get.
+    await symlink(kube.kubectl, join(stubs, 'kubectl'));
     // The serving Neo4j runs as Kubernetes runs it: a StatefulSet whose pod the kubelet starts.
     const neo4j = await deployNeo4jStatefulSet({
       admin: kube.admin,
