@@ -41,6 +41,12 @@ export const VALUE_SPECS: readonly ValueSpec[] = [
   spec('POSTGRES_DATABASE', 'PostgreSQL database', [v.databaseName]),
   spec('POSTGRES_USER', 'PostgreSQL user', [v.userName]),
   spec('POSTGRES_PASSWORD', 'PostgreSQL password', [v.secretText], { secret: true }),
+  spec('DRILL_POSTGRES_HOST', 'Drill: isolated PostgreSQL host', [v.host], {
+    help: 'dr-validation restores into a scratch database on this server instead of the source server; roles come from the backup’s globals. Empty: the source server.',
+  }),
+  spec('DRILL_POSTGRES_PORT', 'Drill: isolated PostgreSQL port', [v.port], { default: '5432' }),
+  spec('DRILL_POSTGRES_USER', 'Drill: isolated PostgreSQL user', [v.userName]),
+  spec('DRILL_POSTGRES_PASSWORD', 'Drill: isolated PostgreSQL password', [v.secretText], { secret: true }),
   spec('NEO4J_HOST', 'Neo4j host', [v.host], { example: 'neo4j.data.svc.cluster.local' }),
   spec('NEO4J_BOLT_PORT', 'Neo4j Bolt port', [v.port], { default: '7687' }),
   spec('NEO4J_BACKUP_PORT', 'Neo4j backup port', [v.port], {

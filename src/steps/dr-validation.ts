@@ -120,6 +120,42 @@ export function scratchProblem(
   return undefined;
 }
 
+/**
+ * The drill's PostgreSQL server: DRILL_POSTGRES_HOST (with DRILL_POSTGRES_PORT/USER/PASSWORD) when set — an
+ * isolated target, whose roles come from the backup's globals — else the source's own server.
+ */
+export function drillValues(values: Values): Values {
+  const host = values.get('DRILL_POSTGRES_HOST');
+  if (!host) return values;
+  let out = values.with('POSTGRES_HOST', host, values.source('DRILL_POSTGRES_HOST') ?? 'input');
+  for (const [from, to] of [
+    ['DRILL_POSTGRES_PORT', 'POSTGRES_PORT'],
+    ['DRILL_POSTGRES_USER', 'POSTGRES_USER'],
+    ['DRILL_POSTGRES_PASSWORD', 'POSTGRES_PASSWORD'],
+  ] as const) {
+    const value = values.get(from);
+    if (value) out = out.with(to, value, values.source(from) ?? 'input');
+  }
+  return out;
+}
+
+/** An isolated drill server is set (DRILL_POSTGRES_HOST). */
+export function isolatedDrill(values: Values): boolean {
+  return values.get('DRILL_POSTGRES_HOST') !== undefined;
+}
+
+/** The step context with the drill server's connection values. */
+function onDrillServer<T extends { values: Values }>(ctx: T): T {
+  return isolatedDrill(ctx.values) ? { ...ctx, values: drillValues(ctx.values) } : ctx;
+}
+
+const DRILL_OPTIONAL = [
+  'DRILL_POSTGRES_HOST',
+  'DRILL_POSTGRES_PORT',
+  'DRILL_POSTGRES_USER',
+  'DRILL_POSTGRES_PASSWORD',
+];
+
 function explicitName(settings: Record<string, unknown>, key: string): string | undefined {
   const value = settings[key];
   return typeof value === 'string' && value.trim() !== '' ? value.trim() : undefined;
@@ -253,7 +289,7 @@ const restore = defineStep({
   description:
     'The chosen (latest) backup is restored into a NEW database on the same server — drillDatabase from the values file, default <db>_drill_<yyyymmdd> — never the source: the same name is refused, an existing one is never reused. postgres-restore.sh runs from this host with env only (it verifies the sidecar again and restores in one transaction).',
   inputs: [...PG_INPUTS, 'S3_BUCKET'],
-  optionalInputs: STORAGE_OPTIONAL,
+  optionalInputs: [...STORAGE_OPTIONAL, ...DRILL_OPTIONAL],
   plan: (values) => {
     const source = values.get('POSTGRES_DATABASE') ?? '<database>';
     const scratch = drillDatabaseName(source, new Date());
@@ -280,7 +316,8 @@ const restore = defineStep({
       notes: ['Refused when the target equals the source database.'],
     };
   },
-  async preview(ctx) {
+  async preview(raw) {
+    const ctx = onDrillServer(raw);
     const { chosen, integrity, unverified } = requireRestorable(ctx.earlier, DRILL_SPEC);
     const source = ctx.values.require('POSTGRES_DATABASE');
     const planned = plannedScratch(ctx.values, ctx.settings);
@@ -302,7 +339,9 @@ const restore = defineStep({
     return {
       lines: [
         `restore ${chosen.uri} (${formatBytes(chosen.size)}) into the NEW database ${scratch} on ${ctx.values.get('POSTGRES_HOST')}:${ctx.values.get('POSTGRES_PORT')}`,
-        `the source database ${source} is not touched`,
+        isolatedDrill(raw.values)
+          ? `an isolated drill server (DRILL_POSTGRES_HOST): the source ${source} on ${raw.values.get('POSTGRES_HOST')} is not touched`
+          : `the source database ${source} is not touched`,
         unverified
           ? 'integrity: NOT VERIFIED (overridden)'
           : `integrity: sha256 ${integrity.sha256} verified`,
@@ -313,7 +352,8 @@ const restore = defineStep({
       data: { scratch, source, explicit: planned.explicit } satisfies RestorePreview,
     };
   },
-  gate(values, ctx): Gate {
+  gate(given, ctx): Gate {
+    const values = drillValues(given);
     const planned = restorePreview(ctx.preview);
     const scratch = planned?.scratch ?? plannedScratch(values, {}).name;
     const chosen = ctx.earlier(DRILL_IDS.choose)?.chosen as { uri?: string } | undefined;
@@ -329,15 +369,17 @@ const restore = defineStep({
       },
     };
   },
-  async run(ctx) {
+  async run(raw) {
+    const ctx = onDrillServer(raw);
     const { chosen, integrity, unverified } = requireRestorable(ctx.earlier, DRILL_SPEC);
     const source = ctx.values.require('POSTGRES_DATABASE');
     const scratch = restorePreview(ctx.preview)?.scratch ?? plannedScratch(ctx.values, ctx.settings).name;
     refuseSource(scratch, source);
     // Create it here: CREATE DATABASE fails when the name exists, so nothing existing is ever restored over.
+    // (Like the source: its encoding and locale, asked from the source's own server.)
     const like = parseNames(
       await psqlOrThrow(
-        ctx,
+        raw,
         `SELECT json_build_array(pg_encoding_to_char(encoding), datcollate, datctype) FROM pg_database WHERE datname = ${quoteLiteral(source)};`,
         MAINTENANCE_DATABASE,
       ),
@@ -424,8 +466,10 @@ const restore = defineStep({
     const recoveryPoint =
       chosen.recoveryPoint ?? (out.recovery_point !== 'unknown' ? out.recovery_point : undefined);
     if (recoveryPoint) ctx.mark(MARK.recoveryPoint, { at: recoveryPoint, ...backup });
+    const rolesCreated = (out.roles_created ?? '').split(',').filter(Boolean);
+    const where = `${ctx.values.get('POSTGRES_HOST')}:${ctx.values.get('POSTGRES_PORT')}`;
     return {
-      summary: `restored ${chosen.uri} into ${scratch} in ${formatDuration(seconds * 1000)}; ${source} untouched`,
+      summary: `restored ${chosen.uri} into ${scratch} on ${where} in ${formatDuration(seconds * 1000)}; ${source} untouched${rolesCreated.length ? `; roles created from the backup's globals: ${rolesCreated.join(', ')}` : ''}`,
       checks: [
         {
           id: 'restore',
@@ -433,8 +477,30 @@ const restore = defineStep({
           status: 'ok',
           detail: `exit 0; sha256 ${verified ? 'verified' : 'NOT verified'}; ${formatDuration(seconds * 1000)}`,
         },
+        {
+          id: 'roles',
+          label: `roles on ${where}`,
+          status: rolesCreated.length ? 'warn' : 'ok',
+          detail: rolesCreated.length
+            ? `created from the backup's globals, WITHOUT passwords: ${rolesCreated.join(', ')}`
+            : `none created; owners and privileges ${out.privileges === 'dropped' ? 'left out (override)' : out.privileges === 'mapped' ? 'restored with roles mapped' : 'restored as in the backup'}`,
+          ...(rolesCreated.length
+            ? {
+                next: `Drop them with the drill's server when done, or set passwords: ${rolesCreated.join(', ')}`,
+              }
+            : {}),
+        },
       ],
-      data: { scratch, source, created: true, backup, recoveryPoint: recoveryPoint ?? null, seconds },
+      data: {
+        scratch,
+        source,
+        created: true,
+        backup,
+        recoveryPoint: recoveryPoint ?? null,
+        seconds,
+        server: where,
+        rolesCreated,
+      },
     };
   },
 });
@@ -480,7 +546,8 @@ const smoke = defineStep({
       { summary: 'row counts of every table against the dump; backup_validation marker rows' },
     ],
   }),
-  async run(ctx) {
+  async run(raw) {
+    const ctx = onDrillServer(raw);
     const scratch = restoredScratch(ctx.earlier);
     if (!scratch)
       throw new RunbookError('no scratch database was restored in this session', {
@@ -899,7 +966,8 @@ const drop = defineStep({
       data: { ...found },
     };
   },
-  gate(values, ctx): Gate | undefined {
+  gate(given, ctx): Gate | undefined {
+    const values = drillValues(given);
     // Without a preview (db-runbook plan) the gate is shown with the default name.
     const found: Scratches = ctx.preview
       ? (ctx.preview.data as Scratches)
@@ -924,7 +992,8 @@ const drop = defineStep({
       },
     };
   },
-  async run(ctx) {
+  async run(raw) {
+    const ctx = onDrillServer(raw);
     const found = (ctx.preview?.data as Scratches | undefined) ?? scratches(ctx.earlier);
     const checks: Check[] = [];
     if (!found.postgres && !found.neo4j)
@@ -1088,7 +1157,7 @@ export const drValidationSteps: readonly RunbookStep[] = [
   chooseBackupStep(DRILL_SPEC),
   integrityStep(DRILL_SPEC),
   overrideStep(DRILL_SPEC),
-  rolesStep(DRILL_SPEC),
+  rolesStep(DRILL_SPEC, { values: drillValues, createByDefault: isolatedDrill }),
   restore,
   smoke,
   neo4j,

@@ -28,6 +28,7 @@ import {
   roleMapEnv,
 } from '../runbook/privileges.js';
 import type { Check, Choice, Gate, Preview, StepContext } from '../runbook/step.js';
+import type { Values } from '../runbook/values.js';
 import { backupJobsDir } from './configure.js';
 import { defineStep, type RunbookStep } from './define.js';
 import {
@@ -228,8 +229,17 @@ function rolesPreview(preview: Preview | undefined): RolesData | undefined {
   return typeof data?.decision === 'string' ? (data as RolesData) : undefined;
 }
 
-export function rolesStep(spec: RestoreSpec): RunbookStep {
+export interface RolesStepOptions {
+  /** The values of the server restored into (dr-validation: an isolated drill server). */
+  values?: (values: Values) => Values;
+  /** Non-interactive default when roles are missing and can be created (an isolated drill server). */
+  createByDefault?: (values: Values) => boolean;
+}
+
+export function rolesStep(spec: RestoreSpec, stepOptions: RolesStepOptions = {}): RunbookStep {
   const id = rolesStepId(spec);
+  const on = <T extends { values: Values }>(ctx: T): T =>
+    stepOptions.values ? { ...ctx, values: stepOptions.values(ctx.values) } : ctx;
   return defineStep({
     id,
     section: spec.section,
@@ -249,7 +259,8 @@ export function rolesStep(spec: RestoreSpec): RunbookStep {
         'Missing roles: --create-roles (from the globals object, no password), --role-map old=new, or --without-privileges with --confirm "restore without owners and privileges".',
       ],
     }),
-    async preview(ctx) {
+    async preview(raw) {
+      const ctx = on(raw);
       const { map, problems: mapProblems } = parseRoleMap(
         optionOf(ctx, 'role-map') as string | string[] | undefined,
       );
@@ -296,7 +307,8 @@ export function rolesStep(spec: RestoreSpec): RunbookStep {
       const fallback =
         Object.keys(map).length > 0
           ? 'map'
-          : optionOf(ctx, 'create-roles') === true && canCreate
+          : (optionOf(ctx, 'create-roles') === true || stepOptions.createByDefault?.(raw.values) === true) &&
+              canCreate
             ? 'create'
             : optionOf(ctx, 'without-privileges') === true
               ? 'without'
@@ -354,7 +366,8 @@ export function rolesStep(spec: RestoreSpec): RunbookStep {
         } satisfies RolesData,
       };
     },
-    gate(values, ctx): Gate | undefined {
+    gate(given, ctx): Gate | undefined {
+      const values = stepOptions.values ? stepOptions.values(given) : given;
       const data = rolesPreview(ctx.preview);
       const target = {
         host: values.get('POSTGRES_HOST') ?? '?',
@@ -381,7 +394,8 @@ export function rolesStep(spec: RestoreSpec): RunbookStep {
         target: { ...target, lost: data.lost ?? '?' },
       };
     },
-    async run(ctx) {
+    async run(raw) {
+      const ctx = on(raw);
       const data = rolesPreview(ctx.preview);
       if (!data) throw new RunbookError('the roles were not checked (no preview)');
       const table = data.rows.map((row) => ({
