@@ -21,6 +21,7 @@
 #   POSTGRES_HOST  [POSTGRES_PORT=5432]  POSTGRES_DATABASE (names the default scratch database)  POSTGRES_USER
 #   POSTGRES_PASSWORD (or PGPASSFILE)  [POSTGRES_S3_PREFIX=postgres/]  [POSTGRES_MAINTENANCE_DATABASE=postgres]
 #   [VERIFY_S3_URI=s3://bucket/<time>.sql.gz]  [VERIFY_DATABASE=<POSTGRES_DATABASE>_verify]  [BACKUP_WORK_DIR]
+#   [VERIFY_JOB_NAME] [VERIFY_POD_NAME] (recorded; the CronJob sets them from the pod, else HOSTNAME)
 #   CREATE_MISSING_ROLES / ROLE_MAP are passed on to postgres-restore.sh (for a server that lacks the roles).
 # The user needs CREATEDB (the scratch database), and must be able to act for the dump's owners, as for a restore.
 #
@@ -263,7 +264,7 @@ result=pass
 [[ -z "$failed_check" ]] || result=fail
 finished_at=$(date -u +%Y-%m-%dT%H:%M:%S.%3NZ)
 duration_ms=$(($(date -u +%s%3N) - started_ms))
-pod=$(hostname_of_this)
+pod=${VERIFY_POD_NAME:-$(hostname_of_this)}
 job_name=${VERIFY_JOB_NAME:-}
 if [[ -z "$job_name" && -n "${KUBERNETES_SERVICE_HOST:-}" && "$pod" =~ ^(.+)-[a-z0-9]{5}$ ]]; then job_name=${BASH_REMATCH[1]}; fi
 json_opt() { if [[ -n "$1" ]]; then json_str "$1"; else echo null; fi; }

@@ -1,0 +1,71 @@
+// The postgres-restore-verify CronJob (issue 19) on the sandbox's real Kubernetes control plane: deploy applies it
+// beside the backup CronJob; a Job made from it (`kubectl create job --from=cronjob/…`, as the runbook's test does)
+// runs postgres-verify.sh from the scripts ConfigMap, completes, and publishes a passing <key>.verified.json.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startSandbox, type Sandbox } from '../../src/sandbox/index.js';
+import { NEO4J_STANDIN_BIN_DIR } from '../../src/sandbox/neo4j-standin/index.js';
+import { basePath, run } from '../support/backup-jobs-run.js';
+import { runCli, sandboxEnv } from '../support/cli.js';
+
+let sandbox: Sandbox;
+
+beforeAll(async () => {
+  sandbox = await startSandbox();
+});
+
+afterAll(async () => {
+  await sandbox?.stop();
+});
+
+function env(): Record<string, string> {
+  return {
+    ...sandboxEnv(sandbox, NEO4J_STANDIN_BIN_DIR),
+    DATABASES: 'postgres',
+    HOME: process.env.HOME ?? '/tmp',
+  };
+}
+
+const kubectl = (args: string[]) =>
+  run('kubectl', ['--kubeconfig', sandbox.kubeconfigPath, '-n', 'data', ...args], {
+    env: { PATH: `${sandbox.kubectlDir}:${basePath()}`, HOME: sandbox.dir },
+    timeoutMs: 240_000,
+  });
+
+async function runJobFrom(cronJob: string, job: string): Promise<void> {
+  const created = await kubectl(['create', 'job', `--from=cronjob/${cronJob}`, job]);
+  expect(created.code, created.stderr).toBe(0);
+  const waited = await kubectl(['wait', '--for=condition=complete', `job/${job}`, '--timeout=200s']);
+  const logs = await kubectl(['logs', `job/${job}`]);
+  expect(waited.code, `${job} did not complete:\n${logs.stdout}${logs.stderr}`).toBe(0);
+}
+
+describe('the postgres-restore-verify CronJob in the sandbox', () => {
+  it('deploy applies it; a Job made from it completes and publishes a passing record for the newest backup', async () => {
+    const deployed = await runCli(['run', 'configure', 'deploy', '--yes'], { env: env() });
+    expect(deployed.exitCode, deployed.stdout + deployed.stderr).toBe(0);
+    expect(deployed.stdout).toContain('postgres-restore-verify');
+
+    await runJobFrom('postgres-daily-backup', 'backup-now');
+    await runJobFrom('postgres-restore-verify', 'verify-now');
+
+    const logs = await kubectl(['logs', 'job/verify-now']);
+    const record = /^record=(s3:\/\/\S+)$/m.exec(logs.stdout)?.[1];
+    expect(record, logs.stdout + logs.stderr).toBeDefined();
+    const aws = await run('aws', ['--endpoint-url', sandbox.s3.endpoint, 's3', 'cp', record!, '-'], {
+      env: { ...sandbox.s3.env, PATH: basePath(), HOME: sandbox.dir },
+    });
+    expect(aws.code, aws.stderr).toBe(0);
+    const verified = JSON.parse(aws.stdout) as {
+      result: string;
+      by: { pod: string; job: string };
+      counts: { atBackup: unknown[]; restored: unknown[] };
+      scratch: { dropped: boolean };
+    };
+    expect(verified.result).toBe('pass');
+    expect(verified.by.job).toBe('verify-now');
+    expect(verified.by.pod.startsWith('verify-now-')).toBe(true);
+    expect(verified.counts.restored).toEqual(verified.counts.atBackup);
+    expect(verified.counts.atBackup.length).toBeGreaterThan(0);
+    expect(verified.scratch.dropped).toBe(true);
+  }, 420_000);
+});
