@@ -38,6 +38,11 @@ export interface SyntheticTarget {
   defaultPrefix: string;
   /** What the backup writes (for messages): `.sql.gz` dump, `.backup.tar.gz` archive. */
   artifact: string;
+  /**
+   * When running the backup takes the database down (Neo4j Community: the server is stopped for a dump):
+   * lines for the preview and the prompt of a confirm gate, with the downtime expected.
+   */
+  downtime?(ctx: Ctx, cronJob: KubeObject): Promise<{ lines: string[]; prompt: string } | undefined>;
 }
 
 export const DEFAULT_JOB_TIMEOUT = '15m';
@@ -104,6 +109,8 @@ interface TriggerPreview {
   /** delete-first | the suffixed name chosen instead */
   action: 'create' | 'delete-first' | 'suffixed';
   jobName: string;
+  /** The backup stops the database: the gate asks, naming the downtime expected. */
+  downtimePrompt?: string;
 }
 
 function triggerPreviewData(preview: Preview | undefined): TriggerPreview | undefined {
@@ -163,6 +170,11 @@ export function triggerStep(target: SyntheticTarget): RunbookStep {
       lines.push(
         `CronJob ${target.cronJob}: schedule "${String((cronJob.spec as { schedule?: string } | undefined)?.schedule ?? '?')}" in ${namespace}`,
       );
+      const downtime = await target.downtime?.(ctx, cronJob);
+      if (downtime) {
+        lines.push(...downtime.lines);
+        data.downtimePrompt = downtime.prompt;
+      }
       const existing = await kube.get(jobRefOf(target.jobName, namespace));
       if (!existing) {
         lines.push(`will create Job ${target.jobName}`);
@@ -207,11 +219,19 @@ export function triggerStep(target: SyntheticTarget): RunbookStep {
     },
     gate(_values, ctx) {
       const data = triggerPreviewData(ctx.preview);
-      if (data?.action !== 'delete-first') return undefined;
+      if (data?.action !== 'delete-first' && !data?.downtimePrompt) return undefined;
+      const prompts = [
+        ...(data.action === 'delete-first'
+          ? [
+              `Delete Job ${target.jobName} in namespace ${ctx.target.namespace || planNamespace(ctx.options)}${data.existingRunning ? ' (it is still running)' : ''} and create it again?`,
+            ]
+          : []),
+        ...(data.downtimePrompt ? [data.downtimePrompt] : []),
+      ];
       return {
         kind: 'confirm',
-        prompt: `Delete Job ${target.jobName} in namespace ${ctx.target.namespace || planNamespace(ctx.options)}${data.existingRunning ? ' (it is still running)' : ''} and create it again?`,
-        target: { context: ctx.target.context, namespace: ctx.target.namespace, job: target.jobName },
+        prompt: prompts.join(' '),
+        target: { context: ctx.target.context, namespace: ctx.target.namespace, job: data.jobName },
       };
     },
     async run(ctx) {
@@ -911,9 +931,14 @@ export function cleanupStep(target: SyntheticTarget): RunbookStep {
   });
 }
 
-/** In the sandbox the Neo4j parts are stand-ins: results and the screen say so. */
-export function standInNote(ctx: Pick<Ctx, 'target'>, database: 'postgres' | 'neo4j'): string | undefined {
-  return ctx.target.sandbox && database === 'neo4j'
-    ? 'SANDBOX: Neo4j here is the db-runbook stand-in (cypher-shell, neo4j-admin), not a Neo4j server'
-    : undefined;
+/**
+ * What in the sandbox is not the real thing, for results and the screen. Neo4j is a real Neo4j 5 Community
+ * server there (and its backup a real dump): only an Enterprise online backup would be a stand-in, and the
+ * sandbox's server is Community, so nothing is said here.
+ */
+export function standInNote(
+  _ctx: Pick<Ctx, 'target'>,
+  _database: 'postgres' | 'neo4j',
+): string | undefined {
+  return undefined;
 }

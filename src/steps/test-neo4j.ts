@@ -1,20 +1,22 @@
 /**
  * Synthetic-data test, Neo4j (runbook: "Synthetic Data Test Plan / Neo4j"): merge the runbook's
- * BackupValidation node (stamped with this session's marker) through cypher-shell, run the backup Job
- * now, wait for it, then read the archive it uploaded as a stream — its tar entries, the way
- * `tar -tzf … | head` lists them, and its sha256 against the sidecar — and delete the ad-hoc Job.
+ * BackupValidation node (stamped with this session's marker) over Bolt with the official driver, run
+ * the backup Job now, wait for it, then read the archive it uploaded as a stream — its tar entries, the
+ * way `tar -tzf … | head` lists them, and its sha256 against the sidecar — and delete the ad-hoc Job.
  *
- * Connection: `cypher-shell -a neo4j+s://HOST:BOLT_PORT` as the runbook writes it (TLS on Bolt). In
- * the sandbox the scheme is `neo4j://`: the stand-in's Bolt listener speaks no TLS, as a local
- * Neo4j without certificates would not. The `neo4jUriScheme` setting of the --values file overrides
- * it (e.g. `bolt` for a single in-cluster server without TLS). Credentials go to cypher-shell through
- * NEO4J_USERNAME/NEO4J_PASSWORD in its environment, never -u/-p.
+ * Connection: `neo4j+s://HOST:BOLT_PORT` as the runbook writes it (TLS on Bolt); `neo4j://` in the
+ * sandbox (a local server without certificates). The `neo4jUriScheme` setting of the --values file
+ * overrides it (e.g. `bolt` for a single in-cluster server without TLS). The plan shows the equivalent
+ * cypher-shell command; the password goes to the driver's auth token, never to a command line.
+ *
+ * Neo4j Community has no online backup: its CronJob (cronjob-neo4j-community.yaml) stops the server for
+ * the dump. The trigger says so before its gate, with the downtime of the last backup, and the verify
+ * step shows this backup's downtime (the object's downtime-seconds metadata).
  */
 import { scanTarGzStream } from '../runbook/dump-scan.js';
-import { shellQuote } from '../runbook/plan.js';
 import type { Check, StepContext } from '../runbook/step.js';
 import type { Values } from '../runbook/values.js';
-import type { Adapters } from '../adapters/types.js';
+import type { Adapters, KubeObject } from '../adapters/types.js';
 import { defineStep, type RunbookStep } from './define.js';
 import {
   cleanupStep,
@@ -34,6 +36,50 @@ import {
   type SyntheticTarget,
 } from './synthetic-shared.js';
 import { syntheticMarker } from './test-postgres.js';
+import { cypher, cypherShellCommand } from './troubleshoot-shared.js';
+
+/** The env value a CronJob's first container sets for NAME. */
+function containerEnv(cronJob: KubeObject, name: string): string | undefined {
+  const spec = cronJob.spec as
+    | {
+        jobTemplate?: {
+          spec?: { template?: { spec?: { containers?: { env?: { name: string; value?: string }[] }[] } } };
+        };
+      }
+    | undefined;
+  return spec?.jobTemplate?.spec?.template?.spec?.containers?.[0]?.env?.find((entry) => entry.name === name)
+    ?.value;
+}
+
+/** Community's backup stops the server: the downtime of the newest backup (its metadata), if any. */
+async function neo4jDowntime(
+  ctx: StepContext<Adapters>,
+  cronJob: KubeObject,
+): Promise<{ lines: string[]; prompt: string } | undefined> {
+  if (containerEnv(cronJob, 'NEO4J_BACKUP_METHOD') !== 'dump') return undefined;
+  const statefulSet = containerEnv(cronJob, 'NEO4J_STATEFULSET') ?? 'the Neo4j StatefulSet';
+  let last: string | undefined;
+  try {
+    const s3 = await ctx.adapters.s3();
+    const objects = (await s3.list(prefixOf(ctx.values, NEO4J_TARGET)))
+      .filter((object) => object.key.endsWith('.backup.tar.gz'))
+      .sort((a, b) => a.key.localeCompare(b.key));
+    const newest = objects.at(-1);
+    const seconds = newest ? (await s3.head(newest.key))?.metadata['downtime-seconds'] : undefined;
+    if (newest && seconds) last = `${seconds} s for ${newest.key.slice(newest.key.lastIndexOf('/') + 1)}`;
+  } catch {
+    last = undefined;
+  }
+  const expected = last
+    ? `about as long as last time (${last})`
+    : 'the time to stop, dump and start it (no earlier dump backup to go by)';
+  return {
+    lines: [
+      `Neo4j Community: this backup STOPS Neo4j (StatefulSet ${statefulSet} scaled to 0, dumped, scaled back); it is down for ${expected}`,
+    ],
+    prompt: `Neo4j (StatefulSet ${statefulSet}) will be DOWN while it is dumped: ${expected}. Run the backup now?`,
+  };
+}
 
 export const NEO4J_TARGET: SyntheticTarget = {
   database: 'neo4j',
@@ -43,6 +89,7 @@ export const NEO4J_TARGET: SyntheticTarget = {
   prefixValue: 'NEO4J_S3_PREFIX',
   defaultPrefix: 'neo4j/',
   artifact: '.backup.tar.gz archive',
+  downtime: neo4jDowntime,
 };
 
 const SCHEMES = ['neo4j', 'neo4j+s', 'neo4j+ssc', 'bolt', 'bolt+s', 'bolt+ssc'];
@@ -64,17 +111,14 @@ export function seedCypher(marker: string): string {
   return `MERGE (n:BackupValidation {id: 'synthetic'}) SET n.checkedAt = datetime(), n.marker = '${marker.replace(/['\\]/g, '')}' RETURN n.id AS id, n.checkedAt AS checkedAt, n.marker AS marker`;
 }
 
-function cypherArgs(address: string, database: string | undefined, statement: string): string[] {
-  return ['-a', address, '--format', 'plain', ...(database ? ['-d', database] : []), statement];
-}
-
 function standInPreview(ctx: StepContext<Adapters>): Promise<{ lines: string[] }> {
   const note = standInNote(ctx, 'neo4j');
   return Promise.resolve({ lines: note ? [note] : [] });
 }
 
 function withStandIn(ctx: StepContext<Adapters>, summary: string): string {
-  return ctx.target.sandbox ? `${summary} (SANDBOX: Neo4j stand-in)` : summary;
+  const note = standInNote(ctx, 'neo4j');
+  return note ? `${summary} (${note})` : summary;
 }
 
 const seed = defineStep({
@@ -83,7 +127,7 @@ const seed = defineStep({
   database: 'neo4j',
   title: 'Merge the marker node',
   description:
-    "MERGE (n:BackupValidation {id: 'synthetic'}) SET n.checkedAt = datetime() through cypher-shell, stamped with this session's marker. Username and password reach cypher-shell through its environment (NEO4J_USERNAME, NEO4J_PASSWORD), never -u/-p.",
+    "MERGE (n:BackupValidation {id: 'synthetic'}) SET n.checkedAt = datetime() over Bolt (the official driver), stamped with this session's marker. The password goes to the driver, never to a command line; the plan shows the cypher-shell equivalent.",
   inputs: ['NEO4J_HOST', 'NEO4J_USERNAME', 'NEO4J_PASSWORD'],
   optionalInputs: ['NEO4J_BOLT_PORT', 'NEO4J_DATABASE'],
   plan: (values) => {
@@ -94,38 +138,30 @@ const seed = defineStep({
     return {
       actions: [
         {
-          summary: 'merge the BackupValidation node with this session’s marker',
-          command: `NEO4J_USERNAME="$NEO4J_USERNAME" NEO4J_PASSWORD="$NEO4J_PASSWORD" \\\n  cypher-shell -a "${scheme}://${host}:${values.get('NEO4J_BOLT_PORT') ?? '7687'}" --format plain${database ? ` -d ${shellQuote(database)}` : ''} \\\n  "${statement}"`,
+          summary:
+            'merge the BackupValidation node with this session’s marker (over Bolt, the official driver)',
+          command: `NEO4J_USERNAME="$NEO4J_USERNAME" NEO4J_PASSWORD="$NEO4J_PASSWORD" \\\n  ${cypherShellCommand(`${scheme}://${host}:${values.get('NEO4J_BOLT_PORT') ?? '7687'}`, statement, database)}`,
           writes: true,
         },
       ],
       notes: [
-        'The runbook connects with neo4j+s:// (TLS). The sandbox stand-in speaks plain Bolt, so there it is neo4j://; set neo4jUriScheme in the --values file for a server without TLS.',
+        'The runbook connects with neo4j+s:// (TLS). The sandbox Neo4j listens without TLS on 127.0.0.1, so there it is neo4j://; set neo4jUriScheme in the --values file for a server without TLS.',
+        'db-runbook sends the statement with the official neo4j-driver (no cypher-shell or Java needed here); the command above is the same statement at a shell.',
       ],
     };
   },
   preview: standInPreview,
   async run(ctx) {
     const values = ctx.values;
-    const password = values.require('NEO4J_PASSWORD');
+    values.require('NEO4J_PASSWORD');
     const host = values.require('NEO4J_HOST');
     const port = values.get('NEO4J_BOLT_PORT') ?? '7687';
     const address = `${boltScheme(ctx.target.sandbox, ctx.settings)}://${host}:${port}`;
     const marker = syntheticMarker(new Date(), ctx.sessionId);
-    const result = await ctx.adapters.proc.run(
-      'cypher-shell',
-      cypherArgs(address, values.get('NEO4J_DATABASE'), seedCypher(marker)),
-      {
-        env: { NEO4J_USERNAME: values.require('NEO4J_USERNAME'), NEO4J_PASSWORD: password },
-        signal: ctx.signal,
-        timeoutMs: 60_000,
-        secrets: [password],
-      },
-    );
+    const result = await cypher(ctx, seedCypher(marker), values.get('NEO4J_DATABASE'), undefined, address);
     const note = standInNote(ctx, 'neo4j');
-    if (result.exitCode !== 0) {
-      const why =
-        result.stderr.trim().split('\n').filter(Boolean)[0] ?? `cypher-shell exited with ${result.exitCode}`;
+    if (!result.ok) {
+      const why = result.unavailable ?? result.error;
       return {
         summary: withStandIn(ctx, `could not merge the marker node: ${why}`),
         checks: [
@@ -134,17 +170,16 @@ const seed = defineStep({
             label: 'merge (n:BackupValidation {id: "synthetic"})',
             status: 'fail',
             detail: why,
-            next: /unauthorized|authentication/i.test(why)
-              ? 'Check NEO4J_USERNAME and NEO4J_PASSWORD.'
-              : /encryption|terminated|TLS|SSL/i.test(why)
+            next:
+              result.kind === 'unavailable' && /TLS/.test(result.error)
                 ? `Bolt TLS does not match: set neo4jUriScheme (neo4j, neo4j+s, bolt…) in the --values file (now ${address.split(':')[0]}).`
-                : `Check that ${address} accepts Bolt connections from this machine (prerequisites.network).`,
+                : (result.next ??
+                  `Check that ${address} accepts Bolt connections from this machine (prerequisites.network).`),
           },
         ],
       };
     }
-    const rows = result.stdout.trim().split('\n');
-    ctx.log(`cypher-shell ${address}: ${rows.join(' | ')}`);
+    ctx.log(`Bolt ${address}: ${result.rows.map((row) => row.join(', ')).join(' | ')}`);
     return {
       summary: withStandIn(ctx, `BackupValidation {id: 'synthetic'} stamped "${marker}"`),
       checks: [
@@ -237,12 +272,12 @@ const verify = defineStep({
         status: 'ok',
         detail: `gzip and tar intact; ${rate}\n${shown}${more}`,
       });
-      const backups = scan.entries.filter((entry) => /\.backup$/.test(entry.name));
+      const backups = scan.entries.filter((entry) => /\.(backup|dump)$/.test(entry.name));
       checks.push(
         backups.length > 0 || scan.entryCount > scan.entries.length
           ? {
               id: 'backup-files',
-              label: 'neo4j-admin backup files in the archive',
+              label: 'neo4j-admin backup or dump files in the archive',
               status: backups.length > 0 ? 'ok' : 'warn',
               detail:
                 backups.length > 0
@@ -251,15 +286,25 @@ const verify = defineStep({
             }
           : {
               id: 'backup-files',
-              label: 'no .backup file in the archive',
+              label: 'no .backup or .dump file in the archive',
               status: 'warn',
-              detail: 'neo4j-admin database backup writes <database>-<time>.backup files',
-              next: 'Check that the Job ran neo4j-admin database backup (not a copy of the data directory).',
+              detail:
+                'neo4j-admin database backup writes <database>-<time>.backup files, database dump <database>.dump',
+              next: 'Check that the Job ran neo4j-admin database backup or dump (not a copy of the data directory).',
             },
       );
     }
     const sidecar = await sidecarCheck(s3, object.key, scan.sha256);
     checks.push(sidecar.check);
+    const head = await s3.head(object.key).catch(() => undefined);
+    const downtime = head?.metadata['downtime-seconds'];
+    if (downtime)
+      checks.push({
+        id: 'downtime',
+        label: `Neo4j was down ${downtime} s for this backup`,
+        status: 'ok',
+        detail: `${head?.metadata['backup-type'] ?? 'DUMP'}: the server was stopped, dumped and started again (Community has no online backup)`,
+      });
     const note = standInNote(ctx, 'neo4j');
     if (note) checks.push({ id: 'stand-in', label: note, status: 'skip' });
     const failed = checks.filter((check) => check.status === 'fail');
@@ -278,6 +323,7 @@ const verify = defineStep({
         entryCount: scan.entryCount,
         entries: scan.entries.map((entry) => entry.name),
         ms,
+        ...(downtime ? { downtimeSeconds: Number(downtime), backupType: head?.metadata['backup-type'] } : {}),
         ...(note ? { standIn: true } : {}),
         ...(failed.length ? { next: 'run db-runbook run troubleshoot' } : {}),
       },
