@@ -1,6 +1,7 @@
 import type * as ClientNode from '@kubernetes/client-node';
 import { closeSync, existsSync } from 'node:fs';
-import { delimiter } from 'node:path';
+import { homedir } from 'node:os';
+import { delimiter, join } from 'node:path';
 import { Writable } from 'node:stream';
 import { RunbookError } from '../runbook/errors.js';
 import { MAX_KUBECONFIG_BYTES, openBounded } from './bounded-file.js';
@@ -44,9 +45,27 @@ export async function createKubeAdapter(options: KubeAdapterOptions): Promise<Ku
       : (process.env.KUBECONFIG?.split(delimiter).filter(Boolean) ?? []);
     for (const file of files)
       if (existsSync(file)) closeSync(openBounded(file, 'the kubeconfig', MAX_KUBECONFIG_BYTES).fd);
+    // Without any kubeconfig the client falls back to http://localhost:8080 and fails much later with
+    // "HTTP protocol is not allowed when skipTLSVerify is not set": say what is missing instead.
+    const home = join(homedir(), '.kube', 'config');
+    if (
+      !options.kubeconfig &&
+      !files.some((file) => existsSync(file)) &&
+      (files.length > 0 || !existsSync(home)) &&
+      !process.env.KUBERNETES_SERVICE_HOST
+    )
+      throw new RunbookError(
+        `no Kubernetes cluster to talk to: ${files.length ? `KUBECONFIG (${files.join(', ')}) names no file that exists` : 'KUBECONFIG is not set and ~/.kube/config does not exist'}, and this is not a pod in a cluster`,
+        {
+          exitCode: 2,
+          code: 'no-cluster',
+          next: 'Point KUBECONFIG or --kubeconfig at a kubeconfig (and --context to pick one), or start with --sandbox.',
+        },
+      );
     if (options.kubeconfig) kc.loadFromFile(options.kubeconfig);
     else kc.loadFromDefault();
   } catch (error) {
+    if (error instanceof RunbookError) throw error;
     throw new RunbookError(`cannot read the kubeconfig: ${(error as Error).message}`, {
       exitCode: 2,
       next: 'Point --kubeconfig or KUBECONFIG at a valid file.',

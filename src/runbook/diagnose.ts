@@ -42,6 +42,7 @@ export type DiagnosisKind =
   | 's3-credentials'
   | 's3-bucket'
   | 's3-unreachable'
+  | 's3-server-error'
   | 'neo4j-backup-port'
   | 'config-missing'
   | 'job-state'
@@ -361,15 +362,27 @@ export function diagnoseS3Probe(
         blocksOthers: true,
       };
     default:
+      // Only AccessDenied says a permission is missing: a server error (InternalError, SlowDown, 5xx)
+      // or anything else is reported as what it is, and nobody is told to grant anything.
+      if (failure.code && S3_SERVER_ERRORS.test(failure.code))
+        return {
+          kind: 's3-server-error',
+          cause: `${operation} failed on the S3 side (${failure.code}): not a permission answer, so ${action} was not tested.`,
+          fix: 'Run this step again; if it persists, check the object store (its status or logs) — there is nothing to grant.',
+          blocksOthers: false,
+        };
       return {
         kind: 'unknown',
-        cause: `${operation} failed: ${failure.message}.`,
-        fix: `If this is a permission problem, grant ${action} on ${iamResource(action, bucket)}.`,
-        iamAction: action,
+        cause: `${operation} failed (${failure.code ?? 'error'}): ${failure.message}. S3 did not answer AccessDenied, so ${action} was not tested.`,
+        fix: 'Read the error above; AWS_ENDPOINT_URL, the region and the bucket are the usual suspects. Nothing to grant unless S3 says AccessDenied.',
         blocksOthers: false,
       };
   }
 }
+
+/** S3 error codes that are the server's trouble, not the caller's permissions. */
+const S3_SERVER_ERRORS =
+  /^(InternalError|ServiceUnavailable|SlowDown|RequestTimeout|RequestTimeTooSkewed|5\d\d)$/;
 
 // ---------------------------------------------------------------- Neo4j backup settings
 

@@ -17,7 +17,7 @@ const REPLACEMENTS: readonly [RegExp, string | ((...groups: string[]) => string)
   [/,? or w in the TUI|\s*\(w in the TUI\)/g, ''],
   [/only with --write-canary/g, 'only with w (write canary) on'],
   [
-    /\b([Rr]un |[Uu]se |[Ee]nable with |[Rr]un with )?--write-canary\b/g,
+    /([Rr]un |[Uu]se |[Ee]nable with |[Rr]un with )?--write-canary\b/g,
     (_match, lead?: string) =>
       `${lead && /^[RUE]/.test(lead) ? 'P' : 'p'}ress w (write canary) and run it again`,
   ],
@@ -39,6 +39,10 @@ const REPLACEMENTS: readonly [RegExp, string | ((...groups: string[]) => string)
       return `${lead && lead.startsWith('R') ? 'O' : 'o'}pen ${where} in the checklist`;
     },
   ],
+  [/ and db-runbook report --export/g, ''],
+  [/db-runbook report(?: <session>)? --export/g, 'x in the report screen (r)'],
+  [/db-runbook report(?: \S+)?/g, 'the report screen (r)'],
+  [/db-runbook sessions/g, 'the list of sessions (outside the TUI)'],
   [/\(?see db-runbook plan\)?/g, '(see "Will do")'],
   [/db-runbook plan/g, 'the "Will do" list'],
 ];

@@ -313,7 +313,17 @@ export const neo4jBackupPort = defineStep({
               : assessment.loopbackOnly
                 ? 'warn'
                 : 'ok',
-          detail: `${assessment.listenAddress}${assessment.defaulted ? ' (the default)' : ''}${assessment.loopbackOnly ? ': loopback only — connections from other hosts (backup pods) are refused' : ''}`,
+          // The words match the status: loopback with NEO4J_HOST on loopback too is how a single-host
+          // setup (the sandbox) works, not "pods are refused"; with a remote NEO4J_HOST it is the cause.
+          detail: `${assessment.listenAddress}${assessment.defaulted ? ' (the default)' : ''}${
+            !assessment.loopbackOnly
+              ? ''
+              : !remoteRefused
+                ? `: loopback only, like NEO4J_HOST ${host}: only jobs on the Neo4j host itself can connect`
+                : cluster?.ok
+                  ? ': loopback only — the probe pod got through only because it ran on the Neo4j host; backup pods on other hosts are refused'
+                  : ': loopback only — connections from other hosts (backup pods) are refused'
+          }`,
           ...(assessment.loopbackOnly || otherPort
             ? { next: problems.filter((p) => !p.startsWith('server.backup.enabled')).join(' ') }
             : {}),
@@ -335,10 +345,14 @@ export const neo4jBackupPort = defineStep({
         detail: cause,
         next: `On the Neo4j server: server.backup.enabled=true and server.backup.listen_address=0.0.0.0:${port} in neo4j.conf, then restart it; allow TCP ${port} from the backup pods (NetworkPolicy, Service port).`,
       });
+    // A loopback-only listener is never "reachable from the cluster", whatever a same-host probe saw.
+    const loopbackOnly = assessment?.loopbackOnly === true && !isLoopback(host);
     return {
       summary: cause
         ? `backup port ${where} not reachable${cluster && !cluster.ok ? ' from the cluster' : ''}: ${cause}`
-        : `backup port ${where} reachable${cluster?.ok ? ' from the cluster' : ' from this host'}${assessment ? ` (listen_address ${assessment.listenAddress})` : ''}`,
+        : loopbackOnly
+          ? `backup port ${where} answers${cluster?.ok ? ' a probe on the Neo4j host' : ' here'}, but listen_address ${assessment?.listenAddress} is loopback only: backup pods on other hosts are refused`
+          : `backup port ${where} reachable${cluster?.ok ? ' from the cluster' : ' from this host'}${assessment ? ` (listen_address ${assessment.listenAddress})` : ''}`,
       checks,
       data: {
         port,
