@@ -10,6 +10,7 @@ import type { Adapters } from '../../src/adapters/types.js';
 import { startSandbox, type Sandbox } from '../../src/sandbox/index.js';
 import { App } from '../../src/screens/App.js';
 import { stepsOf } from '../../src/steps/index.js';
+import { tempDir } from '../support/temp.js';
 import { testSession, waitForFrame } from '../support/session.js';
 
 const DOWN = '\u001B[B';
@@ -178,7 +179,7 @@ describe('restore-postgres screens', () => {
     // size · age · recovery point · sidecar (the line may wrap: compare without the frame's layout)
     const flat = list.replace(/[│\s]+/g, ' ');
     expect(flat).toMatch(
-      /\d+\.\d+ MiB · (\d+[dhms] ?)+ ago · recovery point \d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ · sha256 ✓/,
+      /\d+\.\d+ MiB · (\d+[dhms] ?)+ ago · recovery point \d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z · sha256 ✓/,
     );
     ui.stdin.write(ENTER);
 
@@ -252,8 +253,8 @@ describe('restore-postgres screens', () => {
 
   it('a corrupted backup: the override gate and the skip-safety-backup gate show their target and take only their phrase; Esc at the destructive gate restores nothing', async () => {
     // A newer object whose bytes do not match the sidecar copied next to it.
-    const newer = backupKey.replace(/\d{4}-\d\d-\d\dT\d\d-\d\d-\d\dZ/, '2099-01-01T00-00-00Z');
-    const file = `/tmp/restore-ui-${process.pid}.sql.gz`;
+    const newer = backupKey.replace(/\d{4}-\d\d-\d\dT\d\d-\d\d-\d\d(\.\d+)?Z/, '2099-01-01T00-00-00.000000Z');
+    const file = `${tempDir('restore-ui-')}/backup.sql.gz`;
     await aws(['s3', 'cp', `s3://${sandbox.values.S3_BUCKET}/${backupKey}`, file, '--only-show-errors']);
     await execa('sh', ['-c', `printf 'garbage' | dd of=${file} bs=1 seek=2000 conv=notrunc 2>/dev/null`]);
     await aws(['s3', 'cp', file, `s3://${sandbox.values.S3_BUCKET}/${newer}`, '--only-show-errors']);
@@ -273,7 +274,7 @@ describe('restore-postgres screens', () => {
     await waitForFrame(ui.lastFrame, (f) => f.includes('When was the incident declared?'));
     ui.stdin.write(ENTER);
     const list = await waitForFrame(ui.lastFrame, (f) => f.includes('Which PostgreSQL backup to restore?'));
-    expect(list).toContain('2099-01-01T00-00-00Z.sql.gz');
+    expect(list).toContain('2099-01-01T00-00-00.000000Z.sql.gz');
     ui.stdin.write(ENTER);
 
     // Integrity fails; the override gate names the backup and the problem.
@@ -285,10 +286,10 @@ describe('restore-postgres screens', () => {
     expect(override).toContain(`backup: s3://${sandbox.values.S3_BUCKET}/${newer}`);
     expect(override).toMatch(/problem: SHA-256 mismatch/);
     expect(override).toMatch(/sha256 \(sidecar\): [0-9a-f]{64}/);
-    expect(override).toContain('restore unverified 2099-01-01T00-00-00Z.sql.gz');
+    expect(override).toContain('restore unverified 2099-01-01T00-00-00.000000Z.sql.gz');
     await type(ui, database);
     await waitForFrame(ui.lastFrame, (f) => f.includes(`"${database}" is not "restore unverified`));
-    await type(ui, 'restore unverified 2099-01-01T00-00-00Z.sql.gz');
+    await type(ui, 'restore unverified 2099-01-01T00-00-00.000000Z.sql.gz');
 
     await waitForFrame(ui.lastFrame, (f) => f.includes('Stop application writes to'));
     await type(ui, database);
