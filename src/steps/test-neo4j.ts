@@ -294,6 +294,16 @@ const verify = defineStep({
             },
       );
     }
+    // Said plainly: the entries prove an archive, not the marker. A Neo4j store must be loaded to be
+    // read, so the marker node is proved by a restore (restore-neo4j, or the drill), not here.
+    const seeded = ctx.earlier(stepId(NEO4J_TARGET, 'seed'))?.marker;
+    checks.push({
+      id: 'marker',
+      label: `marker node${typeof seeded === 'string' ? ` "${seeded}"` : ''} in the backup`,
+      status: 'warn',
+      detail: 'not proved by this step: the archive holds Neo4j store files, which must be loaded to be read',
+      next: 'Prove it by restoring this archive: restore-neo4j into a stopped member, or the DR drill (Enterprise: a scratch database).',
+    });
     const sidecar = await sidecarCheck(s3, object.key, scan.sha256);
     checks.push(sidecar.check);
     const head = await s3.head(object.key).catch(() => undefined);
