@@ -182,6 +182,18 @@ Examples:
     });
 
   program
+    .command('verify')
+    .description(
+      'prove one PostgreSQL backup restorable now (as the restore-verify CronJob does): restore into a scratch database, compare, publish <key>.verified.json',
+    )
+    .argument('[uri]', 's3://BUCKET/PREFIX<time>.sql.gz (default: the newest backup)')
+    .option('--latest', 'the newest backup under POSTGRES_S3_PREFIX (the default)')
+    .action(async (uri: string | undefined, _options, command: Command) => {
+      const { verifyCommand } = await import('./commands/verify.js');
+      code = await verifyCommand(uri, { ...globalOptions(command), ...command.opts() });
+    });
+
+  program
     .command('sessions')
     .description('list recorded sessions: id, started, operator, sections done, outcome')
     .action(async (_options, command: Command) => {

@@ -1,0 +1,68 @@
+// `db-runbook verify [--latest|URI]` (issue 19): the restore-verify CronJob's proof, on demand from the workstation,
+// against the sandbox (real PostgreSQL, s3rver, the real control plane), journaled as a session.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startSandbox, type Sandbox } from '../../src/sandbox/index.js';
+import { NEO4J_STANDIN_BIN_DIR } from '../../src/sandbox/neo4j-standin/index.js';
+import { basePath, run, runScript } from '../support/backup-jobs-run.js';
+import { journalText, runCli, sandboxEnv } from '../support/cli.js';
+
+let sandbox: Sandbox;
+let backup: string;
+
+function env(): Record<string, string> {
+  return {
+    ...sandboxEnv(sandbox, NEO4J_STANDIN_BIN_DIR),
+    DATABASES: 'postgres',
+    HOME: process.env.HOME ?? '/tmp',
+  };
+}
+const aws = (args: string[], input?: string) =>
+  run('aws', ['--endpoint-url', sandbox.s3.endpoint, ...args], {
+    env: { ...sandbox.s3.env, PATH: basePath(), HOME: sandbox.dir },
+    input,
+  });
+
+beforeAll(async () => {
+  sandbox = await startSandbox();
+  const result = await runScript('postgres-backup.sh', {
+    env: { ...sandbox.values, PATH: basePath(), BACKUP_WORK_DIR: sandbox.dir, HOME: sandbox.dir },
+  });
+  expect(result.code, result.stderr).toBe(0);
+  backup = /^object=(\S+)$/m.exec(result.stdout)![1]!;
+}, 300_000);
+
+afterAll(async () => {
+  await sandbox?.stop();
+});
+
+describe('db-runbook verify', () => {
+  it('--latest proves the newest backup restorable, says so, publishes its record and journals the checks', async () => {
+    const result = await runCli(['verify', '--latest'], { env: env(), timeoutMs: 240_000 });
+    expect(result.exitCode, result.stdout + result.stderr).toBe(0);
+    expect(result.stdout).toContain(`PROVEN RESTORABLE: ${backup}`);
+    expect(result.stdout).toContain('row counts');
+    const record = await aws(['s3', 'cp', `${backup}.verified.json`, '-']);
+    expect((JSON.parse(record.stdout) as { result: string }).result).toBe('pass');
+    expect(journalText(result.sessionDir)).toContain('verify.postgres');
+  }, 300_000);
+
+  it('a backup whose object was replaced after publishing is NOT RESTORABLE (exit 1), naming the failed check', async () => {
+    const altered = backup.replace(/\.sql\.gz$/, '').replace(/\.\d{6}Z$/, '.999999Z') + '.sql.gz';
+    expect((await aws(['s3', 'cp', backup, altered])).code).toBe(0);
+    const sidecar = (await aws(['s3', 'cp', `${backup}.sha256`, '-'])).stdout;
+    expect(
+      (await aws(['s3', 'cp', '-', `${altered}.sha256`], sidecar.replace(/^[0-9a-f]{64}/, 'f'.repeat(64))))
+        .code,
+    ).toBe(0);
+    const result = await runCli(['verify', altered], { env: env(), timeoutMs: 240_000 });
+    expect(result.exitCode, result.stdout + result.stderr).toBe(1);
+    expect(result.stdout).toContain('NOT RESTORABLE');
+    expect(result.stdout).toContain('integrity failed');
+  }, 300_000);
+
+  it('a URI that is not a PostgreSQL backup is refused before anything runs (exit 2)', async () => {
+    const result = await runCli(['verify', 's3://db-backups/neo4j/x.backup.tar.gz'], { env: env() });
+    expect(result.exitCode).toBe(2);
+    expect(result.stderr).toContain('is not a PostgreSQL backup');
+  });
+});
