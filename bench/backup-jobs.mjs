@@ -1,22 +1,25 @@
 // Benchmark of ops/db/backup-jobs: backup and restore of a generated PostgreSQL database (default ~1 GB,
-// BENCH_PG_MB to change it) against s3rver, compared in the same run with the raw pipelines
-//   backup:  pg_dump | gzip > /dev/null                 goal: postgres-backup.sh <= 0.6x
-//   restore: aws s3 cp s3://… - | gunzip | psql         goal: postgres-restore.sh <= 1.05x
-// Needs the build (npm run build) for the sandbox servers; drives the scripts exactly as the Job does.
-// Run: npm run bench -- backup-jobs     or     BENCH_PG_MB=200 [BENCH_RUNS=2] node bench/backup-jobs.mjs
-// Besides wall times it reports CPU seconds (the command's processes + the PostgreSQL server + s3rver), which
-// stay meaningful when other work shares the host.
+// BENCH_PG_MB to change it; --quick: 60 MB) against s3rver, paired in every round with the raw pipelines
+//   backup:  pg_dump | gzip > /dev/null                 goal: postgres-backup.sh <= 0.45x
+//   restore: aws s3 cp s3://… - | gunzip | psql         goal: postgres-restore.sh <= 1.0x
+// Each round runs every variant once, in rotating order (BENCH_RUNS rounds, at least 3); every figure is
+// the median with min/max and the load average, and each ratio pairs the script with its anchor round by
+// round. Stage variants (pg_dump alone, | igzip, | sha256, | aws s3 cp -, psql from a local file) say where
+// the script's seconds go. CPU seconds (the command's processes + the PostgreSQL server + s3rver) are
+// reported per GB of plain dump: they stay meaningful when other work shares the host.
+// Run: npm run bench -- backup-jobs [--quick]     or     BENCH_PG_MB=200 BENCH_RUNS=3 node bench/backup-jobs.mjs
 import { execFileSync, spawn } from 'node:child_process';
 import { readFileSync, readdirSync } from 'node:fs';
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { describe, emit, interleave, pairedRatio, quick, round, runCount, summary } from './_lib.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const scripts = join(root, 'ops', 'db', 'backup-jobs', 'scripts');
-const targetMb = Number(process.env.BENCH_PG_MB ?? 1000);
-const runs = Number(process.env.BENCH_RUNS ?? 1);
+const targetMb = Number(process.env.BENCH_PG_MB ?? (quick ? 60 : 1000));
+const runs = runCount(3);
 
 let sandbox;
 try {
@@ -181,115 +184,222 @@ FROM generate_series(${chunk * 250000 + 1}::bigint, ${(chunk + 1) * 250000}) AS 
   const dumpEnv = { ...pgEnv, PGDATABASE: pg.database };
   const dumpBytes = Number((await sh(`pg_dump ${dumpFlags} | wc -c`, dumpEnv)).stdout.trim()); // also warms the cache
 
-  const results = { pgDumpOnly: [], pgDumpGzip: [], pgDumpPigz: [], backup: [], rawRestore: [], restore: [] };
-  const cpu = {};
-  const keep = (name, result) => {
-    results[name].push(result.seconds);
-    if (result.seconds <= Math.min(...results[name])) cpu[name] = result.cpu;
-    return result;
+  const bucketUrl = `s3://${env.S3_BUCKET}`;
+  const aws = 'aws --endpoint-url "$AWS_ENDPOINT_URL" --only-show-errors';
+  const gb = dumpBytes / 1024 ** 3;
+  const perGb = (result) => {
+    const c = result.cpu;
+    return {
+      ...result,
+      cpuPerGB: c.total / gb,
+      clientPerGB: c.client / gb,
+      serverPerGB: c.server / gb,
+      s3PerGB: c.s3 / gb,
+    };
   };
 
   // ---------------------------------------------------------------------------------------- backup
   let object;
-  for (let run = 0; run < runs; run++) {
-    keep('pgDumpOnly', await sh(`pg_dump ${dumpFlags} > /dev/null`, dumpEnv));
-    keep('pgDumpGzip', await sh(`pg_dump ${dumpFlags} | gzip > /dev/null`, dumpEnv));
-    keep('pgDumpPigz', await sh(`pg_dump ${dumpFlags} | pigz > /dev/null`, dumpEnv));
-    const backup = keep('backup', await sh(`bash ${scripts}/postgres-backup.sh`, env));
-    for (const line of phases(backup)) console.log(`  ${line}`);
-    object = Object.fromEntries(
-      backup.stdout
-        .trim()
-        .split('\n')
-        .map((l) => l.split(/=(.*)/s).slice(0, 2)),
+  let lastBackup = 0;
+  const backupVariants = [
+    ['pgDumpOnly', `pg_dump ${dumpFlags} > /dev/null`],
+    ['pgDumpGzip', `pg_dump ${dumpFlags} | gzip > /dev/null`],
+    ['pgDumpPigz', `pg_dump ${dumpFlags} | pigz -1 > /dev/null`],
+    ['pgDumpIgzip', `pg_dump ${dumpFlags} | igzip -1 -c > /dev/null`],
+    ['pgDumpIgzipSha', `pg_dump ${dumpFlags} | igzip -1 -c | tee >(sha256sum > /dev/null) > /dev/null`],
+    [
+      'pgDumpIgzipUpload',
+      `pg_dump ${dumpFlags} | igzip -1 -c | ${aws} s3 cp - "${bucketUrl}/bench/stage.sql.gz" --expected-size 1073741824`,
+    ],
+  ]
+    // --quick keeps the anchors and the product; the stage variants are for the full run
+    .filter(([name]) => !quick || !['pgDumpIgzipSha', 'pgDumpIgzipUpload'].includes(name))
+    .map(([name, command]) => [name, async () => perGb(await sh(command, { ...env, ...dumpEnv }))]);
+  backupVariants.push([
+    'backup',
+    async () => {
+      // one backup per second-resolution key
+      const wait = lastBackup + 1100 - performance.now();
+      if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+      lastBackup = performance.now();
+      const backup = await sh(`bash ${scripts}/postgres-backup.sh`, env);
+      for (const line of phases(backup)) console.log(`  ${line}`);
+      object = Object.fromEntries(
+        backup.stdout
+          .trim()
+          .split('\n')
+          .map((l) => l.split(/=(.*)/s).slice(0, 2)),
+      );
+      return perGb(backup);
+    },
+  ]);
+  const progress = (name, sample, round) =>
+    console.log(`  round ${round + 1} ${name}: ${sample.seconds.toFixed(2)} s (load ${sample.load})`);
+  const backupSamples = await interleave(runs, backupVariants, { onSample: progress });
+
+  // where the backup's seconds go: one traced run (bash -x with timestamps), each top-level command's time
+  // until the next one, summed by command (full runs, or BENCH_TRACE=1)
+  let trace;
+  if (!quick || process.env.BENCH_TRACE === '1') {
+    await new Promise((r) => setTimeout(r, 1100));
+    // bash ignores PS4 from the environment when run as root: set it inside, then source the script
+    const traced = await sh(
+      `bash -c 'PS4="+ \\$EPOCHREALTIME "; set -x; . "$0"' ${scripts}/postgres-backup.sh`,
+      env,
     );
-    if (run < runs - 1) await new Promise((r) => setTimeout(r, 1100)); // one backup per second-resolution key
+    trace = traceSummary(traced.stderr, traced.seconds);
+    console.log(`  traced backup ${traced.seconds.toFixed(2)} s; blocking time by command (top level):`);
+    for (const [name, t] of trace.top)
+      console.log(`    ${name.padEnd(28)} ${t.seconds.toFixed(2)} s ×${t.count}`);
   }
+
+  // a local plain copy of the dump: psql reading a file is the floor of any restore pipeline
+  const plainFile = join(dir, 'plain.sql');
+  await sh(`${aws} s3 cp "${object.object}" - | gunzip > "${plainFile}"`, env);
 
   // ---------------------------------------------------------------------------------------- restore
-  for (let run = 0; run < runs; run++) {
-    await psql('DROP DATABASE IF EXISTS bench_raw WITH (FORCE)', 'postgres');
-    await psql('CREATE DATABASE bench_raw TEMPLATE template0', 'postgres');
-    keep(
+  const fresh = async (db) => {
+    await psql(`DROP DATABASE IF EXISTS ${db} WITH (FORCE)`, 'postgres');
+    await psql(`CREATE DATABASE ${db} TEMPLATE template0`, 'postgres');
+  };
+  const drop = (db) => psql(`DROP DATABASE IF EXISTS ${db} WITH (FORCE)`, 'postgres');
+  const psqlInto = (db) =>
+    `PGOPTIONS='-c client_min_messages=warning' psql -X -q -v ON_ERROR_STOP=1 --single-transaction -d ${db} > /dev/null`;
+  const restoreVariants = [
+    [
       'rawRestore',
-      await sh(
-        `aws --endpoint-url "$AWS_ENDPOINT_URL" s3 cp "${object.object}" - | gunzip | psql -X -q -d bench_raw > /dev/null`,
-        { ...env, ...pgEnv },
-      ),
-    );
-    await psql('DROP DATABASE IF EXISTS bench_raw WITH (FORCE)', 'postgres');
-    const restore = keep(
+      async () => {
+        await fresh('bench_raw');
+        const result = await sh(`${aws} s3 cp "${object.object}" - | gunzip | ${psqlInto('bench_raw')}`, {
+          ...env,
+          ...pgEnv,
+        });
+        await drop('bench_raw');
+        return perGb(result);
+      },
+    ],
+    [
+      'rawRestoreIgzip',
+      async () => {
+        await fresh('bench_rawi');
+        const result = await sh(`${aws} s3 cp "${object.object}" - | igzip -dc | ${psqlInto('bench_rawi')}`, {
+          ...env,
+          ...pgEnv,
+        });
+        await drop('bench_rawi');
+        return perGb(result);
+      },
+    ],
+    [
+      'psqlFromFile',
+      async () => {
+        await fresh('bench_file');
+        const result = await sh(`${psqlInto('bench_file')} < "${plainFile}"`, { ...env, ...pgEnv });
+        await drop('bench_file');
+        return perGb(result);
+      },
+    ],
+    [
       'restore',
-      await sh(`bash ${scripts}/postgres-restore.sh`, {
-        ...env,
-        POSTGRES_DATABASE: 'bench_restored',
-        RESTORE_S3_URI: object.object,
-        CLEAN_TARGET: 'true',
-      }),
-    );
-    for (const line of phases(restore)) console.log(`  ${line}`);
-    const restoredRows = (await psql('SELECT count(*) FROM events', 'bench_restored')).stdout.trim();
-    if (restoredRows !== rows) throw new Error(`restored ${restoredRows} events, expected ${rows}`);
-    await psql('DROP DATABASE IF EXISTS bench_restored WITH (FORCE)', 'postgres');
-  }
+      async () => {
+        const restore = await sh(`bash ${scripts}/postgres-restore.sh`, {
+          ...env,
+          POSTGRES_DATABASE: 'bench_restored',
+          RESTORE_S3_URI: object.object,
+          CLEAN_TARGET: 'true',
+        });
+        for (const line of phases(restore)) console.log(`  ${line}`);
+        const restoredRows = (await psql('SELECT count(*) FROM events', 'bench_restored')).stdout.trim();
+        if (restoredRows !== rows) throw new Error(`restored ${restoredRows} events, expected ${rows}`);
+        await drop('bench_restored');
+        return perGb(restore);
+      },
+    ],
+  ];
+  const restoreSamples = await interleave(
+    runs,
+    restoreVariants.filter(([name]) => !quick || name !== 'rawRestoreIgzip'),
+    { onSample: progress },
+  );
+  await rm(plainFile, { force: true });
 
   // ---------------------------------------------------------------------------------------- report
-  const best = (xs) => Math.min(...xs);
+  const samples = { ...backupSamples, ...restoreSamples };
   const mb = (bytes) => bytes / 1048576;
-  const b = best(results.backup);
-  const raw = best(results.pgDumpGzip);
-  const r = best(results.restore);
-  const rawR = best(results.rawRestore);
-  const lines = [
-    [
-      'database',
-      `${sizeMb} MB (plain dump ${mb(dumpBytes).toFixed(0)} MB, backup ${mb(Number(object.bytes)).toFixed(0)} MB)`,
-    ],
-    [
-      'cpus / load average (1, 5, 15 min)',
-      `${cpus().length} / ${loadavg()
+  const backupRatio = pairedRatio(samples, 'backup', 'pgDumpGzip');
+  const backupVsPigz = pairedRatio(samples, 'backup', 'pgDumpPigz');
+  const restoreRatio = pairedRatio(samples, 'restore', 'rawRestore');
+  const copyShare = pairedRatio(samples, 'psqlFromFile', 'rawRestore');
+  console.log(
+    `database ${sizeMb} MB (plain dump ${mb(dumpBytes).toFixed(0)} MB, backup ${mb(Number(object.bytes)).toFixed(0)} MB); ` +
+      `cpus ${cpus().length}; ${runs} interleaved rounds; load now ${loadavg()
         .map((l) => l.toFixed(2))
         .join(' ')}`,
-    ],
-    ['pg_dump > /dev/null', `${best(results.pgDumpOnly).toFixed(2)} s`],
-    ['pg_dump | gzip > /dev/null', `${raw.toFixed(2)} s`],
-    ['pg_dump | pigz > /dev/null', `${best(results.pgDumpPigz).toFixed(2)} s`],
-    ['postgres-backup.sh', `${b.toFixed(2)} s = ${(b / raw).toFixed(2)}x pg_dump|gzip (goal <= 0.60)`],
-    [
-      'backup throughput',
-      `${(mb(dumpBytes) / b).toFixed(1)} MB/s of dump, ${(sizeMb / b).toFixed(1)} MB/s of database`,
-    ],
-    ['aws s3 cp - | gunzip | psql', `${rawR.toFixed(2)} s`],
-    [
-      'postgres-restore.sh (CLEAN_TARGET=true)',
-      `${r.toFixed(2)} s = ${(r / rawR).toFixed(2)}x raw pipe (goal <= 1.05)`,
-    ],
-    ['restore throughput', `${(mb(dumpBytes) / r).toFixed(1)} MB/s of dump`],
-  ];
-  const width = Math.max(...lines.map(([k]) => k.length));
-  for (const [k, v] of lines) console.log(`${k.padEnd(width)}  ${v}`);
-  console.log('CPU seconds = command processes + PostgreSQL server + s3rver:');
-  for (const [name, c] of Object.entries(cpu)) {
-    const parts = `${c.client.toFixed(1)} + ${c.server.toFixed(1)} + ${c.s3.toFixed(1)}`;
-    console.log(`  ${name.padEnd(12)} ${c.total.toFixed(1).padStart(6)} = ${parts}`);
-  }
-  console.log(
-    JSON.stringify({
-      bench: 'backup-jobs',
-      databaseMb: sizeMb,
-      dumpMb: Math.round(mb(dumpBytes)),
-      backupMb: Math.round(mb(Number(object.bytes))),
-      runs,
-      seconds: Object.fromEntries(
-        Object.entries(results).map(([k, v]) => [k, v.map((x) => Number(x.toFixed(2)))]),
-      ),
-      cpuSeconds: Object.fromEntries(Object.entries(cpu).map(([k, c]) => [k, Number(c.total.toFixed(2))])),
-      backupRatio: Number((b / raw).toFixed(3)),
-      restoreRatio: Number((r / rawR).toFixed(3)),
-      loadAverage: loadavg().map((l) => Number(l.toFixed(2))),
-    }),
   );
+  console.log('median wall (min, max; load)  ·  CPU s per GB of plain dump = command + PostgreSQL + s3rver');
+  const width = Math.max(...Object.keys(samples).map((k) => k.length));
+  for (const [name, list] of Object.entries(samples)) {
+    const c = (key) => summary(list, key).median.toFixed(1);
+    console.log(
+      `  ${name.padEnd(width)}  ${describe(
+        list.map((x) => x.seconds),
+        list.map((x) => x.load),
+      )}  CPU ${c('cpuPerGB')} = ${c('clientPerGB')} + ${c('serverPerGB')} + ${c('s3PerGB')}`,
+    );
+  }
+  const fmt = (r) => `${r.median.toFixed(2)}× (min ${r.min.toFixed(2)}, max ${r.max.toFixed(2)})`;
+  console.log(`postgres-backup.sh / pg_dump|gzip (paired)      ${fmt(backupRatio)}  goal ≤ 0.45`);
+  console.log(`postgres-backup.sh / pg_dump|pigz -1 (paired)   ${fmt(backupVsPigz)}`);
+  console.log(`postgres-restore.sh / raw pipe (paired)         ${fmt(restoreRatio)}  goal ≤ 1.0`);
+  console.log(
+    `psql from a local file / raw pipe (paired)      ${fmt(copyShare)}  (the bound of any restore)`,
+  );
+  emit('backup-jobs', {
+    databaseMb: sizeMb,
+    dumpMb: Math.round(mb(dumpBytes)),
+    backupMb: Math.round(mb(Number(object.bytes))),
+    runs,
+    backupRatio: round(backupRatio.median),
+    backupRatioMin: round(backupRatio.min),
+    backupRatioMax: round(backupRatio.max),
+    backupRatioPigz: round(backupVsPigz.median),
+    restoreRatio: round(restoreRatio.median),
+    restoreRatioMin: round(restoreRatio.min),
+    restoreRatioMax: round(restoreRatio.max),
+    psqlFromFileShare: round(copyShare.median),
+    ...(trace
+      ? { backupTrace: Object.fromEntries(trace.top.map(([k, v]) => [k, round(v.seconds, 2)])) }
+      : {}),
+    seconds: Object.fromEntries(Object.entries(samples).map(([k, v]) => [k, summary(v)])),
+    cpuSecondsPerGB: Object.fromEntries(Object.entries(samples).map(([k, v]) => [k, summary(v, 'cpuPerGB')])),
+  });
 } finally {
   await Promise.allSettled([pg.stop(), s3.stop()]);
   await rm(dir, { recursive: true, force: true });
+}
+
+/** Sums, per command word, the time from each top-level `+ <time> cmd` trace line to the next one. */
+function traceSummary(stderr, total) {
+  const lines = stderr
+    .split('\n')
+    // the sourced script's own lines are at depth 2 (`++`); deeper ones run inside them
+    .map((line) => /^\+\+ (\d+\.\d+) (.*)$/.exec(line))
+    .filter(Boolean)
+    .map((m) => ({ at: Number(m[1]), text: m[2] }));
+  const by = new Map();
+  for (let i = 0; i < lines.length; i++) {
+    const end = lines[i + 1]?.at ?? lines[0].at + total;
+    const words = lines[i].text.split(/\s+/);
+    let name = words[0].replace(/^[A-Za-z_]+=.*$/, 'assignment');
+    if (name === 'aws_cli' || name === 'aws') {
+      // the service and operation, without options and their values (--endpoint-url X)
+      const rest = words.slice(1).filter((w, j, all) => !w.startsWith('-') && !all[j - 1]?.startsWith('--'));
+      name = `aws ${rest.slice(0, 2).join(' ')}`;
+    }
+    const entry = by.get(name) ?? { seconds: 0, count: 0 };
+    entry.seconds += end - lines[i].at;
+    entry.count += 1;
+    by.set(name, entry);
+  }
+  return { top: [...by.entries()].sort((a, b) => b[1].seconds - a[1].seconds).slice(0, 12) };
 }
