@@ -41,7 +41,7 @@ backup_prefix POSTGRES_S3_PREFIX postgres/
 # beat `pg_dump | gzip` by far (README, "Compression"). BACKUP_COMPRESSION_LEVEL=6 for smaller objects.
 backup_limits
 require_tools 'is not installed (the Job installs awscli and pigz with apt-get when missing)' pg_dump pg_dumpall psql aws sha256sum mkfifo tee
-command -v pigz >/dev/null 2>&1 || command -v gzip >/dev/null 2>&1 || die 2 "neither pigz nor gzip is installed"
+command -v igzip >/dev/null 2>&1 || command -v pigz >/dev/null 2>&1 || command -v gzip >/dev/null 2>&1 || die 2 "none of igzip, pigz, gzip is installed"
 select_compressor
 check_work_root
 

@@ -89,8 +89,10 @@ target=$POSTGRES_DATABASE
 maintenance=${POSTGRES_MAINTENANCE_DATABASE:-postgres}
 [[ "$target" != "$maintenance" ]] || die 2 "POSTGRES_DATABASE must not be the maintenance database '$maintenance'"
 require_tools 'is not installed' psql aws sha256sum gzip mkfifo tee awk sed od
-# pigz reads and decompresses gzip ~1.7x faster than gzip (its reading, writing and CRC run in separate threads)
-if command -v pigz >/dev/null 2>&1; then
+# igzip (Debian isal) inflates 3-6x faster than pigz, pigz ~1.7x faster than gzip (reading, writing, CRC in threads)
+if command -v igzip >/dev/null 2>&1; then
+  decompress=(igzip -dc)
+elif command -v pigz >/dev/null 2>&1; then
   decompress=(pigz -dc)
 else
   decompress=(gzip -dc)
