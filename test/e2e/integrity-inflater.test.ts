@@ -1,0 +1,105 @@
+// The restore's integrity pass inflates through an igzip child when igzip is installed, else zlib
+// (DB_RUNBOOK_INFLATER=zlib forces it). Either way a corrupt gzip whose sidecar matches (the bytes
+// were stored as they are: a bad compressor, not a bad upload) is told as a broken gzip stream — not a
+// transport failure — and the restore is refused before the database is touched.
+import { createHash } from 'node:crypto';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { execa } from 'execa';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Sandbox } from '../../src/sandbox/index.js';
+import { journalEvents, runCli } from '../support/cli.js';
+import { startSyntheticEnv, type SyntheticEnv } from '../support/synthetic.js';
+import { tempDir } from '../support/temp.js';
+
+let lab: SyntheticEnv;
+let sandbox: Sandbox;
+let env: Record<string, string>;
+let database: string;
+let corruptUri: string;
+
+async function aws(args: string[]): Promise<string> {
+  const result = await execa('aws', ['--endpoint-url', sandbox.values.AWS_ENDPOINT_URL!, ...args], {
+    env: { ...process.env, ...sandbox.values },
+  });
+  return String(result.stdout);
+}
+
+async function rowCount(): Promise<string> {
+  const result = await execa(
+    'psql',
+    ['-X', '-A', '-t', '-q', '-c', "SELECT count(*) FROM pg_class WHERE relkind = 'r'"],
+    {
+      env: {
+        PATH: process.env.PATH ?? '',
+        PGHOST: sandbox.postgres.host,
+        PGPORT: String(sandbox.postgres.port),
+        PGUSER: sandbox.postgres.user,
+        PGPASSWORD: sandbox.postgres.password,
+        PGDATABASE: database,
+      },
+      extendEnv: false,
+    },
+  );
+  return String(result.stdout).trim();
+}
+
+beforeAll(async () => {
+  lab = await startSyntheticEnv();
+  sandbox = lab.sandbox;
+  database = sandbox.postgres.database;
+  env = lab.env();
+  const backup = await execa('bash', ['ops/db/backup-jobs/scripts/postgres-backup.sh'], {
+    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/root', ...sandbox.values },
+    extendEnv: false,
+    reject: false,
+  });
+  expect(backup.exitCode, String(backup.stderr)).toBe(0);
+  const backupUri = /^object=(\S+)$/m.exec(String(backup.stdout))?.[1] ?? '';
+  // a flipped byte near the end (the CRC32 of the last member), and a sidecar that matches these bytes
+  const file = join(tempDir('integrity-inflater-'), 'corrupt.sql.gz');
+  await aws(['s3', 'cp', backupUri, file, '--only-show-errors']);
+  const bytes = readFileSync(file);
+  bytes[bytes.length - 6] = bytes[bytes.length - 6]! ^ 0xff;
+  writeFileSync(file, bytes);
+  const sidecar = join(tempDir('integrity-inflater-'), 'corrupt.sql.gz.sha256');
+  writeFileSync(sidecar, `${createHash('sha256').update(bytes).digest('hex')}  corrupt.sql.gz\n`);
+  corruptUri = backupUri.replace(/([^/]+)\.sql\.gz$/, 'crc-$1.sql.gz');
+  await aws(['s3', 'cp', file, corruptUri, '--only-show-errors']);
+  await aws(['s3', 'cp', sidecar, `${corruptUri}.sha256`, '--only-show-errors']);
+});
+
+afterAll(async () => {
+  await lab?.stop();
+});
+
+describe.each(['igzip', 'zlib'])('restore-postgres integrity with the %s inflater', (inflater) => {
+  it('says the gzip stream is broken (sha256 matching), refuses, and touches nothing', async () => {
+    const before = await rowCount();
+    const run = await runCli(
+      [
+        'run',
+        'restore-postgres',
+        '--yes',
+        '--confirm',
+        database,
+        '--confirm',
+        `drop ${database}`,
+        '--restore-uri',
+        corruptUri,
+      ],
+      { env: { ...env, DB_RUNBOOK_INFLATER: inflater } },
+    );
+    expect(run.exitCode, run.stderr).toBe(1);
+    const results = journalEvents(run.sessionDir).filter((e) => e.type === 'result');
+    const integrity = results.find((r) => r.step === 'restore-postgres.integrity');
+    expect(integrity?.status).toBe('failed');
+    const text = JSON.stringify(journalEvents(run.sessionDir));
+    expect(text).toMatch(/gzip stream is broken/);
+    expect(text).not.toMatch(/SHA-256 mismatch/);
+    if (inflater === 'igzip') expect(text).toMatch(/invalid gzip data \(igzip/);
+    // nothing ran after the refusal
+    expect(journalEvents(run.sessionDir).filter((e) => e.type === 'command')).toEqual([]);
+    expect(await rowCount()).toBe(before);
+  }, 180_000);
+});
