@@ -1,67 +1,124 @@
-import { describe, expect, it } from 'vitest';
+import { mkdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+import { createNeo4jAdapter } from '../../src/adapters/neo4j.js';
+import { createLocalNeo4j } from '../../src/sandbox/neo4j.js';
+import { run } from '../support/backup-jobs-run.js';
 import { journalEvents, journalText, runCli } from '../support/cli.js';
+import { startSyntheticEnv, type SyntheticEnv } from '../support/synthetic.js';
+import { tempDir } from '../support/temp.js';
 
 /**
- * `db-runbook run … test-neo4j --sandbox`: the Neo4j parts are the sandbox's stand-ins (cypher-shell,
- * neo4j-admin); the Job is the shipped neo4j-daily-backup CronJob running the real neo4j-backup.sh.
+ * `db-runbook run configure deploy test-neo4j --sandbox` against the sandbox's real Neo4j 5 Community
+ * (StatefulSet neo4j): the marker is merged over Bolt with the driver, the Community backup Job stops
+ * the server (scales the StatefulSet to 0), dumps it with the real neo4j-admin and starts it again, and
+ * the archive it published holds this session's marker (loaded into a second Neo4j here and read back).
  */
 
-const SANDBOX_SECRETS = ['sandbox-pg-password', 'S3RVER'];
+const SANDBOX_SECRETS = ['sandbox-pg-password', 'S3RVER', 'sandbox-neo4j-password'];
 
-function commands(sessionDir: string): string[] {
-  return journalEvents(sessionDir)
-    .filter((event) => event.type === 'command')
-    .map((event) => String(event.command));
-}
+let lab: SyntheticEnv;
+let valuesFile: string;
 
-describe('db-runbook run test-neo4j --sandbox', () => {
-  it('merges the marker node with cypher-shell (no -u/-p), runs the backup Job, lists the archive entries like tar -tzf | head, matches the sha256, and says Neo4j is a stand-in', async () => {
-    const run = await runCli(['run', 'configure', 'deploy', 'test-neo4j', '--yes', '--sandbox']);
-    expect(run.exitCode, run.stdout + run.stderr).toBe(0);
-    expect(run.stdout).toContain(
-      'SANDBOX: Neo4j here is the db-runbook stand-in (cypher-shell, neo4j-admin), not a Neo4j server',
+beforeAll(async () => {
+  lab = await startSyntheticEnv();
+  valuesFile = join(tempDir('test-neo4j-values-'), 'values.yaml');
+  // The sandbox Neo4j listens without TLS (the runbook's default scheme is neo4j+s).
+  await writeFile(valuesFile, 'neo4jUriScheme: neo4j\n');
+}, 300_000);
+
+afterAll(async () => {
+  await lab?.stop();
+}, 120_000);
+
+describe('db-runbook run test-neo4j against the sandbox (real Neo4j Community)', () => {
+  it('merges the marker over Bolt, runs the Community backup Job that stops Neo4j for a dump, shows the downtime, and the archive holds the marker', async () => {
+    const result = await runCli(
+      ['run', 'configure', 'deploy', 'test-neo4j', '--yes', '--values', valuesFile],
+      {
+        env: lab.env(),
+        timeoutMs: 600_000,
+      },
     );
-    expect(run.stdout).toMatch(
-      /✓ node \(:BackupValidation \{id: 'synthetic'\}\) merged {2}checkedAt = datetime\(\), marker "[^"]+ synthetic check [^"]+" via neo4j:\/\/127\.0\.0\.1:\d+/,
+    expect(result.exitCode, result.stdout + result.stderr).toBe(0);
+    // configure and deploy: the Community path, and why.
+    expect(result.stdout).toContain('database-backup may get and scale statefulset/neo4j only');
+    expect(result.stdout).toMatch(
+      /Neo4j 5\.26\.\d+ Community: no online backup, so the backup STOPS the server for a dump \(StatefulSet neo4j scaled to 0 and back\)/,
     );
-    expect(run.stdout).toContain('neo4j-admin database backup --from=127.0.0.1:');
-    expect(run.stdout).toMatch(/✓ Job neo4j-backup-test completed {2}in \d+ s/);
-    expect(run.stdout).toMatch(/│ tar -tzf \S+\.backup\.tar\.gz \| head -10\n {2}│ neo4j-\S+\.backup\n/);
-    expect(run.stdout).toMatch(/✓ newest archive s3:\/\/db-backups\/neo4j\/\S+\.backup\.tar\.gz/);
-    expect(run.stdout).toMatch(/✓ \d+ entr(y|ies), .* {2}gzip and tar intact/);
-    expect(run.stdout).toMatch(/✓ neo4j-admin backup files in the archive {2}neo4j-\S+\.backup/);
-    expect(run.stdout).toMatch(/✓ sha256 matches the sidecar {2}[0-9a-f]{64}/);
-    expect(run.stdout).toMatch(
-      /done: neo4j\/\S+: \d+ entries, sha256 [0-9a-f]{12}….*\(SANDBOX: Neo4j stand-in\)/,
-    );
-    expect(run.stdout).toContain('✓ Job neo4j-backup-test deleted');
+    // the seed, over Bolt
+    const marker = /marker "([^"]+)" via neo4j:\/\/127\.0\.0\.1:\d+/.exec(result.stdout)?.[1];
+    expect(marker).toMatch(/synthetic check/);
+    // the Job's log: stop, dump, start
+    expect(result.stdout).toContain('stopping Neo4j: kubectl scale statefulset/neo4j --replicas=0');
+    expect(result.stdout).toContain('neo4j-admin database dump');
+    expect(result.stdout).toMatch(/Neo4j was down for \d+(\.\d)?s \(stop, dump, start\)/);
+    expect(result.stdout).toMatch(/✓ Job neo4j-backup-test completed/);
+    // verify: the archive's entries, its checksum and the downtime
+    expect(result.stdout).toMatch(/✓ neo4j-admin backup or dump files in the archive {2}neo4j\.dump/);
+    expect(result.stdout).toMatch(/✓ sha256 matches the sidecar {2}[0-9a-f]{64}/);
+    expect(result.stdout).toMatch(/✓ Neo4j was down \d+(\.\d)? s for this backup/);
+    expect(result.stdout).not.toContain('stand-in');
 
-    const cypher = commands(run.sessionDir).filter((command) => command.startsWith('cypher-shell'));
-    expect(cypher).toHaveLength(1);
-    expect(cypher[0]).toMatch(/^cypher-shell -a neo4j:\/\/127\.0\.0\.1:\d+ --format plain -d neo4j /);
-    expect(cypher[0]).not.toMatch(/ -u | -p | --username | --password /);
-
-    const verified = journalEvents(run.sessionDir).find(
+    // Cypher went over Bolt (the journal's api calls), never through cypher-shell or with the password.
+    const events = journalEvents(result.sessionDir);
+    expect(
+      events.some((event) => event.type === 'command' && String(event.command).includes('cypher-shell')),
+    ).toBe(false);
+    expect(
+      events.some(
+        (event) =>
+          event.type === 'api' && event.service === 'neo4j' && String(event.object).startsWith('MERGE'),
+      ),
+    ).toBe(true);
+    const verified = events.find(
       (event) => event.type === 'result' && event.step === 'test-neo4j.verify',
-    ) as { data: { standIn: boolean; entryCount: number; sha256: string; sidecarSha256: string } };
-    expect(verified.data).toMatchObject({ standIn: true });
+    ) as {
+      data: {
+        uri: string;
+        sha256: string;
+        sidecarSha256: string;
+        downtimeSeconds: number;
+        entries: string[];
+      };
+    };
     expect(verified.data.sha256).toBe(verified.data.sidecarSha256);
-    const journal = journalText(run.sessionDir);
-    for (const secret of [...SANDBOX_SECRETS, 'sandbox-neo4j-password'])
-      expect(journal).not.toContain(secret);
-  });
+    expect(verified.data.downtimeSeconds).toBeGreaterThan(0);
+    expect([...verified.data.entries].sort()).toEqual(['backup-manifest.txt', 'neo4j.dump']);
+    const journal = journalText(result.sessionDir);
+    for (const secret of SANDBOX_SECRETS) expect(journal).not.toContain(secret);
 
-  it('shows the failed Job with the backup-port cause and the log tail, and exits 1, when the Neo4j backup port is closed', async () => {
-    const run = await runCli(['run', 'configure', 'deploy', 'test-neo4j', '--yes', '--sandbox'], {
-      env: { DB_RUNBOOK_SANDBOX_FAULTS: 'neo4j-backup-closed' },
-    });
-    expect(run.exitCode).toBe(1);
-    expect(run.stdout).toMatch(/✗ Job neo4j-backup-test failed {2}Failed=True \(BackoffLimitExceeded/);
-    expect(run.stdout).toMatch(
-      /✗ pod neo4j-backup-test-\w+ exited with code \d+ \(Error\) {2}the Neo4j backup port is not reachable/,
+    // The archive holds this session's marker: unpack it, load the dump into a second Neo4j with the real
+    // neo4j-admin, start it and read the node back.
+    const dir = tempDir('test-neo4j-archive-');
+    const archive = join(dir, 'archive.tar.gz');
+    const env = { ...lab.sandbox.values, PATH: process.env.PATH ?? '', HOME: dir };
+    const fetched = await run(
+      'aws',
+      ['--endpoint-url', lab.sandbox.values.AWS_ENDPOINT_URL!, 's3', 'cp', verified.data.uri, archive],
+      { env },
     );
-    expect(run.stdout).toMatch(/✗ last \d+ log lines/);
-    expect(run.stdout).toContain('→ run db-runbook run troubleshoot');
-    expect(run.stdout).not.toContain('▶ test-neo4j.verify');
-  });
+    expect(fetched.code, fetched.stderr).toBe(0);
+    const unpacked = join(dir, 'load');
+    await mkdir(unpacked);
+    expect((await run('tar', ['-xzf', archive, '-C', unpacked], { env })).code).toBe(0);
+    const second = await createLocalNeo4j({ directory: join(dir, 'second'), start: false });
+    const load = await run(
+      join(second.binDir, 'neo4j-admin'),
+      ['database', 'load', `--from-path=${unpacked}`, '--overwrite-destination=true', 'neo4j'],
+      { env: { ...env, NEO4J_HOME: second.home } },
+    );
+    expect(load.code, load.stderr + load.stdout).toBe(0);
+    await second.start();
+    try {
+      const read = await createNeo4jAdapter(
+        { address: second.address, username: second.username, password: second.password },
+        () => undefined,
+      ).run("MATCH (n:BackupValidation {id: 'synthetic'}) RETURN n.marker");
+      expect(read.rows).toEqual([[marker]]);
+    } finally {
+      await second.stop();
+    }
+  }, 900_000);
 });

@@ -3,7 +3,6 @@ import { join } from 'node:path';
 import { createKubeAdapter } from '../../src/adapters/kube.js';
 import type { KubeAdapter } from '../../src/adapters/types.js';
 import { startSandbox, type Sandbox } from '../../src/sandbox/index.js';
-import { NEO4J_STANDIN_BIN_DIR } from '../../src/sandbox/neo4j-standin/index.js';
 import { sandboxEnv } from './cli.js';
 import { tempDir } from './temp.js';
 
@@ -45,7 +44,7 @@ export function shipsNeo4jBackup(): boolean {
 export interface SyntheticEnv {
   sandbox: Sandbox;
   jobsDir: string;
-  /** Environment for runCli: the sandbox's values, its kubeconfig, the Neo4j stand-in on PATH. */
+  /** Environment for runCli: the sandbox's values, its kubeconfig, the real neo4j-admin/cypher-shell on PATH. */
   env(extra?: Record<string, string>): Record<string, string>;
   /** Every secret value the sandbox uses (to grep journals and output for). */
   secrets: string[];
@@ -66,7 +65,7 @@ export async function startSyntheticEnv(): Promise<SyntheticEnv> {
     jobsDir,
     secrets,
     env: (extra = {}) => ({
-      ...sandboxEnv(sandbox, NEO4J_STANDIN_BIN_DIR),
+      ...sandboxEnv(sandbox, join(sandbox.neo4jHome, 'bin')),
       DB_RUNBOOK_BACKUP_JOBS_DIR: jobsDir,
       ...extra,
     }),
