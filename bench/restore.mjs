@@ -5,13 +5,16 @@
 //         integrity (streamed sha256 + gunzip + row counts), stop-writes, restore (postgres-restore.sh,
 //         CLEAN_TARGET=true) and validate (the per-table counts); the safety backup is skipped (typed
 //         phrase), as it dumps the current database and has no counterpart in the raw pipe.
+// Each round runs raw and tool once, in rotating order (BENCH_RUNS rounds, at least 3); figures are medians
+// with min/max and the load average, and the ratio pairs tool with raw round by round.
 // Goal: tool ≤ 1.05× raw. Also prints the tool process's peak RSS (it streams: flat for any size).
-// Needs the build (npm run build). Run: npm run bench -- restore     or     BENCH_RESTORE_MB=100 node bench/restore.mjs
+// Needs the build (npm run build). Run: npm run bench -- restore [--quick]  or  BENCH_RESTORE_MB=100 node bench/restore.mjs
 import { execFileSync, spawn } from 'node:child_process';
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
-import { cpus, loadavg, tmpdir } from 'node:os';
+import { cpus, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { describe, emit, interleave, pairedRatio, quick, round, runCount, stats, summary } from './_lib.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const dist = (path) => join(root, 'dist', path);
@@ -71,7 +74,8 @@ if (process.argv[2] === '--tool') {
 }
 
 // ------------------------------------------------------------------------------------------- bench
-const targetMb = Number(process.env.BENCH_RESTORE_MB ?? 1024);
+const targetMb = Number(process.env.BENCH_RESTORE_MB ?? (quick ? 60 : 1024));
+const runs = runCount(3);
 
 let sandbox;
 try {
@@ -168,77 +172,109 @@ FROM generate_series(${chunk * rows + 1}::bigint, ${(chunk + 1) * rows}) AS i;`)
     `backup ${object.object}: ${(Number(object.bytes) / 1048576).toFixed(0)} MB gzip in ${backup.seconds.toFixed(1)}s`,
   );
 
-  // ----------------------------------------------------------------------------------------- raw pipe
-  await psql('DROP DATABASE IF EXISTS bench_raw WITH (FORCE)', 'postgres');
-  await psql('CREATE DATABASE bench_raw TEMPLATE template0', 'postgres');
-  const raw = await sh(
-    `aws --endpoint-url "$AWS_ENDPOINT_URL" s3 cp "${object.object}" - | gunzip | ` +
-      `PGOPTIONS='-c client_min_messages=warning' psql -X -q -v ON_ERROR_STOP=1 --single-transaction -d bench_raw > /dev/null`,
-    { ...env, ...pgEnv },
-  );
-  if ((await psql('SELECT count(*) FROM events', 'bench_raw')) !== events)
-    throw new Error('raw restore: wrong row count');
-  await psql('DROP DATABASE IF EXISTS bench_raw WITH (FORCE)', 'postgres');
-
-  // ----------------------------------------------------------------------------------------- the tool
-  await psql(
-    "UPDATE accounts SET name = name || ' (changed)' WHERE id <= 1000; DELETE FROM events WHERE id % 10 = 0",
-  );
+  // ----------------------------------------------------------------------------------------- rounds
   const journalDir = join(dir, 'journal');
   await mkdir(journalDir);
-  const tool = await run(process.execPath, [fileURLToPath(import.meta.url), '--tool', object.object], {
-    ...env,
-    BENCH_JOURNAL_DIR: journalDir,
+  const variants = [
+    [
+      'raw',
+      async () => {
+        await psql('DROP DATABASE IF EXISTS bench_raw WITH (FORCE)', 'postgres');
+        await psql('CREATE DATABASE bench_raw TEMPLATE template0', 'postgres');
+        const raw = await sh(
+          `aws --endpoint-url "$AWS_ENDPOINT_URL" s3 cp "${object.object}" - | gunzip | ` +
+            `PGOPTIONS='-c client_min_messages=warning' psql -X -q -v ON_ERROR_STOP=1 --single-transaction -d bench_raw > /dev/null`,
+          { ...env, ...pgEnv },
+        );
+        if ((await psql('SELECT count(*) FROM events', 'bench_raw')) !== events)
+          throw new Error('raw restore: wrong row count');
+        await psql('DROP DATABASE IF EXISTS bench_raw WITH (FORCE)', 'postgres');
+        return { seconds: raw.seconds };
+      },
+    ],
+    [
+      'tool',
+      async () => {
+        // the incident: rows changed and deleted
+        await psql(
+          "UPDATE accounts SET name = name || ' (changed)' WHERE id <= 1000; DELETE FROM events WHERE id % 10 = 0",
+        );
+        const tool = await run(process.execPath, [fileURLToPath(import.meta.url), '--tool', object.object], {
+          ...env,
+          BENCH_JOURNAL_DIR: journalDir,
+        });
+        const report = JSON.parse(tool.stdout.trim().split('\n').at(-1));
+        if ((await psql('SELECT count(*) FROM events')) !== events)
+          throw new Error('tool restore: wrong row count');
+        return { seconds: tool.seconds, steps: report.timings, maxRssMb: report.maxRssMb };
+      },
+    ],
+  ];
+  const samples = await interleave(runs, variants, {
+    onSample: (name, sample, i) =>
+      console.log(`  round ${i + 1} ${name}: ${sample.seconds.toFixed(2)} s (load ${sample.load})`),
   });
-  const report = JSON.parse(tool.stdout.trim().split('\n').at(-1));
-  if ((await psql('SELECT count(*) FROM events')) !== events)
-    throw new Error('tool restore: wrong row count');
 
   // ----------------------------------------------------------------------------------------- report
-  const t = report.timings;
+  const ratio = pairedRatio(samples, 'tool', 'raw');
+  const stepNames = Object.keys(samples.tool[0].steps);
+  const step = (name) => stats(samples.tool.map((x) => x.steps[name] ?? 0)).median;
+  const restoreRatio = pairedRatio(
+    { restore: samples.tool.map((x) => ({ seconds: x.steps.restore })), raw: samples.raw },
+    'restore',
+    'raw',
+  );
+  const peakRss = Math.max(...samples.tool.map((x) => x.maxRssMb));
+  const other = stepNames
+    .filter((n) => !['integrity', 'restore', 'validate'].includes(n))
+    .reduce((sum, n) => sum + step(n), 0);
   const lines = [
     [
       'database / backup',
       `${sizeMb} MB database, ${(Number(object.bytes) / 1048576).toFixed(0)} MB gzip object`,
     ],
+    ['cpus / rounds', `${cpus().length} / ${runs} interleaved`],
     [
-      'cpus / load average',
-      `${cpus().length} / ${loadavg()
-        .map((l) => l.toFixed(2))
-        .join(' ')}`,
+      'raw: aws s3 cp - | gunzip | psql',
+      describe(
+        samples.raw.map((x) => x.seconds),
+        samples.raw.map((x) => x.load),
+      ),
     ],
-    ['raw: aws s3 cp - | gunzip | psql', `${raw.seconds.toFixed(2)} s`],
     [
       'tool: whole section (wall, incl. Node start)',
-      `${tool.seconds.toFixed(2)} s = ${(tool.seconds / raw.seconds).toFixed(2)}× raw (goal ≤ 1.05)`,
+      describe(
+        samples.tool.map((x) => x.seconds),
+        samples.tool.map((x) => x.load),
+      ),
     ],
-    ['  integrity (stream: sha256 + gunzip + row counts)', `${t.integrity} s`],
     [
-      '  restore (postgres-restore.sh: download+verify, restore, ANALYZE, swap)',
-      `${t.restore} s = ${(t.restore / raw.seconds).toFixed(2)}× raw`,
+      'ratio tool / raw (paired)',
+      `${ratio.median.toFixed(2)}× (min ${ratio.min.toFixed(2)}, max ${ratio.max.toFixed(2)}) — goal ≤ 1.05 ${ratio.median <= 1.05 ? '✓' : '✗'}`,
     ],
-    ['  validate (markers, per-table counts)', `${t.validate} s`],
+    ['  integrity (stream: sha256 + inflate + row counts), median', `${step('integrity').toFixed(2)} s`],
     [
-      '  other steps (incident, choose, stop-writes, …)',
-      `${(t.incident + t.choose + t['integrity-override'] + t['stop-writes'] + t['safety-backup']).toFixed(2)} s`,
+      '  restore (postgres-restore.sh: download+verify, restore, ANALYZE, swap), median',
+      `${step('restore').toFixed(2)} s = ${restoreRatio.median.toFixed(2)}× raw (paired)`,
     ],
-    ['tool peak RSS (Node process)', `${report.maxRssMb} MB`],
+    ['  validate (markers, per-table counts), median', `${step('validate').toFixed(2)} s`],
+    ['  other steps (incident, choose, roles, stop-writes, …), median', `${other.toFixed(2)} s`],
+    ['tool peak RSS (Node process)', `${peakRss} MB`],
   ];
   const width = Math.max(...lines.map(([k]) => k.length));
   for (const [k, v] of lines) console.log(`${k.padEnd(width)}  ${v}`);
-  console.log(
-    JSON.stringify({
-      bench: 'restore',
-      databaseMb: sizeMb,
-      gzipMb: Math.round(Number(object.bytes) / 1048576),
-      rawSeconds: Number(raw.seconds.toFixed(2)),
-      toolSeconds: Number(tool.seconds.toFixed(2)),
-      ratio: Number((tool.seconds / raw.seconds).toFixed(3)),
-      restoreStepRatio: Number((t.restore / raw.seconds).toFixed(3)),
-      steps: t,
-      toolPeakRssMb: report.maxRssMb,
-    }),
-  );
+  emit('restore', {
+    databaseMb: sizeMb,
+    gzipMb: Math.round(Number(object.bytes) / 1048576),
+    runs,
+    ratio: round(ratio.median),
+    ratioMin: round(ratio.min),
+    ratioMax: round(ratio.max),
+    restoreStepRatio: round(restoreRatio.median),
+    seconds: { raw: summary(samples.raw), tool: summary(samples.tool) },
+    steps: Object.fromEntries(stepNames.map((n) => [n, round(step(n), 2)])),
+    toolPeakRssMb: peakRss,
+  });
 } finally {
   await Promise.allSettled([pg.stop(), s3.stop()]);
   await rm(dir, { recursive: true, force: true });
