@@ -290,6 +290,21 @@ export async function createKubeAdapter(options: KubeAdapterOptions): Promise<Ku
         });
       }
     },
+    async scale(ref, replicas) {
+      const namespace = ref.namespace ?? target.namespace;
+      const path = `/apis/apps/v1/namespaces/${namespace}/statefulsets/${ref.name}/scale`;
+      const apps = kc.makeApiClient(k8s.AppsV1Api);
+      try {
+        await call('PATCH', path, { verb: 'patch', resource: 'statefulsets/scale', name: ref.name }, () =>
+          apps.patchNamespacedStatefulSetScale(
+            { name: ref.name, namespace, body: { spec: { replicas } } },
+            k8s.setHeaderOptions('Content-Type', k8s.PatchStrategy.MergePatch),
+          ),
+        );
+      } catch (error) {
+        throw toKubeError(error, target, { verb: 'patch', resource: 'statefulsets/scale', name: ref.name });
+      }
+    },
     async delete(ref, deleteOptions = {}) {
       try {
         await call(

@@ -69,6 +69,8 @@ export interface KubeAdapter {
     options?: { force?: boolean; dryRun?: boolean; fieldManager?: string },
   ): Promise<KubeObject>;
   create(object: KubeObject, options?: { dryRun?: boolean }): Promise<KubeObject>;
+  /** PATCH the StatefulSet's scale subresource (what `kubectl scale statefulset/NAME --replicas=N` does). */
+  scale(ref: KubeRef, replicas: number): Promise<void>;
   delete(
     ref: KubeRef,
     options?: { propagationPolicy?: 'Background' | 'Foreground' | 'Orphan' },
