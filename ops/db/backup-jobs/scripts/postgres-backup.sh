@@ -79,7 +79,10 @@ fi
 coproc SNAPSHOT { exec psql -X -A -t -q -v ON_ERROR_STOP=1 2>"$work/snapshot.err"; }
 snapshot_in=${SNAPSHOT[1]}
 snapshot_out=${SNAPSHOT[0]}
-bg_pids+=("$SNAPSHOT_PID")
+# bash unsets SNAPSHOT_PID as soon as the coprocess ends (after its \q below): keep the pid
+# shellcheck disable=SC2153 # SNAPSHOT_PID is set by coproc SNAPSHOT
+snapshot_pid=$SNAPSHOT_PID
+bg_pids+=("$snapshot_pid")
 printf '%s\n' 'BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY;' 'SELECT pg_export_snapshot();' "$(table_counts_sql)" \
   '\echo -- end of counts' >&"$snapshot_in"
 if ! read -r -t 600 snapshot <&"$snapshot_out" || [[ ! "$snapshot" =~ ^[0-9A-F-]+$ ]]; then
@@ -147,7 +150,7 @@ wait_stream_hashers
 # the dump is done: end the transaction that held its snapshot
 { printf '%s\n' 'COMMIT;' '\q' >&"$snapshot_in"; } 2>/dev/null || true
 exec {snapshot_in}>&-
-wait "$SNAPSHOT_PID" 2>/dev/null || true
+wait "$snapshot_pid" 2>/dev/null || true
 
 stages=(pg_dump "${compress[0]}" tee "aws s3 cp")
 errors=("$work/pg_dump.err" "$work/compress.err" "$work/tee.err" "$work/upload.err")
