@@ -31,6 +31,102 @@ export interface Backup {
   recoveryPointSource?: RecoveryPointSource;
   /** A safety backup the restore section took before a restore (`<prefix>pre-restore/`). */
   preRestore: boolean;
+  /** `<key>.verified.json` when it exists: the restore-verify Job (or `db-runbook verify`) recorded a proof. */
+  verifiedKey?: string;
+  /** What that record says, once read (withVerification). */
+  verification?: Verification;
+}
+
+/**
+ * "Last proven restorable": postgres-verify.sh restored the backup into a scratch database, compared it with
+ * what was recorded at backup time, and published `<key>.verified.json` (pass or fail).
+ */
+export interface Verification {
+  state: 'proven' | 'failed' | 'unverified';
+  /** When the verification finished (ISO). */
+  at?: string;
+  /** The check that failed (integrity, restore, row counts, owners and privileges, …). */
+  failedCheck?: string;
+  /** That check's detail, or psql's error. */
+  detail?: string;
+  /** Which Job/pod proved it. */
+  by?: string;
+  /** The end of the restore's log, on failure. */
+  logTail?: string;
+}
+
+export const VERIFIED_SUFFIX = '.verified.json';
+
+/** Reads a `<key>.verified.json` record (format db-runbook-verification/1). */
+export function parseVerificationRecord(text: string): Verification {
+  let record: unknown;
+  try {
+    record = JSON.parse(text);
+  } catch {
+    return { state: 'unverified', detail: 'the verification record is not JSON' };
+  }
+  if (typeof record !== 'object' || record === null)
+    return { state: 'unverified', detail: 'the verification record is not an object' };
+  const r = record as {
+    result?: unknown;
+    finishedAt?: unknown;
+    failedCheck?: unknown;
+    checks?: unknown;
+    error?: unknown;
+    logTail?: unknown;
+    by?: { job?: unknown; pod?: unknown };
+  };
+  const at = typeof r.finishedAt === 'string' ? iso(r.finishedAt) : undefined;
+  const by = [r.by?.job, r.by?.pod].find((name) => typeof name === 'string' && name !== '') as
+    string | undefined;
+  if (r.result === 'pass') return { state: 'proven', at, by };
+  if (r.result !== 'fail') return { state: 'unverified', detail: 'the verification record has no result' };
+  const failedCheck = typeof r.failedCheck === 'string' ? r.failedCheck : undefined;
+  const check = Array.isArray(r.checks)
+    ? (r.checks as { name?: unknown; detail?: unknown }[]).find((c) => c.name === failedCheck)
+    : undefined;
+  const detail =
+    typeof r.error === 'string' && r.error !== ''
+      ? r.error
+      : typeof check?.detail === 'string'
+        ? check.detail
+        : undefined;
+  const logTail = typeof r.logTail === 'string' && r.logTail !== '' ? r.logTail : undefined;
+  return { state: 'failed', at, failedCheck, detail, by, ...(logTail ? { logTail } : {}) };
+}
+
+export function withVerification(backup: Backup, verification: Verification): Backup {
+  return { ...backup, verification };
+}
+
+/** `proven restorable 3h ago` · `verification FAILED (row counts) 2h ago` · `never verified`. */
+export function verificationText(verification: Verification | undefined, now: Date): string {
+  const ago = verification?.at
+    ? ` ${formatDuration(Math.max(0, now.getTime() - Date.parse(verification.at)))} ago`
+    : '';
+  if (verification?.state === 'proven') return `proven restorable${ago}`;
+  if (verification?.state === 'failed')
+    return `verification FAILED${verification.failedCheck ? ` (${verification.failedCheck})` : ''}${ago}`;
+  return verification?.detail ? `not proven (${verification.detail})` : 'never verified';
+}
+
+/**
+ * The backup a restore takes when none is named: the newest PROVEN regular backup when there is one (and the
+ * newer ones are said to be unproven), else the newest regular backup. `reason` says why, when it is not the newest.
+ */
+export function preferredBackup(backups: readonly Backup[]): { backup?: Backup; reason?: string } {
+  const newest = defaultBackup(backups);
+  const proven = backups.find((backup) => !backup.preRestore && backup.verification?.state === 'proven');
+  if (!newest || !proven || proven === newest) return { backup: newest };
+  const skipped = backups.filter((backup) => !backup.preRestore && compareNewestFirst(backup, proven) < 0);
+  const states = skipped.map(
+    (backup) =>
+      `${backup.key.slice(backup.key.lastIndexOf('/') + 1)} ${verificationText(backup.verification, new Date())}`,
+  );
+  return {
+    backup: proven,
+    reason: `the newest PROVEN restorable backup is preferred; ${skipped.length} newer one(s) not proven: ${states.join('; ')}`,
+  };
 }
 
 export const SIDECAR_SUFFIX = '.sha256';
@@ -154,7 +250,9 @@ export function buildCatalog(
     const lastModified = iso(object.lastModified);
     const fromKey = recoveryPointFromKey(object.key);
     const sidecarKey = `${object.key}${SIDECAR_SUFFIX}`;
+    const verifiedKey = `${object.key}${VERIFIED_SUFFIX}`;
     backups.push({
+      ...(keys.has(verifiedKey) ? { verifiedKey } : {}),
       key: object.key,
       size: object.size,
       lastModified,
@@ -276,6 +374,8 @@ export function describeBackup(backup: Backup, now: Date, incidentAt?: string): 
       : 'recovery point unknown',
   );
   parts.push(backup.sidecarKey ? 'sha256 ✓' : 'NO sha256 sidecar');
+  if (backup.verification || backup.verifiedKey !== undefined)
+    parts.push(verificationText(backup.verification, now));
   const window = dataLossWindow(incidentAt, backup);
   if (window) parts.push(window.afterIncident ? 'AFTER the incident' : `loss ${formatDuration(window.ms)}`);
   if (backup.preRestore) parts.push('pre-restore safety backup');

@@ -19,8 +19,12 @@ import {
   globalsKeyOf,
   parseSidecar,
   parseTimestamp,
+  parseVerificationRecord,
+  preferredBackup,
   SIDECAR_SUFFIX,
+  verificationText,
   withMetadata,
+  withVerification,
   type Backup,
   type BackupKind,
 } from '../runbook/backup-catalog.js';
@@ -772,6 +776,8 @@ export function chooseBackupStep(spec: RestoreSpec): RunbookStep {
       const listed = await s3.list(prefix);
       const catalog = buildCatalog(listed, { kind: spec.kind, prefix });
       ctx.log(`${catalog.length} ${spec.noun} backup(s) under s3://${bucket}/${prefix}`);
+      if (spec.kind === 'postgres') await readVerifications(s3, catalog);
+      let preferredReason: string | undefined;
       if (namedKey) {
         // The named backup goes first: the list starts there, and it is the non-interactive pick.
         const index = catalog.findIndex((backup) => backup.key === namedKey);
@@ -782,8 +788,12 @@ export function chooseBackupStep(spec: RestoreSpec): RunbookStep {
           });
         catalog.unshift(named);
       } else {
-        // Newest regular backup first (a pre-restore safety backup is restored only when picked).
-        const index = catalog.findIndex((backup) => !backup.preRestore);
+        // Newest PROVEN regular backup first, else the newest regular one (a pre-restore safety backup is
+        // restored only when picked); when that is not the newest, say why.
+        const preferred = preferredBackup(catalog);
+        preferredReason = preferred.reason;
+        if (preferredReason) ctx.log(preferredReason);
+        const index = preferred.backup ? catalog.indexOf(preferred.backup) : -1;
         if (index > 0) catalog.unshift(...catalog.splice(index, 1));
       }
       if (catalog.length === 0)
@@ -797,7 +807,11 @@ export function chooseBackupStep(spec: RestoreSpec): RunbookStep {
         value: backup.key,
         hint: describeBackup(backup, now, incident),
       }));
-      const fallback = namedKey ?? defaultBackup(catalog)?.key ?? catalog[0]?.key;
+      const fallback =
+        namedKey ??
+        (preferredReason ? catalog[0]?.key : undefined) ??
+        defaultBackup(catalog)?.key ??
+        catalog[0]?.key;
       const picked = await operatorChoice(ctx, `Which ${spec.noun} backup to restore?`, choices, fallback);
       if (picked === undefined)
         throw new GateRefusedError('no backup was chosen', 'Choose a backup to continue.');
@@ -844,6 +858,20 @@ export function chooseBackupStep(spec: RestoreSpec): RunbookStep {
             : {}),
         },
       ];
+      if (spec.kind === 'postgres') {
+        const verification = catalog.find((candidate) => candidate.key === backup?.key)?.verification;
+        checks.push({
+          id: 'proven-restorable',
+          label: 'proven restorable',
+          status: verification?.state === 'proven' ? 'ok' : 'warn',
+          detail: `${verificationText(verification, now)}${verification?.state === 'failed' && verification.detail ? `: ${verification.detail}` : ''}${verification?.by ? ` (by ${verification.by})` : ''}${backup.key === catalog[0]?.key && preferredReason ? `; ${preferredReason}` : ''}`,
+          ...(verification?.state === 'proven'
+            ? {}
+            : {
+                next: `Prove it first if there is time: db-runbook verify ${formatS3Uri(bucket, backup.key)} (a scratch restore; the restore itself also checks integrity before touching anything).`,
+              }),
+        });
+      }
       ctx.log(`chosen ${chosen.uri} (${formatBytes(chosen.size)})`);
       if (window) ctx.log(`data-loss window: ${window.text}`);
       return {
@@ -857,6 +885,28 @@ export function chooseBackupStep(spec: RestoreSpec): RunbookStep {
       };
     },
   });
+}
+
+/**
+ * Reads `<key>.verified.json` of the newest `limit` backups ("last proven restorable"); a backup without one is
+ * marked never verified. A record that cannot be read counts as not proven.
+ */
+async function readVerifications(s3: S3Adapter, catalog: Backup[], limit = 20): Promise<void> {
+  await Promise.all(
+    catalog.slice(0, limit).map(async (backup, index) => {
+      if (!backup.verifiedKey) {
+        catalog[index] = withVerification(backup, { state: 'unverified' });
+        return;
+      }
+      const text = await s3.getText(backup.verifiedKey, 1 << 20).catch(() => undefined);
+      catalog[index] = withVerification(
+        backup,
+        text === undefined
+          ? { state: 'unverified', detail: 'the verification record cannot be read' }
+          : parseVerificationRecord(text),
+      );
+    }),
+  );
 }
 
 // ---------------------------------------------------------------- step: integrity

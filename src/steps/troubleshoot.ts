@@ -6,7 +6,14 @@
  * backup freshness per prefix.
  */
 import type { S3Adapter } from '../adapters/types.js';
-import { buildCatalog, formatBytes } from '../runbook/backup-catalog.js';
+import {
+  buildCatalog,
+  formatBytes,
+  parseVerificationRecord,
+  verificationText,
+  type Backup,
+  type Verification,
+} from '../runbook/backup-catalog.js';
 import { diagnoseS3Probe } from '../runbook/diagnose.js';
 import { RunbookError } from '../runbook/errors.js';
 import { assessFreshness, type Freshness } from '../runbook/freshness.js';
@@ -407,6 +414,7 @@ const freshness = defineStep({
               }
             : {}),
         });
+        if (kind === 'postgres') checks.push(await provenCheck(s3, objects, bucket, prefix, now));
       } catch (error) {
         const failure = failureOf(error);
         checks.push({
@@ -441,6 +449,64 @@ const freshness = defineStep({
     };
   },
 });
+
+/**
+ * "Last proven restorable" beside freshness: the newest backup's `<key>.verified.json` (the restore-verify Job's
+ * proof) and the newest backup that was proven. A failed verification is explained: the check, psql's error or the
+ * check's detail, and the end of the restore's log.
+ */
+async function provenCheck(
+  s3: S3Adapter,
+  objects: Parameters<typeof buildCatalog>[0],
+  bucket: string,
+  prefix: string,
+  now: Date,
+): Promise<Check> {
+  const catalog = buildCatalog(objects, { kind: 'postgres', prefix }).filter((backup) => !backup.preRestore);
+  const id = `${prefix}proven`;
+  const label = `s3://${bucket}/${prefix} proven restorable`;
+  const newest = catalog[0];
+  if (!newest) return { id, label, status: 'skip', detail: 'no backup to prove' };
+  const read = async (backup: Backup): Promise<Verification> => {
+    if (!backup.verifiedKey) return { state: 'unverified' };
+    const text = await s3.getText(backup.verifiedKey, 1 << 20).catch(() => undefined);
+    return text === undefined
+      ? { state: 'unverified', detail: 'the verification record cannot be read' }
+      : parseVerificationRecord(text);
+  };
+  const name = (backup: Backup) => backup.key.slice(backup.key.lastIndexOf('/') + 1);
+  const newestState = await read(newest);
+  let lastProven: { backup: Backup; verification: Verification } | undefined;
+  if (newestState.state === 'proven') lastProven = { backup: newest, verification: newestState };
+  for (const backup of catalog.slice(1, 30)) {
+    if (lastProven) break;
+    if (!backup.verifiedKey) continue;
+    const verification = await read(backup);
+    if (verification.state === 'proven') lastProven = { backup, verification };
+  }
+  const last = lastProven
+    ? `last proven restorable: ${name(lastProven.backup)} (recovery point ${lastProven.backup.recoveryPoint ?? '?'}; ${verificationText(lastProven.verification, now)}${lastProven.verification.by ? ` by ${lastProven.verification.by}` : ''})`
+    : 'no backup was ever proven restorable';
+  const verifyNow = `db-runbook verify s3://${bucket}/${newest.key}`;
+  if (newestState.state === 'proven') return { id, label, status: 'ok', detail: last };
+  if (newestState.state === 'failed') {
+    const tail = (newestState.logTail ?? '').split('\n').filter(Boolean).slice(-3).join(' | ');
+    return {
+      id,
+      label,
+      status: 'fail',
+      detail: `newest ${name(newest)}: ${verificationText(newestState, now)}${newestState.detail ? `: ${newestState.detail}` : ''}${tail ? `; log: ${tail}` : ''}; ${last}`,
+      next: `Read the whole record (aws s3 cp s3://${bucket}/${newest.key}.verified.json -) and the Job's log (kubectl logs job/<postgres-restore-verify-…>); after fixing the cause: ${verifyNow}.`,
+    };
+  }
+  return {
+    id,
+    label,
+    status: 'warn',
+    detail: `newest ${name(newest)}: ${verificationText(newestState, now)}; ${last}`,
+    next: `The postgres-restore-verify CronJob proves the newest backup daily (db-runbook run deploy applies it); now: ${verifyNow}.`,
+  };
+}
 
 /** In the order the runbook lists its problems; the offer that changes something comes last. */
 export const troubleshootSteps: readonly RunbookStep[] = [

@@ -24,7 +24,11 @@ interface Record {
   sha256: string;
   failedCheck: string | null;
   checks: Check[];
-  counts: { recorded: boolean; atBackup: { table: string; rows: number }[]; restored: { table: string; rows: number }[] };
+  counts: {
+    recorded: boolean;
+    atBackup: { table: string; rows: number }[];
+    restored: { table: string; rows: number }[];
+  };
   scratch: { database: string; dropped: boolean };
   by: { pod: string };
   durationSeconds: number;
@@ -33,10 +37,14 @@ interface Record {
 
 const sha256 = (data: Buffer | string) => createHash('sha256').update(data).digest('hex');
 const isDump = (key: string) => key.endsWith('.sql.gz') && !key.endsWith('.globals.sql.gz');
-const verify = (extra: { [k: string]: string } = {}) => runScript('postgres-verify.sh', { env: env.jobEnv(extra) });
+const verify = (extra: { [k: string]: string } = {}) =>
+  runScript('postgres-verify.sh', { env: env.jobEnv(extra) });
 /** The databases named like the scratch database (app_verify and what a restore into it may leave). */
 const scratchDatabases = () =>
-  env.psql(`SELECT coalesce(string_agg(datname, ' '), '') FROM pg_database WHERE datname LIKE 'app\\_verify%'`, 'postgres');
+  env.psql(
+    `SELECT coalesce(string_agg(datname, ' '), '') FROM pg_database WHERE datname LIKE 'app\\_verify%'`,
+    'postgres',
+  );
 
 let downloads = 0;
 /** An object's bytes (through a file: the aws CLI's stdout is read as text). */
@@ -72,7 +80,9 @@ afterAll(async () => {
 
 describe('postgres-verify.sh: a backup proven restorable', { timeout: SCRIPT_TIMEOUT_MS }, () => {
   it('the backup records each table row count in its globals object, counted in the dump snapshot', async () => {
-    const globals = gunzipSync(await get(backupKey.replace(/\.sql\.gz$/, '.globals.sql.gz'))).toString('utf8');
+    const globals = gunzipSync(await get(backupKey.replace(/\.sql\.gz$/, '.globals.sql.gz'))).toString(
+      'utf8',
+    );
     const counts = globals
       .split('\n')
       .filter((l) => l.startsWith('-- count '))
@@ -114,7 +124,10 @@ describe('postgres-verify.sh: a backup proven restorable', { timeout: SCRIPT_TIM
     const key = backupKey.replace(/\.\d{6}Z\.sql\.gz$/, '.000001Z.sql.gz').replace(/T(\d{2})/, 'T23');
     const original = await get(backupKey);
     await put(key, original);
-    await put(key.replace(/\.sql\.gz$/, '.globals.sql.gz'), await get(backupKey.replace(/\.sql\.gz$/, '.globals.sql.gz')));
+    await put(
+      key.replace(/\.sql\.gz$/, '.globals.sql.gz'),
+      await get(backupKey.replace(/\.sql\.gz$/, '.globals.sql.gz')),
+    );
     // someone replaces the object after it was published, keeping the old sidecar
     const altered = gzipSync(Buffer.concat([gunzipSync(original), Buffer.from('-- tampered\n')]));
     expect((await env.aws(['s3', 'cp', '-', `s3://db-backups/${key}`], altered)).code).toBe(0);
@@ -135,8 +148,14 @@ describe('postgres-verify.sh: a backup proven restorable', { timeout: SCRIPT_TIM
     const sql = gunzipSync(await get(backupKey)).toString('utf8');
     const index = 'CREATE INDEX orders_customer_idx ON public.orders ';
     expect(sql).toContain(index);
-    await put(key, gzipSync(Buffer.from(sql.replace(index, 'CREATE INDEX orders_customer_idx ON public.no_such_table '))));
-    await put(key.replace(/\.sql\.gz$/, '.globals.sql.gz'), await get(backupKey.replace(/\.sql\.gz$/, '.globals.sql.gz')));
+    await put(
+      key,
+      gzipSync(Buffer.from(sql.replace(index, 'CREATE INDEX orders_customer_idx ON public.no_such_table '))),
+    );
+    await put(
+      key.replace(/\.sql\.gz$/, '.globals.sql.gz'),
+      await get(backupKey.replace(/\.sql\.gz$/, '.globals.sql.gz')),
+    );
     const result = await verify({ VERIFY_S3_URI: `s3://db-backups/${key}` });
     expect(result.code, result.stderr).toBe(1);
     const record = await readRecord(key);
@@ -168,7 +187,10 @@ describe('postgres-verify.sh: a backup proven restorable', { timeout: SCRIPT_TIM
   it('a run stopped by SIGTERM mid-restore drops its scratch database and publishes no record', async () => {
     const key = backupKey.replace(/\.\d{6}Z\.sql\.gz$/, '.000003Z.sql.gz').replace(/T(\d{2})/, 'T21');
     await put(key, await get(backupKey));
-    await put(key.replace(/\.sql\.gz$/, '.globals.sql.gz'), await get(backupKey.replace(/\.sql\.gz$/, '.globals.sql.gz')));
+    await put(
+      key.replace(/\.sql\.gz$/, '.globals.sql.gz'),
+      await get(backupKey.replace(/\.sql\.gz$/, '.globals.sql.gz')),
+    );
     const result = await runScript('postgres-verify.sh', {
       env: env.jobEnv({
         VERIFY_S3_URI: `s3://db-backups/${key}`,

@@ -60,6 +60,27 @@ describe('db-runbook verify', () => {
     expect(result.stdout).toContain('integrity failed');
   }, 300_000);
 
+  it('troubleshoot explains the failed verification of the newest backup and names the last proven restorable one', async () => {
+    const result = await runCli(['run', 'troubleshoot.freshness', '--yes'], { env: env() });
+    expect(result.exitCode, result.stdout + result.stderr).toBe(1);
+    const name = backup.slice(backup.lastIndexOf('/') + 1);
+    expect(result.stdout).toMatch(
+      /✗ s3:\/\/\S+\/postgres\/ proven restorable +newest \S+\.999999Z\.sql\.gz: verification FAILED \(integrity\)/,
+    );
+    expect(result.stdout).toContain(`last proven restorable: ${name}`);
+  }, 300_000);
+
+  it('the restore choice prefers the newest proven backup over a newer one that failed, and says so', async () => {
+    const result = await runCli(['run', 'restore-postgres.choose', '--yes'], { env: env() });
+    expect(result.exitCode, result.stdout + result.stderr).toBe(0);
+    const name = backup.slice(backup.lastIndexOf('/') + 1);
+    expect(result.stdout).toContain(
+      'the newest PROVEN restorable backup is preferred; 1 newer one(s) not proven',
+    );
+    expect(result.stdout).toMatch(new RegExp(`✓ proven restorable +proven restorable`));
+    expect(result.stdout).toContain(name);
+  }, 300_000);
+
   it('a URI that is not a PostgreSQL backup is refused before anything runs (exit 2)', async () => {
     const result = await runCli(['verify', 's3://db-backups/neo4j/x.backup.tar.gz'], { env: env() });
     expect(result.exitCode).toBe(2);
