@@ -25,6 +25,7 @@ describe('shellcheck', () => {
       'neo4j-restore.sh',
       'postgres-backup.sh',
       'postgres-restore.sh',
+      'postgres-verify.sh',
     ]);
     const result = await run('shellcheck', ['--severity=style', '--shell=bash', ...scripts], {
       env: { PATH: basePath() },
