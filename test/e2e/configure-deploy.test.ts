@@ -38,6 +38,7 @@ const VALUES = {
   NEO4J_BOLT_PORT: '7687',
   NEO4J_BACKUP_PORT: '6362',
   NEO4J_DATABASE: 'neo4j',
+  NEO4J_STATEFULSET: 'neo4j',
   NEO4J_USERNAME: 'neo4j',
   ...SECRETS,
 };
@@ -177,7 +178,7 @@ describe('db-runbook run configure deploy (real kube-apiserver)', () => {
     );
     expect(run.stdout).toMatch(/✓ CronJob neo4j-daily-backup\s+30 2 \* \* \* \(daily at 02:30 UTC\)/);
     expect(run.stdout).toContain('last scheduled never');
-    expect(run.stdout).toMatch(/7 step\(s\): 7 done, 0 failed/);
+    expect(run.stdout).toMatch(/8 step\(s\): 8 done, 0 failed/);
     expectNoSecrets(run.stdout);
     expectNoSecrets(journalText(run.sessionDir));
 
@@ -286,7 +287,7 @@ describe('db-runbook run configure deploy (real kube-apiserver)', () => {
       .map((line) => JSON.parse(line) as { type: string; lines?: string[]; method?: string });
     const previews = events.filter((event) => event.type === 'preview').flatMap((event) => event.lines ?? []);
     const objectLines = previews.filter((line) => /^(Secret|ConfigMap|ServiceAccount|CronJob) /.test(line));
-    expect(objectLines).toHaveLength(8);
+    expect(objectLines).toHaveLength(9);
     for (const line of objectLines) expect(line).toMatch(/: unchanged$/);
     expect(events.filter((event) => event.type === 'gate')).toEqual([]);
     expect(events.filter((event) => event.type === 'api' && event.method === 'PATCH')).toEqual([]);

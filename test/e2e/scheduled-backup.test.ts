@@ -60,8 +60,13 @@ describe('a backup CronJob on a one-minute schedule (real cronjob controller)', 
 
     const readBack = await runCli(['run', 'deploy', '--yes'], { env: env() });
     expect(readBack.exitCode).toBe(0);
-    expect(readBack.stdout).toMatch(/last scheduled \S+/);
-    expect(readBack.stdout).not.toContain('last scheduled never');
+    const backupLine =
+      readBack.stdout
+        .split('\n')
+        .find((line) => line.includes('CronJob postgres-daily-backup') && line.includes('last scheduled')) ??
+      '';
+    expect(backupLine).toMatch(/last scheduled \d{4}-\d\d-\d\d \d\d:\d\d UTC/);
+    expect(backupLine).toMatch(/last job postgres-daily-backup-\d+ \(Complete\)/);
 
     const freshness = await runCli(['run', 'troubleshoot.freshness', '--yes'], { env: env() });
     expect(freshness.exitCode, freshness.stdout).toBe(0);
