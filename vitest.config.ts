@@ -4,7 +4,9 @@ export default defineConfig({
   test: {
     include: ['test/**/*.test.{ts,tsx}'],
     setupFiles: ['test/support/cleanup.ts'],
-    testTimeout: 60_000,
+    // Several e2e tests start a whole sandbox (Kubernetes, PostgreSQL, Neo4j, S3) through the CLI:
+    // about 12 s alone, more on a busy 2-core machine.
+    testTimeout: 120_000,
     hookTimeout: 120_000,
     // e2e suites start real servers (PostgreSQL, s3rver); two cores here.
     fileParallelism: true,
