@@ -72,6 +72,8 @@ export function createAdapters(config: AdapterConfig): Adapters {
     proc: createProcAdapter(record, config.currentStep, config.childEnv),
     net: createNetAdapter(),
     neo4j: (connection) => createNeo4jAdapter(connection, record),
+    scratchNeo4j: (options) =>
+      import('./neo4j-instance.js').then(({ createScratchNeo4j }) => createScratchNeo4j(options)),
     reports: createReportFiles(config.sessionDir ?? defaultSessionDir()),
     inflate: createInflaterFactory(),
   };

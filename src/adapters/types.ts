@@ -1,6 +1,7 @@
 import type { Readable } from 'node:stream';
 import type { JournalEventBody } from '../runbook/journal.js';
 import type { InflaterFactory } from './inflate.js';
+import type { ScratchNeo4j } from './neo4j-instance.js';
 import type { ReportFiles } from './report-files.js';
 
 /** Where adapters report what they did (method + path + object name; never a secret value). */
@@ -219,6 +220,8 @@ export interface Adapters {
   net: NetAdapter;
   /** Cypher over Bolt with the official driver (no cypher-shell, no Java on this machine). */
   neo4j(connection: Neo4jConnection): Neo4jAdapter;
+  /** A second, isolated Neo4j on this machine (the drill of a Community server), from a local distribution. */
+  scratchNeo4j(options: { binDir: string; libDir: string }): Promise<ScratchNeo4j>;
   /** Report files beside this session's journal (the drill exports its report). */
   reports: ReportFiles;
   /** Gzip inflater for integrity/verify passes (igzip child when installed, else zlib); zlib when absent. */

@@ -64,7 +64,7 @@ export interface RestoreResultData {
 
 /** `data` of `temporary-created` / `temporary-removed` marks: the same `kind` and `name` pair them. */
 export interface TemporaryData {
-  kind: 'database' | 'job' | 'object';
+  kind: 'database' | 'job' | 'object' | 'instance';
   name: string;
   /** Where it lives: `postgres 127.0.0.1:5432`, `neo4j`, `namespace data`, `s3://bucket`. */
   where?: string;

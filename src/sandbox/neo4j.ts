@@ -21,6 +21,9 @@ import { join } from 'node:path';
 import type { KubeConfig } from '@kubernetes/client-node';
 
 import { createNeo4jAdapter, Neo4jError } from '../adapters/neo4j.js';
+import { freePort, instanceConf, NEO4J_MEMORY } from '../adapters/neo4j-instance.js';
+
+export { freePort, instanceConf, NEO4J_MEMORY };
 import { SandboxSetupError } from './postgres.js';
 import { runSetup } from './setup-step.js';
 
@@ -28,8 +31,6 @@ export const NEO4J_SANDBOX_USER = 'neo4j';
 export const NEO4J_SANDBOX_PASSWORD = 'sandbox-neo4j-password';
 /** The StatefulSet (and its pod `neo4j-0`, its claim `data-neo4j-0`) the sandbox runs. */
 export const NEO4J_STATEFULSET = 'neo4j';
-
-export const NEO4J_MEMORY = { heapInitial: '256m', heapMax: '512m', pageCache: '64m', transactions: '128m' };
 
 /** The cached Neo4j distribution (the setup step fetches it once). */
 export async function neo4jDistribution(): Promise<string> {
@@ -42,56 +43,6 @@ export async function neo4jDistribution(): Promise<string> {
     );
   }
   return neo4jHome;
-}
-
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
-}
-
-/** neo4j.conf of one instance: Bolt on 127.0.0.1 only, nothing else listening, bounded memory. */
-export function instanceConf(options: {
-  boltPort: number;
-  dataDir?: string;
-  home?: string;
-  libDir?: string;
-}): string {
-  const lines = [
-    '# Written by db-runbook for a sandbox/test instance (real Neo4j Community).',
-    ...(options.libDir ? [`server.directories.lib=${options.libDir}`] : []),
-    ...(options.dataDir ? [`server.directories.data=${options.dataDir}`] : []),
-    ...(options.home
-      ? [
-          `server.directories.logs=${join(options.home, 'logs')}`,
-          `server.directories.run=${join(options.home, 'run')}`,
-        ]
-      : []),
-    'server.default_listen_address=127.0.0.1',
-    `server.bolt.listen_address=127.0.0.1:${options.boltPort}`,
-    `server.bolt.advertised_address=127.0.0.1:${options.boltPort}`,
-    'server.http.enabled=false',
-    'server.https.enabled=false',
-    'dbms.routing.enabled=false',
-    `server.memory.heap.initial_size=${NEO4J_MEMORY.heapInitial}`,
-    `server.memory.heap.max_size=${NEO4J_MEMORY.heapMax}`,
-    `server.memory.pagecache.size=${NEO4J_MEMORY.pageCache}`,
-    `dbms.memory.transaction.total.max=${NEO4J_MEMORY.transactions}`,
-    'dbms.usage_report.enabled=false',
-    // Tests try wrong passwords on purpose: no 5 s lock-out of the user afterwards.
-    'dbms.security.auth_max_failed_attempts=0',
-    'server.jvm.additional=-XX:+UseG1GC',
-    'server.jvm.additional=-XX:TieredStopAtLevel=1',
-    'server.jvm.additional=--add-opens=java.base/java.nio=ALL-UNNAMED',
-    'server.jvm.additional=--add-opens=java.base/java.io=ALL-UNNAMED',
-    'server.jvm.additional=--add-opens=java.base/sun.nio.ch=ALL-UNNAMED',
-  ];
-  return `${lines.join('\n')}\n`;
 }
 
 const quiet = () => undefined;

@@ -7,6 +7,8 @@
  * not. The backup choice and the integrity check are restore-postgres's own steps; the restore is the
  * real postgres-restore.sh (env only) into the scratch database.
  */
+import { randomBytes } from 'node:crypto';
+import { dirname, join } from 'node:path';
 import type { Adapters } from '../adapters/types.js';
 import type { ReportModel, ReportPaths } from '../runbook/report/index.js';
 import {
@@ -35,7 +37,7 @@ import { formatS3Uri } from '../runbook/s3-uri.js';
 import type { SectionId } from '../runbook/sections.js';
 import type { Check, Gate, Preview, StepContext, StepResult } from '../runbook/step.js';
 import type { Values } from '../runbook/values.js';
-import { defineStep, type RunbookStep } from './define.js';
+import { defineStep, sleep, type RunbookStep } from './define.js';
 import { metricLine, metricStatus } from './recovery-figures.js';
 import {
   chooseBackupStep,
@@ -63,7 +65,7 @@ import {
   type RestoreSpec,
 } from './restore-shared.js';
 import { privilegeChecks, requireRoles, rolesEnv, rolesStep } from './restore-roles.js';
-import { cypher, neo4jAddress, neo4jHome, quoteNeo4jName } from './troubleshoot-shared.js';
+import { cypher, neo4jAddress, neo4jHome, neo4jServerInfo, quoteNeo4jName } from './troubleshoot-shared.js';
 
 type Ctx = StepContext<Adapters>;
 
@@ -649,19 +651,195 @@ interface Neo4jPreview {
   uri?: string;
   recoveryPoint?: string;
   home?: string;
+  /** Community: a second, isolated instance from the local distribution (its bin/ and lib/). */
+  instance?: boolean;
+  binDir?: string;
+  libDir?: string;
 }
 
 function neo4jPreviewData(preview: Preview | undefined): Neo4jPreview | undefined {
   return preview?.data as Neo4jPreview | undefined;
 }
 
+/**
+ * Community: one user database per server, so the drill restores into a second, isolated Neo4j on this
+ * machine (its own NEO4J_HOME in a temp folder, its own Bolt port on 127.0.0.1), started with the local
+ * distribution, smoke-tested over Bolt, then stopped and deleted. The serving Neo4j is never touched.
+ */
+async function drillIntoInstance(ctx: Ctx, data: Neo4jPreview): Promise<StepResult> {
+  const uri = data.uri ?? '';
+  const storage = storageEnv(ctx.values);
+  const instance = await ctx.adapters.scratchNeo4j({ binDir: data.binDir ?? '', libDir: data.libDir ?? '' });
+  const where = `isolated Neo4j ${instance.address} (NEO4J_HOME ${instance.home})`;
+  ctx.mark(MARK.temporaryCreated, {
+    kind: 'instance',
+    name: instance.home,
+    where: 'Neo4j',
+  } satisfies TemporaryData);
+  const checks: Check[] = [];
+  const validation: ValidationEntry[] = [];
+  let removed = false;
+  const remove = async () => {
+    if (removed) return;
+    removed = true;
+    await instance.remove();
+    ctx.mark(MARK.temporaryRemoved, { kind: 'instance', name: instance.home } satisfies TemporaryData);
+  };
+  try {
+    const started = Date.now();
+    ctx.mark(MARK.restoreStarted, { uri, database: 'neo4j', drill: true });
+    const result = await ctx.adapters.proc.run(
+      'bash',
+      [scriptLocation(ctx.settings, 'neo4j-restore.sh').path],
+      {
+        env: {
+          ...storage.env,
+          RESTORE_S3_URI: uri,
+          NEO4J_DATABASE: ctx.values.get('NEO4J_DATABASE') ?? 'neo4j',
+          NEO4J_HOME: instance.home,
+          NEO4J_ADDRESS: instance.address,
+          PATH: `${data.binDir ?? ''}:${process.env.PATH ?? ''}`,
+        },
+        secrets: ctx.values.secretValues(),
+        signal: undetachable(ctx),
+        processGroup: true,
+        onLine: (line, stream) => {
+          if (stream === 'stderr') ctx.log(line);
+          if (/downloaded and verified/.test(line)) ctx.mark(MARK.downloadDone, { uri, database: 'neo4j' });
+        },
+      },
+    );
+    if (ctx.signal.aborted && ctx.signal.reason !== 'detach') throw new InterruptedError();
+    if (result.exitCode !== 0)
+      return {
+        summary: `Neo4j restore into the ${where} FAILED (neo4j-restore.sh exit ${result.exitCode})`,
+        checks: [
+          {
+            id: 'restore',
+            label: 'neo4j-restore.sh into the isolated instance',
+            status: 'fail',
+            detail: lastLines(result.stderr, 4) || `exit ${result.exitCode}`,
+          },
+        ],
+        data: { drilled: false, instance: instance.address, exitCode: result.exitCode },
+      };
+    const out = scriptOutput(result.stdout);
+    ctx.mark(MARK.restoreDone, { uri, database: 'neo4j' });
+    if (data.recoveryPoint) ctx.mark(MARK.recoveryPoint, { at: data.recoveryPoint, uri, verified: true });
+    checks.push({
+      id: 'restore',
+      label: 'neo4j-restore.sh into the isolated instance',
+      status: 'ok',
+      detail: `${out.type ?? '?'} ${out.artifact ?? ''} in ${formatDuration(Date.now() - started)}: ${where}`,
+    });
+    await instance.start();
+    // A fresh instance has the initial neo4j/neo4j: it gets a password of its own (a parameter, never argv).
+    const password = randomBytes(18).toString('base64url');
+    const initial = ctx.adapters.neo4j({ address: instance.address, username: 'neo4j', password: 'neo4j' });
+    const scratch = ctx.adapters.neo4j({ address: instance.address, username: 'neo4j', password });
+    const deadline = Date.now() + 300_000;
+    let status = 'not answering';
+    for (;;) {
+      try {
+        await initial.run('ALTER CURRENT USER SET PASSWORD FROM $old TO $new', {
+          database: 'system',
+          params: { old: 'neo4j', new: password },
+          connectTimeoutMs: 2000,
+        });
+      } catch {
+        // not up yet, or already changed
+      }
+      try {
+        const shown = await scratch.run('SHOW DEFAULT DATABASE YIELD currentStatus', {
+          database: 'system',
+          connectTimeoutMs: 2000,
+        });
+        status = String(shown.rows[0]?.[0] ?? 'missing');
+        if (status === 'online') break;
+      } catch (error) {
+        status = (error as Error).message;
+      }
+      if (Date.now() > deadline) break;
+      await sleep(1000, ctx.signal);
+    }
+    checks.push({
+      id: 'online',
+      label: 'isolated instance online',
+      status: status === 'online' ? 'ok' : 'fail',
+      detail: status,
+    });
+    validation.push({ query: 'isolated instance online', ok: status === 'online', detail: status });
+    const database = ctx.values.get('NEO4J_DATABASE') ?? 'neo4j';
+    const ask = async (statement: string) =>
+      scratch.run(statement, { database }).then(
+        (answer) => ({ ok: true as const, rows: answer.rows }),
+        (error: unknown) => ({ ok: false as const, error: (error as Error).message }),
+      );
+    const count = await ask('MATCH (n) RETURN count(n)');
+    const nodes = count.ok ? Number(count.rows[0]?.[0]) : Number.NaN;
+    checks.push({
+      id: 'nodes',
+      label: 'MATCH (n) RETURN count(n)',
+      status: count.ok ? 'ok' : 'fail',
+      detail: count.ok ? `${nodes} node(s)` : count.error,
+    });
+    validation.push({
+      query: 'MATCH (n) RETURN count(n)',
+      ok: count.ok,
+      detail: count.ok ? `${nodes}` : count.error,
+    });
+    const labels = await ask('MATCH (n) UNWIND labels(n) AS label RETURN label, count(*) ORDER BY label');
+    if (labels.ok)
+      checks.push({
+        id: 'labels',
+        label: 'nodes per label',
+        status: 'ok',
+        detail:
+          labels.rows.map((row) => `${String(row[0])} ${String(row[1])}`).join(', ') || 'no labelled nodes',
+      });
+    const markers = await ask('MATCH (n:BackupValidation) RETURN count(n)');
+    checks.push({
+      id: 'marker',
+      label: 'BackupValidation markers',
+      status: markers.ok ? (Number(markers.rows[0]?.[0] ?? 0) > 0 ? 'ok' : 'skip') : 'fail',
+      detail: markers.ok ? `${String(markers.rows[0]?.[0] ?? 0)} node(s)` : markers.error,
+    });
+    const failed = validation.filter((entry) => !entry.ok);
+    if (failed.length === 0) ctx.mark(MARK.validated, { database, drill: true });
+    await remove();
+    checks.push({
+      id: 'removed',
+      label: 'isolated instance stopped and deleted',
+      status: 'ok',
+      detail: instance.home,
+    });
+    return {
+      summary:
+        failed.length === 0
+          ? `Neo4j restored into an isolated instance and smoke-tested (${nodes} nodes); the instance is deleted`
+          : `Neo4j drill FAILED on the isolated instance: ${failed.map((entry) => entry.query).join(', ')}`,
+      checks,
+      data: {
+        drilled: true,
+        instance: instance.address,
+        backup: { uri, verified: true },
+        validation,
+        recoveryPoint: data.recoveryPoint ?? null,
+        ...(failed.length === 0 ? { validatedAt: new Date().toISOString() } : {}),
+      },
+    };
+  } finally {
+    await remove().catch(() => undefined);
+  }
+}
+
 const neo4j = defineStep({
   id: DRILL_IDS.neo4j,
   section: SECTION,
   database: 'neo4j',
-  title: 'Neo4j into a scratch database',
+  title: 'Neo4j into a scratch database or an isolated instance',
   description:
-    'Where the edition allows it (Enterprise: CREATE DATABASE), the latest Neo4j backup is restored with neo4j-restore.sh into a new database <db>-drill-<yyyymmdd> on this host’s server (NEO4J_HOME), created, and smoke-tested (online, node count, BackupValidation marker). Community Edition has one user database: the step says so and does nothing.',
+    'Enterprise: the latest Neo4j backup is restored with neo4j-restore.sh into a new database <db>-drill-<yyyymmdd> on this host’s server (NEO4J_HOME), created, and smoke-tested (online, node count, BackupValidation marker). Community (one user database per server): it is restored into a second, isolated Neo4j on this machine (its own NEO4J_HOME and Bolt port, from the local distribution), smoke-tested over Bolt, then stopped and deleted; the serving Neo4j is never touched.',
   inputs: [],
   optionalInputs: [
     'NEO4J_HOST',
@@ -693,7 +871,9 @@ const neo4j = defineStep({
         },
         { summary: `smoke: ${scratch} online, MATCH (n) RETURN count(n), BackupValidation markers` },
       ],
-      notes: ['Community Edition: no CREATE DATABASE, so no scratch database; the step says why and skips.'],
+      notes: [
+        'Community Edition: no CREATE DATABASE, so the backup goes into a second, isolated Neo4j on this machine instead (NEO4J_HOME in a temp folder, Bolt on a free 127.0.0.1 port; needs neo4j-admin and neo4j of Neo4j 5 and Java 17 here), deleted after the smoke queries.',
+      ],
     };
   },
   async preview(ctx) {
@@ -702,15 +882,46 @@ const neo4j = defineStep({
       data: { possible: false, why, ...extra } satisfies Neo4jPreview,
     });
     if (!ctx.values.get('NEO4J_HOST')) return no('NEO4J_HOST is not set');
-    const components = await cypher(ctx, 'CALL dbms.components()');
-    if (components.unavailable) return no(components.unavailable);
-    if (!components.ok) return no(`cypher-shell could not ask the server: ${components.error}`);
-    const edition = (components.rows[0]?.at(-1) ?? '').toLowerCase();
-    if (edition !== 'enterprise')
-      return no(
-        `Neo4j ${edition || 'of an unknown edition'} has a single user database (CREATE DATABASE is Enterprise-only), so there is no scratch database to restore into; drill Neo4j by restoring on an isolated server (restore-neo4j there)`,
-        { edition },
-      );
+    const { info, outcome } = await neo4jServerInfo(ctx);
+    if (outcome.unavailable) return no(outcome.unavailable);
+    if (!info) return no(`could not ask the server over Bolt: ${outcome.error}`);
+    const edition = info.edition.toLowerCase();
+    if (edition === 'community') {
+      const admin = await ctx.adapters.proc.which('neo4j-admin');
+      const launcher = await ctx.adapters.proc.which('neo4j');
+      if (!admin || !launcher)
+        return no(
+          `Neo4j ${info.version} Community has one user database per server, so the drill needs a second, isolated Neo4j here: put a Neo4j 5 distribution's bin/ (neo4j, neo4j-admin) on PATH`,
+          { edition },
+        );
+      const real = (await ctx.adapters.proc.run('readlink', ['-f', admin])).stdout.trim() || admin;
+      const binDir = dirname(real);
+      const bucket = ctx.values.get('S3_BUCKET');
+      if (!bucket) return no('S3_BUCKET is not set', { edition });
+      const prefix = ctx.values.get('NEO4J_S3_PREFIX') ?? 'neo4j/';
+      const s3 = await ctx.adapters.s3();
+      let newest = defaultBackup(buildCatalog(await s3.list(prefix), { kind: 'neo4j', prefix }));
+      if (!newest) return no(`no Neo4j backup under s3://${bucket}/${prefix}`, { edition });
+      const head = await s3.head(newest.key);
+      if (head) newest = withMetadata(newest, head.metadata);
+      const uri = formatS3Uri(bucket, newest.key);
+      return {
+        lines: [
+          `Neo4j ${info.version} Community: one user database per server, so ${uri} is restored into a second, isolated Neo4j on this machine (its own NEO4J_HOME in a temp folder, Bolt on a free 127.0.0.1 port, ${binDir}), smoke-tested, then deleted`,
+          `the serving Neo4j (${neo4jAddress(ctx)}) is not touched`,
+        ],
+        data: {
+          possible: true,
+          instance: true,
+          edition,
+          uri,
+          binDir,
+          libDir: join(dirname(binDir), 'lib'),
+          ...(newest.recoveryPoint ? { recoveryPoint: newest.recoveryPoint } : {}),
+        } satisfies Neo4jPreview,
+      };
+    }
+    if (edition !== 'enterprise') return no(`Neo4j of an unknown edition (${edition})`, { edition });
     const home = neo4jHome(ctx.settings);
     const admin =
       (await ctx.adapters.proc.which(`${home}/bin/neo4j-admin`)) ??
@@ -759,6 +970,16 @@ const neo4j = defineStep({
   gate(values, ctx): Gate | undefined {
     const data = neo4jPreviewData(ctx.preview);
     if (ctx.preview && !data?.possible) return undefined;
+    if (data?.instance)
+      return {
+        kind: 'confirm',
+        prompt: `Restore the latest Neo4j backup into a second, isolated Neo4j on this machine (started, smoke-tested, then deleted)? The serving Neo4j is not touched.`,
+        target: {
+          'isolated instance': `new NEO4J_HOME in a temp folder, Bolt on a free 127.0.0.1 port (${data.binDir ?? '?'})`,
+          'serving neo4j (untouched)': `${values.get('NEO4J_HOST') ?? '?'}:${values.get('NEO4J_BOLT_PORT') ?? '7687'}`,
+          backup: data.uri ?? '(the newest)',
+        },
+      };
     const scratch = data?.scratch ?? neo4jDrillName(values.get('NEO4J_DATABASE') ?? 'neo4j', new Date());
     return {
       kind: 'confirm',
@@ -774,6 +995,7 @@ const neo4j = defineStep({
   },
   async run(ctx): Promise<StepResult> {
     const data = neo4jPreviewData(ctx.preview);
+    if (data?.possible && data.instance && data.uri) return drillIntoInstance(ctx, data);
     if (!data?.possible || !data.scratch || !data.uri)
       return {
         summary: `Neo4j not drilled: ${data?.why ?? 'not possible here'}`,

@@ -1,14 +1,16 @@
 // dr-validation end to end: the built CLI (`node dist/cli.js run dr-validation --yes`) against one sandbox
-// started in this process — real PostgreSQL 15, s3rver, the Neo4j stand-in — with backups taken by the real
-// postgres-backup.sh and neo4j-backup.sh. The drill restores the latest backups into scratch databases,
-// runs the values file's smoke queries, records RTO/RPO, drops the scratch databases and exports the
-// report; the source databases stay as they were (md5 of every table before and after).
+// started in this process — real PostgreSQL 15, s3rver, a real Neo4j 5 Community (StatefulSet neo4j) — with
+// backups taken by the real postgres-backup.sh and neo4j-backup.sh (dump: the StatefulSet scaled to 0 and
+// back). The drill restores the latest PostgreSQL backup into a scratch database and the Neo4j one into a
+// second, isolated Neo4j (Community has one user database), runs the smoke queries, records RTO/RPO,
+// drops the scratch database, deletes the isolated instance and exports the report; the sources stay as
+// they were (md5 of every table, Neo4j's node count, before and after).
 import { readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startSandbox, type Sandbox } from '../../src/sandbox/index.js';
-import { NEO4J_STANDIN_BIN_DIR } from '../../src/sandbox/neo4j-standin/index.js';
+import { createNeo4jAdapter } from '../../src/adapters/neo4j.js';
 import { journalEvents, journalText, runCli, sandboxEnv } from '../support/cli.js';
 import { tempDir } from '../support/temp.js';
 
@@ -49,12 +51,15 @@ async function fingerprint(db = database): Promise<Record<string, string>> {
 }
 
 async function cypher(statement: string, db = 'neo4j'): Promise<string> {
-  const result = await execa(
-    'cypher-shell',
-    ['-d', db, '--format', 'plain', '--non-interactive', statement],
-    { env, extendEnv: false },
-  );
-  return String(result.stdout);
+  const result = await createNeo4jAdapter(
+    {
+      address: `neo4j://127.0.0.1:${sandbox.values.NEO4J_BOLT_PORT}`,
+      username: sandbox.values.NEO4J_USERNAME!,
+      password: sandbox.values.NEO4J_PASSWORD!,
+    },
+    () => undefined,
+  ).run(statement, { database: db });
+  return JSON.stringify(result.rows);
 }
 
 function valuesFile(name: string, extra: Record<string, unknown>): string {
@@ -66,7 +71,7 @@ function valuesFile(name: string, extra: Record<string, unknown>): string {
 beforeAll(async () => {
   sandbox = await startSandbox();
   database = sandbox.postgres.database;
-  env = { ...sandboxEnv(sandbox, NEO4J_STANDIN_BIN_DIR), HOME: process.env.HOME ?? '/root' };
+  env = { ...sandboxEnv(sandbox, join(sandbox.neo4jHome, 'bin')), HOME: process.env.HOME ?? '/root' };
   secrets = ['AWS_SECRET_ACCESS_KEY', 'POSTGRES_PASSWORD', 'NEO4J_PASSWORD']
     .map((name) => sandbox.values[name])
     .filter((value): value is string => typeof value === 'string' && value !== '');
@@ -75,8 +80,19 @@ beforeAll(async () => {
   );
   atBackup = await fingerprint();
   const scripts = { PATH: env.PATH ?? '', HOME: env.HOME ?? '/root', ...sandbox.values };
+  // Neo4j Community: neo4j-backup.sh stops the StatefulSet for a dump of its store (as its CronJob does).
+  const neo4jDump = {
+    NEO4J_BACKUP_METHOD: 'dump',
+    NEO4J_NAMESPACE: sandbox.namespace,
+    NEO4J_DATA_DIR: sandbox.neo4j.storeDir,
+    KUBECONFIG: sandbox.kubeconfigPath,
+  };
   const backup = (name: string) =>
-    execa('bash', [`ops/db/backup-jobs/scripts/${name}`], { env: scripts, extendEnv: false, reject: false });
+    execa('bash', [`ops/db/backup-jobs/scripts/${name}`], {
+      env: { ...scripts, ...(name.startsWith('neo4j') ? neo4jDump : {}) },
+      extendEnv: false,
+      reject: false,
+    });
   // The two backups are independent: take them side by side.
   const [pgBackup, neoBackup] = await Promise.all([
     backup('postgres-backup.sh'),
@@ -96,7 +112,7 @@ afterAll(async () => {
   await sandbox?.stop();
 });
 
-describe('dr-validation (built CLI, real scripts, real PostgreSQL and S3, Neo4j stand-in)', () => {
+describe('dr-validation (built CLI, real scripts, real PostgreSQL, S3 and Neo4j Community)', () => {
   it('refuses a drillDatabase equal to the source database (exit 2), creating nothing', async () => {
     const before = await fingerprint();
     const run = await runCli(
@@ -156,10 +172,12 @@ describe('dr-validation (built CLI, real scripts, real PostgreSQL and S3, Neo4j 
       expect(run.stdout).toMatch(new RegExp(`✓ ${name} `));
     expect(run.stdout).toMatch(/✓ row counts of \d+ table\(s\) +all equal to the backup/);
     expect(run.stdout).toMatch(new RegExp(`smoke tests passed on ${scratch}`));
-    // Neo4j: Enterprise (the stand-in) allows a scratch database.
+    // Neo4j Community: one user database per server, so a second, isolated instance, deleted afterwards.
     expect(run.stdout).toMatch(
-      new RegExp(`Neo4j restored into neo4j-drill-${stamp} and smoke-tested \\(31 nodes\\)`),
+      /Neo4j restored into an isolated instance and smoke-tested \(31 nodes\); the instance is deleted/,
     );
+    expect(run.stdout).toMatch(/✓ nodes per label +BackupValidation 1, Person 30/);
+    expect(run.stdout).toMatch(/✓ isolated instance stopped and deleted/);
     expect(run.stdout).toMatch(
       /✓ DR drill · PostgreSQL \S+: RTO achieved \(incident → validated\) +\S+.* \(target 1h: PASS\)/,
     );

@@ -26,6 +26,7 @@
 #   dump:   NEO4J_STATEFULSET (Kubernetes; kubectl acts as the Job's ServiceAccount, which may get and scale that one
 #           StatefulSet)  [NEO4J_NAMESPACE: default the ServiceAccount's]  [NEO4J_DATA_DIR: the store's data
 #           directory, e.g. the mounted claim /data]  [NEO4J_STOP_TIMEOUT=600]  [NEO4J_START_TIMEOUT=600]
+#           [NEO4J_HOST + NEO4J_BOLT_PORT: the downtime ends when Bolt answers, not when the pod is ready]
 #           or, on a host: NEO4J_HOME (its bin/neo4j stops and starts the server)  [NEO4J_HOST + NEO4J_BOLT_PORT:
 #           the downtime ends when Bolt answers]
 #   [BACKUP_WORK_DIR=$TMPDIR or /tmp] (room for the chain or dump)  [BACKUP_COMPRESSION_LEVEL=1]  [BACKUP_COMPRESS_THREADS]
@@ -171,6 +172,9 @@ start_server() {
       { tail_of "$work/kubectl.err"; return 1; }
     stopped_by_us=0
     wait_until "$start_timeout" "StatefulSet $statefulset is not ready" sts_ready || return 1
+    if [[ -n "${NEO4J_HOST:-}" && -n "${NEO4J_BOLT_PORT:-}" ]]; then
+      wait_until "$start_timeout" "Bolt $NEO4J_HOST:$NEO4J_BOLT_PORT does not answer" bolt_answers || return 1
+    fi
   else
     "$server_bin" start >"$work/start.out" 2>&1 || { tail_of "$work/start.out"; return 1; }
     stopped_by_us=0
