@@ -1,11 +1,14 @@
 // The postgres-restore-verify CronJob (issue 19) on the sandbox's real Kubernetes control plane: deploy applies it
 // beside the backup CronJob; a Job made from it (`kubectl create job --from=cronjob/…`, as the runbook's test does)
 // runs postgres-verify.sh from the scripts ConfigMap, completes, and publishes a passing <key>.verified.json.
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startSandbox, type Sandbox } from '../../src/sandbox/index.js';
 import { NEO4J_STANDIN_BIN_DIR } from '../../src/sandbox/neo4j-standin/index.js';
 import { basePath, run } from '../support/backup-jobs-run.js';
 import { runCli, sandboxEnv } from '../support/cli.js';
+import { tempDir } from '../support/temp.js';
 
 let sandbox: Sandbox;
 
@@ -67,5 +70,33 @@ describe('the postgres-restore-verify CronJob in the sandbox', () => {
     expect(verified.counts.restored).toEqual(verified.counts.atBackup);
     expect(verified.counts.atBackup.length).toBeGreaterThan(0);
     expect(verified.scratch.dropped).toBe(true);
+  }, 420_000);
+
+  it('on a one-minute schedule (restoreVerifySchedule) it fires by the real cronjob controller and its Job completes', async () => {
+    const values = join(tempDir('restore-verify-values-'), 'values.yaml');
+    writeFileSync(values, "restoreVerifySchedule: '* * * * *'\n");
+    const deployed = await runCli(['run', 'deploy', '--yes', '--values', values], { env: env() });
+    expect(deployed.exitCode, deployed.stdout + deployed.stderr).toBe(0);
+    expect(deployed.stdout).toMatch(/postgres-restore-verify\s+\* \* \* \* \* \(every minute/);
+
+    const { BatchV1Api } = await import('@kubernetes/client-node');
+    const batch = sandbox.kube.admin.makeApiClient(BatchV1Api);
+    const deadline = Date.now() + 240_000;
+    let scheduled: string | undefined;
+    while (Date.now() < deadline && !scheduled) {
+      const jobs = await batch.listNamespacedJob({ namespace: 'data' });
+      scheduled = jobs.items.find(
+        (job) =>
+          job.metadata?.ownerReferences?.some(
+            (owner) => owner.kind === 'CronJob' && owner.name === 'postgres-restore-verify',
+          ) &&
+          job.metadata.annotations?.['cronjob.kubernetes.io/instantiate'] !== 'manual' &&
+          job.status?.conditions?.some((c) => c.type === 'Complete' && c.status === 'True'),
+      )?.metadata?.name;
+      if (!scheduled) await new Promise((resolve) => setTimeout(resolve, 2000));
+    }
+    expect(scheduled, 'a Job made by the cronjob controller completed').toBeDefined();
+    const logs = await kubectl(['logs', `job/${scheduled!}`]);
+    expect(logs.stdout).toContain('result=pass');
   }, 420_000);
 });
