@@ -62,7 +62,7 @@ export function sandboxSettings(sandbox: SandboxHandle | undefined): Settings {
   if (!sandbox) return {};
   const childEnv = Object.fromEntries(
     Object.entries(sandbox.values).filter(
-      ([name]) => name.startsWith('NEO4J_STANDIN') || name === 'NEO4J_HOME',
+      ([name]) => name === 'NEO4J_HOME',
     ),
   );
   return {

@@ -2,7 +2,8 @@
  * "Neo4j backup failures – verify that the backup role is enabled on the target server and that the
  * configured port is reachable": TCP to NEO4J_HOST:NEO4J_BACKUP_PORT from this host and from inside
  * the cluster (a short-lived probe Job running `bash -c '</dev/tcp/HOST/PORT'`, deleted afterwards),
- * and the server's own `server.backup.*` settings through cypher-shell when credentials are set.
+ * and the server's own `server.backup.*` settings over Bolt (the driver) when credentials are set.
+ * A Community server has no backup port (no online backup): the step says so and probes nothing.
  */
 import type { Adapters, KubeAdapter, KubeObject } from '../adapters/types.js';
 import {
@@ -17,7 +18,16 @@ import type { Check, StepContext } from '../runbook/step.js';
 import { planNamespace } from './configure.js';
 import { defineStep } from './define.js';
 import { NEO4J_CRONJOB } from './troubleshoot-jobs.js';
-import { backupContainer, cronJobRef, cypher, jobRef, podSpecOf, sleep } from './troubleshoot-shared.js';
+import {
+  backupContainer,
+  cronJobRef,
+  cypher,
+  cypherShellCommand,
+  jobRef,
+  neo4jServerInfo,
+  podSpecOf,
+  sleep,
+} from './troubleshoot-shared.js';
 
 type Ctx = StepContext<Adapters>;
 
@@ -198,8 +208,9 @@ export const neo4jBackupPort = defineStep({
           writes: true,
         },
         {
-          summary: 'the backup settings, when NEO4J_USERNAME/NEO4J_PASSWORD are set',
-          command: `cypher-shell -a neo4j://${values.get('NEO4J_HOST') ?? '<host>'}:${values.get('NEO4J_BOLT_PORT') ?? '7687'} "${SETTINGS_QUERY}"   # NEO4J_USERNAME/NEO4J_PASSWORD in the environment`,
+          summary:
+            'the edition and the backup settings over Bolt (the driver), when NEO4J_USERNAME/NEO4J_PASSWORD are set; the same at a shell:',
+          command: `${cypherShellCommand(`neo4j://${values.get('NEO4J_HOST') ?? '<host>'}:${values.get('NEO4J_BOLT_PORT') ?? '7687'}`, SETTINGS_QUERY)}   # NEO4J_USERNAME/NEO4J_PASSWORD in the environment`,
         },
       ],
       notes: [
@@ -217,6 +228,21 @@ export const neo4jBackupPort = defineStep({
         checks: [{ id: 'host', label: 'NEO4J_HOST', status: 'skip', detail: 'not set' }],
       };
     }
+    const { info } = await neo4jServerInfo(ctx);
+    if (info?.edition === 'community')
+      return {
+        summary: `does not apply: Neo4j ${info.version} Community has no online backup and no backup port`,
+        checks: [
+          {
+            id: 'edition',
+            label: `Neo4j ${info.version} Community`,
+            status: 'skip',
+            detail:
+              'no backup port to probe: Community backups stop the server and dump it (NEO4J_BACKUP_METHOD=dump, cronjob-neo4j-community.yaml); check that Job with troubleshoot.jobs',
+          },
+        ],
+        data: { applies: false, edition: info.edition, version: info.version },
+      };
     const where = `${host}:${port}`;
     // From here.
     const local = await ctx.adapters.net.tcpProbe(host, port, 3000);

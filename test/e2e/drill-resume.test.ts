@@ -7,7 +7,6 @@ import addFormatsModule from 'ajv-formats';
 import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startSandbox, type Sandbox } from '../../src/sandbox/index.js';
-import { NEO4J_STANDIN_BIN_DIR } from '../../src/sandbox/neo4j-standin/index.js';
 import { SANDBOX_S3_SECRET_ACCESS_KEY } from '../../src/sandbox/s3.js';
 import { CLI, journalEvents, journalText, runCli, sandboxEnv } from '../support/cli.js';
 import { tempDir } from '../support/temp.js';
@@ -56,7 +55,7 @@ async function fingerprint(): Promise<Record<string, string>> {
 
 beforeAll(async () => {
   sandbox = await startSandbox();
-  env = sandboxEnv(sandbox, NEO4J_STANDIN_BIN_DIR);
+  env = sandboxEnv(sandbox, join(sandbox.neo4jHome, 'bin'));
   writeFileSync(valuesFile, 'DATABASES: postgres\nrpoTarget: 24h\nrtoTarget: 4h\n');
   await psql(SLOW_TABLE);
 });

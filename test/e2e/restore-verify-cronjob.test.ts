@@ -5,7 +5,6 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startSandbox, type Sandbox } from '../../src/sandbox/index.js';
-import { NEO4J_STANDIN_BIN_DIR } from '../../src/sandbox/neo4j-standin/index.js';
 import { basePath, run } from '../support/backup-jobs-run.js';
 import { runCli, sandboxEnv } from '../support/cli.js';
 import { tempDir } from '../support/temp.js';
@@ -22,7 +21,7 @@ afterAll(async () => {
 
 function env(): Record<string, string> {
   return {
-    ...sandboxEnv(sandbox, NEO4J_STANDIN_BIN_DIR),
+    ...sandboxEnv(sandbox, join(sandbox.neo4jHome, 'bin')),
     DATABASES: 'postgres',
     HOME: process.env.HOME ?? '/tmp',
   };

@@ -1,8 +1,8 @@
 // A CronJob on an every-minute schedule fires in the sandbox by the real cronjob controller: the Job runs
 // the real backup script, and deploy's read-back and troubleshoot's freshness check see that run.
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startSandbox, type Sandbox } from '../../src/sandbox/index.js';
-import { NEO4J_STANDIN_BIN_DIR } from '../../src/sandbox/neo4j-standin/index.js';
 import { runCli, sandboxEnv } from '../support/cli.js';
 
 let sandbox: Sandbox;
@@ -17,7 +17,7 @@ afterAll(async () => {
 
 function env(): Record<string, string> {
   return {
-    ...sandboxEnv(sandbox, NEO4J_STANDIN_BIN_DIR),
+    ...sandboxEnv(sandbox, join(sandbox.neo4jHome, 'bin')),
     DATABASES: 'postgres',
     POSTGRES_BACKUP_SCHEDULE: '* * * * *',
     HOME: process.env.HOME ?? '/tmp',

@@ -1,8 +1,8 @@
 // troubleshoot end to end: the built CLI (`node dist/cli.js run troubleshoot.<step>`) against one sandbox
 // started in this process — the real Kubernetes control plane (whose process kubelet really runs the Jobs), s3rver,
-// PostgreSQL and the Neo4j stand-in with its backup port CLOSED (fault neo4j-backup-closed) — each
-// diagnostic with its fault made real: a backup Job whose container has no aws (exit 127), S3 credentials
-// s3rver rejects, nothing listening on the backup port, a stale newest backup; and the incremental switch
+// PostgreSQL and a real Neo4j 5 Community (which has no backup port) — each diagnostic with its fault made
+// real: a backup Job whose container has no aws (exit 127), S3 credentials s3rver rejects, a stale newest
+// backup; the backup-port diagnostic saying why it does not apply to Community; and the incremental switch
 // read back from the API.
 import { readFileSync } from 'node:fs';
 import { execa } from 'execa';
@@ -13,7 +13,7 @@ import type { KubeAdapter, KubeObject } from '../../src/adapters/types.js';
 import { jobFromCronJob } from '../../src/runbook/job-from-cronjob.js';
 import { startSandbox, type Sandbox } from '../../src/sandbox/index.js';
 import { startS3DenyProxy } from '../../src/sandbox/s3-deny.js';
-import { NEO4J_STANDIN_BIN_DIR } from '../../src/sandbox/neo4j-standin/index.js';
+import { join } from 'node:path';
 import { journalEvents, journalText, runCli, sandboxEnv } from '../support/cli.js';
 
 let sandbox: Sandbox;
@@ -82,7 +82,7 @@ beforeAll(async () => {
   sandbox = await startSandbox({
     faults: { denials: [], s3Down: false, neo4jBackupClosed: true },
   });
-  env = sandboxEnv(sandbox, NEO4J_STANDIN_BIN_DIR);
+  env = sandboxEnv(sandbox, join(sandbox.neo4jHome, 'bin'));
   secrets = ['AWS_SECRET_ACCESS_KEY', 'POSTGRES_PASSWORD', 'NEO4J_PASSWORD']
     .map((name) => sandbox.values[name])
     .filter((value): value is string => typeof value === 'string' && value !== '');
@@ -268,32 +268,22 @@ describe('troubleshoot (built CLI against the sandbox, faults made real)', () =>
     }
   });
 
-  it('backup port closed: refused from here and from the in-cluster probe Job, cause named, probe deleted', async () => {
+  it('backup port: a Community server has none, and the step says it does not apply and why, probing nothing', async () => {
     const run = await runCli(['run', 'troubleshoot.neo4j-backup-port'], { env });
-    expect(run.exitCode, `${run.stdout}\n${run.stderr}`).toBe(1);
-    const port = sandbox.values.NEO4J_BACKUP_PORT ?? '';
+    expect(run.exitCode, `${run.stdout}\n${run.stderr}`).toBe(0);
     expect(run.stdout).toMatch(
-      new RegExp(`✗ 127\\.0\\.0\\.1:${port} from this host +connection refused`, 'i'),
+      /does not apply: Neo4j 5\.26\.\d+ Community has no online backup and no backup port/,
     );
-    expect(run.stdout).toMatch(
-      new RegExp(
-        `✗ 127\\.0\\.0\\.1:${port} from inside the cluster \\(Job db-runbook-probe-${port}-\\w+\\) +.*refused.*\\(exit 1\\)`,
-        'i',
-      ),
-    );
-    expect(run.stdout).toMatch(/✓ server\.backup\.enabled +true/);
-    expect(run.stdout).toContain(
-      `✗ likely cause  nothing listens on 127.0.0.1:${port} (connection refused): the Neo4j server or its backup listener is not running there.`,
-    );
-    expect(run.stdout).toContain('server.backup.listen_address=0.0.0.0:');
-    // The probe Job is gone, and cypher-shell got the password from its environment only.
+    expect(run.stdout).toContain('Community backups stop the server and dump it');
+    // Nothing was probed: no probe Job, and the edition came over Bolt (never cypher-shell, never the password).
     expect((await kube.list('batch/v1', 'Job', 'data')).map((job) => job.metadata.name)).not.toContainEqual(
       expect.stringMatching(/^db-runbook-probe-/),
     );
-    const commands = journalEvents(run.sessionDir)
-      .filter((event) => event.type === 'command')
-      .map((event) => String(event.command));
-    expect(commands.some((command) => command.includes('cypher-shell'))).toBe(true);
+    const events = journalEvents(run.sessionDir);
+    expect(
+      events.some((event) => event.type === 'command' && String(event.command).includes('cypher-shell')),
+    ).toBe(false);
+    expect(events.some((event) => event.type === 'api' && event.service === 'neo4j')).toBe(true);
     expectNoSecrets(run.stdout + journalText(run.sessionDir));
   });
 

@@ -1,8 +1,8 @@
 // `db-runbook verify [--latest|URI]` (issue 19): the restore-verify CronJob's proof, on demand from the workstation,
 // against the sandbox (real PostgreSQL, s3rver, the real control plane), journaled as a session.
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startSandbox, type Sandbox } from '../../src/sandbox/index.js';
-import { NEO4J_STANDIN_BIN_DIR } from '../../src/sandbox/neo4j-standin/index.js';
 import { basePath, run, runScript } from '../support/backup-jobs-run.js';
 import { journalText, runCli, sandboxEnv } from '../support/cli.js';
 
@@ -11,7 +11,7 @@ let backup: string;
 
 function env(): Record<string, string> {
   return {
-    ...sandboxEnv(sandbox, NEO4J_STANDIN_BIN_DIR),
+    ...sandboxEnv(sandbox, join(sandbox.neo4jHome, 'bin')),
     DATABASES: 'postgres',
     HOME: process.env.HOME ?? '/tmp',
   };
