@@ -329,28 +329,29 @@ function footerLines(
   sectionSteps: readonly RunbookStep[],
   env: AppEnv,
 ): Line[] {
+  // The keys a person needs first come first: a narrow terminal cuts the end of this line.
   const hints: string[] = [];
   if (state.running) {
     const current = sectionSteps.find((step) => step.id === state.running?.current)?.title ?? 'a step';
     hints.push(
-      `running: ${current}`,
       'Esc stop waiting',
       'q quit (asks)',
       'Ctrl-C interrupt',
-      'PgUp/PgDn scroll',
       '? help',
+      'PgUp/PgDn scroll',
+      `running: ${current}`,
     );
   } else if (state.view === 'report') {
-    hints.push('j/k PgUp/PgDn g/G scroll', '/ filter', 'n note', 'x export', 'Esc back', '? help', 'q quit');
+    hints.push('Esc back', '? help', 'q quit', 'n note', 'x export', 'j/k PgUp/PgDn g/G scroll', '/ filter');
   } else if (state.view === 'section' && section) {
-    hints.push(`${keyLabel('open')} run step`, 'a run remaining');
+    hints.push(`${keyLabel('open')} run step`, 'a run remaining', 'Esc back', '? help', 'q quit');
     for (const option of OPTIONS as readonly OptionSpec[])
       if (option.tui?.sections.includes(section))
         hints.push(
           `${option.tui.key} ${option.tui.label}: ${optionDisplay(state.options, option.name as never)}`,
         );
     if (section === 'deploy') hints.push('e edit schedules');
-    hints.push('s skip optional', 'Tab detail', '/ filter', 'r report', 'Esc back', '? help', 'q quit');
+    hints.push('s skip optional', 'Tab detail', '/ filter', 'r report');
   } else {
     hints.push('↑/↓ move', 'Enter open', 'r report', '? help', 'q quit');
   }

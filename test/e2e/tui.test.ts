@@ -11,22 +11,22 @@ async function tmux(...args: string[]): Promise<string> {
   return String((await execa('tmux', ['-S', socket, ...args])).stdout);
 }
 
-async function screen(): Promise<string> {
-  return tmux('capture-pane', '-p', '-t', name);
+async function screen(target = name): Promise<string> {
+  return tmux('capture-pane', '-p', '-t', target);
 }
 
-async function waitUntilGone(text: string, timeoutMs = 10_000): Promise<void> {
+async function waitUntilGone(text: string, timeoutMs = 10_000, target = name): Promise<void> {
   const started = Date.now();
-  while ((await screen()).includes(text)) {
+  while ((await screen(target)).includes(text)) {
     if (Date.now() - started > timeoutMs) throw new Error(`screen still shows ${text}`);
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
 }
 
-async function waitFor(text: string | RegExp, timeoutMs = 30_000): Promise<string> {
+async function waitFor(text: string | RegExp, timeoutMs = 30_000, target = name): Promise<string> {
   const started = Date.now();
   for (;;) {
-    const shown = await screen();
+    const shown = await screen(target);
     if (typeof text === 'string' ? shown.includes(text) : text.test(shown)) return shown;
     if (Date.now() - started > timeoutMs) throw new Error(`screen never showed ${String(text)}:\n${shown}`);
     await new Promise((resolve) => setTimeout(resolve, 100));
@@ -84,4 +84,74 @@ describe('the TUI in a real terminal (tmux)', () => {
     const events = journalEvents(sessionDir);
     expect(events.at(-1)).toMatchObject({ type: 'session-end', outcome: 'quit', exitCode: 0 });
   }, 120_000);
+});
+
+/**
+ * What a person sees: the header on the top row (the frame never scrolls it away), no row that the
+ * terminal had to wrap (capture-pane -J joins wrapped rows: none may be wider than the pane), and the
+ * footer's key hints on the last row in use (nothing drawn over or under it).
+ */
+async function checkScreen(target: string, width: number): Promise<string[]> {
+  const rows = (await tmux('capture-pane', '-p', '-J', '-t', target)).split('\n');
+  expect(rows[0], rows.join('\n')).toMatch(/^db-runbook\s+SANDBOX\s+namespace data/);
+  for (const row of rows) expect([...row].length, `wider than ${width}: ${row}`).toBeLessThanOrEqual(width);
+  const used = rows.filter((row) => row.trim() !== '');
+  expect(used.at(-1), rows.join('\n')).toMatch(/ · \? help · /);
+  expect(new Set(used.filter((row) => /^db-runbook /.test(row))).size, 'one header').toBe(1);
+  return rows;
+}
+
+describe.each([
+  { columns: 80, rows: 24 },
+  { columns: 200, rows: 60 },
+])('the TUI in a $columns×$rows terminal (tmux)', ({ columns, rows }) => {
+  afterAll(async () => {
+    await execa('tmux', ['-S', socket, 'kill-server'], { reject: false });
+  });
+
+  it('keeps the header on screen, fits every row, scrolls the help to its end, runs a section and quits', async () => {
+    const target = `db-runbook-${columns}x${rows}-${process.pid}`;
+    const sessionDir = tempDir('db-runbook-tui-size-');
+    await tmux(
+      'new-session',
+      '-d',
+      '-s',
+      target,
+      '-x',
+      String(columns),
+      '-y',
+      String(rows),
+      `env NO_COLOR= node ${CLI} --sandbox --session-dir ${sessionDir}; echo "EXITED:$?"; sleep 60`,
+    );
+    await waitFor('Runbook sections', 60_000, target);
+    await checkScreen(target, columns);
+
+    await tmux('send-keys', '-t', target, '?');
+    await waitFor('── Keys', 10_000, target);
+    await checkScreen(target, columns);
+    await tmux('send-keys', '-t', target, 'G');
+    await waitFor('Every action is written to the session journal.', 10_000, target);
+    await checkScreen(target, columns);
+    await tmux('send-keys', '-t', target, 'Escape');
+    await waitUntilGone('── Keys', 10_000, target);
+
+    await tmux('send-keys', '-t', target, 'Enter');
+    await waitFor('Will do', 10_000, target);
+    await checkScreen(target, columns);
+    await tmux('send-keys', '-t', target, 'a');
+    await waitFor(/✓ Database reachability/, 90_000, target);
+    await checkScreen(target, columns);
+    // The run is over when the footer offers Enter again (not "Esc stop waiting").
+    await waitFor(/Enter run step · a run remaining/, 90_000, target);
+    // Page through the last step's detail; the header stays.
+    await tmux('send-keys', '-t', target, 'PageDown');
+    await checkScreen(target, columns);
+
+    await tmux('send-keys', '-t', target, 'Escape');
+    await waitFor('Runbook sections', 10_000, target);
+    await checkScreen(target, columns);
+    await tmux('send-keys', '-t', target, 'q');
+    await waitFor('EXITED:0', 20_000, target);
+    expect(journalEvents(sessionDir).at(-1)).toMatchObject({ type: 'session-end', outcome: 'quit' });
+  }, 180_000);
 });
