@@ -879,6 +879,17 @@ export function chooseBackupStep(spec: RestoreSpec): RunbookStep {
         checks,
         data: {
           chosen,
+          ...(spec.kind === 'postgres'
+            ? {
+                backup: {
+                  uri: chosen.uri,
+                  provenRestorable: verificationText(
+                    catalog.find((candidate) => candidate.key === chosen.key)?.verification,
+                    now,
+                  ),
+                },
+              }
+            : {}),
           ...(incident ? { incidentAt: incident } : {}),
           ...(window ? { dataLoss: { ms: window.ms, text: window.text } } : {}),
         },

@@ -79,6 +79,15 @@ describe('db-runbook verify', () => {
     );
     expect(result.stdout).toMatch(new RegExp(`✓ proven restorable +proven restorable`));
     expect(result.stdout).toContain(name);
+    const report = await runCli(['report', '--format', 'markdown'], {
+      env: env(),
+      sessionDir: result.sessionDir,
+    });
+    expect(report.exitCode, report.stderr).toBe(0);
+    expect(report.stdout).toContain('| Proven restorable |');
+    expect(report.stdout).toMatch(
+      new RegExp(`${name.replace(/\./g, '\\.')}\\\` \\|[^\\n]*\\| proven restorable [^|\\n]+ ago \\|`),
+    );
   }, 300_000);
 
   it('a URI that is not a PostgreSQL backup is refused before anything runs (exit 2)', async () => {

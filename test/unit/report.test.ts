@@ -69,7 +69,7 @@ describe('the DR report of a drill killed mid-restore and resumed', () => {
 
   it('names the backup used and the validation queries with their results', () => {
     expect(section(markdown, 'Backups restored')).toContain(
-      '| Incident restore · PostgreSQL | `s3://acme-db-backups/postgres/2026-01-15T020005Z.sql.gz` | 1.7 GiB (1843212288 bytes) | `9f2c1e4b7a0d3c5e8f6a1b2c3d4e5f60718293a4b5c6d7e8f9a0b1c2d3e4f5a6` | yes | 2026-01-15 02:00:05 |',
+      '| Incident restore · PostgreSQL | `s3://acme-db-backups/postgres/2026-01-15T020005Z.sql.gz` | 1.7 GiB (1843212288 bytes) | `9f2c1e4b7a0d3c5e8f6a1b2c3d4e5f60718293a4b5c6d7e8f9a0b1c2d3e4f5a6` | yes | not recorded | 2026-01-15 02:00:05 |',
     );
     const validation = section(markdown, 'Validation');
     expect(validation).toContain('All 3 validation queries passed.');

@@ -173,10 +173,10 @@ function backups(model: ReportModel): string {
   const rows = model.backups
     .map(
       (backup) =>
-        `<tr><td>${esc(model.recoveries.find((r) => r.id === backup.recovery)?.label ?? backup.step ?? '')}</td><td><code>${esc(backup.uri)}</code></td><td>${esc(backup.size === null ? 'unknown' : bytes(backup.size))}</td><td><code class="hash">${esc(backup.sha256 ?? 'unknown')}</code></td><td>${backup.verified === null ? 'unknown' : backup.verified ? 'yes' : '<strong>no</strong>'}</td><td>${esc(backup.recoveryPoint ? utc(backup.recoveryPoint) : 'unknown')}</td></tr>`,
+        `<tr><td>${esc(model.recoveries.find((r) => r.id === backup.recovery)?.label ?? backup.step ?? '')}</td><td><code>${esc(backup.uri)}</code></td><td>${esc(backup.size === null ? 'unknown' : bytes(backup.size))}</td><td><code class="hash">${esc(backup.sha256 ?? 'unknown')}</code></td><td>${backup.verified === null ? 'unknown' : backup.verified ? 'yes' : '<strong>no</strong>'}</td><td>${esc(backup.provenRestorable ?? 'not recorded')}</td><td>${esc(backup.recoveryPoint ? utc(backup.recoveryPoint) : 'unknown')}</td></tr>`,
     )
     .join('');
-  return `<h2>Backups restored</h2><table><thead><tr><th>Recovery</th><th>URI</th><th>Size</th><th>SHA-256</th><th>Verified</th><th>Recovery point (UTC)</th></tr></thead><tbody>${rows}</tbody></table>`;
+  return `<h2>Backups restored</h2><table><thead><tr><th>Recovery</th><th>URI</th><th>Size</th><th>SHA-256</th><th>Verified</th><th>Proven restorable</th><th>Recovery point (UTC)</th></tr></thead><tbody>${rows}</tbody></table>`;
 }
 
 function validation(model: ReportModel): string {

@@ -201,13 +201,14 @@ function backups(model: ReportModel): string[] {
     '## Backups restored',
     '',
     ...table(
-      ['Recovery', 'URI', 'Size', 'SHA-256', 'Verified', 'Recovery point (UTC)'],
+      ['Recovery', 'URI', 'Size', 'SHA-256', 'Verified', 'Proven restorable', 'Recovery point (UTC)'],
       model.backups.map((backup) => [
         model.recoveries.find((recovery) => recovery.id === backup.recovery)?.label ?? backup.step ?? '',
         code(backup.uri),
         backup.size === null ? 'unknown' : bytes(backup.size),
         backup.sha256 ? code(backup.sha256) : 'unknown',
         backup.verified === null ? 'unknown' : backup.verified ? 'yes' : '**no**',
+        backup.provenRestorable ?? 'not recorded',
         backup.recoveryPoint ? utc(backup.recoveryPoint) : 'unknown',
       ]),
     ),

@@ -140,6 +140,11 @@ export interface ReportBackup {
   step: string | null;
   /** The recovery that restored it. */
   recovery: string | null;
+  /**
+   * "Last proven restorable": what the backup's `<key>.verified.json` said when it was chosen (`proven restorable
+   * 3h ago by <job>`, `verification FAILED (row counts)`, `never verified`); absent when not recorded.
+   */
+  provenRestorable?: string;
 }
 
 /**

@@ -114,6 +114,7 @@ function backupFrom(data: Record<string, unknown>, step: string | null): ReportB
     recoveryPoint: null,
     step,
     recovery: null,
+    ...(text(data.provenRestorable) ? { provenRestorable: text(data.provenRestorable) ?? '' } : {}),
   };
 }
 
@@ -126,6 +127,9 @@ function mergeBackup(known: ReportBackup | null, backup: ReportBackup): ReportBa
     verified: backup.verified ?? known.verified,
     recoveryPoint: backup.recoveryPoint ?? known.recoveryPoint,
     step: known.step ?? backup.step,
+    ...((backup.provenRestorable ?? known.provenRestorable)
+      ? { provenRestorable: backup.provenRestorable ?? known.provenRestorable }
+      : {}),
   };
 }
 
