@@ -154,8 +154,17 @@ export function update(state: AppState, msg: Msg, env: AppEnv): Update {
       const running = state.running;
       const next: AppState = { ...state, running: undefined, prompt: undefined, quitAsk: false };
       if (msg.notice) next.notice = msg.notice;
-      // The cursor follows: after one step went well, it moves to the next step still to do.
-      if (running && !running.all && msg.ok && msg.last && state.view === 'section' && state.section) {
+      // The cursor follows: after one step went well, it moves to the next step still to do (not
+      // after Esc: the operator stopped waiting to read what the step saw).
+      if (
+        running &&
+        !running.all &&
+        !running.stopping &&
+        msg.ok &&
+        msg.last &&
+        state.view === 'section' &&
+        state.section
+      ) {
         const steps = env.stepsOf(state.section);
         const at = steps.findIndex((step) => step.id === msg.last);
         const following = steps.findIndex(

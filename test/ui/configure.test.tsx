@@ -68,6 +68,9 @@ describe('configure screens', () => {
     expect(gate).toContain('Apply Secret database-backup-storage (create) in namespace data');
     expect(gate).toMatch(/objects: Secret\/database-backup-storage/);
     ui.stdin.write('y');
+    // The cursor follows to the next step once this one is done; back up one to read its result.
+    await waitForFrame(ui.lastFrame, (f) => /›\s+\S+\s+Secret postgres-backup-credentials/.test(f));
+    ui.stdin.write('k');
     const done = await waitForFrame(ui.lastFrame, (f) =>
       flatFrame(f).includes('Done: Secret data/database-backup-storage'),
     );
@@ -78,6 +81,8 @@ describe('configure screens', () => {
 
     // Again: nothing to write, so no gate; the preview says unchanged.
     ui.stdin.write(ENTER);
+    await waitForFrame(ui.lastFrame, (f) => /›\s+\S+\s+Secret postgres-backup-credentials/.test(f));
+    ui.stdin.write('k');
     const again = await waitForFrame(ui.lastFrame, (f) =>
       flatFrame(f).includes('Done: Secret data/database-backup-storage: unchanged'),
     );

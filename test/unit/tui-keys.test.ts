@@ -63,7 +63,10 @@ function inSection(section: SectionId, cursor = 0): AppState {
 /** A state in which a binding's context holds. */
 function stateFor(context: KeyContext, section?: string): AppState {
   // Cursors in the middle, so that every move moves.
-  const base = { ...inSection((section ?? 'prerequisites') as SectionId, 1), detail: { offset: 5, follow: false } };
+  const base = {
+    ...inSection((section ?? 'prerequisites') as SectionId, 1),
+    detail: { offset: 5, follow: false },
+  };
   switch (context) {
     case 'home':
       return { ...initialState(), homeCursor: 1 };
