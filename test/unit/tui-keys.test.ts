@@ -217,6 +217,24 @@ describe('the App, through its reducer', () => {
     expect(state.stepCursor).toBe(1);
   });
 
+  it('after Esc (stopped waiting) the cursor stays on the step, to read what it saw', () => {
+    let state = inSection('prerequisites', 0);
+    state = send(state, {
+      type: 'run-started',
+      section: 'prerequisites',
+      queue: ['prerequisites.binaries'],
+      all: false,
+    });
+    state = send(state, { type: 'step-started', step: 'prerequisites.binaries' });
+    state = keys(state, '\u001b').state;
+    state = send(
+      state,
+      { type: 'run-ended', last: 'prerequisites.binaries', ok: true },
+      env({ 'prerequisites.binaries': 'done' }),
+    );
+    expect(state.stepCursor).toBe(0);
+  });
+
   it("a runs the remaining steps only: after Esc at restore-neo4j's stop gate it does not start over", () => {
     const world = env({
       'restore-neo4j.incident': 'done',
