@@ -1,5 +1,5 @@
 // Benchmark of ops/db/backup-jobs: backup and restore of a generated PostgreSQL database (default ~1 GB,
-// BENCH_PG_MB to change it; --quick: 60 MB) against s3rver, paired in every round with the raw pipelines
+// BENCH_PG_MB to change it; --quick: 30 MB) against s3rver, paired in every round with the raw pipelines
 //   backup:  pg_dump | gzip > /dev/null                 goal: postgres-backup.sh <= 0.45x
 //   restore: aws s3 cp s3://… - | gunzip | psql         goal: postgres-restore.sh <= 1.0x
 // Each round runs every variant once, in rotating order (BENCH_RUNS rounds, at least 3); every figure is
@@ -18,8 +18,10 @@ import { describe, emit, interleave, pairedRatio, quick, round, runCount, summar
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const scripts = join(root, 'ops', 'db', 'backup-jobs', 'scripts');
-const targetMb = Number(process.env.BENCH_PG_MB ?? (quick ? 60 : 1000));
+const targetMb = Number(process.env.BENCH_PG_MB ?? (quick ? 30 : 1000));
 const runs = runCount(3);
+/** rows per INSERT while generating: --quick makes a ~30 MB database, not 78 MB */
+const chunkRows = quick ? 100000 : 250000;
 
 let sandbox;
 try {
@@ -172,7 +174,7 @@ SELECT (1 + (i * 7919) % 100000)::int, (ARRAY['login','purchase','refund','updat
        'event ' || i || ' for account ' || (1 + (i * 7919) % 100000) || ' ref ' || md5(i::text) || ' '
        || repeat('lorem ipsum dolor sit amet ', (1 + i % 4)::int) || substr(md5((i * 31)::text), 1, (1 + i % 32)::int),
        timestamptz '2024-01-01' + i * interval '1 second'
-FROM generate_series(${chunk * 250000 + 1}::bigint, ${(chunk + 1) * 250000}) AS i;`);
+FROM generate_series(${chunk * chunkRows + 1}::bigint, ${(chunk + 1) * chunkRows}) AS i;`);
     sizeMb = Number((await psql(`SELECT pg_database_size(current_database()) / 1048576`)).stdout.trim());
   }
   await psql('VACUUM ANALYZE');

@@ -74,7 +74,7 @@ if (process.argv[2] === '--tool') {
 }
 
 // ------------------------------------------------------------------------------------------- bench
-const targetMb = Number(process.env.BENCH_RESTORE_MB ?? (quick ? 60 : 1024));
+const targetMb = Number(process.env.BENCH_RESTORE_MB ?? (quick ? 30 : 1024));
 const runs = runCount(3);
 
 let sandbox;
@@ -146,7 +146,7 @@ CREATE TABLE backup_validation(id SERIAL PRIMARY KEY, note TEXT);
 INSERT INTO backup_validation(note) VALUES ('bench synthetic check');`);
   let sizeMb = 0;
   for (let chunk = 0; sizeMb < targetMb; chunk++) {
-    const rows = 250000;
+    const rows = quick ? 100000 : 250000; // --quick: a ~30 MB database
     await psql(`INSERT INTO events (account_id, kind, amount, payload, created_at)
 SELECT (1 + (i * 7919) % 100000)::int, (ARRAY['login','purchase','refund','update','logout'])[1 + i % 5], (i % 100000) / 100.0,
        'event ' || i || ' for account ' || (1 + (i * 7919) % 100000) || ' ref ' || md5(i::text) || ' '
