@@ -464,7 +464,13 @@ const restore = defineStep({
     const out = scriptOutput(result.stdout);
     const verified = !unverified && out.verified !== 'false';
     ctx.mark(MARK.restoreDone, { uri: chosen.uri, database: scratch });
-    const backup = { uri: chosen.uri, size: chosen.size, sha256: out.sha256 ?? integrity.sha256, verified };
+    const backup = {
+      uri: chosen.uri,
+      size: chosen.size,
+      sha256: out.sha256 ?? integrity.sha256,
+      verified,
+      ...(chosen.provenRestorable ? { provenRestorable: chosen.provenRestorable } : {}),
+    };
     const recoveryPoint =
       chosen.recoveryPoint ?? (out.recovery_point !== 'unknown' ? out.recovery_point : undefined);
     if (recoveryPoint) ctx.mark(MARK.recoveryPoint, { at: recoveryPoint, ...backup });

@@ -744,6 +744,7 @@ const restore = defineStep({
       size: chosen.size,
       sha256: sha256 ?? integrity.sha256,
       verified: !unverified,
+      ...(chosen.provenRestorable ? { provenRestorable: chosen.provenRestorable } : {}),
     });
     if (result.detached) {
       return {

@@ -128,6 +128,8 @@ export interface ChosenBackup {
   recoveryPointSource?: string;
   lastModified?: string;
   preRestore?: boolean;
+  /** "Last proven restorable" when it was chosen (PostgreSQL): what its <key>.verified.json said. */
+  provenRestorable?: string;
 }
 
 /** The integrity step's result data. */
@@ -693,6 +695,7 @@ function chosenFrom(bucket: string, backup: Backup): ChosenBackup {
     ...(backup.recoveryPointSource ? { recoveryPointSource: backup.recoveryPointSource } : {}),
     ...(backup.lastModified ? { lastModified: backup.lastModified } : {}),
     preRestore: backup.preRestore,
+    ...(backup.verification ? { provenRestorable: verificationText(backup.verification, new Date()) } : {}),
   };
 }
 
@@ -879,17 +882,6 @@ export function chooseBackupStep(spec: RestoreSpec): RunbookStep {
         checks,
         data: {
           chosen,
-          ...(spec.kind === 'postgres'
-            ? {
-                backup: {
-                  uri: chosen.uri,
-                  provenRestorable: verificationText(
-                    catalog.find((candidate) => candidate.key === chosen.key)?.verification,
-                    now,
-                  ),
-                },
-              }
-            : {}),
           ...(incident ? { incidentAt: incident } : {}),
           ...(window ? { dataLoss: { ms: window.ms, text: window.text } } : {}),
         },

@@ -79,6 +79,19 @@ describe('db-runbook verify', () => {
     );
     expect(result.stdout).toMatch(new RegExp(`✓ proven restorable +proven restorable`));
     expect(result.stdout).toContain(name);
+  }, 300_000);
+
+  it('the DR report of the restore says the backup restored was proven restorable', async () => {
+    const database = sandbox.postgres.database;
+    const result = await runCli(
+      ['run', 'restore-postgres', '--yes', '--confirm', database, '--confirm', `drop ${database}`],
+      {
+        env: env(),
+        timeoutMs: 240_000,
+      },
+    );
+    expect(result.exitCode, result.stdout + result.stderr).toBe(0);
+    const name = backup.slice(backup.lastIndexOf('/') + 1);
     const report = await runCli(['report', '--format', 'markdown'], {
       env: env(),
       sessionDir: result.sessionDir,
