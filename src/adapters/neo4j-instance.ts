@@ -51,6 +51,8 @@ export function instanceConf(options: {
     `server.memory.pagecache.size=${NEO4J_MEMORY.pageCache}`,
     `dbms.memory.transaction.total.max=${NEO4J_MEMORY.transactions}`,
     'dbms.usage_report.enabled=false',
+    // Frequent checkpoints: a copy of the running store (the Enterprise online-backup stand-in) is then dumpable.
+    'db.checkpoint.interval.time=1s',
     // Tests try wrong passwords on purpose: no 5 s lock-out of the user afterwards.
     'dbms.security.auth_max_failed_attempts=0',
     'server.jvm.additional=-XX:+UseG1GC',

@@ -25,12 +25,21 @@ import { freePort, instanceConf, NEO4J_MEMORY } from '../adapters/neo4j-instance
 
 export { freePort, instanceConf, NEO4J_MEMORY };
 import { SandboxSetupError } from './postgres.js';
-import { runSetup } from './setup-step.js';
+import { projectRoot, runSetup } from './setup-step.js';
 
 export const NEO4J_SANDBOX_USER = 'neo4j';
 export const NEO4J_SANDBOX_PASSWORD = 'sandbox-neo4j-password';
 /** The StatefulSet (and its pod `neo4j-0`, its claim `data-neo4j-0`) the sandbox runs. */
 export const NEO4J_STATEFULSET = 'neo4j';
+
+/**
+ * The stand-in for Neo4j Enterprise's online backup (not on Maven Central): a `neo4j-admin` to put first on
+ * PATH, which simulates `database backup --from`, FULL/DIFF chains and `database restore` with REAL dumps
+ * inside its artifacts, and hands everything else to the real neo4j-admin. See the script's header.
+ */
+export function enterpriseStandInDir(): string {
+  return join(projectRoot(), 'src', 'sandbox', 'neo4j-enterprise-standin');
+}
 
 /** The cached Neo4j distribution (the setup step fetches it once). */
 export async function neo4jDistribution(): Promise<string> {
