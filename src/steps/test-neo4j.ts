@@ -308,6 +308,15 @@ const verify = defineStep({
     checks.push(sidecar.check);
     const head = await s3.head(object.key).catch(() => undefined);
     const downtime = head?.metadata['downtime-seconds'];
+    const adminVersion = head?.metadata['neo4j-admin-version'] ?? '';
+    const ranOnStandIn = /stand-in/.test(adminVersion);
+    if (ranOnStandIn)
+      checks.push({
+        id: 'stand-in',
+        label: 'Enterprise online backup ran against a stand-in',
+        status: 'warn',
+        detail: `${adminVersion}: the backup protocol and DIFF ranges are simulated; the dump inside is real`,
+      });
     if (downtime)
       checks.push({
         id: 'downtime',
@@ -334,6 +343,9 @@ const verify = defineStep({
         entries: scan.entries.map((entry) => entry.name),
         ms,
         ...(downtime ? { downtimeSeconds: Number(downtime), backupType: head?.metadata['backup-type'] } : {}),
+        ...(ranOnStandIn
+          ? { standIn: true, standInParts: ['neo4j-admin database backup (Enterprise online)'] }
+          : {}),
         ...(note ? { standIn: true } : {}),
         ...(failed.length ? { next: 'run db-runbook run troubleshoot' } : {}),
       },
