@@ -61,7 +61,9 @@ describe.each([
       'ConfigMap/database-backup-scripts',
       'ServiceAccount/database-backup',
     ]);
-    expect(configureSteps).toHaveLength(created.size);
+    // One step each, plus the Role that lets the Neo4j Community backup scale its StatefulSet (not a pod reference).
+    expect(configureSteps).toHaveLength(created.size + 1);
+    expect(configureSteps.map((step) => step.id)).toContain('configure.neo4j-scaler-role');
     const used = rendered.flatMap((object) =>
       referencedObjects(object)
         .filter((ref) => !ref.optional)

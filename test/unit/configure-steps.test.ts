@@ -124,6 +124,7 @@ describe('configure plan', () => {
       'configure.settings',
       'configure.scripts',
       'configure.service-account',
+      'configure.neo4j-scaler-role',
     ]);
   });
 });
