@@ -19,7 +19,11 @@ function processes() {
       const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
       if (fields[0] === 'Z') continue;
       const command = readFileSync(`/proc/${entry}/cmdline`, 'utf8').replaceAll('\0', ' ').trim();
-      table.set(Number(entry), { ppid: Number(fields[1]), sid: Number(fields[4]), command: command.slice(0, 140) });
+      table.set(Number(entry), {
+        ppid: Number(fields[1]),
+        sid: Number(fields[4]),
+        command: command.slice(0, 140),
+      });
     } catch {
       // exited meanwhile
     }
@@ -48,9 +52,13 @@ const vitest = spawn(
   { stdio: 'inherit', detached: true, cwd: root },
 );
 for (const signal of ['SIGINT', 'SIGTERM']) process.on(signal, () => vitest.kill(signal));
-const status = await new Promise((resolve) => vitest.on('exit', (code, signal) => resolve(code ?? (signal ? 1 : 0))));
+const status = await new Promise((resolve) =>
+  vitest.on('exit', (code, signal) => resolve(code ?? (signal ? 1 : 0))),
+);
 
-const summary = spawn(process.execPath, [join(root, 'scripts', 'test-summary.mjs'), reportFile], { stdio: 'inherit' });
+const summary = spawn(process.execPath, [join(root, 'scripts', 'test-summary.mjs'), reportFile], {
+  stdio: 'inherit',
+});
 await new Promise((resolve) => summary.on('exit', resolve));
 rmSync(reportDir, { recursive: true, force: true });
 

@@ -61,9 +61,7 @@ export async function readValuesFile(path: string | undefined): Promise<Record<s
 export function sandboxSettings(sandbox: SandboxHandle | undefined): Settings {
   if (!sandbox) return {};
   const childEnv = Object.fromEntries(
-    Object.entries(sandbox.values).filter(
-      ([name]) => name === 'NEO4J_HOME',
-    ),
+    Object.entries(sandbox.values).filter(([name]) => name === 'NEO4J_HOME'),
   );
   return {
     childEnv,
