@@ -936,9 +936,6 @@ export function cleanupStep(target: SyntheticTarget): RunbookStep {
  * server there (and its backup a real dump): only an Enterprise online backup would be a stand-in, and the
  * sandbox's server is Community, so nothing is said here.
  */
-export function standInNote(
-  _ctx: Pick<Ctx, 'target'>,
-  _database: 'postgres' | 'neo4j',
-): string | undefined {
+export function standInNote(_ctx: Pick<Ctx, 'target'>, _database: 'postgres' | 'neo4j'): string | undefined {
   return undefined;
 }

@@ -306,13 +306,11 @@ export async function cypher(
       unavailable: 'NEO4J_USERNAME/NEO4J_PASSWORD are not set',
     };
   try {
-    const result = await ctx.adapters
-      .neo4j({ address, username, password })
-      .run(statement, {
-        ...(database ? { database } : {}),
-        ...(params ? { params } : {}),
-        signal: ctx.signal,
-      });
+    const result = await ctx.adapters.neo4j({ address, username, password }).run(statement, {
+      ...(database ? { database } : {}),
+      ...(params ? { params } : {}),
+      signal: ctx.signal,
+    });
     return { ok: true, rows: result.rows.map((row) => row.map(cell)), values: result.rows, error: '' };
   } catch (error) {
     if (error instanceof Neo4jError)
