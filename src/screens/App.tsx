@@ -1,5 +1,5 @@
 import { useApp, useStdout } from 'ink';
-import { useEffect, useLayoutEffect, useState, useSyncExternalStore } from 'react';
+import { useEffect, useLayoutEffect, useMemo, useState, useSyncExternalStore } from 'react';
 import { planValues } from '../commands/plan.js';
 import type { Session } from '../engine/session.js';
 import type { StepOptions } from '../runbook/options.js';
@@ -81,11 +81,19 @@ export function App(props: AppProps) {
     return () => clearInterval(timer);
   }, [running]);
 
+  // The report is rebuilt from the journal when the session changed, not on every spinner tick.
+  const reportOpen = state.view === 'report';
+  const version = snapshot.version;
+  const model = useMemo(
+    () => (reportOpen && report ? report.build() : undefined),
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+    [reportOpen, report, version],
+  );
   const frame = drawFrame({
     state,
     controller,
     session,
-    report,
+    report: model,
     clusterProblem,
     width,
     rows,
@@ -103,7 +111,8 @@ interface FrameInput {
   state: AppState;
   controller: TuiController;
   session: Session;
-  report: AppProps['report'];
+  /** The report, built, when its screen is open. */
+  report?: ReportModel;
   clusterProblem?: string;
   width: number;
   rows?: number;
@@ -176,8 +185,7 @@ export function drawFrame(input: FrameInput): { lines: Line[]; pane: { page: num
     return { lines: [...header, ...body, ...footer], pane };
   }
   if (state.view === 'report' && report) {
-    const model = report.build();
-    const all = filtered(reportLines(model, width), state.filter?.editor.value);
+    const all = filtered(reportLines(report, width), state.filter?.editor.value);
     const noteLines = state.note
       ? [editorLine([seg('Note: ')], state.note, { placeholder: 'what the facilitator observed' })]
       : [];
