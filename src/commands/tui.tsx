@@ -87,10 +87,17 @@ export async function tuiCommand(options: GlobalOptions): Promise<number> {
     },
   );
   let signalled = 0;
-  const onSignal = () => {
+  const onSignal = (signal: NodeJS.Signals) => {
     signalled++;
     if (booted && signals.listenerCount('interrupt') > 0 && signalled === 1) {
       signals.emit('interrupt');
+      return;
+    }
+    if (!booted) {
+      // Still starting (the sandbox comes up): the signal does what it did before the TUI was here.
+      process.removeListener('SIGTERM', onSignal);
+      process.removeListener('SIGINT', onSignal);
+      process.kill(process.pid, signal);
       return;
     }
     onQuit('interrupted');
