@@ -302,7 +302,11 @@ export class TuiController {
       code: 130,
       lines: [
         ...lines,
-        `Journal: ${session.journalPath} (recorded as interrupted). The next start offers to resume this session.`,
+        `Journal: ${session.journalPath} (recorded as interrupted). ${
+          session.target.sandbox
+            ? 'A sandbox goes away with this process: the next start says this session stopped here but cannot resume it (run `db-runbook sandbox` in another terminal to keep one to resume against).'
+            : 'The next start offers to resume this session.'
+        }`,
       ],
     });
     this.finish('interrupted');
