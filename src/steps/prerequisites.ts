@@ -603,12 +603,14 @@ const neo4jServer = defineStep({
       const bound = ((binding?.subjects as { kind?: string; name?: string }[] | undefined) ?? []).some(
         (subject) => subject.kind === 'ServiceAccount' && subject.name === 'database-backup',
       );
+      // Not there yet is the normal state before configure; there but wrong is a failure.
+      const ok = Boolean(role && binding && scales && bound);
       checks.push({
         id: 'scaler-role',
         label: `Role ${NEO4J_SCALER_ROLE}: database-backup may get and scale statefulset/${statefulSet}`,
-        status: role && binding && scales && bound ? 'ok' : 'fail',
+        status: ok ? 'ok' : !role && !binding ? 'warn' : 'fail',
         detail: !role
-          ? 'the Role does not exist'
+          ? `the Role does not exist yet${binding ? '' : ' (nor its RoleBinding)'}: the Community backup Job cannot stop Neo4j without it`
           : !scales
             ? `its rules do not allow get on statefulsets and get+patch on statefulsets/scale for ${statefulSet}`
             : !binding || !bound
