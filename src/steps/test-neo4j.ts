@@ -332,7 +332,7 @@ const verify = defineStep({
         ctx,
         failed.length
           ? `${failed[0]?.label ?? 'verification failed'}: ${failed[0]?.detail ?? ''}`
-          : `${object.key}: ${scan.entryCount} entries, sha256 ${scan.sha256.slice(0, 12)}…; ${rate}`,
+          : `${object.key}: ${scan.entryCount} entries, sha256 ${scan.sha256.slice(0, 12)}…; ${rate}${downtime ? `; Neo4j was down ${downtime} s for this backup` : ''}`,
       ),
       checks,
       data: {

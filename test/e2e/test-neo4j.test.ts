@@ -88,6 +88,13 @@ describe('db-runbook run test-neo4j against the sandbox (real Neo4j Community)',
     expect([...verified.data.entries].sort()).toEqual(['backup-manifest.txt', 'neo4j.dump']);
     const journal = journalText(result.sessionDir);
     for (const secret of SANDBOX_SECRETS) expect(journal).not.toContain(secret);
+    // The DR report carries the downtime too (the verify step's result).
+    const report = await runCli(['report', '--format', 'markdown'], {
+      env: lab.env(),
+      sessionDir: result.sessionDir,
+    });
+    expect(report.exitCode, report.stderr).toBe(0);
+    expect(report.stdout).toMatch(/Neo4j was down \d+(\.\d)? s for this backup/);
 
     // The archive holds this session's marker: unpack it, load the dump into a second Neo4j with the real
     // neo4j-admin, start it and read the node back.
