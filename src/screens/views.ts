@@ -53,7 +53,7 @@ export function headerLines(
     out.push(
       truncateLine(
         line(
-          `Everything is local and temporary${target.sandboxStartupMs !== undefined ? ` (started in ${target.sandboxStartupMs} ms)` : ''}; Neo4j tools are stand-ins.`,
+          `Everything is local and temporary${target.sandboxStartupMs !== undefined ? ` (started in ${target.sandboxStartupMs} ms)` : ''}; Neo4j is a real 5.26 Community (only Enterprise online backup is simulated).`,
           { dim: true },
         ),
         width,
