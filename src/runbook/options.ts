@@ -372,7 +372,7 @@ export const SETTINGS = [
   {
     name: 'neo4jUriScheme',
     shape: NEO4J_URI_SCHEMES.join(' | '),
-    description: 'cypher-shell scheme (default neo4j+s; neo4j in the sandbox)',
+    description: 'Bolt scheme for Cypher (default neo4j+s; neo4j in the sandbox)',
     validate: oneOf(NEO4J_URI_SCHEMES),
   },
   {
