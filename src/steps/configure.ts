@@ -452,7 +452,7 @@ export const neo4jSecret = secretStep({
   name: 'neo4j-backup-credentials',
   keys: () => NEO4J_KEYS,
   notes: () => [
-    'Backups do not use Bolt: neo4j-admin database backup connects to the backup port (server.backup.listen_address, default 127.0.0.1:6362 — it must listen beyond localhost). NEO4J_BOLT_PORT is for Cypher (db-runbook's driver, cypher-shell).',
+    'Backups do not use Bolt: neo4j-admin database backup connects to the backup port (server.backup.listen_address, default 127.0.0.1:6362 — it must listen beyond localhost). NEO4J_BOLT_PORT is for Cypher (the driver db-runbook uses, cypher-shell).',
   ],
 });
 
