@@ -88,6 +88,31 @@ describe('db-runbook run test-neo4j against the sandbox (real Neo4j Community)',
     expect([...verified.data.entries].sort()).toEqual(['backup-manifest.txt', 'neo4j.dump']);
     const journal = journalText(result.sessionDir);
     for (const secret of SANDBOX_SECRETS) expect(journal).not.toContain(secret);
+    // The Job's ServiceAccount may scale that one StatefulSet and nothing more (Role neo4j-backup-scaler).
+    const canI = async (...args: string[]) =>
+      (
+        await run(
+          join(lab.sandbox.kubectlDir, 'kubectl'),
+          [
+            '--kubeconfig',
+            lab.sandbox.kube.adminKubeconfigPath,
+            'auth',
+            'can-i',
+            ...args,
+            '-n',
+            'data',
+            '--as=system:serviceaccount:data:database-backup',
+          ],
+          { env: { PATH: process.env.PATH ?? '' } },
+        )
+      ).stdout.trim();
+    expect(await canI('patch', 'statefulsets.apps/neo4j', '--subresource=scale')).toBe('yes');
+    expect(await canI('get', 'statefulsets.apps/neo4j')).toBe('yes');
+    expect(await canI('patch', 'statefulsets.apps/other', '--subresource=scale')).toBe('no');
+    expect(await canI('delete', 'statefulsets.apps/neo4j')).toBe('no');
+    expect(await canI('patch', 'statefulsets.apps/neo4j')).toBe('no');
+    expect(await canI('get', 'secrets')).toBe('no');
+
     // The DR report carries the downtime too (the verify step's result).
     const report = await runCli(['report', '--format', 'markdown'], {
       env: lab.env(),
