@@ -153,4 +153,30 @@ describe('db-runbook run test-neo4j against the sandbox (real Neo4j Community)',
       await second.stop();
     }
   }, 900_000);
+
+  it('a wrong password, a database that does not exist and a stopped server each fail the seed with a clear message', async () => {
+    const seed = (extra: Record<string, string>) =>
+      runCli(['run', 'test-neo4j.seed', '--yes', '--values', valuesFile], {
+        env: { ...lab.env(), ...extra },
+      });
+    const wrong = await seed({ NEO4J_PASSWORD: 'not-the-password' });
+    expect(wrong.exitCode).toBe(1);
+    expect(wrong.stdout).toMatch(
+      /refused user 'neo4j': authentication failure \(wrong username or password\)/,
+    );
+    expect(wrong.stdout).toContain('→ Check NEO4J_USERNAME and NEO4J_PASSWORD');
+    expect(wrong.stdout + journalText(wrong.sessionDir)).not.toContain('not-the-password');
+
+    const missing = await seed({ NEO4J_DATABASE: 'nosuchdb' });
+    expect(missing.exitCode).toBe(1);
+    expect(missing.stdout).toMatch(
+      /database 'nosuchdb' does not exist on Neo4j at neo4j:\/\/127\.0\.0\.1:\d+/,
+    );
+    expect(missing.stdout).toContain('SHOW DATABASES');
+
+    const down = await seed({ NEO4J_BOLT_PORT: '1' });
+    expect(down.exitCode).toBe(1);
+    expect(down.stdout).toMatch(/Neo4j does not answer at neo4j:\/\/127\.0\.0\.1:1/);
+    expect(down.stdout).toContain('Is the server running?');
+  }, 300_000);
 });
