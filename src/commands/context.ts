@@ -249,6 +249,11 @@ export async function maybeStartSandbox(options: GlobalOptions): Promise<Sandbox
     Boolean(faults.s3Denied?.length);
   // Faults need a sandbox of their own; a joined one is shared.
   const sandbox = (!hasFaults && findRunningSandbox()) || handleOf(await startSandbox({ faults }));
+  // A closed terminal (SIGHUP) must not leave the sandbox's servers running: stop them, then exit.
+  if (!sandbox.joined)
+    process.once('SIGHUP', () => {
+      void sandbox.stop().finally(() => process.exit(129));
+    });
   // kubectl at the server's version, and the sandbox's real neo4j-admin/neo4j (the drill's isolated instance).
   process.env.PATH = `${sandbox.kubectlDir}:${join(await neo4jDistribution(), 'bin')}:${process.env.PATH ?? ''}`;
   return sandbox;

@@ -82,8 +82,14 @@ export class ProcessKubelet {
     // The node-lifecycle controller taints a node whose lease is older than 40 s: renew it every 10 s.
     this.heartbeat = setInterval(() => this.track(this.renewLease()), 10_000);
     this.heartbeat.unref();
+    // If this process ends without stop() (a crash, process.exit), the pods' process groups go with it.
+    process.on('exit', this.killAllNow);
     await this.watchPods();
   }
+
+  private readonly killAllNow = (): void => {
+    for (const { child } of this.running.values()) signalGroup(child, 'SIGKILL');
+  };
 
   /** The kubelet's heartbeat: its Lease in kube-node-lease. */
   private async renewLease(): Promise<void> {
@@ -110,6 +116,7 @@ export class ProcessKubelet {
   /** Kills every pod's processes and stops watching. */
   async stop(): Promise<void> {
     this.stopped = true;
+    process.removeListener('exit', this.killAllNow);
     clearInterval(this.heartbeat);
     this.abortWatch?.();
     await Promise.allSettled([...this.running.keys()].map((uid) => this.kill(uid, 'SIGKILL')));
