@@ -152,7 +152,8 @@ export async function startSandbox(
         namespaces: ['default', SANDBOX_NAMESPACE],
         denials: faults.denials,
         jobPath: [stubs, join(neo4jHome, 'bin')],
-        jobEnv: {},
+        // The sandbox's own server pods stop when this process is gone (see SERVER_COMMAND in neo4j.ts).
+        jobEnv: { DB_RUNBOOK_SANDBOX_PID: String(process.pid) },
       }),
     ]);
     for (const result of parts) if (result.status === 'fulfilled') stoppers.push(result.value.stop);
