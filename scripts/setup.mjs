@@ -57,6 +57,34 @@ function alive(pid) {
   }
 }
 
+/**
+ * One build at a time: another setup (a parallel test run, a second terminal) may be making `dir` now.
+ * Returns the lock's release, or null when the other setup finished it meanwhile.
+ */
+async function buildLock(dir, doing, ready) {
+  const lock = `${dir}.lock`;
+  mkdirSync(dirname(dir), { recursive: true });
+  for (;;) {
+    try {
+      mkdirSync(lock);
+      writeFileSync(join(lock, 'pid'), String(process.pid));
+      break;
+    } catch {
+      const holder = Number(readFileIfAny(join(lock, 'pid')));
+      if (holder > 0 && !alive(holder)) {
+        rmSync(lock, { recursive: true, force: true });
+        continue;
+      }
+      say(`waiting for another setup that is ${doing}…`);
+      await new Promise((resolve) => setTimeout(resolve, 2000));
+      if (ready()) return null;
+    }
+  }
+  const release = () => rmSync(lock, { recursive: true, force: true });
+  process.on('exit', release);
+  return release;
+}
+
 function ensureTools() {
   const missing = TOOLS.filter((tool) => !onPath(tool.command));
   if (missing.length === 0) return;
@@ -132,27 +160,12 @@ async function ensureControlPlane() {
     );
     process.exit(2);
   }
-  // One build at a time: another setup (a parallel test run, a second terminal) may be building it now.
-  const lock = `${dir}.lock`;
-  mkdirSync(dirname(dir), { recursive: true });
-  for (;;) {
-    try {
-      mkdirSync(lock);
-      writeFileSync(join(lock, 'pid'), String(process.pid));
-      break;
-    } catch {
-      const holder = Number(readFileIfAny(join(lock, 'pid')));
-      if (holder > 0 && !alive(holder)) {
-        rmSync(lock, { recursive: true, force: true });
-        continue;
-      }
-      say('waiting for another setup that is building the control plane…');
-      await new Promise((resolve) => setTimeout(resolve, 2000));
-      if (existsSync(join(dir, 'control-plane')) && existsSync(join(dir, 'kubectl'))) return;
-    }
-  }
-  const release = () => rmSync(lock, { recursive: true, force: true });
-  process.on('exit', release);
+  const release = await buildLock(
+    dir,
+    'building the control plane',
+    () => existsSync(join(dir, 'control-plane')) && existsSync(join(dir, 'kubectl')),
+  );
+  if (!release) return;
   const started = Date.now();
   say(
     `building the local Kubernetes control plane (first run only: downloads Go modules, then ~10-20 min on 2 cores)…`,
@@ -272,26 +285,8 @@ async function ensureNeo4j() {
     );
     process.exit(2);
   }
-  const lock = `${dir}.lock`;
-  mkdirSync(dirname(dir), { recursive: true });
-  for (;;) {
-    try {
-      mkdirSync(lock);
-      writeFileSync(join(lock, 'pid'), String(process.pid));
-      break;
-    } catch {
-      const holder = Number(readFileIfAny(join(lock, 'pid')));
-      if (holder > 0 && !alive(holder)) {
-        rmSync(lock, { recursive: true, force: true });
-        continue;
-      }
-      say('waiting for another setup that is fetching Neo4j…');
-      await new Promise((resolve) => setTimeout(resolve, 2000));
-      if (neo4jReady(dir)) return;
-    }
-  }
-  const release = () => rmSync(lock, { recursive: true, force: true });
-  process.on('exit', release);
+  const release = await buildLock(dir, 'fetching Neo4j', () => neo4jReady(dir));
+  if (!release) return;
   const { version } = neo4jVersion();
   const started = Date.now();
   say(
