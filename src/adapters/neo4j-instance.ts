@@ -64,7 +64,8 @@ export function instanceConf(options: {
   return `${lines.join('\n')}\n`;
 }
 
-function run(
+/** Runs a Neo4j tool (neo4j, neo4j-admin) with its output captured; never throws. */
+export function runNeo4jTool(
   file: string,
   args: string[],
   env: Record<string, string>,
@@ -110,7 +111,8 @@ export async function createScratchNeo4j(options: {
     join(home, 'conf', 'neo4j.conf'),
     instanceConf({ boltPort, libDir: options.libDir, dataDir: join(home, 'data') }),
   );
-  const neo4j = (command: string) => run(join(options.binDir, 'neo4j'), [command], { NEO4J_HOME: home });
+  const neo4j = (command: string) =>
+    runNeo4jTool(join(options.binDir, 'neo4j'), [command], { NEO4J_HOME: home });
   const instance: ScratchNeo4j = {
     home,
     boltPort,

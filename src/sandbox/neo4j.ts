@@ -13,7 +13,6 @@
  * about 0.7 GiB resident; neo4j-admin runs with HEAP_SIZE=256m and the launchers with -Xmx128m.
  * The first password is set over Bolt (ALTER CURRENT USER … FROM $old TO $new, parameters: never argv).
  */
-import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { createServer, type AddressInfo, type Server } from 'node:net';
@@ -21,7 +20,7 @@ import { join } from 'node:path';
 import type { KubeConfig } from '@kubernetes/client-node';
 
 import { createNeo4jAdapter, Neo4jError } from '../adapters/neo4j.js';
-import { freePort, instanceConf, NEO4J_MEMORY } from '../adapters/neo4j-instance.js';
+import { freePort, instanceConf, NEO4J_MEMORY, runNeo4jTool } from '../adapters/neo4j-instance.js';
 
 export { freePort, instanceConf, NEO4J_MEMORY };
 import { SandboxSetupError } from './postgres.js';
@@ -102,21 +101,6 @@ export async function waitForNeo4j(options: {
   );
 }
 
-function run(
-  file: string,
-  args: string[],
-  env: Record<string, string>,
-): Promise<{ code: number; output: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(file, args, { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-    let output = '';
-    child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
-    child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
-    child.on('error', (error) => resolve({ code: 127, output: error.message }));
-    child.on('close', (code) => resolve({ code: code ?? 1, output }));
-  });
-}
-
 export interface LocalNeo4j {
   home: string;
   /** The distribution's bin/ (neo4j, neo4j-admin, cypher-shell). */
@@ -153,7 +137,7 @@ export async function createLocalNeo4j(options: {
   const password = options.password ?? NEO4J_SANDBOX_PASSWORD;
   const address = `neo4j://127.0.0.1:${boltPort}`;
   const binDir = join(dist, 'bin');
-  const neo4j = (command: string) => run(join(binDir, 'neo4j'), [command], { NEO4J_HOME: home });
+  const neo4j = (command: string) => runNeo4jTool(join(binDir, 'neo4j'), [command], { NEO4J_HOME: home });
   const instance: LocalNeo4j = {
     home,
     binDir,
