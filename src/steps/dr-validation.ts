@@ -13,6 +13,7 @@ import type { Adapters } from '../adapters/types.js';
 import type { ReportModel, ReportPaths } from '../runbook/report/index.js';
 import {
   buildCatalog,
+  type Backup,
   defaultBackup,
   formatBytes,
   formatDuration,
@@ -902,15 +903,9 @@ const neo4j = defineStep({
         );
       const real = (await ctx.adapters.proc.run('readlink', ['-f', admin])).stdout.trim() || admin;
       const binDir = dirname(real);
-      const bucket = ctx.values.get('S3_BUCKET');
-      if (!bucket) return no('S3_BUCKET is not set', { edition });
-      const prefix = ctx.values.get('NEO4J_S3_PREFIX') ?? 'neo4j/';
-      const s3 = await ctx.adapters.s3();
-      let newest = defaultBackup(buildCatalog(await s3.list(prefix), { kind: 'neo4j', prefix }));
-      if (!newest) return no(`no Neo4j backup under s3://${bucket}/${prefix}`, { edition });
-      const head = await s3.head(newest.key);
-      if (head) newest = withMetadata(newest, head.metadata);
-      const uri = formatS3Uri(bucket, newest.key);
+      const found = await newestNeo4jBackup(ctx);
+      if ('problem' in found) return no(found.problem, { edition });
+      const { newest, uri } = found;
       return {
         lines: [
           `Neo4j ${info.version} Community: one user database per server, so ${uri} is restored into a second, isolated Neo4j on this machine (its own NEO4J_HOME in a temp folder, Bolt on a free 127.0.0.1 port, ${binDir}), smoke-tested, then deleted`,
@@ -949,15 +944,9 @@ const neo4j = defineStep({
       if (!shown.ok) return no(`SHOW DATABASE failed: ${shown.error}`, { edition });
       scratch = `${planned}-${n}`;
     }
-    const bucket = ctx.values.get('S3_BUCKET');
-    if (!bucket) return no('S3_BUCKET is not set', { edition });
-    const prefix = ctx.values.get('NEO4J_S3_PREFIX') ?? 'neo4j/';
-    const s3 = await ctx.adapters.s3();
-    let newest = defaultBackup(buildCatalog(await s3.list(prefix), { kind: 'neo4j', prefix }));
-    if (!newest) return no(`no Neo4j backup under s3://${bucket}/${prefix}`, { edition });
-    const head = await s3.head(newest.key);
-    if (head) newest = withMetadata(newest, head.metadata);
-    const uri = formatS3Uri(bucket, newest.key);
+    const found = await newestNeo4jBackup(ctx);
+    if ('problem' in found) return no(found.problem, { edition });
+    const { newest, uri } = found;
     return {
       lines: [
         `Neo4j ${edition}: restore ${uri} into the NEW database ${scratch} (NEO4J_HOME ${home}), then CREATE DATABASE`,
@@ -1392,3 +1381,16 @@ export const drValidationSteps: readonly RunbookStep[] = [
   drop,
   report,
 ];
+
+/** The newest Neo4j backup under NEO4J_S3_PREFIX, with its object metadata, or why there is none. */
+async function newestNeo4jBackup(ctx: Ctx): Promise<{ newest: Backup; uri: string } | { problem: string }> {
+  const bucket = ctx.values.get('S3_BUCKET');
+  if (!bucket) return { problem: 'S3_BUCKET is not set' };
+  const prefix = ctx.values.get('NEO4J_S3_PREFIX') ?? 'neo4j/';
+  const s3 = await ctx.adapters.s3();
+  let newest = defaultBackup(buildCatalog(await s3.list(prefix), { kind: 'neo4j', prefix }));
+  if (!newest) return { problem: `no Neo4j backup under s3://${bucket}/${prefix}` };
+  const head = await s3.head(newest.key);
+  if (head) newest = withMetadata(newest, head.metadata);
+  return { newest, uri: formatS3Uri(bucket, newest.key) };
+}
