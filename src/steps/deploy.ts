@@ -33,10 +33,13 @@ export const BACKUP_CRONJOBS: readonly { name: string; schedule: string; databas
   ];
 
 /**
- * The restore-verification CronJob (postgres-verify.sh, daily after the backups): deployed with the PostgreSQL
- * backup unless the values file says `restoreVerify: false`; `restoreVerifySchedule` sets its schedule.
+ * The restore-verification CronJobs (daily after the backups): each is deployed with its database's backup
+ * unless the values file says `restoreVerify: false`; `restoreVerifySchedule` sets their schedule.
  */
-export const RESTORE_VERIFY_CRONJOB = 'postgres-restore-verify';
+export const RESTORE_VERIFY_CRONJOBS: readonly { name: string; database: 'postgres' | 'neo4j' }[] = [
+  { name: 'postgres-restore-verify', database: 'postgres' },
+  { name: 'neo4j-restore-verify', database: 'neo4j' },
+];
 
 const MANIFEST = 'cronjobs.yaml';
 const CLUSTER_SCOPED = new Set([
@@ -116,8 +119,12 @@ export function renderManifest(
       const schedule = values.get(backup.schedule);
       if (schedule) object.spec = { ...(isObject(object.spec) ? object.spec : {}), schedule };
     }
-    if (object.kind === 'CronJob' && object.metadata.name === RESTORE_VERIFY_CRONJOB) {
-      if (!values.inScope('postgres') || settings.restoreVerify === false) continue;
+    const verify =
+      object.kind === 'CronJob'
+        ? RESTORE_VERIFY_CRONJOBS.find((job) => job.name === object.metadata.name)
+        : undefined;
+    if (verify) {
+      if (!values.inScope(verify.database) || settings.restoreVerify === false) continue;
       const schedule = settings.restoreVerifySchedule;
       if (schedule) object.spec = { ...(isObject(object.spec) ? object.spec : {}), schedule };
     }

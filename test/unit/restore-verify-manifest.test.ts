@@ -4,7 +4,8 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { resolveValues } from '../../src/runbook/values.js';
 import { packageRoot } from '../../src/steps/configure.js';
-import { readManifest, renderManifest, RESTORE_VERIFY_CRONJOB } from '../../src/steps/deploy.js';
+import { readManifest, renderManifest, RESTORE_VERIFY_CRONJOBS } from '../../src/steps/deploy.js';
+const POSTGRES_VERIFY = RESTORE_VERIFY_CRONJOBS[0]!.name;
 
 const manifest = readManifest(join(packageRoot(), 'ops/db/backup-jobs'));
 const names = (env: Record<string, string>, settings = {}) =>
@@ -12,9 +13,9 @@ const names = (env: Record<string, string>, settings = {}) =>
 
 describe('deploy: the restore-verify CronJob', () => {
   it('is deployed beside the PostgreSQL backup by default, daily at 06:00 UTC, running postgres-verify.sh', () => {
-    expect(names({})).toContain(RESTORE_VERIFY_CRONJOB);
+    expect(names({})).toContain(POSTGRES_VERIFY);
     const job = renderManifest(manifest, resolveValues({ env: {} }).values, 'data').find(
-      (o) => o.metadata.name === RESTORE_VERIFY_CRONJOB,
+      (o) => o.metadata.name === POSTGRES_VERIFY,
     )!;
     const spec = job.spec as {
       schedule: string;
@@ -37,15 +38,15 @@ describe('deploy: the restore-verify CronJob', () => {
   });
 
   it('is left out with restoreVerify: false, or when only Neo4j is in scope', () => {
-    expect(names({}, { restoreVerify: false })).not.toContain(RESTORE_VERIFY_CRONJOB);
-    expect(names({ DATABASES: 'neo4j' })).not.toContain(RESTORE_VERIFY_CRONJOB);
+    expect(names({}, { restoreVerify: false })).not.toContain(POSTGRES_VERIFY);
+    expect(names({ DATABASES: 'neo4j' })).not.toContain(POSTGRES_VERIFY);
     expect(names({}, { restoreVerify: false })).toContain('postgres-daily-backup');
   });
 
   it('takes its schedule from restoreVerifySchedule', () => {
     const job = renderManifest(manifest, resolveValues({ env: {} }).values, 'data', {
       restoreVerifySchedule: '30 7 * * *',
-    }).find((o) => o.metadata.name === RESTORE_VERIFY_CRONJOB)!;
+    }).find((o) => o.metadata.name === POSTGRES_VERIFY)!;
     expect((job.spec as { schedule: string }).schedule).toBe('30 7 * * *');
   });
 });
