@@ -1,20 +1,10 @@
 import { RunbookError } from '../runbook/errors.js';
+import { IAM_ACTION } from '../runbook/iam.js';
 import type { S3Target } from './types.js';
 
 function where(target: S3Target): string {
   return `${target.endpoint ?? `AWS S3 (${target.region})`}, bucket ${target.bucket}`;
 }
-
-/** IAM action each S3 call needs: named in Permission-denied messages. */
-export const IAM_ACTION: Record<string, string> = {
-  HeadBucket: 's3:ListBucket',
-  ListObjectsV2: 's3:ListBucket',
-  HeadObject: 's3:GetObject',
-  GetObject: 's3:GetObject',
-  PutObject: 's3:PutObject',
-  Upload: 's3:PutObject',
-  DeleteObject: 's3:DeleteObject',
-};
 
 function errorCode(error: unknown): string | undefined {
   let current: unknown = error;

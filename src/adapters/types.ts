@@ -9,28 +9,8 @@ export type Recorder = (event: JournalEventBody) => void;
 
 // ---------------------------------------------------------------- Kubernetes
 
-export interface KubeObject {
-  apiVersion: string;
-  kind: string;
-  metadata: {
-    name: string;
-    namespace?: string;
-    labels?: Record<string, string>;
-    annotations?: Record<string, string>;
-    uid?: string;
-    resourceVersion?: string;
-    creationTimestamp?: string;
-    ownerReferences?: Record<string, unknown>[];
-    managedFields?: {
-      manager?: string;
-      operation?: string;
-      time?: string;
-      fieldsV1?: Record<string, unknown>;
-    }[];
-    [key: string]: unknown;
-  };
-  [key: string]: unknown;
-}
+export type { KubeObject } from '../runbook/kube-object.js';
+import type { KubeObject } from '../runbook/kube-object.js';
 
 export interface KubeRef {
   apiVersion: string;

@@ -1,6 +1,6 @@
 import { useMemo } from 'react';
 import { defaultSessionDir } from '../adapters/journal-store.js';
-import { ChoicePrompt } from '../components/ChoicePrompt.js';
+import { ChoicePrompt } from '../screens/components/ChoicePrompt.js';
 import type { Session } from '../engine/session.js';
 import type { SandboxHandle } from '../sandbox/handle.js';
 import { App, type AppProps } from '../screens/App.js';

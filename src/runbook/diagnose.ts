@@ -5,8 +5,8 @@
  * remote backups are refused; from Job status to backup durations. Inputs come from GETs, logs and
  * probes made by the steps; nothing here does I/O.
  */
-import { IAM_ACTION } from '../adapters/s3-errors.js';
-import type { KubeObject } from '../adapters/types.js';
+import { IAM_ACTION } from './iam.js';
+import type { KubeObject } from './kube-object.js';
 import { isoOf, likelyCause, type JobSummary } from './job-status.js';
 
 // ---------------------------------------------------------------- failed Jobs

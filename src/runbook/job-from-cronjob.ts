@@ -1,4 +1,4 @@
-import type { KubeObject } from '../adapters/types.js';
+import type { KubeObject } from './kube-object.js';
 
 /** The annotation kubectl (and the CronJob controller's manual path) puts on a Job made by hand. */
 export const INSTANTIATE_ANNOTATION = 'cronjob.kubernetes.io/instantiate';

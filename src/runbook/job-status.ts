@@ -1,4 +1,4 @@
-import type { KubeObject } from '../adapters/types.js';
+import type { KubeObject } from './kube-object.js';
 
 /**
  * What a Job and its pods say, in a few words an operator reads while waiting: phase, conditions,

@@ -8,7 +8,7 @@
  * the values) / unchanged, and which other field managers own fields an apply would change.
  * Pure: no I/O.
  */
-import type { KubeObject } from '../adapters/types.js';
+import type { KubeObject } from './kube-object.js';
 
 export const MANAGED_BY_LABEL = 'app.kubernetes.io/managed-by';
 /** The server-side apply field manager (same as the Kubernetes adapter's). */

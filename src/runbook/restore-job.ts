@@ -5,7 +5,7 @@
  * container runs the restore script instead of the backup script, with the restore's variables.
  * Pure: the CronJob comes from a GET; the caller creates the result.
  */
-import type { KubeObject } from '../adapters/types.js';
+import type { KubeObject } from './kube-object.js';
 import { jobFromCronJob } from './job-from-cronjob.js';
 import { MANAGED_BY_LABEL, RUNBOOK_MANAGER } from './k8s-objects.js';
 

@@ -4,7 +4,7 @@
  * App; the component only draws its state. The run loop is the TUI's side of the engine's: the step
  * options, prompts and interruption live here, the steps' states and journal in the session.
  */
-import { scheduleFields } from '../components/configure/ScheduleEditor.js';
+import { scheduleFields } from './components/configure/ScheduleEditor.js';
 import { DETACH, type GateAttempts, type GateDecision, type Session } from '../engine/session.js';
 import { interruptConsequence, interruptSummary } from '../runbook/interrupt.js';
 import { MARK } from '../runbook/marks.js';

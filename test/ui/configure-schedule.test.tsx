@@ -1,7 +1,7 @@
 import { render } from 'ink-testing-library';
 import { describe, expect, it, vi } from 'vitest';
-import { ScheduleEditor, scheduleFields } from '../../src/components/configure/ScheduleEditor.js';
-import { ValuesForm } from '../../src/components/ValuesForm.js';
+import { ScheduleEditor, scheduleFields } from '../../src/screens/components/configure/ScheduleEditor.js';
+import { ValuesForm } from '../../src/screens/components/ValuesForm.js';
 import { resolveValues } from '../../src/runbook/values.js';
 import { flatFrame } from '../fixtures/configure/frames.js';
 import { waitForFrame } from '../support/session.js';

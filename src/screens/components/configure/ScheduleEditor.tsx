@@ -1,13 +1,13 @@
 import { useRef } from 'react';
-import { valueSpec } from '../../runbook/values.js';
+import { valueSpec } from '../../../runbook/values.js';
 import {
   reduceSchedule,
   scheduleLines,
   scheduleState,
   type ScheduleField,
   type ScheduleState,
-} from '../../screens/prompts.js';
-import { BACKUP_CRONJOBS } from '../../steps/deploy.js';
+} from '../../prompts.js';
+import { BACKUP_CRONJOBS } from '../../../steps/deploy.js';
 import { usePromptHost } from '../prompt-host.js';
 
 export type { ScheduleField };

@@ -1,5 +1,5 @@
 import { useRef } from 'react';
-import { formLines, formState, reduceForm, type FormState } from '../screens/prompts.js';
+import { formLines, formState, reduceForm, type FormState } from '../prompts.js';
 import { usePromptHost } from './prompt-host.js';
 
 interface Props {

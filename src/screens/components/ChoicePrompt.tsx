@@ -1,6 +1,6 @@
 import { useRef } from 'react';
-import type { Choice } from '../runbook/step.js';
-import { choiceLines, choiceState, reduceChoice, type ChoiceState } from '../screens/prompts.js';
+import type { Choice } from '../../runbook/step.js';
+import { choiceLines, choiceState, reduceChoice, type ChoiceState } from '../prompts.js';
 import { usePromptHost } from './prompt-host.js';
 
 interface Props {

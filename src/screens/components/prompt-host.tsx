@@ -1,9 +1,9 @@
 import { useStdout } from 'ink';
 import type { ReactElement } from 'react';
-import { useKeys, type KeyPress } from '../screens/input.js';
-import { Lines } from '../screens/Lines.js';
-import type { Line } from '../screens/text.js';
-import { useStore } from '../screens/use-store.js';
+import { useKeys, type KeyPress } from '../input.js';
+import { Lines } from '../Lines.js';
+import type { Line } from '../text.js';
+import { useStore } from '../use-store.js';
 
 /**
  * A prompt on its own (outside the App): its state in a store so a burst of keys is applied in order,
