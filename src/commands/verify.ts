@@ -3,9 +3,9 @@
  * postgres-restore-verify CronJob does (postgres-verify.sh), in a journaled session. Exit 0 proven, 1 not.
  */
 import { parseS3Uri } from '../runbook/s3-uri.js';
-import { verifyBackupStep } from '../steps/verify-backup.js';
+import { verifyBackupStep } from '../steps/verify/index.js';
 import { describeTarget, openSession } from './context.js';
-import { withSession, type RunOptions } from './run.js';
+import { type RunOptions, withSession } from './run.js';
 
 export async function verifyCommand(
   uri: string | undefined,

@@ -1,15 +1,15 @@
 import { UsageError } from '../runbook/errors.js';
-import { isSectionId, SECTIONS, type SectionId } from '../runbook/sections.js';
-import { configureSteps } from './configure.js';
+import { isSectionId, type SectionId, SECTIONS } from '../runbook/sections.js';
+import { configureSteps } from './configure/index.js';
 import type { RunbookStep } from './define.js';
-import { deploySteps } from './deploy.js';
-import { drValidationSteps } from './dr-validation.js';
-import { prerequisitesSteps } from './prerequisites.js';
-import { restoreNeo4jSteps } from './restore-neo4j.js';
-import { restorePostgresSteps } from './restore-postgres.js';
-import { testNeo4jSteps } from './test-neo4j.js';
-import { testPostgresSteps } from './test-postgres.js';
-import { troubleshootSteps } from './troubleshoot.js';
+import { deploySteps } from './deploy/index.js';
+import { drValidationSteps } from './dr-validation/index.js';
+import { prerequisitesSteps } from './prerequisites/index.js';
+import { restoreNeo4jSteps } from './restore-neo4j/index.js';
+import { restorePostgresSteps } from './restore-postgres/index.js';
+import { testNeo4jSteps } from './test-neo4j/index.js';
+import { testPostgresSteps } from './test-postgres/index.js';
+import { troubleshootSteps } from './troubleshoot/index.js';
 
 /** Every built step, in runbook order. A section with no steps here is "not available yet". */
 export const STEPS: readonly RunbookStep[] = [

@@ -3,15 +3,16 @@ import { CronJob } from 'kubernetes-models/batch/v1/CronJob';
 import { describe, expect, it } from 'vitest';
 import type { KubeObject } from '../../src/adapters/types.js';
 import { resolveValues } from '../../src/runbook/values.js';
-import { configureSteps, packageRoot } from '../../src/steps/configure.js';
+import { packageRoot } from '../../src/adapters/backup-jobs-files.js';
+import { configureSteps } from '../../src/steps/configure/index.js';
+import { readManifest } from '../../src/steps/deploy/index.js';
 import {
   cronJobStatus,
   describeStatus,
   parseManifest,
-  readManifest,
   referencedObjects,
   renderManifest,
-} from '../../src/steps/deploy.js';
+} from '../../src/runbook/cronjob-manifest.js';
 
 const SHIPPED = join(packageRoot(), 'ops/db/backup-jobs');
 const FIXTURE = join(packageRoot(), 'test/fixtures/configure/backup-jobs');

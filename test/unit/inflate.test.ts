@@ -6,11 +6,11 @@ import {
   chooseInflater,
   createInflaterFactory,
   findOnPath,
-  isIntegrityError,
   type InflaterFactory,
+  isIntegrityError,
 } from '../../src/adapters/inflate.js';
 import { scanGzipStream } from '../../src/runbook/dump-scan.js';
-import { scanPgDump } from '../../src/steps/restore-shared.js';
+import { scanPgDump } from '../../src/steps/restore-kit/pg-dump-scan.js';
 
 /** A Readable that hands out `data` in pieces of `size` bytes (as an HTTP body would). */
 function chunked(data: Buffer, size: number): Readable {

@@ -5,8 +5,8 @@ import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 
 import { classify } from '../../src/adapters/neo4j.js';
-import { neo4jScalerObjects } from '../../src/steps/configure.js';
-import { communityCronJob } from '../../src/steps/neo4j-edition.js';
+import { neo4jScalerObjects } from '../../src/steps/configure/index.js';
+import { communityCronJob } from '../../src/steps/kit/neo4j-edition.js';
 
 const connection = {
   address: 'neo4j+s://graph.data.svc:7687',

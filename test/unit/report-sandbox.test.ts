@@ -3,7 +3,7 @@
 import { describe, expect, it } from 'vitest';
 import type { JournalEvent } from '../../src/runbook/journal.js';
 import { buildReport, renderMarkdown, type ReportModel } from '../../src/runbook/report/index.js';
-import { metricLine } from '../../src/steps/recovery-figures.js';
+import { metricLine } from '../../src/steps/kit/recovery-figures.js';
 import { FIXED_NOW, SANDBOX_SETTINGS, sandboxJournal } from './report-fixture.js';
 
 type Check = Extract<JournalEvent, { type: 'check' }>;

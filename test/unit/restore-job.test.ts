@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import type { KubeObject } from '../../src/adapters/types.js';
 import { quantityBytes, restoreJobFromCronJob, restoreJobName } from '../../src/runbook/restore-job.js';
-import { parseManifest } from '../../src/steps/deploy.js';
+import { parseManifest } from '../../src/runbook/cronjob-manifest.js';
 
 const manifest = parseManifest(
   readFileSync(new URL('../../ops/db/backup-jobs/cronjobs.yaml', import.meta.url), 'utf8'),

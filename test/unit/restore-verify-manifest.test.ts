@@ -3,8 +3,9 @@
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { resolveValues } from '../../src/runbook/values.js';
-import { packageRoot } from '../../src/steps/configure.js';
-import { readManifest, renderManifest, RESTORE_VERIFY_CRONJOBS } from '../../src/steps/deploy.js';
+import { packageRoot } from '../../src/adapters/backup-jobs-files.js';
+import { readManifest } from '../../src/steps/deploy/index.js';
+import { renderManifest, RESTORE_VERIFY_CRONJOBS } from '../../src/runbook/cronjob-manifest.js';
 const POSTGRES_VERIFY = RESTORE_VERIFY_CRONJOBS[0]!.name;
 
 const manifest = readManifest(join(packageRoot(), 'ops/db/backup-jobs'));

@@ -4,9 +4,9 @@ import { parseAllDocuments } from 'yaml';
 import type { KubeObject, KubeRef } from '../../src/adapters/types.js';
 import type { Gate } from '../../src/runbook/step.js';
 import { stepsOf } from '../../src/steps/index.js';
-import { isBackupObject, parseJobTimeout } from '../../src/steps/synthetic-shared.js';
-import { boltScheme } from '../../src/steps/test-neo4j.js';
-import { syntheticMarker } from '../../src/steps/test-postgres.js';
+import { isBackupObject, parseJobTimeout } from '../../src/steps/synthetic/index.js';
+import { boltScheme } from '../../src/steps/test-neo4j/index.js';
+import { syntheticMarker } from '../../src/steps/test-postgres/index.js';
 import { FakeKube } from '../fixtures/configure/fake-kube.js';
 import { testSession } from '../support/session.js';
 

@@ -2,12 +2,12 @@ import { useRef } from 'react';
 import { valueSpec } from '../../../runbook/values.js';
 import {
   reduceSchedule,
+  type ScheduleField,
   scheduleLines,
   scheduleState,
-  type ScheduleField,
   type ScheduleState,
 } from '../../prompts.js';
-import { BACKUP_CRONJOBS } from '../../../steps/deploy.js';
+import { BACKUP_CRONJOBS } from '../../../runbook/cronjob-manifest.js';
 import { usePromptHost } from '../prompt-host.js';
 
 export type { ScheduleField };

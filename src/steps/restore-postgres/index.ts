@@ -4,59 +4,63 @@
  * the sessions connected now) → safety backup of the current database → restore (typed database
  * name: CLEAN_TARGET=true; the real postgres-restore.sh, env only) → validate → resume writes.
  */
-import type { Adapters } from '../adapters/types.js';
-import { formatBytes, formatDuration } from '../runbook/backup-catalog.js';
-import { InterruptedError, RunbookError } from '../runbook/errors.js';
-import { MARK } from '../runbook/marks.js';
+import type { Adapters } from '../../adapters/types.js';
+import { formatBytes, formatDuration } from '../../runbook/backup-catalog.js';
+import { InterruptedError, RunbookError } from '../../runbook/errors.js';
+import { MARK } from '../../runbook/marks.js';
 import {
   describeSession,
   firstValue,
-  markerRowsSql,
   MARKER_TABLE_EXISTS_SQL,
+  markerRowsSql,
   parseMarkerRows,
   parseNames,
   parseRowCounts,
   parseSessions,
   parseValidationQueries,
+  type PgSession,
   PSQL_QUERY_FLAGS,
   ROW_COUNTS_SQL,
   scratchDatabasesSql,
   sessionsSql,
-  type PgSession,
-} from '../runbook/pg-queries.js';
-import { byCreation, podSelector, statusLine, summarizeJob } from '../runbook/job-status.js';
-import { shellCommand } from '../runbook/plan.js';
-import { restoreJobFromCronJob, restoreJobName } from '../runbook/restore-job.js';
-import type { Check, Gate, Preview, StepContext } from '../runbook/step.js';
-import type { Values } from '../runbook/values.js';
-import { recoveryFigureChecks } from './recovery-figures.js';
-import { defineStep, type RunbookStep, sleep } from './define.js';
-import { privilegeChecks, requireRoles, rolesEnv, rolesStep } from './restore-roles.js';
+} from '../../runbook/pg-queries.js';
+import { byCreation, podSelector, statusLine, summarizeJob } from '../../runbook/job-status.js';
+import { shellCommand } from '../../runbook/plan.js';
+import { restoreJobFromCronJob, restoreJobName } from '../../runbook/restore-job.js';
+import type { Check, Gate, Preview, StepContext } from '../../runbook/step.js';
+import type { Values } from '../../runbook/values.js';
+import { recoveryFigureChecks } from '../kit/recovery-figures.js';
+import { defineStep, type RunbookStep, sleep } from '../define.js';
+import { privilegeChecks, requireRoles, rolesEnv, rolesStep } from '../restore-kit/roles.js';
+import { integrityStep } from '../restore-kit/integrity.js';
+import { overrideStep } from '../restore-kit/override.js';
+import { chooseBackupStep } from '../restore-kit/choose-backup.js';
+import { incidentStep } from '../restore-kit/incident.js';
 import {
-  chooseBackupStep,
   DEVIATION_MARK,
-  incidentStep,
-  integrityStep,
-  lastLines,
-  libpqEnv,
-  MAINTENANCE_DATABASE,
+  operatorChoice,
   PG_INPUTS,
-  overrideStep,
   POSTGRES_SPEC,
+  requireRestorable,
+  stepIds,
+} from '../restore-kit/spec.js';
+import {
   pinnedObjectEnv,
   postgresEnv,
-  psqlTarget,
   readRestoreOutcome,
-  requireRestorable,
-  runValidationQuery,
   scriptLocation,
   scriptOutput,
   STORAGE_OPTIONAL,
   storageEnv,
-  stepIds,
   undetachable,
-  operatorChoice,
-} from './restore-shared.js';
+} from '../clients/restore-scripts.js';
+import {
+  lastLines,
+  libpqEnv,
+  MAINTENANCE_DATABASE,
+  psqlTarget,
+  runValidationQuery,
+} from '../clients/psql.js';
 
 type Ctx = StepContext<Adapters>;
 

@@ -1,10 +1,10 @@
-import type { Adapters, KubeAdapter } from '../adapters/types.js';
-import { shellCommand } from '../runbook/plan.js';
-import type { Check } from '../runbook/step.js';
-import type { Values } from '../runbook/values.js';
-import { NEO4J_SCALER_ROLE } from './configure.js';
-import { defineStep, endpointFlag, type RunbookStep } from './define.js';
-import { cypherShellCommand, neo4jServerInfo } from './troubleshoot-shared.js';
+import type { Adapters, KubeAdapter } from '../../adapters/types.js';
+import { shellCommand } from '../../runbook/plan.js';
+import type { Check } from '../../runbook/step.js';
+import type { Values } from '../../runbook/values.js';
+import { NEO4J_SCALER_ROLE } from '../configure/index.js';
+import { defineStep, endpointFlag, type RunbookStep } from '../define.js';
+import { cypherShellCommand, neo4jServerInfo } from '../clients/cypher.js';
 
 interface BinarySpec {
   name: string;

@@ -4,27 +4,27 @@
  * --from=cronjob/…` does, wait for it with its log streaming, find the object it wrote, and delete the
  * ad-hoc Job. The database-specific seed and verify steps live in test-postgres.ts and test-neo4j.ts.
  */
-import type { Adapters, KubeAdapter, KubeObject, S3Adapter, S3ObjectInfo } from '../adapters/types.js';
-import { DETACH } from '../engine/session.js';
-import { UsageError } from '../runbook/errors.js';
-import { createJobCommand, jobFromCronJob, suffixedJobName } from '../runbook/job-from-cronjob.js';
+import type { Adapters, KubeAdapter, KubeObject, S3Adapter, S3ObjectInfo } from '../../adapters/types.js';
+import { DETACH } from '../../engine/session.js';
+import { UsageError } from '../../runbook/errors.js';
+import { createJobCommand, jobFromCronJob, suffixedJobName } from '../../runbook/job-from-cronjob.js';
 import {
   byCreation,
   describeCondition,
   formatElapsed,
   isoOf,
+  type JobSummary,
   likelyCause,
   statusLine,
   summarizeJob,
-  type JobSummary,
-} from '../runbook/job-status.js';
-import { isGlobalsKey } from '../runbook/backup-catalog.js';
-import { parseSha256Sidecar, type ScanProgress } from '../runbook/dump-scan.js';
-import type { SectionId } from '../runbook/sections.js';
-import type { Check, Plan, Preview, StepContext, StepResult } from '../runbook/step.js';
-import type { Values } from '../runbook/values.js';
-import { planNamespace } from './configure.js';
-import { defineStep, endpointFlag, type RunbookStep, sleep } from './define.js';
+} from '../../runbook/job-status.js';
+import { isGlobalsKey } from '../../runbook/backup-catalog.js';
+import { parseSha256Sidecar, type ScanProgress } from '../../runbook/dump-scan.js';
+import type { SectionId } from '../../runbook/sections.js';
+import type { Check, Plan, Preview, StepContext, StepResult } from '../../runbook/step.js';
+import type { Values } from '../../runbook/values.js';
+import { planNamespace } from '../kit/apply.js';
+import { defineStep, endpointFlag, type RunbookStep, sleep } from '../define.js';
 
 export interface SyntheticTarget {
   database: 'postgres' | 'neo4j';

@@ -5,29 +5,22 @@
  * and the server's own `server.backup.*` settings over Bolt (the driver) when credentials are set.
  * A Community server has no backup port (no online backup): the step says so and probes nothing.
  */
-import type { Adapters, KubeAdapter, KubeObject } from '../adapters/types.js';
+import type { Adapters, KubeAdapter, KubeObject } from '../../adapters/types.js';
 import {
   assessBackupSettings,
   backupPortCause,
+  type BackupSettingsAssessment,
   isLoopback,
   NEO4J_BACKUP_DEFAULT_LISTEN,
-  type BackupSettingsAssessment,
-} from '../runbook/diagnose.js';
-import { likelyCause, summarizeJob, byCreation, type JobSummary } from '../runbook/job-status.js';
-import type { Check, StepContext } from '../runbook/step.js';
-import { planNamespace } from './configure.js';
-import { defineStep } from './define.js';
-import { NEO4J_CRONJOB } from './troubleshoot-jobs.js';
-import {
-  backupContainer,
-  cronJobRef,
-  cypher,
-  cypherShellCommand,
-  jobRef,
-  neo4jServerInfo,
-  podSpecOf,
-  sleep,
-} from './troubleshoot-shared.js';
+} from '../../runbook/diagnose.js';
+import { byCreation, type JobSummary, likelyCause, summarizeJob } from '../../runbook/job-status.js';
+import type { Check, StepContext } from '../../runbook/step.js';
+import { planNamespace } from '../kit/apply.js';
+import { defineStep } from '../define.js';
+import { NEO4J_CRONJOB } from './backup-jobs.js';
+import { sleep } from './job-evidence.js';
+import { backupContainer, cronJobRef, jobRef, podSpecOf } from '../kit/backup-cronjobs.js';
+import { cypher, cypherShellCommand, neo4jServerInfo } from '../clients/cypher.js';
 
 type Ctx = StepContext<Adapters>;
 

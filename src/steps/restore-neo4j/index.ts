@@ -12,33 +12,30 @@
  *   Community on a host: `neo4j stop`, neo4j-restore.sh on this host with NEO4J_HOME, `neo4j start`.
  *   Enterprise: STOP DATABASE x WAIT, neo4j-restore.sh on this host, START DATABASE x WAIT.
  */
-import type { Adapters } from '../adapters/types.js';
-import { formatBytes, formatDuration } from '../runbook/backup-catalog.js';
-import { InterruptedError, RunbookError } from '../runbook/errors.js';
-import { MARK } from '../runbook/marks.js';
-import { byCreation, podSelector, summarizeJob } from '../runbook/job-status.js';
-import { shellCommand } from '../runbook/plan.js';
-import { restoreJobFromCronJob, restoreJobName } from '../runbook/restore-job.js';
-import type { Check, Gate, StepContext } from '../runbook/step.js';
-import type { Values } from '../runbook/values.js';
-import { recoveryFigureChecks } from './recovery-figures.js';
-import { defineStep, sleep, type RunbookStep } from './define.js';
-import { cypher as boltCypher, neo4jServerInfo } from './troubleshoot-shared.js';
+import type { Adapters } from '../../adapters/types.js';
+import { formatBytes, formatDuration } from '../../runbook/backup-catalog.js';
+import { InterruptedError, RunbookError } from '../../runbook/errors.js';
+import { MARK } from '../../runbook/marks.js';
+import { byCreation, podSelector, summarizeJob } from '../../runbook/job-status.js';
+import { shellCommand } from '../../runbook/plan.js';
+import { restoreJobFromCronJob, restoreJobName } from '../../runbook/restore-job.js';
+import type { Check, Gate, StepContext } from '../../runbook/step.js';
+import type { Values } from '../../runbook/values.js';
+import { recoveryFigureChecks } from '../kit/recovery-figures.js';
+import { defineStep, type RunbookStep, sleep } from '../define.js';
+import { cypher as boltCypher, neo4jServerInfo } from '../clients/cypher.js';
+import { integrityStep } from '../restore-kit/integrity.js';
+import { overrideStep } from '../restore-kit/override.js';
+import { chooseBackupStep } from '../restore-kit/choose-backup.js';
+import { incidentStep } from '../restore-kit/incident.js';
+import { NEO4J_SPEC, operatorChoice, requireRestorable, stepIds } from '../restore-kit/spec.js';
 import {
-  chooseBackupStep,
-  incidentStep,
-  integrityStep,
-  NEO4J_SPEC,
-  overrideStep,
-  requireRestorable,
   runRestoreScript,
   scriptLocation,
   scriptOutput,
-  stepIds,
   STORAGE_OPTIONAL,
   storageEnv,
-  operatorChoice,
-} from './restore-shared.js';
+} from '../clients/restore-scripts.js';
 
 type Ctx = StepContext<Adapters>;
 

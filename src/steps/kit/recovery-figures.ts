@@ -2,10 +2,10 @@
  * RTO and RPO as a step prints them: read from the session's report, so what a step shows is what the
  * report screen and every export show (one computation, `collectRecoveries`, behind all of them).
  */
-import type { Adapters } from '../adapters/types.js';
-import type { RecoveryMetric } from '../runbook/metrics.js';
-import type { ReportRecovery } from '../runbook/report/index.js';
-import type { Check, StepContext } from '../runbook/step.js';
+import type { Adapters } from '../../adapters/types.js';
+import type { RecoveryMetric } from '../../runbook/metrics.js';
+import type { ReportRecovery } from '../../runbook/report/index.js';
+import type { Check, StepContext } from '../../runbook/step.js';
 
 type Ctx = StepContext<Adapters>;
 

@@ -9,10 +9,10 @@
  * - the validation checks after the restore: owners, privileges, default privileges and database
  *   settings compared with the backup's catalog facts, then each role reads every table it could read.
  */
-import { readCatalogFactsSql } from '../adapters/backup-jobs-files.js';
-import type { Adapters } from '../adapters/types.js';
-import { RunbookError } from '../runbook/errors.js';
-import { PSQL_QUERY_FLAGS, quoteLiteral } from '../runbook/pg-queries.js';
+import { backupJobsDir, readCatalogFactsSql } from '../../adapters/backup-jobs-files.js';
+import type { Adapters } from '../../adapters/types.js';
+import { RunbookError } from '../../runbook/errors.js';
+import { PSQL_QUERY_FLAGS, quoteLiteral } from '../../runbook/pg-queries.js';
 import {
   classifyPrivilegeLine,
   compareFacts,
@@ -26,24 +26,20 @@ import {
   readableTables,
   readAsRoleSql,
   roleMapEnv,
-} from '../runbook/privileges.js';
-import type { Check, Choice, Gate, Preview, StepContext } from '../runbook/step.js';
-import type { Values } from '../runbook/values.js';
-import { backupJobsDir } from './configure.js';
-import { defineStep, type RunbookStep } from './define.js';
+} from '../../runbook/privileges.js';
+import type { Check, Choice, Gate, Preview, StepContext } from '../../runbook/step.js';
+import type { Values } from '../../runbook/values.js';
+import { defineStep, type RunbookStep } from '../define.js';
+import { fetchGlobals } from '../clients/globals.js';
 import {
-  fetchGlobals,
-  lastLines,
-  libpqEnv,
-  MAINTENANCE_DATABASE,
+  DEVIATION_MARK,
   operatorChoice,
   PG_INPUTS,
-  psqlTarget,
   requireRestorable,
-  stepIds,
-  DEVIATION_MARK,
   type RestoreSpec,
-} from './restore-shared.js';
+  stepIds,
+} from './spec.js';
+import { lastLines, libpqEnv, MAINTENANCE_DATABASE, psqlTarget } from '../clients/psql.js';
 
 type Ctx = StepContext<Adapters>;
 

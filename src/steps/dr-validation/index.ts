@@ -9,22 +9,22 @@
  */
 import { randomBytes } from 'node:crypto';
 import { dirname, join } from 'node:path';
-import type { Adapters } from '../adapters/types.js';
-import type { ReportModel, ReportPaths } from '../runbook/report/index.js';
+import type { Adapters } from '../../adapters/types.js';
+import type { ReportModel, ReportPaths } from '../../runbook/report/index.js';
 import {
-  buildCatalog,
   type Backup,
+  buildCatalog,
   defaultBackup,
   formatBytes,
   formatDuration,
   withMetadata,
-} from '../runbook/backup-catalog.js';
-import { InterruptedError, RunbookError, UsageError } from '../runbook/errors.js';
-import { MARK, type TemporaryData } from '../runbook/marks.js';
+} from '../../runbook/backup-catalog.js';
+import { InterruptedError, RunbookError, UsageError } from '../../runbook/errors.js';
+import { MARK, type TemporaryData } from '../../runbook/marks.js';
 import {
   firstValue,
-  markerRowsSql,
   MARKER_TABLE_EXISTS_SQL,
+  markerRowsSql,
   parseMarkerRows,
   parseNames,
   parseRowCounts,
@@ -33,40 +33,44 @@ import {
   quoteIdent,
   quoteLiteral,
   ROW_COUNTS_SQL,
-} from '../runbook/pg-queries.js';
-import { formatS3Uri } from '../runbook/s3-uri.js';
-import type { SectionId } from '../runbook/sections.js';
-import type { Check, Gate, Preview, StepContext, StepResult } from '../runbook/step.js';
-import type { Values } from '../runbook/values.js';
-import { defineStep, sleep, type RunbookStep } from './define.js';
-import { metricLine, metricStatus } from './recovery-figures.js';
+} from '../../runbook/pg-queries.js';
+import { formatS3Uri } from '../../runbook/s3-uri.js';
+import type { SectionId } from '../../runbook/sections.js';
+import type { Check, Gate, Preview, StepContext, StepResult } from '../../runbook/step.js';
+import type { Values } from '../../runbook/values.js';
+import { defineStep, type RunbookStep, sleep } from '../define.js';
+import { metricLine, metricStatus } from '../kit/recovery-figures.js';
+import { integrityStep } from '../restore-kit/integrity.js';
+import { overrideStep } from '../restore-kit/override.js';
+import { chooseBackupStep } from '../restore-kit/choose-backup.js';
 import {
-  chooseBackupStep,
-  integrityStep,
-  lastLines,
-  libpqEnv,
-  MAINTENANCE_DATABASE,
   PG_INPUTS,
-  overrideStep,
-  pinnedObjectEnv,
   POSTGRES_SPEC,
-  postgresEnv,
-  psqlTarget,
-  readRestoreOutcome,
   requireRestorable,
+  type RestoreSection,
+  type RestoreSpec,
+  stepIds,
+} from '../restore-kit/spec.js';
+import {
+  pinnedObjectEnv,
+  postgresEnv,
+  readRestoreOutcome,
   runRestoreScript,
-  runValidationQuery,
   scriptLocation,
   scriptOutput,
-  stepIds,
   STORAGE_OPTIONAL,
   storageEnv,
   undetachable,
-  type RestoreSection,
-  type RestoreSpec,
-} from './restore-shared.js';
-import { privilegeChecks, requireRoles, rolesEnv, rolesStep } from './restore-roles.js';
-import { cypher, neo4jAddress, neo4jHome, neo4jServerInfo, quoteNeo4jName } from './troubleshoot-shared.js';
+} from '../clients/restore-scripts.js';
+import {
+  lastLines,
+  libpqEnv,
+  MAINTENANCE_DATABASE,
+  psqlTarget,
+  runValidationQuery,
+} from '../clients/psql.js';
+import { privilegeChecks, requireRoles, rolesEnv, rolesStep } from '../restore-kit/roles.js';
+import { cypher, neo4jAddress, neo4jHome, neo4jServerInfo, quoteNeo4jName } from '../clients/cypher.js';
 
 type Ctx = StepContext<Adapters>;
 

@@ -4,10 +4,10 @@
  * dump in S3 — streamed and gunzipped in Node, never to disk — holds table backup_validation and the
  * marker, with its sha256 matching the sidecar. Then delete the ad-hoc Job.
  */
-import { scanGzipStream } from '../runbook/dump-scan.js';
-import { shellQuote } from '../runbook/plan.js';
-import type { Check } from '../runbook/step.js';
-import { defineStep, type RunbookStep } from './define.js';
+import { scanGzipStream } from '../../runbook/dump-scan.js';
+import { shellQuote } from '../../runbook/plan.js';
+import type { Check } from '../../runbook/step.js';
+import { defineStep, type RunbookStep } from '../define.js';
 import {
   cleanupStep,
   findTriggeredBackup,
@@ -17,14 +17,14 @@ import {
   scanProgressReporter,
   sidecarCheck,
   stepId,
+  type SyntheticTarget,
   throughput,
   triggerStep,
   utcStamp,
   verifiedObjectData,
   verifyPlan,
   waitStep,
-  type SyntheticTarget,
-} from './synthetic-shared.js';
+} from '../synthetic/index.js';
 
 export const POSTGRES_TARGET: SyntheticTarget = {
   database: 'postgres',

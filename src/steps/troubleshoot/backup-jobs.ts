@@ -4,30 +4,28 @@
  * sentence), slow backups (durations from Job status), and the offer to switch the Neo4j CronJob
  * to NEO4J_BACKUP_MODE=incremental by server-side apply (confirm gate, read back from the API).
  */
-import type { KubeObject } from '../adapters/types.js';
-import { formatDuration } from '../runbook/backup-catalog.js';
-import { assessDurations, diagnoseJob, jobRun, type Diagnosis, type JobRun } from '../runbook/diagnose.js';
-import { parseDuration } from '../runbook/durations.js';
-import { scheduleInterval } from '../runbook/freshness.js';
-import { isoOf, type JobSummary } from '../runbook/job-status.js';
-import { shellCommand } from '../runbook/plan.js';
-import type { Check, Gate, Preview } from '../runbook/step.js';
-import { planNamespace } from './configure.js';
-import { defineStep, type RunbookStep } from './define.js';
+import type { KubeObject } from '../../adapters/types.js';
+import { formatDuration } from '../../runbook/backup-catalog.js';
+import { assessDurations, diagnoseJob, type Diagnosis, jobRun, type JobRun } from '../../runbook/diagnose.js';
+import { parseDuration } from '../../runbook/durations.js';
+import { scheduleInterval } from '../../runbook/freshness.js';
+import { isoOf, type JobSummary } from '../../runbook/job-status.js';
+import { shellCommand } from '../../runbook/plan.js';
+import type { Check, Gate, Preview } from '../../runbook/step.js';
+import { planNamespace } from '../kit/apply.js';
+import { defineStep, type RunbookStep } from '../define.js';
+import { evidenceChecks, jobEvidence, namespaceEvents } from './job-evidence.js';
 import {
   activeDeadlineOf,
   backupContainer,
+  type BackupCronJob,
   backupCronJobs,
+  type Container,
   cronJobRef,
   envValue,
-  evidenceChecks,
   installsAwsCli,
-  jobEvidence,
-  namespaceEvents,
   scheduleOf,
-  type BackupCronJob,
-  type Container,
-} from './troubleshoot-shared.js';
+} from '../kit/backup-cronjobs.js';
 
 export const TROUBLESHOOT_IDS = {
   aws: 'troubleshoot.aws-cli',

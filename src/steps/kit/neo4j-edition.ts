@@ -7,11 +7,11 @@
  *     to 0) for a `neo4j-admin database dump` (cronjob-neo4j-community.yaml), a restore stops the server,
  *     and the drill restores into a second, isolated instance.
  */
-import { readManifestText } from '../adapters/backup-jobs-files.js';
-import type { Adapters, KubeObject } from '../adapters/types.js';
-import type { StepContext } from '../runbook/step.js';
-import { parseManifest } from './deploy.js';
-import { neo4jServerInfo } from './troubleshoot-shared.js';
+import { readManifestText } from '../../adapters/backup-jobs-files.js';
+import type { Adapters, KubeObject } from '../../adapters/types.js';
+import type { StepContext } from '../../runbook/step.js';
+import { parseManifest } from '../../runbook/cronjob-manifest.js';
+import { neo4jServerInfo } from '../clients/cypher.js';
 
 export const COMMUNITY_MANIFEST = 'cronjob-neo4j-community.yaml';
 

@@ -13,11 +13,11 @@
  * the dump. The trigger says so before its gate, with the downtime of the last backup, and the verify
  * step shows this backup's downtime (the object's downtime-seconds metadata).
  */
-import { scanTarGzStream } from '../runbook/dump-scan.js';
-import type { Check, StepContext } from '../runbook/step.js';
-import type { Values } from '../runbook/values.js';
-import type { Adapters, KubeObject } from '../adapters/types.js';
-import { defineStep, type RunbookStep } from './define.js';
+import { scanTarGzStream } from '../../runbook/dump-scan.js';
+import type { Check, StepContext } from '../../runbook/step.js';
+import type { Values } from '../../runbook/values.js';
+import type { Adapters, KubeObject } from '../../adapters/types.js';
+import { defineStep, type RunbookStep } from '../define.js';
 import {
   cleanupStep,
   findTriggeredBackup,
@@ -28,15 +28,15 @@ import {
   sidecarCheck,
   standInNote,
   stepId,
+  type SyntheticTarget,
   throughput,
   triggerStep,
   verifiedObjectData,
   verifyPlan,
   waitStep,
-  type SyntheticTarget,
-} from './synthetic-shared.js';
-import { syntheticMarker } from './test-postgres.js';
-import { cypher, cypherShellCommand } from './troubleshoot-shared.js';
+} from '../synthetic/index.js';
+import { syntheticMarker } from '../test-postgres/index.js';
+import { cypher, cypherShellCommand } from '../clients/cypher.js';
 
 /** The env value a CronJob's first container sets for NAME. */
 function containerEnv(cronJob: KubeObject, name: string): string | undefined {

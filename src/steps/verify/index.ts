@@ -4,10 +4,10 @@
  * database it creates and drops (<db>_verify), compares the row counts and owners/privileges recorded at backup
  * time, and publishes <key>.verified.json beside the backup.
  */
-import { RunbookError } from '../runbook/errors.js';
-import type { Check, Plan, StepResult } from '../runbook/step.js';
-import { defineStep, type RunbookStep } from './define.js';
-import { postgresEnv, scriptLocation, storageEnv } from './restore-shared.js';
+import { RunbookError } from '../../runbook/errors.js';
+import type { Check, Plan, StepResult } from '../../runbook/step.js';
+import { defineStep, type RunbookStep } from '../define.js';
+import { postgresEnv, scriptLocation, storageEnv } from '../clients/restore-scripts.js';
 
 export const VERIFY_STEP_ID = 'verify.postgres';
 const SCRIPT = 'postgres-verify.sh';

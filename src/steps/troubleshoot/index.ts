@@ -5,25 +5,30 @@
  * settings), slow backups (durations, and the offer to switch to incremental), failed Jobs, and
  * backup freshness per prefix.
  */
-import type { S3Adapter } from '../adapters/types.js';
+import type { S3Adapter } from '../../adapters/types.js';
 import {
+  type Backup,
   buildCatalog,
   formatBytes,
   parseVerificationRecord,
-  verificationText,
-  type Backup,
   type Verification,
-} from '../runbook/backup-catalog.js';
-import { diagnoseS3Probe } from '../runbook/diagnose.js';
-import { RunbookError } from '../runbook/errors.js';
-import { assessFreshness, type Freshness } from '../runbook/freshness.js';
-import type { Check } from '../runbook/step.js';
-import { planNamespace } from './configure.js';
-import { defineStep, endpointFlag, type RunbookStep } from './define.js';
-import { askPermissions, REQUIRED_PERMISSIONS, resourceName, type Permission } from './prerequisites.js';
-import { TROUBLESHOOT_IDS, troubleshootJobSteps } from './troubleshoot-jobs.js';
-import { neo4jBackupPort } from './troubleshoot-neo4j.js';
-import { backupCronJobs, prefixesInScope, scheduleOf } from './troubleshoot-shared.js';
+  verificationText,
+} from '../../runbook/backup-catalog.js';
+import { diagnoseS3Probe } from '../../runbook/diagnose.js';
+import { RunbookError } from '../../runbook/errors.js';
+import { assessFreshness, type Freshness } from '../../runbook/freshness.js';
+import type { Check } from '../../runbook/step.js';
+import { planNamespace } from '../kit/apply.js';
+import { defineStep, endpointFlag, type RunbookStep } from '../define.js';
+import {
+  askPermissions,
+  type Permission,
+  REQUIRED_PERMISSIONS,
+  resourceName,
+} from '../prerequisites/index.js';
+import { TROUBLESHOOT_IDS, troubleshootJobSteps } from './backup-jobs.js';
+import { neo4jBackupPort } from './neo4j.js';
+import { backupCronJobs, prefixesInScope, scheduleOf } from '../kit/backup-cronjobs.js';
 
 function failureOf(error: unknown): { code?: string; message: string; next?: string } {
   if (error instanceof RunbookError)
