@@ -8,6 +8,7 @@
 // the script's seconds go. CPU seconds (the command's processes + the PostgreSQL server + s3rver) are
 // reported per GB of plain dump: they stay meaningful when other work shares the host.
 // Run: npm run bench -- backup-jobs [--quick]     or     BENCH_PG_MB=200 BENCH_RUNS=3 node bench/backup-jobs.mjs
+// (BENCH_SCRIPTS_DIR=<folder> benches another copy of the scripts, for before/after figures)
 import { execFileSync, spawn } from 'node:child_process';
 import { readFileSync, readdirSync } from 'node:fs';
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
@@ -17,7 +18,8 @@ import { fileURLToPath } from 'node:url';
 import { describe, emit, interleave, pairedRatio, quick, round, runCount, summary } from './_lib.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
-const scripts = join(root, 'ops', 'db', 'backup-jobs', 'scripts');
+// BENCH_SCRIPTS_DIR: another copy of the scripts (e.g. `git show <commit>:…` into a folder) for before/after figures
+const scripts = process.env.BENCH_SCRIPTS_DIR ?? join(root, 'ops', 'db', 'backup-jobs', 'scripts');
 const targetMb = Number(process.env.BENCH_PG_MB ?? (quick ? 30 : 1000));
 const runs = runCount(3);
 /** rows per INSERT while generating: --quick makes a ~30 MB database, not 78 MB */

@@ -1,9 +1,12 @@
 #!/usr/bin/env bash
 # postgres-backup.sh: stream a plain-SQL pg_dump, gzip-compressed, to S3 with a SHA-256 sidecar.
 #
-#   pg_dump | pigz (or gzip) | tee >(sha256sum) | aws s3 cp - s3://$S3_BUCKET/<prefix>.partial/<name>
-#   then, only if every stage succeeded: server-side copy to <prefix><UTC time to the µs>.sql.gz, then <key>.sha256,
-#   both checked to be free before and read back after (a key collision with another run exits 6, never silent).
+#   pg_dump | igzip (else pigz, else gzip) | tee >(sha256sum) | aws s3 cp - s3://$S3_BUCKET/<prefix>.partial/<name>
+#   then, only if every stage succeeded: <key>.sha256 (and the globals below) uploaded, then a server-side copy to
+#   <key> = <prefix><UTC time to the µs>.sql.gz; every key checked to be free before (one listing) and the object
+#   and its sidecar read back after (a key collision with another run exits 6, never silent). Eight aws CLI calls
+#   in all (14 before): head-bucket, the upload, the listing, the small files, the copy, the read-back (2) and the
+#   delete of the temporary object (beside the read-back).
 #   The dump keeps owners, privileges and default privileges. Beside it, <time>.globals.sql.gz (+ .sha256), published
 #   first: the roles and memberships (pg_dumpall --globals-only --no-role-passwords: never passwords), the
 #   database's own owner, privileges and settings as statements for a restored database, and the catalog facts
@@ -173,11 +176,11 @@ verify_upload
 log "uploaded $size bytes in $((SECONDS - started))s, sha256 $sha"
 
 # ---------------------------------------------------------------------------------------------- publish
-# server-side copy to the final key (multipart above S3_COPY_OBJECT_MAX_BYTES), then the .sha256 sidecar
+# one listing checks the four keys are free; the sidecars and the globals object in one upload, first (a published
+# dump always has its globals beside it); then the server-side copy to the final key (multipart above
+# S3_COPY_OBJECT_MAX_BYTES); then the read-back
 test_hook publish
-# the globals object first: a published dump always has its globals beside it
-publish_globals "$globals_key" "$work/globals.sql.gz" "$globals_sha"
-publish_backup "$metadata"
+publish_backup "$metadata" "$globals_key" "$work/globals.sql.gz" "$globals_sha"
 
 log "backup published in $((SECONDS - started))s: s3://$S3_BUCKET/$final_key"
 printf 'object=s3://%s/%s\nsha256=%s\nbytes=%s\nrecovery_point=%s\npg_dump_version=%s\nserver_version=%s\nglobals=s3://%s/%s\n' \

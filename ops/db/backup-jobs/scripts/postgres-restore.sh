@@ -1,21 +1,25 @@
 #!/usr/bin/env bash
 # postgres-restore.sh: restore a backup written by postgres-backup.sh.
 #
-#   1. download RESTORE_S3_URI once into the work directory, hashing it and reading it through gunzip (pigz when
-#      installed) while it streams: the gzip stream must be intact, the dump must end with pg_dump's
-#      "-- PostgreSQL database dump complete" and must hold no psql meta-command (a line starting with a
-#      backslash outside COPY data) other than pg_dump's own \restrict/\unrestrict pair
-#   2. verify it against <uri>.sha256 BEFORE touching the database (refuse on mismatch or a missing sidecar
-#      unless ALLOW_UNVERIFIED=true); with EXPECTED_SHA256 (and EXPECTED_ETAG) also refuse any object but the
-#      one a caller verified before (the db-runbook CLI passes what its integrity gate showed)
-#   3. restore into a NEW database with psql -X -v ON_ERROR_STOP=1 --single-transaction, the stream preceded by
-#      this script's own `\restrict <random key>`, so no psql meta-command in a dump can run; then ANALYZE
+#   1. check, in parallel, the login, the object's metadata and <uri>.sha256 (refuse a missing sidecar unless
+#      ALLOW_UNVERIFIED=true; with EXPECTED_SHA256 and EXPECTED_ETAG also refuse any object but the one a caller
+#      verified before: the db-runbook CLI passes what its integrity gate showed), the globals object, and the roles
+#      the backup's catalog facts name (see Roles)
+#   2. read RESTORE_S3_URI ONCE, nothing staged on disk: hashed (sha256sum), inflated (igzip, else pigz, else gzip),
+#      scanned and restored at the same time into a NEW database with psql -X -v ON_ERROR_STOP=1
+#      --single-transaction, the stream preceded by this script's own `\restrict <random key>`, so no psql
+#      meta-command in a dump can run; the scanner passes nothing more on after a meta-command line
+#   3. judge the stream: the hash must match the sidecar (and EXPECTED_SHA256), the gzip stream be intact, the dump
+#      end with pg_dump's "-- PostgreSQL database dump complete" and hold no psql meta-command other than pg_dump's
+#      own \restrict/\unrestrict pair, and psql must have committed; otherwise the new database is dropped and the
+#      target is exactly as it was (a byte flipped near the end is seen only there); then ANALYZE
 #      CLEAN_TARGET=true: the new database is empty (CREATE DATABASE … TEMPLATE template0).
 #      CLEAN_TARGET=false: the new database is a copy of the target (CREATE DATABASE … TEMPLATE <target>), so
 #      the dump's DROP … IF EXISTS statements replace the objects it contains and the others stay. A dump that
 #      ends the transaction early (COMMIT;) can then only damage the copy.
 #   Roles: the roles the dump names as owners and grantees must exist on the target and the restoring user must be
-#      able to act for each owner, checked before anything is touched (exit 3 with a table of them), unless
+#      able to act for each owner (exit 3 with a table of them): checked before the stream for the roles the
+#      backup's catalog facts name, and after it, for the roles the dump named, when the restore failed; unless
 #      CREATE_MISSING_ROLES=true (create them from the backup's <time>.globals.sql.gz, without passwords, inside
 #      the restore's transaction), ROLE_MAP=old=new[,…] (use existing roles instead) or
 #      RESTORE_WITHOUT_PRIVILEGES=true (owners and privileges left out, as pg_dump --no-owner --no-privileges).
@@ -35,7 +39,7 @@
 #   [CREATE_MISSING_ROLES=false]  [ROLE_MAP=old=new,…]  [RESTORE_WITHOUT_PRIVILEGES=false]
 #   POSTGRES_HOST  [POSTGRES_PORT=5432]  POSTGRES_DATABASE  POSTGRES_USER  POSTGRES_PASSWORD (or PGPASSFILE)
 #   [POSTGRES_MAINTENANCE_DATABASE=postgres]  [RESTORE_MAINTENANCE_WORK_MEM=256MB] (index builds)  AWS_ACCESS_KEY_ID  AWS_SECRET_ACCESS_KEY  [AWS_DEFAULT_REGION]
-#   [AWS_ENDPOINT_URL]  [BACKUP_WORK_DIR=$TMPDIR or /tmp] (needs room for the compressed backup)
+#   [AWS_ENDPOINT_URL]  [BACKUP_WORK_DIR=$TMPDIR or /tmp] (small files only: the dump is never staged on disk)
 # The restoring user needs CREATEDB and must own the target (to rename it); psql must support \restrict
 # (13.22, 14.19, 15.14, 16.10, 17.6 or newer).
 #
@@ -191,18 +195,13 @@ cleanup() {
 install_traps cleanup
 
 # ---------------------------------------------------------------------------------------------- preflight
-# The download starts right away, into the work directory only, hashed and read through gunzip and the dump
-# scanner as it streams; the object's metadata, its sidecar and the database login are checked meanwhile.
-# Nothing touches the database until the download is complete and verified.
+# The object's metadata, its sidecar, the globals object (with its sidecar) and the database login are checked in
+# parallel. The dump itself is read once, later, straight into the new database (section "restore").
 started=$SECONDS
-file="$work/$name"
-mkfifo "$work/download.fifo" "$work/sha.fifo" "$work/gz.fifo"
-sha256sum <"$work/sha.fifo" >"$work/sha256" &
-sha_pid=$!
 # Statements that name roles, as pg_dump writes them (one line each, outside COPY data): `ALTER … OWNER TO r;`,
 # `GRANT … TO r [WITH GRANT OPTION];`, `REVOKE … FROM r;`, `ALTER DEFAULT PRIVILEGES FOR ROLE r … TO|FROM g;`, and in
 # the globals' database section `ALTER ROLE r IN DATABASE …`. classify() finds them and their role tokens; the
-# scanner lists the roles, the filter maps them (ROLE_MAP) or leaves the statements out (RESTORE_WITHOUT_PRIVILEGES).
+# one-pass scanner (stream_awk) lists the roles and maps them (ROLE_MAP) or leaves the statements out (RESTORE_WITHOUT_PRIVILEGES).
 # shellcheck disable=SC2016 # awk's own $0
 roles_awk='
 function unq(t) { if (substr(t, 1, 1) == "\"") { t = substr(t, 2, length(t) - 2); gsub(/""/, "\"", t) } return t }
@@ -232,52 +231,37 @@ function classify(line) {
 }
 BEGIN { ID = "(\"([^\"]|\"\")+\"|[A-Za-z_][A-Za-z0-9_$]*)" }
 '
-# The dump scanner: pg_dump's completion line, the psql meta-commands (lines starting with a backslash outside COPY
-# data), and the roles the dump names. pg_dump ≥ 15.14 writes one `\restrict <key>` before any SQL and
-# `\unrestrict <key>` at the end; their line numbers are noted (the restore leaves them out: it sends its own
-# \restrict); any other meta-command is reported. It reads to the end even after gunzip failed, so tee is never
-# cut off.
+# The dump scanner and filter, in ONE pass over the inflated stream on its way to psql. It notes pg_dump's
+# completion line, the psql meta-commands (lines starting with a backslash outside COPY data) and the roles the
+# dump names. pg_dump >= 15.14 writes one `\restrict <key>` before any SQL and `\unrestrict <key>` at the end: both
+# are left out (the restore sends its own \restrict first). Any other meta-command is never passed on: from it on
+# nothing more goes to psql (halt), and the report names it, so the restore is refused. Statements that name roles
+# get the roles in the file `map` (old<TAB>new per line) replaced, or with drop=1 are left out. COPY data passes
+# through untouched. It always reads to the end (the report, written to the file `report` at the end, covers the
+# whole dump).
 # shellcheck disable=SC2016 # awk's own $0
-scan_awk=$roles_awk'
-BEGIN { copy = 0; sql = 0; restrict = 0; unrestrict = 0; complete = 0; meta = "" }
-copy { if ($0 == "\\.") copy = 0; next }
-/^COPY .* FROM stdin;$/ { copy = 1; sql = 1; next }
+stream_awk=$roles_awk'
+BEGIN {
+  copy = 0; sql = 0; restrict = 0; unrestrict = 0; complete = 0; meta = ""; halt = 0
+  if (map != "") while ((getline entry < map) > 0) { split(entry, pair, "\t"); mapped[pair[1]] = pair[2] }
+}
+copy { if ($0 == "\\.") copy = 0; if (!halt) print; next }
+/^COPY .* FROM stdin;$/ { copy = 1; sql = 1; if (!halt) print; next }
 /^[ \t]*\\/ {
   if (!restrict && !sql && $0 ~ /^\\restrict [A-Za-z0-9]+$/) { restrict = NR; key = substr($0, 11); next }
   if (restrict && !unrestrict && $0 == "\\unrestrict " key) { unrestrict = NR; next }
   if (meta == "") meta = NR ": " substr($0, 1, 60)
+  halt = 1
   next
 }
-$0 == "-- PostgreSQL database dump complete" { complete = NR; next }
+$0 == "-- PostgreSQL database dump complete" { complete = NR }
 /^(ALTER|GRANT|REVOKE) / {
   kind = classify($0)
   if (kind != "") {
+    sql = 1
     count[kind]++
     for (i = 1; i <= ntok; i++) { r = unq(substr($0, ts[i], tl[i])); if (r != "PUBLIC") uses[tu[i] "=" r] = 1 }
-  }
-}
-!/^[ \t]*(--.*)?$/ { sql = 1 }
-END {
-  printf "restrict=%d\nunrestrict=%d\ncomplete=%d\ncopy_open=%d\nmeta=%s\n", restrict, unrestrict, complete, copy, meta
-  printf "owner_statements=%d\ngrant_statements=%d\ndefault_statements=%d\nsetting_statements=%d\n", count["owner"], count["grant"], count["defaults"], count["role-setting"]
-  for (u in uses) print "role_" u
-}
-'
-# The restore filter: leaves out the lines numbered r and u (pg_dump's own \restrict pair), and on statements that
-# name roles either replaces the roles listed in the file `map` (old<TAB>new per line) or, with drop=1, leaves the
-# statement out. COPY data is passed through untouched.
-# shellcheck disable=SC2016 # awk's own $0
-filter_awk=$roles_awk'
-BEGIN {
-  copy = 0
-  if (map != "") while ((getline entry < map) > 0) { split(entry, pair, "\t"); mapped[pair[1]] = pair[2] }
-}
-NR == r || NR == u { next }
-copy { if ($0 == "\\.") copy = 0; print; next }
-/^COPY .* FROM stdin;$/ { copy = 1; print; next }
-/^(ALTER|GRANT|REVOKE) / {
-  if (classify($0) != "") {
-    if (drop) next
+    if (halt || drop) next
     line = $0
     for (i = ntok; i >= 1; i--) {
       r = unq(substr(line, ts[i], tl[i]))
@@ -287,19 +271,36 @@ copy { if ($0 == "\\.") copy = 0; print; next }
     next
   }
 }
-{ print }
+!/^[ \t]*(--.*)?$/ { sql = 1 }
+!halt { print }
+END {
+  printf "restrict=%d\nunrestrict=%d\ncomplete=%d\ncopy_open=%d\nmeta=%s\n", restrict, unrestrict, complete, copy, meta > report
+  printf "owner_statements=%d\ngrant_statements=%d\ndefault_statements=%d\nsetting_statements=%d\n", count["owner"], count["grant"], count["defaults"], count["role-setting"] > report
+  for (u in uses) print "role_" u > report
+  close(report)
+}
 '
-(
-  "${decompress[@]}" 2>"$work/gzip.err" | LC_ALL=C awk "$scan_awk" >"$work/scan.out"
-  statuses=("${PIPESTATUS[@]}")
-  cat >/dev/null
-  printf '%s %s\n' "${statuses[0]}" "${statuses[1]}" >"$work/scan.status"
-) <"$work/gz.fifo" &
-scan_pid=$!
-tee "$work/sha.fifo" "$work/gz.fifo" <"$work/download.fifo" >"$file" 2>"$work/tee.err" &
-tee_pid=$!
-"${aws_cmd[@]}" s3 cp "$RESTORE_S3_URI" - --only-show-errors >"$work/download.fifo" 2>"$work/download.err" &
-download_pid=$!
+# The roles the backup's catalog facts (globals object, section "facts") name, as use=role lines: the owners of
+# schemas, tables, views, sequences and functions and the roles of default privileges (owner), the grantees of
+# their privileges (grantee). Known before the dump is read: the restore checks and creates roles from them, and
+# checks the roles the dump itself named once it has streamed.
+# shellcheck disable=SC2016 # awk's own $0
+facts_awk='
+function field(name,    s) {
+  if (!match($0, "\"" name "\" *: *\"([^\"\\\\]|\\\\.)*\"")) return ""
+  s = substr($0, RSTART + length(name) + 2, RLENGTH - length(name) - 2)
+  sub(/^ *: *"/, "", s); sub(/"$/, "", s)
+  gsub(/\\"/, "\"", s); gsub(/\\\\/, "\\", s)
+  return s
+}
+/^-- fact / {
+  f = field("fact"); r = field("role"); g = field("grantee")
+  if (f == "owner") u["owner=" r] = 1
+  else if (f == "privileges") u["grantee=" r] = 1
+  else if (f == "default privileges") { u["owner=" r] = 1; u["grantee=" g] = 1 }
+}
+END { for (k in u) if (k !~ /=(PUBLIC)?$/) print k }
+'
 "${aws_cmd[@]}" s3api head-object --bucket "$bucket" --key "$key" --output text \
   --query '[ContentLength, ETag, Metadata."recovery-point", Metadata."pg-dump-version"]' >"$work/head.out" 2>"$work/head.err" &
 head_pid=$!
@@ -372,45 +373,6 @@ else
   die 4 "cannot read $RESTORE_S3_URI.sha256"
 fi
 
-# ---------------------------------------------------------------------------------------------- verify
-log "downloading $RESTORE_S3_URI ($object_size bytes, recovery point ${recovery_point:-unknown})"
-download_status=0 tee_status=0
-wait_pid "$download_pid" || download_status=$?
-wait_pid "$tee_pid" || tee_status=$?
-wait_pid "$sha_pid" || true
-wait_pid "$scan_pid" || true
-if ((download_status != 0 || tee_status != 0)); then
-  tail_of "$work/download.err"
-  tail_of "$work/tee.err"
-  die 4 "download of $RESTORE_S3_URI failed"
-fi
-actual=$(cut -d' ' -f1 "$work/sha256")
-downloaded=$(stat -c %s "$file")
-[[ "$downloaded" == "$object_size" ]] || die 4 "downloaded $downloaded bytes but the object has $object_size"
-if [[ -n "$expected_pin" && "$actual" != "$expected_pin" ]]; then
-  die 5 "$RESTORE_S3_URI is not the object that was verified: it hashes to $actual, expected $expected_pin (EXPECTED_SHA256; replaced since?); the database was not touched"
-fi
-if [[ -n "$expected" && "$actual" != "$expected" ]]; then
-  die 5 "checksum mismatch for $RESTORE_S3_URI: sidecar says $expected, the object hashes to $actual; the database was not touched"
-fi
-read -r gzip_status scan_status <"$work/scan.status" 2>/dev/null || gzip_status=1 scan_status=1
-if ((gzip_status != 0)); then
-  tail_of "$work/gzip.err"
-  die 5 "$RESTORE_S3_URI is not a valid gzip stream (not gzip, truncated or corrupt); the database was not touched"
-fi
-((scan_status == 0)) || die 5 "could not read the dump in $RESTORE_S3_URI; the database was not touched"
-restrict_line=$(sed -n 's/^restrict=//p' "$work/scan.out")
-unrestrict_line=$(sed -n 's/^unrestrict=//p' "$work/scan.out")
-complete_line=$(sed -n 's/^complete=//p' "$work/scan.out")
-meta_line=$(sed -n 's/^meta=//p' "$work/scan.out")
-if [[ -n "$meta_line" ]]; then
-  die 5 "the dump holds a psql meta-command outside pg_dump's own \\restrict (line $meta_line): a backup written by pg_dump has none, so it was altered; refusing it (nothing was run); the database was not touched"
-fi
-if [[ "$complete_line" == 0 ]]; then
-  die 5 "the dump has no '-- PostgreSQL database dump complete' line: it was cut short (or is not a pg_dump plain dump); the database was not touched"
-fi
-log "downloaded and verified in $((SECONDS - started))s (sha256 ${expected:+matches }$actual${expected_pin:+, the object verified before}; dump complete)"
-
 # ---------------------------------------------------------------------------------------------- globals
 # Verified like the dump (its own sidecar; EXPECTED_GLOBALS_SHA256 when given), then split into its sections.
 globals=''
@@ -431,7 +393,8 @@ if wait_pid "$globals_pid"; then
   awk -v dir="$work" '
     /^-- section: roles/ { out = dir "/globals-roles.sql"; next }
     /^-- section: database/ { out = dir "/globals-database.sql"; next }
-    /^-- section: facts/ { out = ""; next }
+    /^-- section: facts/ { out = dir "/globals-facts.sql"; next }
+    /^-- section: / { out = ""; next }
     /^-- end of db-runbook globals/ { out = ""; next }
     out != "" { print > out }
   ' "$work/globals.sql"
@@ -463,20 +426,36 @@ if [[ -n "${ROLE_MAP:-}" ]]; then
   done
 fi
 database_section=''
-if [[ "$clean" == true && -s "${work}/globals-database.sql" ]]; then database_section="$work/globals-database.sql"; fi
-{
-  sed -n 's/^role_//p' "$work/scan.out"
-  if [[ -n "$database_section" ]]; then LC_ALL=C awk "$scan_awk" "$database_section" | sed -n 's/^role_//p'; fi
-} | sort -u >"$work/roles.used"
-owner_statements=$(sed -n 's/^owner_statements=//p' "$work/scan.out")
-grant_statements=$(sed -n 's/^grant_statements=//p' "$work/scan.out")
-default_statements=$(sed -n 's/^default_statements=//p' "$work/scan.out")
+if [[ "$clean" == true && -s "${work}/globals-database.sql" ]]; then
+  database_section="$work/globals-database.sql"
+  LC_ALL=C awk -v report="$work/section-scan.out" "$stream_awk" "$database_section" >/dev/null
+fi
+# roles_used facts|scan: writes $work/roles.used, the use=role lines (owner=…, grantee=…) check_roles reads: from the
+# backup's catalog facts (before the dump is read) or from the stream's scan report (after), with CLEAN_TARGET=true
+# and globals also those of the globals' database section
+roles_used() {
+  {
+    if [[ "$1" == facts ]]; then
+      if [[ -s "$work/globals-facts.sql" ]]; then LC_ALL=C awk "$facts_awk" "$work/globals-facts.sql"; fi
+    else
+      sed -n 's/^role_//p' "$work/scan.out"
+    fi
+    if [[ -n "$database_section" ]]; then sed -n 's/^role_//p' "$work/section-scan.out"; fi
+  } | sort -u >"$work/roles.used"
+}
 roles_created=''
-if [[ "$without_privileges" == true ]]; then
-  log "RESTORE_WITHOUT_PRIVILEGES=true: restoring WITHOUT owners and privileges: $owner_statements ownership(s), $grant_statements GRANT/REVOKE(s) and $default_statements default privilege(s) of the dump are left out$([[ -n "$database_section" ]] && echo ", and the database's owner, privileges and per-role settings"); $PGUSER owns everything"
-elif [[ -s "$work/roles.used" ]]; then
-  # use=name lines, the names after ROLE_MAP
-  declare -A role_uses=()
+planned_create=' '
+# check_roles before|after: the roles in $work/roles.used (after ROLE_MAP) against the server, printed as a table.
+# Missing ones exit 3 (nothing touched), unless CREATE_MISSING_ROLES=true: then $work/create-roles.sql creates them
+# from the globals inside the restore's transaction. "before" (the roles of the catalog facts, before the dump is
+# read) checks only that they exist: whether the restoring user may act for an owner is decided by the restore
+# itself, and "after" (the roles the dump named, run when the restore failed) names it (exit 3). "after" returns 0
+# when the dump named roles to create that the facts did not (the restore is then run again with them), else 1.
+check_roles() {
+  local mode=$1 use role uses plan exists can_act am_super can_createrole role_info new=1
+  local -A role_uses=()
+  local -a missing=() cannot_act=() roles_to_create=()
+  [[ -s "$work/roles.used" ]] || { [[ "$mode" == before ]]; return $?; }
   while IFS='=' read -r use role; do
     [[ -n "${role_map[$role]:-}" ]] && role=${role_map[$role]}
     role_uses[$role]="${role_uses[$role]:+${role_uses[$role]},}$use"
@@ -495,12 +474,17 @@ SQL
   fi
   IFS='|' read -r _ am_super can_createrole <<<"$(grep '^me|' <<<"$role_info")"
   grep '^known|' <<<"$role_info" | cut -d'|' -f2- >"$work/roles.known"
-  missing=() cannot_act=() roles_to_create=()
-  log "roles the backup names (owner: owns objects, so $PGUSER must be able to act for it; grantee: holds privileges):"
+  if [[ "$mode" == before ]]; then
+    log "roles the backup names (from its catalog facts; owner: owns objects, so $PGUSER must be able to act for it; grantee: holds privileges):"
+  else
+    log "roles the dump names (owner: owns objects, so $PGUSER must be able to act for it; grantee: holds privileges):"
+  fi
   while IFS='|' read -r _ role exists can_act; do
     uses=${role_uses[$role]}
     plan='ok'
-    if [[ "$exists" != true ]]; then
+    if [[ "$exists" != true && "$planned_create" == *" $role "* ]]; then
+      plan='created by the restore'
+    elif [[ "$exists" != true ]]; then
       if [[ "$create_roles" == true ]]; then
         plan='create from the globals object (no password)'
         roles_to_create+=("$role")
@@ -508,7 +492,7 @@ SQL
         plan='MISSING'
         missing+=("$role")
       fi
-    elif [[ "$uses" == *owner* && "$can_act" != true && "$am_super" != true ]]; then
+    elif [[ "$mode" == after && "$uses" == *owner* && "$can_act" != true && "$am_super" != true ]]; then
       plan="$PGUSER cannot act for it"
       cannot_act+=("$role")
     fi
@@ -521,6 +505,9 @@ SQL
     die 3 "$PGUSER cannot act for the owner role(s) ${cannot_act[*]} (ALTER … OWNER TO needs membership): GRANT them to $PGUSER, restore as a superuser, map them (ROLE_MAP) or restore without owners and privileges (RESTORE_WITHOUT_PRIVILEGES=true); nothing was touched"
   fi
   if ((${#roles_to_create[@]} > 0)); then
+    new=0
+    # the roles the first restore created again (its transaction was rolled back), with the new ones
+    for role in $planned_create; do roles_to_create+=("$role"); done
     [[ -n "$globals" ]] || die 3 "CREATE_MISSING_ROLES=true, but the backup has no globals object to create ${roles_to_create[*]} from; nothing was touched"
     [[ "$am_super" == true || "$can_createrole" == true ]] || die 3 "CREATE_MISSING_ROLES=true needs CREATEROLE (or superuser) for $PGUSER; nothing was touched"
     printf '%s\n' "${roles_to_create[@]}" >"$work/roles.create"
@@ -546,52 +533,106 @@ SQL
       if ! grep -Fqx "CREATE ROLE $(ident "$role");" "$work/create-roles.sql" && ! grep -Fqx "CREATE ROLE $role;" "$work/create-roles.sql"; then
         die 3 "role $role is not in the globals object $globals: create it by hand, or map it (ROLE_MAP); nothing was touched"
       fi
-      if [[ "$am_super" != true && "${role_uses[$role]}" == *owner* ]]; then
+      if [[ "$am_super" != true && "${role_uses[$role]:-owner}" == *owner* ]]; then
         printf 'GRANT %s TO CURRENT_USER;\n' "$(ident "$role")" >>"$work/create-roles.sql"
       fi
     done
     roles_created=$(IFS=,; echo "${roles_to_create[*]}")
+    planned_create=" ${roles_to_create[*]} "
     log "creating role(s) $roles_created from $globals, WITHOUT passwords (set them after the restore: ALTER ROLE … PASSWORD …), in the restore's transaction"
   fi
+  if [[ "$mode" == after ]]; then return "$new"; fi
+}
+: >"$work/create-roles.sql"
+if [[ "$without_privileges" != true ]]; then
+  roles_used facts
+  check_roles before
 fi
 
 # ---------------------------------------------------------------------------------------------- restore
-# restore_into DATABASE: the dump, after this script's own \restrict and without pg_dump's \restrict/\unrestrict
-# lines, through psql in one transaction; run in the background so a signal is acted on at once
-# what goes through psql, in one transaction: this script's \restrict; the roles to create (CREATE_MISSING_ROLES);
-# the dump through the filter (pg_dump's own \restrict pair left out; roles mapped, or owners and privileges left
-# out); with CLEAN_TARGET=true the globals' database section for the new database (its owner, privileges and
-# settings), filtered the same way
-restore_stream() {
+# stream_into DATABASE: the one pass. The object is read once from object storage and, at the same time, hashed
+# (sha256sum, and wc -c for its size), inflated (igzip, else pigz, else gzip), scanned and filtered (stream_awk)
+# and fed to psql in one transaction into DATABASE (the new database): this script's own \restrict and the roles to
+# create (CREATE_MISSING_ROLES) first, the dump, then with CLEAN_TARGET=true the globals' database section for
+# the new database (its owner, privileges and settings). Nothing is staged on disk. Every stage reads to the end
+# even when a later one stopped (a corrupt gzip stream, a failed psql), so the hash, the size and the scan always
+# cover the whole object and the failure is told apart as before. In the background, so a signal is acted on at
+# once. The verdict is read by judge_stream.
+stream_into() {
   local drop=0 quoted line
   [[ "$without_privileges" == true ]] && drop=1
-  printf '\\restrict %s\n' "$restrict_key"
-  if [[ -s "$work/create-roles.sql" ]]; then cat "$work/create-roles.sql"; fi
-  "${decompress[@]}" <"$file" 2>"$work/decompress.err" |
-    LC_ALL=C awk -v r="$restrict_line" -v u="$unrestrict_line" -v map="$map_file" -v drop="$drop" "$filter_awk"
-  echo "${PIPESTATUS[*]}" >"$work/stream.status"
+  { printf '\\restrict %s\n' "$restrict_key"; cat "$work/create-roles.sql"; } >"$work/head.sql"
+  : >"$work/tail.sql"
   if [[ -n "$database_section" ]]; then
     quoted=$(ident "$1")
     while IFS= read -r line; do printf '%s\n' "${line//__DB_RUNBOOK_DATABASE__/$quoted}"; done <"$database_section" |
-      LC_ALL=C awk -v map="$map_file" -v drop="$drop" "$filter_awk"
+      LC_ALL=C awk -v map="$map_file" -v drop="$drop" -v report=/dev/null "$stream_awk" >"$work/tail.sql"
   fi
-}
-restore_into() {
+  rm -f "$work/sha.fifo" "$work/size.fifo" "$work/stream.status" "$work/gzip.status" "$work/psql.status" "$work/scan.out"
+  mkfifo "$work/sha.fifo" "$work/size.fifo"
+  sha256sum <"$work/sha.fifo" >"$work/sha256" &
+  sha_pid=$!
+  wc -c <"$work/size.fifo" >"$work/size" &
+  size_pid=$!
   (
     set +e
-    restore_stream "$1" | PGOPTIONS="-c client_min_messages=warning -c maintenance_work_mem=$maintenance_work_mem" \
-      "${psql_base[@]}" --single-transaction -d "$1" -f - >/dev/null 2>"$work/restore.err"
-    psql_status=${PIPESTATUS[1]}
-    read -r decompress_status filter_status <"$work/stream.status" || decompress_status=1
-    exit $((psql_status != 0 || decompress_status != 0 || ${filter_status:-1} != 0))
+    "${aws_cmd[@]}" s3 cp "$RESTORE_S3_URI" - --only-show-errors 2>"$work/download.err" |
+      tee "$work/sha.fifo" "$work/size.fifo" 2>"$work/tee.err" |
+      {
+        "${decompress[@]}" 2>"$work/gzip.err"
+        echo $? >"$work/gzip.status"
+        cat >/dev/null
+      } |
+      LC_ALL=C awk -v map="$map_file" -v drop="$drop" -v report="$work/scan.out" "$stream_awk" |
+      {
+        PGOPTIONS="-c client_min_messages=warning -c maintenance_work_mem=$maintenance_work_mem" \
+          "${psql_base[@]}" --single-transaction -d "$1" -f "$work/head.sql" -f - -f "$work/tail.sql" >/dev/null 2>"$work/restore.err"
+        echo $? >"$work/psql.status"
+        cat >/dev/null
+      }
+    echo "${PIPESTATUS[*]}" >"$work/stream.status"
   ) &
-  local restore_pid=$!
+  local stream_pid=$!
   test_hook restore
-  if ! wait_pid "$restore_pid"; then
-    tail_of "$work/decompress.err"
-    tail_of "$work/restore.err" 10
-    return 1
+  wait_pid "$stream_pid" || true
+  wait_pid "$sha_pid" || true
+  wait_pid "$size_pid" || true
+}
+# judge_stream: exits (5 integrity, 4 download) unless the whole object arrived, hashed to what the sidecar (and
+# EXPECTED_SHA256) says, inflated cleanly and is a complete pg_dump without meta-commands; sets actual and
+# psql_status (0: psql committed the restore into the new database)
+judge_stream() {
+  local download_status tee_status awk_status gzip_status downloaded complete_line meta_line
+  read -r download_status tee_status _ awk_status _ <"$work/stream.status" 2>/dev/null || download_status=1 tee_status=1
+  if ((download_status != 0 || tee_status != 0)); then
+    tail_of "$work/download.err"
+    tail_of "$work/tee.err"
+    die 4 "download of $RESTORE_S3_URI failed"
   fi
+  actual=$(cut -d' ' -f1 "$work/sha256")
+  downloaded=$(tr -d ' \n' <"$work/size")
+  [[ "$downloaded" == "$object_size" ]] || die 4 "downloaded $downloaded bytes but the object has $object_size"
+  if [[ -n "$expected_pin" && "$actual" != "$expected_pin" ]]; then
+    die 5 "$RESTORE_S3_URI is not the object that was verified: it hashes to $actual, expected $expected_pin (EXPECTED_SHA256; replaced since?); the database was not touched"
+  fi
+  if [[ -n "$expected" && "$actual" != "$expected" ]]; then
+    die 5 "checksum mismatch for $RESTORE_S3_URI: sidecar says $expected, the object hashes to $actual; the database was not touched"
+  fi
+  gzip_status=$(cat "$work/gzip.status" 2>/dev/null) || gzip_status=1
+  if [[ "$gzip_status" != 0 ]]; then
+    tail_of "$work/gzip.err"
+    die 5 "$RESTORE_S3_URI is not a valid gzip stream (not gzip, truncated or corrupt); the database was not touched"
+  fi
+  [[ "${awk_status:-1}" == 0 && -s "$work/scan.out" ]] || die 5 "could not read the dump in $RESTORE_S3_URI; the database was not touched"
+  complete_line=$(sed -n 's/^complete=//p' "$work/scan.out")
+  meta_line=$(sed -n 's/^meta=//p' "$work/scan.out")
+  if [[ -n "$meta_line" ]]; then
+    die 5 "the dump holds a psql meta-command outside pg_dump's own \\restrict (line $meta_line): a backup written by pg_dump has none, so it was altered; refusing it (the meta-command and what follows it never reached psql); the database was not touched"
+  fi
+  if [[ "$complete_line" == 0 ]]; then
+    die 5 "the dump has no '-- PostgreSQL database dump complete' line: it was cut short (or is not a pg_dump plain dump); the database was not touched"
+  fi
+  psql_status=$(cat "$work/psql.status" 2>/dev/null) || psql_status=1
 }
 analyze() {
   PGOPTIONS='-c client_min_messages=warning' "${psql_base[@]}" -d "$1" -c 'ANALYZE' >/dev/null 2>"$work/analyze.err" &
@@ -704,20 +745,36 @@ SQL
 }
 
 started=$SECONDS
-creating=1
-create_new_database
-if [[ "$clean" == true ]]; then
-  log "CLEAN_TARGET=true: restoring into new database $scratch (oid $scratch_oid), then swapping it in for $target"
-else
-  log "CLEAN_TARGET=false: copied $target into new database $scratch (oid $scratch_oid); restoring over the copy, then swapping it in for $target"
-fi
-if ! restore_into "$scratch"; then
+log "streaming $RESTORE_S3_URI ($object_size bytes, recovery point ${recovery_point:-unknown}) once: hashed, inflated, scanned and restored at the same time, nothing staged on disk"
+for attempt in 1 2; do
+  creating=1
+  create_new_database
+  if [[ "$clean" == true ]]; then
+    log "CLEAN_TARGET=true: restoring into new database $scratch (oid $scratch_oid), then swapping it in for $target once the stream is verified"
+  else
+    log "CLEAN_TARGET=false: copied $target into new database $scratch (oid $scratch_oid); restoring over the copy, then swapping it in for $target once the stream is verified"
+  fi
+  stream_into "$scratch"
+  judge_stream
+  ((psql_status != 0)) || break
+  tail_of "$work/restore.err" 10
+  # psql failed on a verified, complete dump: the roles it named (all known now) say whether that is a role problem
+  if [[ "$without_privileges" != true ]] && { roles_used scan && check_roles after; } && ((attempt == 1)); then
+    log "the dump names role(s) to create that its catalog facts did not: restoring again, creating them too"
+    drop_database "$scratch" || { tail_of "$work/drop.err"; die 6 "could not drop the new database $scratch to restore again; $target was not touched"; }
+    scratch_oid=''
+    continue
+  fi
   if grep -q 'backslash commands are restricted' "$work/restore.err"; then
     die 5 "the dump holds a psql meta-command (refused by \\restrict: nothing of it ran); the restore into the new database $scratch stopped there (it is dropped); $target was not touched"
   fi
   die 6 "the SQL restore into the new database $scratch failed (it is dropped); $target was not touched"
-fi
+done
 restored=1
+log "restored into $scratch and verified in $((SECONDS - started))s (sha256 ${expected:+matches }$actual${expected_pin:+, the object verified before}; dump complete; psql committed)"
+if [[ "$without_privileges" == true ]]; then
+  log "RESTORE_WITHOUT_PRIVILEGES=true: restoring WITHOUT owners and privileges: $(sed -n 's/^owner_statements=//p' "$work/scan.out") ownership(s), $(sed -n 's/^grant_statements=//p' "$work/scan.out") GRANT/REVOKE(s) and $(sed -n 's/^default_statements=//p' "$work/scan.out") default privilege(s) of the dump are left out$([[ -n "$database_section" ]] && echo ", and the database's owner, privileges and per-role settings"); $PGUSER owns everything"
+fi
 analyze "$scratch"
 if [[ "$clean" != true || (-z "$database_section" && -n "$target_oid_at_start" && "$without_privileges" != true) ]]; then
   # CLEAN_TARGET=false, or a backup without globals: the new database takes the current target's properties
