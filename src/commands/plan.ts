@@ -90,6 +90,7 @@ function gateText(
     return step.gate(values, {
       target: { context: '', namespace: '', sandbox: false },
       earlier: () => undefined,
+      from: () => undefined,
       options,
     })?.prompt;
   } catch {

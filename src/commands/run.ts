@@ -84,7 +84,8 @@ export function knownTypedGates(
     if (status === 'done' || status === 'skipped' || !step.gate) continue;
     if (step.database && !session.values.inScope(step.database)) continue;
     try {
-      const gate = step.gate(session.values, { target: session.target, earlier: () => undefined, options });
+      const gate = step.gate(session.values, { target: session.target, earlier: () => undefined,
+      from: () => undefined, options });
       if (gate?.kind === 'typed' && !gate.phrase.includes('?')) out.push({ step, gate });
     } catch {
       // A gate that needs earlier steps' results is asked when it is reached.

@@ -19,6 +19,7 @@ import {
   type StepContext,
   type StepDefinition,
   type StepEvent,
+  type StepHandle,
   type StepResult,
 } from '../runbook/step.js';
 import type { Settings, StepOptions } from '../runbook/options.js';
@@ -76,7 +77,8 @@ export interface RunOptions {
 
 export interface StepOutcome {
   status: StepStatus;
-  result?: StepResult;
+  /** Its data as the journal holds it (plain JSON). */
+  result?: StepResult<Record<string, unknown>>;
   error?: { message: string; next?: string };
   exitCode: number;
 }
@@ -160,6 +162,13 @@ export class Session {
     return this.results.get(stepId);
   }
 
+  /** An earlier step's output through its handle; data from a journal goes through the handle's decoder. */
+  output<Out extends object>(handle: StepHandle<Out>): Out | undefined {
+    const data = this.results.get(handle.id)?.data as Record<string, unknown> | undefined;
+    if (data === undefined) return undefined;
+    return handle.decode ? handle.decode(data) : (data as Out);
+  }
+
   private move(step: StepDefinition<Adapters>, event: StepEvent, reason?: string): void {
     const from = this.status(step.id);
     const to = transition(from, event);
@@ -202,7 +211,8 @@ export class Session {
       options: run.options ?? {},
       progress: (progress) => this.emit({ kind: 'progress', step: step.id, progress }),
       log: (line) => this.record({ type: 'log', step: step.id, line: this.mask(line) }),
-      earlier: (id) => this.results.get(id)?.data,
+      earlier: (id) => this.results.get(id)?.data as Record<string, unknown> | undefined,
+      from: (handle) => this.output(handle),
       mark: (name, data) =>
         this.record({ type: 'mark', step: step.id, name, at: new Date().toISOString(), data }),
       choose: async (prompt, choices, fallback) =>
@@ -220,6 +230,7 @@ export class Session {
       const gate = step.gate?.(this.valuesNow, {
         target: this.target,
         earlier: ctx.earlier,
+        from: ctx.from,
         options: ctx.options,
         preview: ctx.preview,
       });
@@ -278,9 +289,13 @@ export class Session {
         step: step.id,
         status: failed ? 'failed' : 'done',
         summary: result.summary,
-        data: result.data,
+        data: result.data as Record<string, unknown> | undefined,
       });
-      return { status: failed ? 'failed' : 'done', result, exitCode: failed ? EXIT.stepFailed : EXIT.done };
+      return {
+        status: failed ? 'failed' : 'done',
+        result: result as StepResult<Record<string, unknown>>,
+        exitCode: failed ? EXIT.stepFailed : EXIT.done,
+      };
     } catch (caught) {
       const error =
         run.signal?.aborted && !(caught instanceof RunbookError) ? new InterruptedError() : caught;

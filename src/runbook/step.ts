@@ -31,11 +31,29 @@ export interface Check {
   next?: string;
 }
 
-export interface StepResult {
+/** `Out`: the facts a step hands to later steps and the report (plain JSON: object keys, times, counts). */
+export interface StepResult<Out extends object = object> {
   summary: string;
   checks?: Check[];
-  /** Facts later steps and the report read (object keys, times, counts). Never secrets. */
-  data?: Record<string, unknown>;
+  /** Facts later steps and the report read. Never secrets. */
+  data?: Out;
+}
+
+/**
+ * A typed reference to a step's output: the step itself, or `outputOf<T>(id)` for steps a factory builds
+ * per section. `decode` checks data read back from a journal (resume, old journals) before a step uses it.
+ */
+export interface StepHandle<Out extends object = object> {
+  readonly id: string;
+  readonly decode?: (data: Record<string, unknown>) => Out | undefined;
+}
+
+/** A handle on the output of the step with this id, for steps built by a factory (restore-kit). */
+export function outputOf<Out extends object>(
+  id: string,
+  decode?: (data: Record<string, unknown>) => Out | undefined,
+): StepHandle<Out> {
+  return decode ? { id, decode } : { id };
 }
 
 export interface Progress {
@@ -64,7 +82,9 @@ export interface StepContext<A = unknown> {
   options: StepOptions;
   progress(progress: Progress): void;
   log(line: string): void;
-  /** Data earlier steps of this session returned (by step id). */
+  /** What an earlier step of this session returned, typed by its handle (`ctx.from(chooseBackup)`). */
+  from<Out extends object>(step: StepHandle<Out>): Out | undefined;
+  /** @deprecated string ids are untyped: use `from(handle)`. */
   earlier(stepId: string): Record<string, unknown> | undefined;
   /** Records a named point in time for the report (incident declared, restore started, …). */
   mark(name: string, data?: Record<string, unknown>): void;
@@ -92,9 +112,9 @@ export interface Choice {
   hint?: string;
 }
 
-export interface StepDefinition<A = unknown> {
+export interface StepDefinition<A = unknown, Out extends object = object> extends StepHandle<Out> {
   /** Stable id, `section.name`: used in the journal and on the command line. */
-  id: string;
+  readonly id: string;
   section: SectionId;
   title: string;
   description: string;
@@ -115,9 +135,9 @@ export interface StepDefinition<A = unknown> {
   preview?(ctx: StepContext<A>): Promise<Preview>;
   gate?(
     values: Values,
-    ctx: Pick<StepContext<A>, 'target' | 'earlier' | 'options'> & { preview?: Preview },
+    ctx: Pick<StepContext<A>, 'target' | 'earlier' | 'from' | 'options'> & { preview?: Preview },
   ): Gate | undefined;
-  run(ctx: StepContext<A>): Promise<StepResult>;
+  run(ctx: StepContext<A>): Promise<StepResult<Out>>;
 }
 
 /** Events that move a step between states. */

@@ -2,12 +2,13 @@ import type { Adapters } from '../adapters/types.js';
 import type { StepDefinition } from '../runbook/step.js';
 
 /** A runbook step whose effects come through the real adapters. */
-export type RunbookStep = StepDefinition<Adapters> & {
+export type RunbookStep<Out extends object = object> = StepDefinition<Adapters, Out> & {
   /** Later steps of the section still run when this one fails (independent checks). */
   continueOnFailure?: boolean;
 };
 
-export function defineStep(step: RunbookStep): RunbookStep {
+/** A step whose `run` returns `Out`; later steps read it with `ctx.from(step)`. */
+export function defineStep<Out extends object = object>(step: RunbookStep<NoInfer<Out>>): RunbookStep<Out> {
   return step;
 }
 

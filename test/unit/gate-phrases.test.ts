@@ -26,6 +26,7 @@ function typedGates(section: (typeof SECTIONS)[number]['id']) {
       gate = step.gate?.(values, {
         target: { context: 'prod', namespace: 'data', sandbox: false },
         earlier: () => undefined,
+        from: () => undefined,
         options: {},
       });
     } catch {

@@ -8,19 +8,19 @@ import { Neo4jError, type Neo4jErrorKind } from '../../adapters/neo4j.js';
 import { shellCommand } from '../../runbook/plan.js';
 
 /** `neo4j://host:7687`, or the values file's `neo4jAddress` (as restore-neo4j reads it). */
-
 export function neo4jAddress(ctx: { values: Values; settings: Record<string, unknown> }): string {
   const fromSettings = ctx.settings.neo4jAddress;
   if (typeof fromSettings === 'string' && fromSettings !== '') return fromSettings;
   return `neo4j://${ctx.values.get('NEO4J_HOST') ?? 'localhost'}:${ctx.values.get('NEO4J_BOLT_PORT') ?? '7687'}`;
 }
-/** NEO4J_HOME on this host: the values file's `neo4jHome`, else NEO4J_HOME, else the runbook's /var/lib/neo4j. */
 
+/** NEO4J_HOME on this host: the values file's `neo4jHome`, else NEO4J_HOME, else the runbook's /var/lib/neo4j. */
 export function neo4jHome(settings: Record<string, unknown>): string {
   const fromSettings = settings.neo4jHome;
   if (typeof fromSettings === 'string' && fromSettings !== '') return fromSettings;
   return process.env.NEO4J_HOME ?? '/var/lib/neo4j';
 }
+
 export async function neo4jBinary(
   ctx: Pick<Ctx, 'adapters' | 'settings'>,
   name: string,
@@ -30,6 +30,7 @@ export async function neo4jBinary(
     (await ctx.adapters.proc.which(name))
   );
 }
+
 export interface CypherOutcome {
   ok: boolean;
   /** Each row's values as text (numbers and temporals as Cypher prints them, lists and maps as JSON). */
@@ -44,14 +45,15 @@ export interface CypherOutcome {
   /** The credentials are not set: nothing was asked. */
   unavailable?: string;
 }
+
 export function cell(value: unknown): string {
   if (value === null || value === undefined) return '';
   if (typeof value === 'string') return value;
   if (typeof value === 'number' || typeof value === 'boolean') return String(value);
   return JSON.stringify(value);
 }
-/** The cypher-shell command a person would type for the same statement (credentials in the environment). */
 
+/** The cypher-shell command a person would type for the same statement (credentials in the environment). */
 export function cypherShellCommand(address: string, statement: string, database?: string): string {
   return shellCommand([
     'cypher-shell',
@@ -63,11 +65,11 @@ export function cypherShellCommand(address: string, statement: string, database?
     statement,
   ]);
 }
+
 /**
  * One Cypher statement over Bolt with the official driver (no cypher-shell, no Java here); the user and
  * password go to the driver's auth token, never to a command line. Parameters travel apart from the text.
  */
-
 export async function cypher(
   ctx: Pick<Ctx, 'adapters' | 'settings' | 'values' | 'signal'>,
   statement: string,
@@ -105,12 +107,13 @@ export async function cypher(
     return { ok: false, rows: [], values: [], error: error instanceof Error ? error.message : String(error) };
   }
 }
+
 export interface Neo4jServerInfo {
   edition: 'community' | 'enterprise' | string;
   version: string;
 }
-/** CALL dbms.components(): the server's edition and version (undefined when it cannot be asked: see `error`). */
 
+/** CALL dbms.components(): the server's edition and version (undefined when it cannot be asked: see `error`). */
 export async function neo4jServerInfo(
   ctx: Pick<Ctx, 'adapters' | 'settings' | 'values' | 'signal'>,
   address?: string,
@@ -126,8 +129,8 @@ export async function neo4jServerInfo(
   if (!outcome.ok || !row) return { outcome };
   return { info: { edition: String(row[0]), version: String(row[1]) }, outcome };
 }
-/** A Neo4j database name in backticks. */
 
+/** A Neo4j database name in backticks. */
 export function quoteNeo4jName(name: string): string {
   return `\`${name.replaceAll('`', '``')}\``;
 }

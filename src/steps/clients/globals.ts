@@ -17,9 +17,10 @@ export interface GlobalsObject {
   problem?: string;
   text?: string;
 }
-export const MAX_GLOBALS_BYTES = 64 * 1024 * 1024;
-/** Downloads and inflates `<time>.globals.sql.gz` (small), checking it against `<…>.sha256`. */
 
+export const MAX_GLOBALS_BYTES = 64 * 1024 * 1024;
+
+/** Downloads and inflates `<time>.globals.sql.gz` (small), checking it against `<…>.sha256`. */
 export async function fetchGlobals(
   s3: S3Adapter,
   bucket: string,
@@ -66,6 +67,7 @@ export async function fetchGlobals(
     ...(text !== undefined ? { text } : {}),
   };
 }
+
 export async function readSidecar(
   s3: S3Adapter,
   chosen: ChosenBackup,

@@ -16,8 +16,8 @@ import { type ChildEnv, put } from './restore-scripts.js';
 
 /** The database psql connects to for cluster-wide questions (the restore script uses the same). */
 export const MAINTENANCE_DATABASE = 'postgres';
-/** libpq's own variables for psql run from this host (PGPASSWORD: never on the command line). */
 
+/** libpq's own variables for psql run from this host (PGPASSWORD: never on the command line). */
 export function libpqEnv(values: Values, database?: string): ChildEnv {
   const env: Record<string, string> = { PGCONNECT_TIMEOUT: '10', PGAPPNAME: 'db-runbook' };
   put(env, 'PGHOST', values.get('POSTGRES_HOST'));
@@ -27,8 +27,8 @@ export function libpqEnv(values: Values, database?: string): ChildEnv {
   put(env, 'PGPASSWORD', values.get('POSTGRES_PASSWORD'));
   return { env, secrets: values.secretValues() };
 }
-/** Connection arguments for psql (nothing secret: the password stays in PGPASSWORD), so the journal shows the target. */
 
+/** Connection arguments for psql (nothing secret: the password stays in PGPASSWORD), so the journal shows the target. */
 export function psqlTarget(values: Values, database?: string): string[] {
   return [
     '-h',
@@ -41,13 +41,13 @@ export function psqlTarget(values: Values, database?: string): string[] {
     database ?? values.get('POSTGRES_DATABASE') ?? 'postgres',
   ];
 }
-/** The last `count` lines of a process's output, for a failed check's detail. */
 
+/** The last `count` lines of a process's output, for a failed check's detail. */
 export function lastLines(text: string, count: number): string {
   return text.trim().split('\n').slice(-count).join('\n');
 }
-/** Runs one of the operator's validation queries read-only through psql and says whether its answer meets `expect`. */
 
+/** Runs one of the operator's validation queries read-only through psql and says whether its answer meets `expect`. */
 export async function runValidationQuery(
   ctx: Ctx,
   query: ValidationQuery,

@@ -30,17 +30,19 @@ export interface ChildEnv {
   env: Record<string, string>;
   secrets: string[];
 }
+
 export function put(env: Record<string, string>, name: string, value: string | undefined): void {
   if (value !== undefined && value !== '') env[name] = value;
 }
+
 /** The named values that are set, under their own names, for a child's environment. */
 export function namedValuesEnv(values: Values, names: readonly string[]): ChildEnv {
   const env: Record<string, string> = {};
   for (const name of names) put(env, name, values.get(name));
   return { env, secrets: values.secretValues() };
 }
-/** S3 access for the scripts and the aws CLI, as the runbook names it. */
 
+/** S3 access for the scripts and the aws CLI, as the runbook names it. */
 export function storageEnv(values: Values): ChildEnv {
   return namedValuesEnv(values, [
     'S3_BUCKET',
@@ -50,8 +52,8 @@ export function storageEnv(values: Values): ChildEnv {
     'AWS_SECRET_ACCESS_KEY',
   ]);
 }
-/** POSTGRES_* for the scripts. */
 
+/** POSTGRES_* for the scripts. */
 export function postgresEnv(values: Values): ChildEnv {
   return namedValuesEnv(values, [
     'POSTGRES_HOST',
@@ -62,11 +64,11 @@ export function postgresEnv(values: Values): ChildEnv {
     'POSTGRES_S3_PREFIX',
   ]);
 }
+
 /**
  * EXPECTED_SHA256 (and EXPECTED_ETAG, when the store gave one) for the restore script: it refuses any object
  * but the one whose hash the integrity gate showed (replaced since, or its sidecar with it).
  */
-
 export function pinnedObjectEnv(
   integrity: Pick<IntegrityData, 'sha256' | 'etag' | 'globals'>,
 ): Record<string, string> {
@@ -76,12 +78,12 @@ export function pinnedObjectEnv(
     ...(integrity.globals?.sha256 ? { EXPECTED_GLOBALS_SHA256: integrity.globals.sha256 } : {}),
   };
 }
+
 /**
  * What a postgres-restore.sh run left on the server (the target IS the restored database, or is as it
  * was; which databases are left), asked from the server after the script ended however it ended. Runs
  * even after Ctrl+C (its own short deadline, not the step's aborted signal).
  */
-
 export async function readRestoreOutcome(ctx: Ctx, target: string, log: string): Promise<RestoreOutcome> {
   const names = parseSwapNames(log);
   if (!names) return describeOutcome(target, undefined, undefined);
@@ -104,8 +106,8 @@ export async function readRestoreOutcome(ctx: Ctx, target: string, log: string):
     ctx.log(`could not ask the server: ${lastLines(result.stderr, 2) || `psql exit ${result.exitCode}`}`);
   return outcome;
 }
-/** Where a backup-jobs script is (the shipped copy, or `backupJobsDir` from the values file) and how plans show it. */
 
+/** Where a backup-jobs script is (the shipped copy, or `backupJobsDir` from the values file) and how plans show it. */
 export function scriptLocation(
   settings: Record<string, unknown>,
   name: string,
@@ -113,19 +115,19 @@ export function scriptLocation(
   const dir = backupJobsDir(settings);
   return { path: `${dir}/scripts/${name}`, display: displayPath(dir, `scripts/${name}`) };
 }
-/** How a restore script ran: its result, whether it said it had downloaded and verified the backup, and its seconds. */
 
+/** How a restore script ran: its result, whether it said it had downloaded and verified the backup, and its seconds. */
 export interface RestoreScriptRun {
   result: ProcResult;
   downloaded: boolean;
   seconds: number;
 }
+
 /**
  * Runs a backup-jobs restore script on this host, its stderr going to the log and the progress line
  * saying every second which phase it is in: downloading `size` bytes, then `restoringPhase` once the
  * script says "downloaded and verified". Journals restoreStarted and, at that line, downloadDone.
  */
-
 export async function runRestoreScript(
   ctx: Ctx,
   script: {
@@ -169,8 +171,8 @@ export async function runRestoreScript(
   const seconds = Math.round((Date.now() - started) / 100) / 10;
   return { result, downloaded, seconds };
 }
-/** A signal that follows the step's, except "detach" (Esc): a process on this host cannot be left running unwatched. */
 
+/** A signal that follows the step's, except "detach" (Esc): a process on this host cannot be left running unwatched. */
 export function undetachable(ctx: Pick<Ctx, 'signal' | 'log'>): AbortSignal {
   const controller = new AbortController();
   const follow = () => {
@@ -186,8 +188,8 @@ export function undetachable(ctx: Pick<Ctx, 'signal' | 'log'>): AbortSignal {
   else ctx.signal.addEventListener('abort', follow, { once: true });
   return controller.signal;
 }
-/** `key=value` lines a script prints on stdout at the end. */
 
+/** `key=value` lines a script prints on stdout at the end. */
 export function scriptOutput(stdout: string): Record<string, string> {
   const out: Record<string, string> = {};
   for (const line of stdout.split('\n')) {

@@ -81,7 +81,9 @@ const SECTION = 'dr-validation' satisfies SectionId;
  * dr-validation.integrity, …). RestoreSection names only the two restore sections, hence the cast.
  */
 const DRILL_SPEC: RestoreSpec = { ...POSTGRES_SPEC, section: SECTION as SectionId as RestoreSection };
+
 const SHARED = stepIds(DRILL_SPEC);
+
 export const DRILL_IDS = {
   ...SHARED,
   restore: `${SECTION}.restore`,
@@ -92,6 +94,7 @@ export const DRILL_IDS = {
 } as const;
 
 const RESERVED_PG = new Set(['postgres', 'template0', 'template1']);
+
 const PG_NAME_MAX = 63;
 
 // ---------------------------------------------------------------- names
@@ -325,7 +328,7 @@ const restore = defineStep({
   },
   async preview(raw) {
     const ctx = onDrillServer(raw);
-    const { chosen, integrity, unverified } = requireRestorable(ctx.earlier, DRILL_SPEC);
+    const { chosen, integrity, unverified } = requireRestorable(ctx.from, DRILL_SPEC);
     const source = ctx.values.require('POSTGRES_DATABASE');
     const planned = plannedScratch(ctx.values, ctx.settings);
     refuseSource(planned.name, source);
@@ -378,7 +381,7 @@ const restore = defineStep({
   },
   async run(raw) {
     const ctx = onDrillServer(raw);
-    const { chosen, integrity, unverified } = requireRestorable(ctx.earlier, DRILL_SPEC);
+    const { chosen, integrity, unverified } = requireRestorable(ctx.from, DRILL_SPEC);
     const source = ctx.values.require('POSTGRES_DATABASE');
     const scratch = restorePreview(ctx.preview)?.scratch ?? plannedScratch(ctx.values, ctx.settings).name;
     refuseSource(scratch, source);
@@ -433,7 +436,7 @@ const restore = defineStep({
       // the object whose hash the integrity gate showed, and no other
       ...pinnedObjectEnv(integrity),
       // the roles preflight's choice: create missing roles from the globals, map them, or leave them out
-      ...rolesEnv(requireRoles(ctx.earlier, DRILL_SPEC)),
+      ...rolesEnv(requireRoles(ctx.from, DRILL_SPEC)),
       ...(unverified ? { ALLOW_UNVERIFIED: 'true' } : {}),
     };
     const { result, downloaded, seconds } = await runRestoreScript(ctx, {

@@ -23,10 +23,12 @@ export function planNamespace(options: { readonly namespace?: string }): string 
   const namespace = options.namespace;
   return typeof namespace === 'string' && namespace !== '' ? namespace : '"$NAMESPACE"';
 }
-export const LABEL_STAGE = `kubectl label --local -f - -o yaml ${MANAGED_BY_LABEL}=${RUNBOOK_MANAGER}`;
-export const APPLY_STAGE = `kubectl apply --server-side --field-manager=${RUNBOOK_MANAGER} -f -`;
-/** `kubectl create … --dry-run=client -o yaml | kubectl label … | kubectl apply --server-side …`, one flag a line. */
 
+export const LABEL_STAGE = `kubectl label --local -f - -o yaml ${MANAGED_BY_LABEL}=${RUNBOOK_MANAGER}`;
+
+export const APPLY_STAGE = `kubectl apply --server-side --field-manager=${RUNBOOK_MANAGER} -f -`;
+
+/** `kubectl create … --dry-run=client -o yaml | kubectl label … | kubectl apply --server-side …`, one flag a line. */
 export function createApplyCommand(create: string[], flags: string[]): string {
   return [
     `${create.join(' ')} \\`,
@@ -36,16 +38,16 @@ export function createApplyCommand(create: string[], flags: string[]): string {
     `  | ${APPLY_STAGE}`,
   ].join('\n');
 }
-/** `--from-literal=NAME=value`, secrets masked, unset values as "$NAME". */
 
+/** `--from-literal=NAME=value`, secrets masked, unset values as "$NAME". */
 export function literalFlag(name: string, values: Values): string {
   if (isSecret(name)) return `--from-literal=${name}=${MASK}`;
   const value = values.get(name);
   if (value === undefined) return `--from-literal=${name}="$${name}"`;
   return shellQuote(`--from-literal=${name}=${value}`);
 }
-/** A summary of one object's preview, kept in Preview.data: names and key names only, never values. */
 
+/** A summary of one object's preview, kept in Preview.data: names and key names only, never values. */
 export interface ObjectPreview {
   kind: string;
   name: string;
@@ -56,6 +58,7 @@ export interface ObjectPreview {
   otherManagers: string[];
   conflicts: ObjectDiff['conflicts'];
 }
+
 export function summarize(diff: ObjectDiff): ObjectPreview {
   return {
     kind: diff.kind,
@@ -68,8 +71,8 @@ export function summarize(diff: ObjectDiff): ObjectPreview {
     conflicts: diff.conflicts,
   };
 }
-/** Reads each object and compares it with what would be applied. Reads only. */
 
+/** Reads each object and compares it with what would be applied. Reads only. */
 export async function inspectObjects(
   kube: KubeAdapter,
   desired: readonly KubeObject[],
@@ -86,8 +89,8 @@ export async function inspectObjects(
     }),
   );
 }
-/** Preview lines: `Secret database-backup-storage: create (keys …)`, plus who else manages it. */
 
+/** Preview lines: `Secret database-backup-storage: create (keys …)`, plus who else manages it. */
 export function previewLinesFor(objects: readonly ObjectPreview[], namespace: string): string[] {
   const lines: string[] = [];
   for (const object of objects) {
@@ -105,15 +108,16 @@ export function previewLinesFor(objects: readonly ObjectPreview[], namespace: st
   }
   return lines;
 }
+
 export function objectsFromPreview(preview: Preview | undefined): ObjectPreview[] | undefined {
   const objects = preview?.data?.objects;
   return Array.isArray(objects) ? (objects as ObjectPreview[]) : undefined;
 }
+
 /**
  * The gate: nothing to write → none; another manager owns fields this apply changes → typed (the
  * object names), since applying takes them over; otherwise a confirmation naming namespace and objects.
  */
-
 export function applyGate(
   refs: readonly { kind: string; name: string }[],
   ctx: {
@@ -161,6 +165,7 @@ export function applyGate(
     target,
   };
 }
+
 /** Which verbs SSA needs that are denied: an apply that creates needs create, one that updates needs patch. */
 export async function deniedVerbs(
   kube: KubeAdapter,
@@ -176,10 +181,12 @@ export async function deniedVerbs(
   }
   return denied;
 }
+
 export function resourceLabel(object: KubeObject): { resource: string; group: string } {
   const group = object.apiVersion.includes('/') ? (object.apiVersion.split('/')[0] ?? '') : '';
   return { resource: `${object.kind.toLowerCase()}s`, group };
 }
+
 /** Turns an apply failure into one that says what was denied / who owns what, and what to do. */
 export async function explainApplyError(
   error: unknown,
@@ -217,11 +224,11 @@ export async function explainApplyError(
   }
   return error;
 }
+
 /**
  * Applies what the preview said changes (force only where it named conflicts, which the typed gate
  * accepted), then compares what the server returned with what was sent.
  */
-
 export async function applyObjects(
   ctx: StepContext<Adapters>,
   desired: readonly KubeObject[],

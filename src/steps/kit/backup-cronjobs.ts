@@ -20,31 +20,35 @@ export interface BackupCronJob {
   jobs: KubeObject[];
   error?: { message: string; next?: string };
 }
+
 export function cronJobRef(name: string, namespace: string) {
   return { apiVersion: 'batch/v1', kind: 'CronJob', name, namespace };
 }
+
 export function jobRef(name: string, namespace: string) {
   return { apiVersion: 'batch/v1', kind: 'Job', name, namespace };
 }
+
 export function ownedBy(job: KubeObject, cronJob: string): boolean {
   return (job.metadata.ownerReferences ?? []).some(
     (owner) => owner.kind === 'CronJob' && owner.name === cronJob,
   );
 }
-/** Newest first, by creation time then start time. */
 
+/** Newest first, by creation time then start time. */
 export function newestFirst(jobs: readonly KubeObject[]): KubeObject[] {
   const key = (job: KubeObject) =>
     `${isoOf(job.metadata.creationTimestamp) ?? ''}|${isoOf((job.status as { startTime?: unknown } | undefined)?.startTime) ?? ''}`;
   return [...jobs].sort((a, b) => key(b).localeCompare(key(a)));
 }
+
 export function failure(error: unknown): { message: string; next?: string } {
   if (error instanceof RunbookError)
     return { message: error.message, ...(error.next ? { next: error.next } : {}) };
   return { message: error instanceof Error ? error.message : String(error) };
 }
-/** The backup CronJobs of the databases in scope, each with the Jobs it owns (one list of Jobs for all). */
 
+/** The backup CronJobs of the databases in scope, each with the Jobs it owns (one list of Jobs for all). */
 export async function backupCronJobs(ctx: Pick<Ctx, 'adapters' | 'values'>): Promise<BackupCronJob[]> {
   const kube = await ctx.adapters.kube();
   const namespace = kube.target.namespace;
@@ -73,13 +77,14 @@ export async function backupCronJobs(ctx: Pick<Ctx, 'adapters' | 'values'>): Pro
     }),
   );
 }
-/** The CronJob's job template pod spec. */
 
+/** The CronJob's job template pod spec. */
 export function podSpecOf(cronJob: KubeObject | undefined): Record<string, unknown> | undefined {
   const spec = cronJob?.spec as
     { jobTemplate?: { spec?: { template?: { spec?: Record<string, unknown> } } } } | undefined;
   return spec?.jobTemplate?.spec?.template?.spec;
 }
+
 export interface Container {
   name: string;
   image?: string;
@@ -88,28 +93,31 @@ export interface Container {
   env?: { name: string; value?: string; valueFrom?: unknown }[];
   [key: string]: unknown;
 }
-/** The first container of the CronJob's pod template (the backup container). */
 
+/** The first container of the CronJob's pod template (the backup container). */
 export function backupContainer(cronJob: KubeObject | undefined): Container | undefined {
   const containers = podSpecOf(cronJob)?.containers;
   return Array.isArray(containers) ? (containers[0] as Container | undefined) : undefined;
 }
+
 export function envValue(container: Container | undefined, name: string): string | undefined {
   return container?.env?.find((variable) => variable.name === name)?.value;
 }
-/** Whether the container command installs awscli with apt-get when the image lacks it (the manifest's line). */
 
+/** Whether the container command installs awscli with apt-get when the image lacks it (the manifest's line). */
 export function installsAwsCli(cronJob: KubeObject | undefined): boolean | undefined {
   const container = backupContainer(cronJob);
   if (!container) return undefined;
   const text = [...(container.command ?? []), ...(container.args ?? [])].join('\n');
   return /apt-get[^\n]*install/.test(text) && /awscli/.test(text);
 }
+
 export function activeDeadlineOf(cronJob: KubeObject | undefined): number | undefined {
   const spec = cronJob?.spec as { jobTemplate?: { spec?: { activeDeadlineSeconds?: number } } } | undefined;
   const value = spec?.jobTemplate?.spec?.activeDeadlineSeconds;
   return typeof value === 'number' ? value : undefined;
 }
+
 export function scheduleOf(
   cronJob: KubeObject | undefined,
   values: Values,
@@ -125,8 +133,8 @@ export function scheduleOf(
   const fromValues = values.get(scheduleValue);
   return fromValues ? { schedule: fromValues, source: scheduleValue } : { source: 'none' };
 }
-/** Scopes: the S3 prefixes of the databases in scope. */
 
+/** Scopes: the S3 prefixes of the databases in scope. */
 export function prefixesInScope(
   values: Values,
 ): { database: 'postgres' | 'neo4j'; prefix: string; kind: 'postgres' | 'neo4j' }[] {

@@ -59,6 +59,7 @@ export async function neo4jVariant(ctx: Ctx): Promise<Neo4jVariant> {
 }
 
 type Json = Record<string, unknown>;
+
 const isObject = (value: unknown): value is Json =>
   typeof value === 'object' && value !== null && !Array.isArray(value);
 

@@ -1,4 +1,4 @@
-import type { Adapters, KubeAdapter } from '../../adapters/types.js';
+import type { KubeAdapter } from '../../adapters/types.js';
 import { shellCommand } from '../../runbook/plan.js';
 import type { Check } from '../../runbook/step.js';
 import type { Values } from '../../runbook/values.js';
@@ -633,4 +633,3 @@ const neo4jServer = defineStep({
 });
 
 export const prerequisitesSteps: readonly RunbookStep[] = [binaries, cluster, s3, network, neo4jServer];
-export type { Adapters };

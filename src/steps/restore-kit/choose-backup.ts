@@ -21,12 +21,13 @@ import { baseName, formatS3Uri, parseS3Uri } from '../../runbook/s3-uri.js';
 import { defineStep, endpointFlag, type RunbookStep } from '../define.js';
 import type { Check, Choice } from '../../runbook/step.js';
 import {
+  type ChooseData,
   type ChosenBackup,
   incidentAt,
   operatorChoice,
   POSTGRES_SPEC,
+  restoreHandles,
   type RestoreSpec,
-  stepIds,
 } from './spec.js';
 
 export function chosenFrom(bucket: string, backup: Backup): ChosenBackup {
@@ -43,6 +44,7 @@ export function chosenFrom(bucket: string, backup: Backup): ChosenBackup {
     ...(backup.verification ? { provenRestorable: verificationText(backup.verification, new Date()) } : {}),
   };
 }
+
 /** The object a pasted URI names, read with HEAD (and its sidecar), as a catalog entry. */
 export async function backupFromHead(
   s3: S3Adapter,
@@ -71,10 +73,10 @@ export async function backupFromHead(
     head.metadata,
   );
 }
-export function chooseBackupStep(spec: RestoreSpec): RunbookStep {
-  const ids = stepIds(spec);
-  return defineStep({
-    id: ids.choose,
+
+export function chooseBackupStep(spec: RestoreSpec): RunbookStep<ChooseData> {
+  return defineStep<ChooseData>({
+    ...restoreHandles(spec).choose,
     section: spec.section,
     title: 'Choose the backup',
     description: `${spec.noun} backups under the prefix, newest first (key, size, age, recovery point, sha256 sidecar), or the s3:// URI given with --restore-uri / RESTORE_S3_URI; shows the data-loss window (incident − recovery point).`,
@@ -105,7 +107,7 @@ export function chooseBackupStep(spec: RestoreSpec): RunbookStep {
       const values = ctx.values;
       const bucket = values.require('S3_BUCKET');
       const prefix = values.get(spec.prefixValue) ?? '';
-      const incident = incidentAt(ctx.earlier, spec) ?? incidentAt(ctx.earlier, POSTGRES_SPEC);
+      const incident = incidentAt(ctx.from, spec) ?? incidentAt(ctx.from, POSTGRES_SPEC);
       const given = ctx.options['restore-uri'];
       let namedKey: string | undefined;
       if (typeof given === 'string' && given !== '') {
@@ -236,11 +238,11 @@ export function chooseBackupStep(spec: RestoreSpec): RunbookStep {
     },
   });
 }
+
 /**
  * Reads `<key>.verified.json` of the newest `limit` backups ("last proven restorable"); a backup without one is
  * marked never verified. A record that cannot be read counts as not proven.
  */
-
 export async function readVerifications(s3: S3Adapter, catalog: Backup[], limit = 20): Promise<void> {
   await Promise.all(
     catalog.slice(0, limit).map(async (backup, index) => {

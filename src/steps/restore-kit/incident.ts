@@ -3,12 +3,20 @@
  */
 import { formatDuration, parseTimestamp } from '../../runbook/backup-catalog.js';
 import { UsageError } from '../../runbook/errors.js';
-import { incidentAt, operatorChoice, POSTGRES_SPEC, type RestoreSpec, stepIds } from './spec.js';
+import {
+  incidentAt,
+  type IncidentData,
+  operatorChoice,
+  POSTGRES_SPEC,
+  restoreHandles,
+  type RestoreSpec,
+} from './spec.js';
 import { defineStep, type RunbookStep } from '../define.js';
 import type { Choice } from '../../runbook/step.js';
 import { MARK } from '../../runbook/marks.js';
 
 export const INCIDENT_AGO_MINUTES = [5, 15, 30, 60, 120, 240, 480];
+
 export function parseIncidentTime(text: string, now: Date): string {
   const iso = /[zZ]|[+-]\d{2}:?\d{2}$/.test(text.trim())
     ? Number.isFinite(Date.parse(text))
@@ -27,10 +35,10 @@ export function parseIncidentTime(text: string, now: Date): string {
     );
   return iso;
 }
-export function incidentStep(spec: RestoreSpec): RunbookStep {
-  const ids = stepIds(spec);
-  return defineStep({
-    id: ids.incident,
+
+export function incidentStep(spec: RestoreSpec): RunbookStep<IncidentData> {
+  return defineStep<IncidentData>({
+    ...restoreHandles(spec).incident,
     section: spec.section,
     title: 'Incident declared',
     description:
@@ -52,7 +60,7 @@ export function incidentStep(spec: RestoreSpec): RunbookStep {
       const nowIso = now.toISOString();
       const given = ctx.options['incident-time'];
       const explicit = typeof given === 'string' && given !== '' ? parseIncidentTime(given, now) : undefined;
-      const other = spec.section === 'restore-neo4j' ? incidentAt(ctx.earlier, POSTGRES_SPEC) : undefined;
+      const other = spec.section === 'restore-neo4j' ? incidentAt(ctx.from, POSTGRES_SPEC) : undefined;
       const fallback = explicit ?? other ?? nowIso;
       const choices: Choice[] = [
         ...(explicit ? [{ label: '--incident-time', value: explicit, hint: explicit }] : []),

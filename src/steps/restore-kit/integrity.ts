@@ -8,7 +8,14 @@ import { parseGlobals } from '../../runbook/privileges.js';
 import { baseName } from '../../runbook/s3-uri.js';
 import type { Check } from '../../runbook/step.js';
 import { defineStep, endpointFlag, type RunbookStep } from '../define.js';
-import { chosenBackup, type Ctx, type IntegrityData, type RestoreSpec, stepIds } from './spec.js';
+import {
+  chosenBackup,
+  type Ctx,
+  type IntegrityData,
+  restoreHandles,
+  type RestoreSpec,
+  stepIds,
+} from './spec.js';
 import { fetchGlobals, readSidecar } from '../clients/globals.js';
 import { scanPgDump } from './pg-dump-scan.js';
 
@@ -48,10 +55,10 @@ export function byteProgress(
   };
 }
 
-export function integrityStep(spec: RestoreSpec): RunbookStep {
+export function integrityStep(spec: RestoreSpec): RunbookStep<IntegrityData> {
   const ids = stepIds(spec);
-  return defineStep({
-    id: ids.integrity,
+  return defineStep<IntegrityData>({
+    ...restoreHandles(spec).integrity,
     section: spec.section,
     title: 'Check the backup’s integrity',
     description:
@@ -77,7 +84,7 @@ export function integrityStep(spec: RestoreSpec): RunbookStep {
       };
     },
     async run(ctx) {
-      const chosen = chosenBackup(ctx.earlier, spec);
+      const chosen = chosenBackup(ctx.from, spec);
       if (!chosen)
         throw new RunbookError('no backup has been chosen in this session', {
           next: `Run ${ids.choose} first.`,
@@ -231,7 +238,7 @@ export function integrityStep(spec: RestoreSpec): RunbookStep {
           ? `verified: sha256 ${scan.sha256.slice(0, 12)}…, gzip intact (${formatBytes(scan.compressedBytes)}, ${mbPerSec.toFixed(1)} MB/s)`
           : `REFUSED: ${problems.join('; ')}`,
         checks,
-        data: data as unknown as Record<string, unknown>,
+        data,
       };
     },
   });

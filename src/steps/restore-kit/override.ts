@@ -10,6 +10,8 @@ import {
   type ChosenBackup,
   DEVIATION_MARK,
   integrityOf,
+  type OverrideData,
+  restoreHandles,
   type RestoreSpec,
   stepIds,
 } from './spec.js';
@@ -17,10 +19,11 @@ import {
 export function overridePhrase(chosen: Pick<ChosenBackup, 'key'>): string {
   return `restore unverified ${baseName(chosen.key)}`;
 }
-export function overrideStep(spec: RestoreSpec): RunbookStep {
+
+export function overrideStep(spec: RestoreSpec): RunbookStep<OverrideData> {
   const ids = stepIds(spec);
-  return defineStep({
-    id: ids.override,
+  return defineStep<OverrideData>({
+    ...restoreHandles(spec).override,
     section: spec.section,
     title: 'Override a failed integrity check',
     description:
@@ -33,9 +36,9 @@ export function overrideStep(spec: RestoreSpec): RunbookStep {
       ],
       notes: ['A refused override stops the section before anything touches the database.'],
     }),
-    gate(_values, { earlier }): Gate | undefined {
-      const chosen = chosenBackup(earlier, spec);
-      const integrity = integrityOf(earlier, spec);
+    gate(_values, { from }): Gate | undefined {
+      const chosen = chosenBackup(from, spec);
+      const integrity = integrityOf(from, spec);
       if (!chosen || !integrity || integrity.verified || integrity.uri !== chosen.uri) return undefined;
       return {
         kind: 'typed',
@@ -55,8 +58,8 @@ export function overrideStep(spec: RestoreSpec): RunbookStep {
       };
     },
     async run(ctx) {
-      const chosen = chosenBackup(ctx.earlier, spec);
-      const integrity = integrityOf(ctx.earlier, spec);
+      const chosen = chosenBackup(ctx.from, spec);
+      const integrity = integrityOf(ctx.from, spec);
       if (!chosen || !integrity || integrity.uri !== chosen.uri)
         throw new RunbookError('the integrity of the chosen backup has not been checked in this session', {
           next: `Run ${ids.integrity} first.`,

@@ -12,7 +12,9 @@ import { type DumpPrivileges, PrivilegeCollector } from '../../runbook/privilege
 
 /** pg_dump's last line in a plain dump: a dump cut short does not have it. */
 export const DUMP_COMPLETE = '-- PostgreSQL database dump complete';
+
 export const MARKER_TEXT = 'backup_validation';
+
 export interface PgDumpScan {
   sha256: string;
   compressedBytes: number;
@@ -25,13 +27,13 @@ export interface PgDumpScan {
   /** The roles the dump names (owners, grantees) and its owner/privilege statements. */
   privileges: DumpPrivileges;
 }
+
 /**
  * One pass over a `.sql.gz` object: SHA-256 of the compressed bytes, gunzip to the end, the rows per
  * table its COPY blocks hold, the marker table and pg_dump's completion line. A gzip error stops
  * the inflating side only: the object is still read to its end, so the hash covers all of it.
  * (The same shape as scanGzipStream in dump-scan.ts, which has no hook for the inflated bytes.)
  */
-
 export async function scanPgDump(
   source: Readable,
   options: { signal?: AbortSignal; inflate?: Inflate; onProgress?(progress: ScanProgress): void } = {},

@@ -27,12 +27,21 @@ import {
   readAsRoleSql,
   roleMapEnv,
 } from '../../runbook/privileges.js';
-import type { Check, Choice, Gate, Preview, StepContext } from '../../runbook/step.js';
+import {
+  outputOf,
+  type Check,
+  type Choice,
+  type Gate,
+  type Preview,
+  type StepContext,
+  type StepHandle,
+} from '../../runbook/step.js';
 import type { Values } from '../../runbook/values.js';
 import { defineStep, type RunbookStep } from '../define.js';
 import { fetchGlobals } from '../clients/globals.js';
 import {
   DEVIATION_MARK,
+  type From,
   operatorChoice,
   PG_INPUTS,
   requireRestorable,
@@ -44,6 +53,14 @@ import { lastLines, libpqEnv, MAINTENANCE_DATABASE, psqlTarget } from '../client
 type Ctx = StepContext<Adapters>;
 
 export const rolesStepId = (spec: RestoreSpec) => `${spec.section}.roles`;
+
+/** The roles preflight's output in a restore section (an old journal's entry without a decision is not used). */
+export const rolesHandle = (spec: RestoreSpec): StepHandle<RolesData> =>
+  outputOf(rolesStepId(spec), (data) =>
+    typeof data.decision === 'string' && Array.isArray(data.rows)
+      ? (data as unknown as RolesData)
+      : undefined,
+  );
 
 /** A command-line option of the restore (--role-map, --create-roles, --without-privileges). */
 function optionOf(ctx: Pick<Ctx, 'options'>, name: string): unknown {
@@ -125,7 +142,7 @@ async function serverRoles(ctx: Ctx, names: readonly string[]): Promise<ServerRo
 
 /** The roles the restore needs: the dump's owners and grantees, and (globals) the database's own. */
 async function neededRoles(ctx: Ctx, spec: RestoreSpec) {
-  const { chosen, integrity } = requireRestorable(ctx.earlier, spec);
+  const { chosen, integrity } = requireRestorable(ctx.from, spec);
   const privileges = integrity.privileges;
   if (!privileges)
     throw new RunbookError('the integrity check of this session did not record the roles the dump names', {
@@ -208,7 +225,7 @@ function tableLines(rows: readonly RoleRow[], user: string): string[] {
 }
 
 function lostText(ctx: Ctx, spec: RestoreSpec): string {
-  const { integrity } = requireRestorable(ctx.earlier, spec);
+  const { integrity } = requireRestorable(ctx.from, spec);
   const counts = integrity.privileges?.counts ?? { owner: 0, grant: 0, defaults: 0 };
   const owners = integrity.privileges?.owners ?? [];
   const grantees = integrity.privileges?.grantees ?? [];
@@ -232,12 +249,12 @@ export interface RolesStepOptions {
   createByDefault?: (values: Values) => boolean;
 }
 
-export function rolesStep(spec: RestoreSpec, stepOptions: RolesStepOptions = {}): RunbookStep {
+export function rolesStep(spec: RestoreSpec, stepOptions: RolesStepOptions = {}): RunbookStep<RolesData> {
   const id = rolesStepId(spec);
   const on = <T extends { values: Values }>(ctx: T): T =>
     stepOptions.values ? { ...ctx, values: stepOptions.values(ctx.values) } : ctx;
-  return defineStep({
-    id,
+  return defineStep<RolesData>({
+    ...rolesHandle(spec),
     section: spec.section,
     database: 'postgres',
     title: 'Roles and privileges (preflight)',
@@ -453,9 +470,9 @@ export function rolesEnv(data: RolesData | undefined): Record<string, string> {
 }
 
 /** The preflight's result in this session; throws what to do when it did not pass. */
-export function requireRoles(earlier: Ctx['earlier'], spec: RestoreSpec): RolesData {
-  const data = earlier(rolesStepId(spec)) as RolesData | undefined;
-  if (!data || typeof data.decision !== 'string')
+export function requireRoles(from: From, spec: RestoreSpec): RolesData {
+  const data = from(rolesHandle(spec));
+  if (!data)
     throw new RunbookError('the roles the backup names have not been checked in this session', {
       next: `Run ${rolesStepId(spec)} first: nothing is touched before it.`,
     });
@@ -501,12 +518,12 @@ export async function privilegeChecks(
     });
   const restorable = (() => {
     try {
-      return requireRestorable(ctx.earlier, spec);
+      return requireRestorable(ctx.from, spec);
     } catch {
       return undefined;
     }
   })();
-  const roles = ctx.earlier(rolesStepId(spec)) as RolesData | undefined;
+  const roles = ctx.from(rolesHandle(spec));
   if (!restorable?.integrity.globals || restorable.integrity.globals.missing) {
     add(
       'privileges',

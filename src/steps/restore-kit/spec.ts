@@ -7,15 +7,15 @@ import { RunbookError } from '../../runbook/errors.js';
 import { MARK } from '../../runbook/marks.js';
 import type { DumpPrivileges } from '../../runbook/privileges.js';
 import type { SectionId } from '../../runbook/sections.js';
-import type { Choice, StepContext } from '../../runbook/step.js';
-import type { Adapters } from '../prerequisites/index.js';
+import { type Choice, outputOf, type StepContext, type StepHandle } from '../../runbook/step.js';
+import type { Adapters } from '../../adapters/types.js';
 
 /** A mark for what did not go as the runbook says (an integrity override, a skipped safety backup). */
-
 export const DEVIATION_MARK = MARK.deviation;
-/** Sections built from these steps (dr-validation reuses choose/integrity/override under its own ids). */
 
+/** Sections built from these steps (dr-validation reuses choose/integrity/override under its own ids). */
 export type RestoreSection = Extract<SectionId, 'restore-postgres' | 'restore-neo4j' | 'dr-validation'>;
+
 export interface RestoreSpec {
   section: RestoreSection;
   kind: BackupKind;
@@ -24,6 +24,7 @@ export interface RestoreSpec {
   prefixValue: 'POSTGRES_S3_PREFIX' | 'NEO4J_S3_PREFIX';
   noun: string;
 }
+
 export const POSTGRES_SPEC: RestoreSpec = {
   section: 'restore-postgres',
   kind: 'postgres',
@@ -31,6 +32,7 @@ export const POSTGRES_SPEC: RestoreSpec = {
   prefixValue: 'POSTGRES_S3_PREFIX',
   noun: 'PostgreSQL',
 };
+
 export const NEO4J_SPEC: RestoreSpec = {
   section: 'restore-neo4j',
   kind: 'neo4j',
@@ -38,14 +40,15 @@ export const NEO4J_SPEC: RestoreSpec = {
   prefixValue: 'NEO4J_S3_PREFIX',
   noun: 'Neo4j',
 };
+
 export const stepIds = (spec: RestoreSpec) => ({
   incident: `${spec.section}.incident`,
   choose: `${spec.section}.choose`,
   integrity: `${spec.section}.integrity`,
   override: `${spec.section}.integrity-override`,
 });
-/** The PostgreSQL connection values the restore and drill steps need. */
 
+/** The PostgreSQL connection values the restore and drill steps need. */
 export const PG_INPUTS = [
   'POSTGRES_HOST',
   'POSTGRES_PORT',
@@ -53,8 +56,8 @@ export const PG_INPUTS = [
   'POSTGRES_USER',
   'POSTGRES_PASSWORD',
 ];
-/** The backup the choose step picked (its result `data.chosen`). */
 
+/** The backup the choose step picked (its result `data.chosen`). */
 export interface ChosenBackup {
   uri: string;
   bucket: string;
@@ -68,8 +71,8 @@ export interface ChosenBackup {
   /** "Last proven restorable" when it was chosen (PostgreSQL): what its <key>.verified.json said. */
   provenRestorable?: string;
 }
-/** The integrity step's result data. */
 
+/** The integrity step's result data. */
 export interface IntegrityData {
   uri: string;
   verified: boolean;
@@ -101,46 +104,105 @@ export interface IntegrityData {
   entries?: string[];
   seconds: number;
 }
+
 export function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
-export function chosenBackup(earlier: Earlier, spec: RestoreSpec): ChosenBackup | undefined {
-  const chosen = earlier(stepIds(spec).choose)?.chosen;
+
+/** The choose step's output. */
+export interface ChooseData {
+  chosen: ChosenBackup;
+  incidentAt?: string;
+  dataLoss?: { ms: number; text: string };
+}
+
+/** The incident step's output: when the incident was declared, and how it was given. */
+export interface IncidentData {
+  at: string;
+  source?: string;
+}
+
+/** The integrity-override step's output. */
+export interface OverrideData {
+  overridden: boolean;
+  uri: string;
+  reason?: string;
+  deviation?: boolean;
+}
+
+/** Journals written before a field existed still decode: only what a later step relies on is checked. */
+function decodeChoose(data: Record<string, unknown>): ChooseData | undefined {
+  const chosen = data.chosen;
   if (!isRecord(chosen) || typeof chosen.uri !== 'string' || typeof chosen.key !== 'string') return undefined;
-  return chosen as unknown as ChosenBackup;
+  return data as unknown as ChooseData;
 }
-export function integrityOf(earlier: Earlier, spec: RestoreSpec): IntegrityData | undefined {
-  const data = earlier(stepIds(spec).integrity);
-  if (!data || typeof data.uri !== 'string' || typeof data.verified !== 'boolean') return undefined;
-  return data as unknown as IntegrityData;
+
+function decodeIntegrity(data: Record<string, unknown>): IntegrityData | undefined {
+  if (typeof data.uri !== 'string' || typeof data.verified !== 'boolean') return undefined;
+  return { problems: [], ...data } as unknown as IntegrityData;
 }
-export function incidentAt(earlier: Earlier, spec: RestoreSpec): string | undefined {
-  const at = earlier(stepIds(spec).incident)?.at;
-  return typeof at === 'string' ? at : undefined;
+
+function decodeIncident(data: Record<string, unknown>): IncidentData | undefined {
+  return typeof data.at === 'string' ? (data as unknown as IncidentData) : undefined;
 }
+
+function decodeOverride(data: Record<string, unknown>): OverrideData | undefined {
+  return typeof data.overridden === 'boolean' && typeof data.uri === 'string'
+    ? (data as unknown as OverrideData)
+    : undefined;
+}
+
+/** Typed handles on the shared steps of a restore section (they are built per section, so by id). */
+export function restoreHandles(spec: RestoreSpec): {
+  incident: StepHandle<IncidentData>;
+  choose: StepHandle<ChooseData>;
+  integrity: StepHandle<IntegrityData>;
+  override: StepHandle<OverrideData>;
+} {
+  const ids = stepIds(spec);
+  return {
+    incident: outputOf(ids.incident, decodeIncident),
+    choose: outputOf(ids.choose, decodeChoose),
+    integrity: outputOf(ids.integrity, decodeIntegrity),
+    override: outputOf(ids.override, decodeOverride),
+  };
+}
+
+export function chosenBackup(from: From, spec: RestoreSpec): ChosenBackup | undefined {
+  return from(restoreHandles(spec).choose)?.chosen;
+}
+
+export function integrityOf(from: From, spec: RestoreSpec): IntegrityData | undefined {
+  return from(restoreHandles(spec).integrity);
+}
+
+export function incidentAt(from: From, spec: RestoreSpec): string | undefined {
+  return from(restoreHandles(spec).incident)?.at;
+}
+
 export interface Restorable {
   chosen: ChosenBackup;
   integrity: IntegrityData;
   /** The integrity check failed and the operator overrode it (typed phrase, journaled as a deviation). */
   unverified: boolean;
 }
+
 /**
  * What a step that touches the database needs first: a chosen backup whose integrity was verified
  * in this session, or whose failed check was overridden. Throws what to do otherwise.
  */
-
-export function requireRestorable(earlier: Earlier, spec: RestoreSpec): Restorable {
+export function requireRestorable(from: From, spec: RestoreSpec): Restorable {
   const ids = stepIds(spec);
-  const chosen = chosenBackup(earlier, spec);
+  const chosen = chosenBackup(from, spec);
   if (!chosen)
     throw new RunbookError('no backup has been chosen in this session', { next: `Run ${ids.choose} first.` });
-  const integrity = integrityOf(earlier, spec);
+  const integrity = integrityOf(from, spec);
   if (!integrity || integrity.uri !== chosen.uri)
     throw new RunbookError(`the integrity of ${chosen.uri} has not been checked in this session`, {
       next: `Run ${ids.integrity} first: nothing touches the database before it.`,
     });
   if (integrity.verified) return { chosen, integrity, unverified: false };
-  const override = earlier(ids.override);
+  const override = from(restoreHandles(spec).override);
   if (override?.overridden === true && override.uri === chosen.uri)
     return { chosen, integrity, unverified: true };
   throw new RunbookError(
@@ -150,13 +212,13 @@ export function requireRestorable(earlier: Earlier, spec: RestoreSpec): Restorab
     },
   );
 }
+
 /**
  * ctx.choose, with the fallback (what a non-interactive run gets) tagged so it never equals an
  * option's value: the TUI list (@inkjs/ui Select) only reports a pick that differs from its
  * defaultValue, so Enter on the default option would otherwise do nothing. The list starts on
  * the first option, which the restore steps make the recommended one.
  */
-
 export async function operatorChoice(
   ctx: Pick<Ctx, 'choose'>,
   prompt: string,
@@ -170,8 +232,11 @@ export async function operatorChoice(
   );
   return answer?.endsWith(FALLBACK_TAG) ? answer.slice(0, -FALLBACK_TAG.length) : answer;
 }
-export type Ctx = StepContext<Adapters>;
-export type Earlier = (stepId: string) => Record<string, unknown> | undefined;
-/** Appended to the fallback handed to the TUI list; see {@link operatorChoice}. */
 
+export type Ctx = StepContext<Adapters>;
+
+/** `ctx.from`: an earlier step's output through its typed handle. */
+export type From = StepContext<Adapters>['from'];
+
+/** Appended to the fallback handed to the TUI list; see {@link operatorChoice}. */
 export const FALLBACK_TAG = '\u2063fallback';

@@ -40,7 +40,9 @@ import {
 type Ctx = StepContext<Adapters>;
 
 const SPEC = NEO4J_SPEC;
+
 const SECTION = SPEC.section;
+
 const IDS = {
   ...stepIds(SPEC),
   memberStopped: `${SECTION}.member-stopped`,
@@ -49,8 +51,10 @@ const IDS = {
 };
 
 const NEO4J_INPUTS = ['NEO4J_HOST', 'NEO4J_BOLT_PORT', 'NEO4J_DATABASE', 'NEO4J_USERNAME', 'NEO4J_PASSWORD'];
+
 /** The runbook's example NEO4J_HOME. */
 const DEFAULT_NEO4J_HOME = '/var/lib/neo4j';
+
 /** Database states in which a restore must not touch the store. */
 const RUNNING_STATES = new Set(['online', 'starting', 'stopping', 'store copying', 'initial']);
 
@@ -248,7 +252,7 @@ const memberStopped = defineStep({
     };
   },
   async preview(ctx) {
-    requireRestorable(ctx.earlier, SPEC);
+    requireRestorable(ctx.from, SPEC);
     const state = await memberState(ctx);
     const database = ctx.values.require('NEO4J_DATABASE');
     let action = 'none';
@@ -536,7 +540,7 @@ const restore = defineStep({
     };
   },
   async preview(ctx) {
-    const { chosen, unverified } = requireRestorable(ctx.earlier, SPEC);
+    const { chosen, unverified } = requireRestorable(ctx.from, SPEC);
     const stopped = ctx.earlier(IDS.memberStopped);
     if (stopped?.stopped !== true)
       throw new RunbookError('the Neo4j member has not been confirmed stopped in this session', {
@@ -563,7 +567,7 @@ const restore = defineStep({
   gate(values, ctx): Gate {
     const restorable = (() => {
       try {
-        return requireRestorable(ctx.earlier, SPEC);
+        return requireRestorable(ctx.from, SPEC);
       } catch {
         return undefined;
       }
@@ -591,7 +595,7 @@ const restore = defineStep({
     };
   },
   async run(ctx) {
-    const { chosen, integrity, unverified } = requireRestorable(ctx.earlier, SPEC);
+    const { chosen, integrity, unverified } = requireRestorable(ctx.from, SPEC);
     const statefulSet = ctx.earlier(IDS.memberStopped)?.statefulSet;
     if (typeof statefulSet === 'string') {
       ctx.mark(MARK.restoreStarted, { uri: chosen.uri, database: ctx.values.get('NEO4J_DATABASE') });

@@ -65,7 +65,9 @@ import {
 type Ctx = StepContext<Adapters>;
 
 const SPEC = POSTGRES_SPEC;
+
 const SECTION = SPEC.section;
+
 const IDS = {
   ...stepIds(SPEC),
   stopWrites: `${SECTION}.stop-writes`,
@@ -76,6 +78,7 @@ const IDS = {
 };
 
 const MAX_SESSIONS_SHOWN = 8;
+
 /** The Job mode derives the restore Job from this CronJob (ops/db/backup-jobs/cronjobs.yaml). */
 const BACKUP_CRONJOB = 'postgres-daily-backup';
 
@@ -210,7 +213,7 @@ const stopWrites = defineStep({
     notes: ['Typed gate: the database name, once writes are stopped.'],
   }),
   async preview(ctx) {
-    requireRestorable(ctx.earlier, SPEC);
+    requireRestorable(ctx.from, SPEC);
     const sessions = await connectedSessions(ctx);
     return {
       lines: [
@@ -612,8 +615,8 @@ const restore = defineStep({
     };
   },
   async preview(ctx) {
-    const { chosen, integrity, unverified } = requireRestorable(ctx.earlier, SPEC);
-    requireRoles(ctx.earlier, SPEC);
+    const { chosen, integrity, unverified } = requireRestorable(ctx.from, SPEC);
+    requireRoles(ctx.from, SPEC);
     if (!ctx.earlier(IDS.stopWrites))
       throw new RunbookError('application writes have not been confirmed stopped in this session', {
         next: `Run ${IDS.stopWrites} first.`,
@@ -665,7 +668,7 @@ const restore = defineStep({
   gate(values, ctx): Gate {
     const restorable = (() => {
       try {
-        return requireRestorable(ctx.earlier, SPEC);
+        return requireRestorable(ctx.from, SPEC);
       } catch {
         return undefined;
       }
@@ -696,8 +699,8 @@ const restore = defineStep({
     };
   },
   async run(ctx) {
-    const { chosen, integrity, unverified } = requireRestorable(ctx.earlier, SPEC);
-    const roles = requireRoles(ctx.earlier, SPEC);
+    const { chosen, integrity, unverified } = requireRestorable(ctx.from, SPEC);
+    const roles = requireRoles(ctx.from, SPEC);
     const mode = ctx.preview?.data?.mode === 'job' ? 'job' : 'host';
     const database = ctx.values.require('POSTGRES_DATABASE');
     const restoreVars: Record<string, string> = {

@@ -46,10 +46,14 @@ export interface SyntheticTarget {
 }
 
 export const DEFAULT_JOB_TIMEOUT = '15m';
+
 /** Clocks of this machine and the object store differ a little: accept objects this much older than the trigger. */
 export const CLOCK_SKEW_MS = 5_000;
+
 const POLL_MS = 1_000;
+
 const LOG_TAIL_LINES = 40;
+
 const SHOWN_TAIL_LINES = 12;
 
 type Ctx = StepContext<Adapters>;

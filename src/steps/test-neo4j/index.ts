@@ -93,6 +93,7 @@ export const NEO4J_TARGET: SyntheticTarget = {
 };
 
 const SCHEMES = ['neo4j', 'neo4j+s', 'neo4j+ssc', 'bolt', 'bolt+s', 'bolt+ssc'];
+
 const SHOWN_ENTRIES = 10;
 
 /** neo4j+s (the runbook), neo4j in the sandbox (no TLS there), or the `neo4jUriScheme` setting. */

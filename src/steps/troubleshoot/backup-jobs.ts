@@ -421,7 +421,9 @@ const slowBackups = defineStep({
 // ---------------------------------------------------------------- the incremental switch
 
 export const NEO4J_CRONJOB = 'neo4j-daily-backup';
+
 export const SWITCH_FIELD_MANAGER = 'db-runbook-troubleshoot';
+
 const MODE_VARIABLE = 'NEO4J_BACKUP_MODE';
 
 interface SwitchPreview {

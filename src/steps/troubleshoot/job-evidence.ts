@@ -11,6 +11,7 @@ import type { Check, StepContext } from '../../runbook/step.js';
 export type Ctx = StepContext<Adapters>;
 
 export const LOG_TAIL_LINES = 40;
+
 export const SHOWN_TAIL_LINES = 10;
 
 export interface JobEvidenceView {
@@ -74,5 +75,3 @@ export function evidenceChecks(id: string, view: JobEvidenceView, status: Check[
     });
   return checks;
 }
-
-export { sleep } from '../define.js';

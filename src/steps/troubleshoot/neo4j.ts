@@ -16,18 +16,20 @@ import {
 import { byCreation, type JobSummary, likelyCause, summarizeJob } from '../../runbook/job-status.js';
 import type { Check, StepContext } from '../../runbook/step.js';
 import { planNamespace } from '../kit/apply.js';
-import { defineStep } from '../define.js';
+import { defineStep, sleep } from '../define.js';
 import { NEO4J_CRONJOB } from './backup-jobs.js';
-import { sleep } from './job-evidence.js';
 import { backupContainer, cronJobRef, jobRef, podSpecOf } from '../kit/backup-cronjobs.js';
 import { cypher, cypherShellCommand, neo4jServerInfo } from '../clients/cypher.js';
 
 type Ctx = StepContext<Adapters>;
 
 export const BACKUP_PORT_STEP_ID = 'troubleshoot.neo4j-backup-port';
+
 /** The probe gives up after this (a filtered port never answers a SYN). */
 export const PROBE_DEADLINE_SECONDS = 20;
+
 const DEFAULT_PROBE_IMAGE = 'neo4j:5-enterprise';
+
 const SETTINGS_QUERY = "SHOW SETTINGS YIELD name, value WHERE name STARTS WITH 'server.backup'";
 
 /**

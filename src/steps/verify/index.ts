@@ -10,6 +10,7 @@ import { defineStep, type RunbookStep } from '../define.js';
 import { postgresEnv, scriptLocation, storageEnv } from '../clients/restore-scripts.js';
 
 export const VERIFY_STEP_ID = 'verify.postgres';
+
 const SCRIPT = 'postgres-verify.sh';
 
 /** The script's `key=value` summary on stdout. */
