@@ -21,8 +21,10 @@ describe('shellcheck', () => {
     const scripts = (await readdir(SCRIPTS_DIR)).filter((f) => f.endsWith('.sh')).sort();
     expect(scripts).toEqual([
       'lib-common.sh',
+      'lib-verify.sh',
       'neo4j-backup.sh',
       'neo4j-restore.sh',
+      'neo4j-verify.sh',
       'postgres-backup.sh',
       'postgres-restore.sh',
       'postgres-verify.sh',

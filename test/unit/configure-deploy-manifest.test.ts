@@ -31,7 +31,7 @@ describe.each([
     expect(rendered.map((object) => `${object.kind}/${object.metadata.name}`)).toEqual([
       'CronJob/postgres-daily-backup',
       'CronJob/neo4j-daily-backup',
-      ...(dir === SHIPPED ? ['CronJob/postgres-restore-verify'] : []),
+      ...(dir === SHIPPED ? ['CronJob/postgres-restore-verify', 'CronJob/neo4j-restore-verify'] : []),
     ]);
     for (const object of rendered) {
       expect(object.metadata.namespace).toBe('backups');

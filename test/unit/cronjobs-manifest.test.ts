@@ -70,11 +70,12 @@ afterAll(async () => {
 });
 
 describe('cronjobs.yaml', () => {
-  it('holds the two backup CronJobs and the restore-verify one, valid against the Kubernetes OpenAPI schema, with no unknown fields', () => {
+  it('holds the two backup CronJobs and the two restore-verify ones, valid against the Kubernetes OpenAPI schema, with no unknown fields', () => {
     expect(manifests.map((m) => `${m.kind}/${m.metadata.name}`)).toEqual([
       'CronJob/postgres-daily-backup',
       'CronJob/neo4j-daily-backup',
       'CronJob/postgres-restore-verify',
+      'CronJob/neo4j-restore-verify',
     ]);
     for (const m of manifests) {
       expect(m.apiVersion).toBe('batch/v1');
