@@ -1,4 +1,5 @@
 #!/usr/bin/env node
+import { printError, printProblem } from './commands/print-error.js';
 import { Command, CommanderError, Option } from 'commander';
 import type { GlobalOptions } from './commands/context.js';
 import { flagText, optionsFor, type OptionCommand } from './runbook/options.js';
@@ -29,7 +30,7 @@ function addStepOptions(command: Command, which: OptionCommand): Command {
 }
 
 function fail(message: string, next?: string, exitCode = 2): never {
-  process.stderr.write(`error: ${message}\n${next ? `  → ${next}\n` : ''}`);
+  printProblem({ message, next });
   process.exit(exitCode);
 }
 
@@ -218,10 +219,7 @@ Examples:
         return 0;
       return 2;
     }
-    const { describeError } = await import('./runbook/errors.js');
-    const described = describeError(error);
-    process.stderr.write(`error: ${described.message}\n${described.next ? `  → ${described.next}\n` : ''}`);
-    return (error as { exitCode?: number }).exitCode ?? 1;
+    return printError(error);
   }
   return code;
 }
@@ -239,7 +237,6 @@ main(process.argv).then(
     process.exitCode = code;
   },
   (error: unknown) => {
-    process.stderr.write(`error: ${error instanceof Error ? error.message : String(error)}\n`);
-    process.exitCode = 1;
+    process.exitCode = printError(error);
   },
 );

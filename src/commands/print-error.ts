@@ -1,6 +1,9 @@
 import { describeError, EXIT, RunbookError } from '../runbook/errors.js';
 
-/** The message and the next step on stderr, never a stack trace. Returns the exit code. */
+/**
+ * The one place the command line prints an error: the message and the next step on stderr, never a stack
+ * trace. Returns the exit code.
+ */
 export function printError(error: unknown): number {
   const { message, next } = describeError(error);
   const code = (error as NodeJS.ErrnoException | undefined)?.code;
@@ -8,7 +11,11 @@ export function printError(error: unknown): number {
     !(error instanceof RunbookError) && typeof code === 'string'
       ? ' (check the path and its permissions)'
       : '';
-  process.stderr.write(`error: ${message}${hint}\n`);
-  if (next) process.stderr.write(`  → ${next}\n`);
+  printProblem({ message: `${message}${hint}`, next });
   return error instanceof RunbookError ? error.exitCode : EXIT.stepFailed;
+}
+
+/** An already described problem (a step's outcome): `error: …` and `  → next`. */
+export function printProblem(problem: { message: string; next?: string }): void {
+  process.stderr.write(`error: ${problem.message}\n${problem.next ? `  → ${problem.next}\n` : ''}`);
 }

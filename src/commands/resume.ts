@@ -1,6 +1,7 @@
+import { printError } from './print-error.js';
 import { defaultSessionDir, listSessions, readJournal } from '../adapters/journal-store.js';
 import type { Session } from '../engine/session.js';
-import { EXIT, describeError, UsageError } from '../runbook/errors.js';
+import { UsageError } from '../runbook/errors.js';
 import type { TargetInfo } from '../runbook/journal.js';
 import { replayJournal, type JournalReplay } from '../runbook/replay.js';
 import { selectSteps, STEPS } from '../steps/index.js';
@@ -59,9 +60,7 @@ export async function resumeCommand(wanted: string | undefined, options: RunOpti
         'Open the TUI and run the remaining steps.',
       );
   } catch (error) {
-    const described = describeError(error);
-    process.stderr.write(`error: ${described.message}\n${described.next ? `  → ${described.next}\n` : ''}`);
-    return (error as { exitCode?: number }).exitCode ?? EXIT.usage;
+    return printError(error);
   }
   const steps = selectSteps(words);
   if (!options.json) {

@@ -1,5 +1,6 @@
+import { runLoop } from '../engine/run-loop.js';
 import type { Confirmer, GateAnswer, GateDecision, Session, SessionEvent } from '../engine/session.js';
-import { EXIT, describeError, UsageError } from '../runbook/errors.js';
+import { EXIT, UsageError } from '../runbook/errors.js';
 import { phraseMismatch } from '../runbook/journal.js';
 import {
   resolveStepOptions,
@@ -21,6 +22,7 @@ import {
   valuesFileProblems,
   type GlobalOptions,
 } from './context.js';
+import { printError, printProblem } from './print-error.js';
 import { humanPrinter, jsonPrinter } from './printer.js';
 
 export interface RunOptions extends GlobalOptions {
@@ -84,8 +86,12 @@ export function knownTypedGates(
     if (status === 'done' || status === 'skipped' || !step.gate) continue;
     if (step.database && !session.values.inScope(step.database)) continue;
     try {
-      const gate = step.gate(session.values, { target: session.target, earlier: () => undefined,
-      from: () => undefined, options });
+      const gate = step.gate(session.values, {
+        target: session.target,
+        earlier: () => undefined,
+        from: () => undefined,
+        options,
+      });
       if (gate?.kind === 'typed' && !gate.phrase.includes('?')) out.push({ step, gate });
     } catch {
       // A gate that needs earlier steps' results is asked when it is reached.
@@ -127,10 +133,10 @@ function refuseEarly(
     via: 'flag',
     flags: [...(options.yes ? ['--yes'] : []), ...(texts.length ? ['--confirm'] : [])],
   });
-  process.stderr.write(
-    `error: gate refused before anything ran: ${step.id} asks for the typed phrase "${gate.phrase}", and no --confirm gives it\n` +
-      `  → Add --confirm "${gate.phrase}"${typed.length > 1 ? ` (each typed gate takes its own --confirm: ${[...phrases].map((phrase) => `"${phrase}"`).join(', ')})` : ''}. Nothing was changed.\n`,
-  );
+  printProblem({
+    message: `gate refused before anything ran: ${step.id} asks for the typed phrase "${gate.phrase}", and no --confirm gives it`,
+    next: `Add --confirm "${gate.phrase}"${typed.length > 1 ? ` (each typed gate takes its own --confirm: ${[...phrases].map((phrase) => `"${phrase}"`).join(', ')})` : ''}. Nothing was changed.`,
+  });
   return EXIT.gateRefused;
 }
 
@@ -148,29 +154,18 @@ export async function runSteps(
   const confirm = scriptedConfirm(options);
   const early = refuseEarly(session, steps, options);
   let exitCode: number = early ?? EXIT.done;
-  for (const step of early === undefined ? steps : []) {
-    if (signal.aborted) break;
-    const status = session.status(step.id);
-    if (status === 'done' || status === 'skipped') continue;
-    if (step.database && !session.values.inScope(step.database)) {
-      session.skip(step, `${step.database} is out of scope (DATABASES=${session.values.get('DATABASES')})`);
-      continue;
-    }
-    const outcome = await session.run(step, {
+  if (early === undefined) {
+    const loop = await runLoop(session, steps, {
       confirm,
-      options: stepOptions(options),
+      options: () => stepOptions(options),
       signal,
       nonInteractive: true,
+      skipFinished: true,
+      onOutcome: (_step, outcome) => {
+        if (outcome.error && !options.json) printProblem(outcome.error);
+      },
     });
-    if (outcome.error && !options.json) {
-      process.stderr.write(
-        `error: ${outcome.error.message}\n${outcome.error.next ? `  → ${outcome.error.next}\n` : ''}`,
-      );
-    }
-    if (outcome.exitCode !== EXIT.done) {
-      if (exitCode === EXIT.done || outcome.exitCode === EXIT.interrupted) exitCode = outcome.exitCode;
-      if (outcome.exitCode !== EXIT.stepFailed || !step.continueOnFailure) break;
-    }
+    exitCode = loop.exitCode;
   }
   if (signal.aborted) exitCode = EXIT.interrupted;
   const outcome = outcomeOf(exitCode);
@@ -286,9 +281,7 @@ export async function withSession(
     }
     return await runSteps(session, steps, options, controller.signal);
   } catch (error) {
-    const described = describeError(error);
-    process.stderr.write(`error: ${described.message}\n${described.next ? `  → ${described.next}\n` : ''}`);
-    return (error as { exitCode?: number }).exitCode ?? EXIT.stepFailed;
+    return printError(error);
   } finally {
     process.removeListener('SIGINT', onSignal);
     process.removeListener('SIGTERM', onSignal);
@@ -302,8 +295,7 @@ export async function runCommand(words: string[], options: RunOptions): Promise<
   try {
     steps = selectSteps(words);
   } catch (error) {
-    const described = describeError(error);
-    process.stderr.write(`error: ${described.message}\n${described.next ? `  → ${described.next}\n` : ''}`);
+    printError(error);
     return EXIT.usage;
   }
   return withSession(options, steps, async ({ resolution, sandbox, listener }) => {

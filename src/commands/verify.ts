@@ -2,6 +2,7 @@
  * `db-runbook verify [--latest|URI]`: prove one PostgreSQL backup restorable now, from this host, as the
  * postgres-restore-verify CronJob does (postgres-verify.sh), in a journaled session. Exit 0 proven, 1 not.
  */
+import { printProblem } from './print-error.js';
 import { parseS3Uri } from '../runbook/s3-uri.js';
 import { verifyBackupStep } from '../steps/verify/index.js';
 import { describeTarget, openSession } from './context.js';
@@ -23,9 +24,10 @@ export async function verifyCommand(
         ? undefined
         : 'is not a PostgreSQL backup';
     if (problem) {
-      process.stderr.write(
-        `error: ${uri} ${problem}\n  → Give s3://BUCKET/PREFIX<time>.sql.gz, or --latest for the newest backup.\n`,
-      );
+      printProblem({
+        message: `${uri} ${problem}`,
+        next: 'Give s3://BUCKET/PREFIX<time>.sql.gz, or --latest for the newest backup.',
+      });
       return 2;
     }
   }

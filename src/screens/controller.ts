@@ -5,7 +5,9 @@
  * options, prompts and interruption live here, the steps' states and journal in the session.
  */
 import { scheduleFields } from './components/configure/ScheduleEditor.js';
+import { runLoop, type LoopStop } from '../engine/run-loop.js';
 import { DETACH, type GateAttempts, type GateDecision, type Session } from '../engine/session.js';
+import { EXIT } from '../runbook/errors.js';
 import { interruptConsequence, interruptSummary } from '../runbook/interrupt.js';
 import { MARK } from '../runbook/marks.js';
 import type { StepOptions } from '../runbook/options.js';
@@ -28,6 +30,31 @@ import { choiceState, formState, gateState } from './prompts.js';
 import { storeOf } from './session-store.js';
 import { tuiText } from './tui-text.js';
 import { createStore, type Store } from './use-store.js';
+
+/** What the TUI says when the loop stopped before the end (a failed step speaks for itself in its row). */
+function stopNotice(stop: LoopStop | undefined): Notice | undefined {
+  if (!stop) return undefined;
+  const title = stop.step.title;
+  if (stop.kind === 'blocked')
+    return {
+      text: `"${title}" needs a Kubernetes cluster, and there is none: ${stop.reason}. Nothing was asked or done. Quit (q) and start again with a kubeconfig (KUBECONFIG, --kubeconfig FILE, --context NAME) or with --sandbox.`,
+      tone: 'error',
+    };
+  if (stop.kind === 'values-not-given')
+    return { text: `"${title}" was not run: the values it needs were not given.`, tone: 'warn' };
+  const { outcome } = stop;
+  if (outcome.exitCode === EXIT.gateRefused)
+    return {
+      text: `Gate refused: nothing was changed. Enter runs "${title}" again and asks again.`,
+      tone: 'warn',
+    };
+  if (outcome.error && outcome.status !== 'failed')
+    return {
+      text: tuiText(`${outcome.error.message}${outcome.error.next ? ` → ${outcome.error.next}` : ''}`),
+      tone: 'error',
+    };
+  return undefined;
+}
 
 /** Sections whose steps need the Kubernetes API before anything else. */
 const CLUSTER_SECTIONS: ReadonlySet<SectionId> = new Set([
@@ -195,84 +222,38 @@ export class TuiController {
     let ok = true;
     let notice: Notice | undefined;
     try {
-      for (const step of toRun) {
-        if (controller.signal.aborted) break;
-        last = step.id;
-        if (step.database && !session.values.inScope(step.database)) {
-          session.skip(
-            step,
-            `${step.database} is out of scope (DATABASES=${session.values.get('DATABASES')})`,
+      const loop = await runLoop(session, toRun, {
+        signal: controller.signal,
+        options: () => this.store.get().options,
+        onStepStart: (step) => this.dispatch({ type: 'step-started', step: step.id }),
+        blocked: (step) =>
+          clusterProblem && CLUSTER_SECTIONS.has(step.section) ? clusterProblem : undefined,
+        askValues: (_step, missing) =>
+          this.ask<Record<string, string> | undefined>({ kind: 'form', state: formState(missing) }),
+        confirm: async (gate: Gate, _step, attempts: GateAttempts): Promise<GateDecision> => {
+          const accepted = await this.ask<boolean>(
+            { kind: 'gate', state: gateState({ ...gate, prompt: tuiText(gate.prompt) }) },
+            (typed) => attempts.wrongPhrase(typed),
           );
-          continue;
-        }
-        this.dispatch({ type: 'step-started', step: step.id });
-        if (clusterProblem && CLUSTER_SECTIONS.has(step.section)) {
-          notice = {
-            text: `"${step.title}" needs a Kubernetes cluster, and there is none: ${clusterProblem}. Nothing was asked or done. Quit (q) and start again with a kubeconfig (KUBECONFIG, --kubeconfig FILE, --context NAME) or with --sandbox.`,
-            tone: 'error',
-          };
-          ok = false;
-          break;
-        }
-        const missing = session.missing(step);
-        if (missing.length > 0) {
-          const answers = await this.ask<Record<string, string> | undefined>({
-            kind: 'form',
-            state: formState(missing),
-          });
-          if (!answers) {
-            notice = {
-              text: `"${step.title}" was not run: the values it needs were not given.`,
-              tone: 'warn',
-            };
-            ok = false;
-            break;
-          }
-          for (const [name, value] of Object.entries(answers)) session.setValue(name, value);
-        }
-        const outcome = await session.run(step, {
-          confirm: async (gate: Gate, _step, attempts: GateAttempts): Promise<GateDecision> => {
-            const accepted = await this.ask<boolean>(
-              { kind: 'gate', state: gateState({ ...gate, prompt: tuiText(gate.prompt) }) },
-              (typed) => attempts.wrongPhrase(typed),
-            );
-            return { answer: accepted ? 'accepted' : 'refused', via: 'operator' };
-          },
-          choose: (prompt: string, choices: readonly Choice[], fallback: string | undefined) =>
-            this.ask<string | undefined>({
-              kind: 'choice',
-              state: choiceState(
-                tuiText(prompt),
-                choices.map((choice) => ({
-                  ...choice,
-                  label: tuiText(choice.label),
-                  hint: choice.hint && tuiText(choice.hint),
-                })),
-                fallback,
-              ),
-            }),
-          options: this.store.get().options,
-          signal: controller.signal,
-        });
-        if (outcome.exitCode === 3) {
-          notice = {
-            text: `Gate refused: nothing was changed. Enter runs "${step.title}" again and asks again.`,
-            tone: 'warn',
-          };
-          ok = false;
-          break;
-        }
-        if (outcome.error && outcome.status !== 'failed') {
-          notice = {
-            text: tuiText(`${outcome.error.message}${outcome.error.next ? ` → ${outcome.error.next}` : ''}`),
-            tone: 'error',
-          };
-        }
-        if (outcome.status !== 'done') {
-          ok = false;
-          if (!(outcome.status === 'failed' && step.continueOnFailure)) break;
-        }
-      }
+          return { answer: accepted ? 'accepted' : 'refused', via: 'operator' };
+        },
+        choose: (prompt: string, choices: readonly Choice[], fallback: string | undefined) =>
+          this.ask<string | undefined>({
+            kind: 'choice',
+            state: choiceState(
+              tuiText(prompt),
+              choices.map((choice) => ({
+                ...choice,
+                label: tuiText(choice.label),
+                hint: choice.hint && tuiText(choice.hint),
+              })),
+              fallback,
+            ),
+          }),
+      });
+      last = loop.last?.id;
+      ok = loop.ok;
+      notice = stopNotice(loop.stop);
     } finally {
       this.abort = undefined;
       const stopping = this.store.get().running?.stopping;
