@@ -69,7 +69,9 @@ import {
   psqlTarget,
   runValidationQuery,
 } from '../clients/psql.js';
-import { privilegeChecks, requireRoles, rolesEnv, rolesStep } from '../restore-kit/roles.js';
+import { requireRoles, rolesEnv } from '../restore-kit/roles.js';
+import { rolesStep } from '../restore-kit/roles-preflight.js';
+import { privilegeChecks } from '../restore-kit/privilege-checks.js';
 import { cypher, neo4jAddress, neo4jHome, neo4jServerInfo, quoteNeo4jName } from '../clients/cypher.js';
 
 type Ctx = StepContext<Adapters>;
