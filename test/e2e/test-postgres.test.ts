@@ -4,7 +4,7 @@ import { stepsOf } from '../../src/steps/index.js';
 import { journalEvents, journalText, runCli } from '../support/cli.js';
 import { testSession } from '../support/session.js';
 import { startSyntheticEnv, type SyntheticEnv } from '../support/synthetic.js';
-import { CLOCK_SKEW_MS } from '../../src/steps/synthetic/index.js';
+import { CLOCK_SKEW_MS } from '../../src/steps/synthetic/target.js';
 
 /**
  * `db-runbook run … test-postgres` against one sandbox shared by every run (real PostgreSQL 15, s3rver,

@@ -18,23 +18,18 @@ import type { Check, StepContext } from '../../runbook/step.js';
 import type { Values } from '../../runbook/values.js';
 import type { Adapters, KubeObject } from '../../adapters/types.js';
 import { defineStep, type RunbookStep } from '../define.js';
+import { prefixOf, standInNote, stepId, type SyntheticTarget } from '../synthetic/target.js';
 import {
-  cleanupStep,
   findTriggeredBackup,
   formatBytes,
   newestObjectCheck,
-  prefixOf,
   scanProgressReporter,
   sidecarCheck,
-  standInNote,
-  stepId,
-  type SyntheticTarget,
   throughput,
-  triggerStep,
   verifiedObjectData,
   verifyPlan,
-  waitStep,
-} from '../synthetic/index.js';
+} from '../synthetic/verify.js';
+import { syntheticSteps } from '../synthetic/section.js';
 import { syntheticMarker } from '../test-postgres/index.js';
 import { cypher, cypherShellCommand } from '../clients/cypher.js';
 
@@ -122,7 +117,15 @@ function withStandIn(ctx: StepContext<Adapters>, summary: string): string {
   return note ? `${summary} (${note})` : summary;
 }
 
-const seed = defineStep({
+/** The seed step's output: the marker node it merged, and where. */
+export interface Neo4jSeedData {
+  marker: string;
+  node: string;
+  address: string;
+  standIn?: boolean;
+}
+
+const seed = defineStep<Neo4jSeedData>({
   id: stepId(NEO4J_TARGET, 'seed'),
   section: 'test-neo4j',
   database: 'neo4j',
@@ -297,7 +300,7 @@ const verify = defineStep({
     }
     // Said plainly: the entries prove an archive, not the marker. A Neo4j store must be loaded to be
     // read, so the marker node is proved by a restore (restore-neo4j, or the drill), not here.
-    const seeded = ctx.earlier(stepId(NEO4J_TARGET, 'seed'))?.marker;
+    const seeded = ctx.from(seed)?.marker;
     checks.push({
       id: 'marker',
       label: `marker node${typeof seeded === 'string' ? ` "${seeded}"` : ''} in the backup`,
@@ -354,10 +357,4 @@ const verify = defineStep({
   },
 });
 
-export const testNeo4jSteps: readonly RunbookStep[] = [
-  seed,
-  triggerStep(NEO4J_TARGET),
-  waitStep(NEO4J_TARGET),
-  verify,
-  cleanupStep(NEO4J_TARGET),
-];
+export const testNeo4jSteps: readonly RunbookStep[] = syntheticSteps(NEO4J_TARGET, seed, verify);

@@ -8,23 +8,18 @@ import { scanGzipStream } from '../../runbook/dump-scan.js';
 import { shellQuote } from '../../runbook/plan.js';
 import type { Check } from '../../runbook/step.js';
 import { defineStep, type RunbookStep } from '../define.js';
+import { prefixOf, stepId, type SyntheticTarget, utcStamp } from '../synthetic/target.js';
 import {
-  cleanupStep,
   findTriggeredBackup,
   formatBytes,
   newestObjectCheck,
-  prefixOf,
   scanProgressReporter,
   sidecarCheck,
-  stepId,
-  type SyntheticTarget,
   throughput,
-  triggerStep,
-  utcStamp,
   verifiedObjectData,
   verifyPlan,
-  waitStep,
-} from '../synthetic/index.js';
+} from '../synthetic/verify.js';
+import { syntheticSteps } from '../synthetic/section.js';
 
 export const POSTGRES_TARGET: SyntheticTarget = {
   database: 'postgres',
@@ -68,7 +63,14 @@ function psqlArgs(host: string, port: string, user: string, database: string): s
   ];
 }
 
-const seed = defineStep({
+/** The seed step's output: the marker the verify step looks for in the dump. */
+export interface PostgresSeedData {
+  marker: string;
+  id: number;
+  table: string;
+}
+
+const seed = defineStep<PostgresSeedData>({
   id: stepId(POSTGRES_TARGET, 'seed'),
   section: 'test-postgres',
   database: 'postgres',
@@ -172,8 +174,7 @@ const verify = defineStep({
   async run(ctx) {
     const s3 = await ctx.adapters.s3();
     const prefix = prefixOf(ctx.values, POSTGRES_TARGET);
-    const seeded = ctx.earlier(stepId(POSTGRES_TARGET, 'seed'));
-    const marker = typeof seeded?.marker === 'string' ? seeded.marker : undefined;
+    const marker = ctx.from(seed)?.marker;
     const found = await findTriggeredBackup(ctx, s3, POSTGRES_TARGET, prefix);
     if ('failure' in found) return found.failure;
     const { backup } = found;
@@ -265,10 +266,4 @@ const verify = defineStep({
   },
 });
 
-export const testPostgresSteps: readonly RunbookStep[] = [
-  seed,
-  triggerStep(POSTGRES_TARGET),
-  waitStep(POSTGRES_TARGET),
-  verify,
-  cleanupStep(POSTGRES_TARGET),
-];
+export const testPostgresSteps: readonly RunbookStep[] = syntheticSteps(POSTGRES_TARGET, seed, verify);
