@@ -248,7 +248,8 @@ esac
 # ---------------------------------------------------------------------------------------------- consistency
 if [[ "$restored" == true ]]; then
   mkdir -p "$work/check-report"
-  "${scratch_env[@]}" "$admin_bin" database check "--report-path=$work/check-report" "$database" \
+  # its report (inconsistencies, if any) goes to the working directory (--report-path's default)
+  (cd "$work/check-report" && exec "${scratch_env[@]}" "$admin_bin" database check "$database") \
     >"$work/check.log" 2>&1 </dev/null &
   restore_pid=$!
   check_rc=0
