@@ -28,17 +28,37 @@ export function libpqEnv(values: Values, database?: string): ChildEnv {
   return { env, secrets: values.secretValues() };
 }
 
+/** What psqlTarget puts for a value that is not set: libpq's defaults, or placeholders in a plan's command. */
+export interface PsqlTargetDefaults {
+  host: string;
+  user: string;
+  database: string;
+}
+
+const LIBPQ_DEFAULTS: PsqlTargetDefaults = { host: 'localhost', user: 'postgres', database: 'postgres' };
+
+/** Placeholders for what is not set yet, in the psql command a plan shows. */
+export const PLAN_PLACEHOLDERS: PsqlTargetDefaults = {
+  host: '<host>',
+  user: '<user>',
+  database: '<database>',
+};
+
 /** Connection arguments for psql (nothing secret: the password stays in PGPASSWORD), so the journal shows the target. */
-export function psqlTarget(values: Values, database?: string): string[] {
+export function psqlTarget(
+  values: Values,
+  database?: string,
+  defaults: PsqlTargetDefaults = LIBPQ_DEFAULTS,
+): string[] {
   return [
     '-h',
-    values.get('POSTGRES_HOST') ?? 'localhost',
+    values.get('POSTGRES_HOST') ?? defaults.host,
     '-p',
     values.get('POSTGRES_PORT') ?? '5432',
     '-U',
-    values.get('POSTGRES_USER') ?? 'postgres',
+    values.get('POSTGRES_USER') ?? defaults.user,
     '-d',
-    database ?? values.get('POSTGRES_DATABASE') ?? 'postgres',
+    database ?? values.get('POSTGRES_DATABASE') ?? defaults.database,
   ];
 }
 
