@@ -38,6 +38,9 @@ readonly SCRIPT_NAME=postgres-verify
   exit 2
 }
 scripts_dir=$(cd -- "$(dirname -- "${BASH_SOURCE[0]}")" && pwd)
+# check, json_str, the smoke queries and the record: shared with neo4j-verify.sh
+# shellcheck source-path=SCRIPTDIR source=lib-verify.sh
+. "$scripts_dir/lib-verify.sh" || die 2 "lib-verify.sh must sit beside this script (publish the whole scripts/ folder)"
 
 # ---------------------------------------------------------------------------------------------- config
 require_env S3_BUCKET POSTGRES_HOST POSTGRES_DATABASE POSTGRES_USER
@@ -51,6 +54,8 @@ scratch=${VERIFY_DATABASE:-${POSTGRES_DATABASE}_verify}
 [[ "$scratch" != "$POSTGRES_DATABASE" ]] || die 2 "VERIFY_DATABASE must not be POSTGRES_DATABASE ($POSTGRES_DATABASE)"
 [[ -f "$scripts_dir/postgres-restore.sh" ]] || die 2 "postgres-restore.sh must sit beside this script"
 require_tools 'is not installed' psql aws sha256sum gzip
+smoke_timeout=${VERIFY_SMOKE_TIMEOUT:-110}
+[[ "$smoke_timeout" =~ ^[1-9][0-9]*$ ]] || die 2 "VERIFY_SMOKE_TIMEOUT is seconds"
 check_work_root
 
 export PGHOST="$POSTGRES_HOST" PGPORT="${POSTGRES_PORT:-5432}" PGUSER="$POSTGRES_USER"
@@ -174,24 +179,7 @@ COMMENT ON DATABASE :"scratch" IS :'marker';
 SQL
 
 # ---------------------------------------------------------------------------------------------- restore
-checks=()
 error=''
-failed_check=''
-# check NAME OK DETAIL
-check() {
-  checks+=("{\"name\":$(json_str "$1"),\"ok\":$2,\"detail\":$(json_str "$3")}")
-  if [[ "$2" != true && -z "$failed_check" ]]; then failed_check=$1; fi
-  log "$([[ "$2" == true ]] && echo '✓' || echo '✗') $1: $3"
-}
-json_str() {
-  local s=$1
-  s=${s//\\/\\\\}
-  s=${s//\"/\\\"}
-  s=${s//$'\n'/\\n}
-  s=${s//$'\t'/\\t}
-  s=${s//$'\r'/}
-  printf '"%s"' "$(printf '%s' "$s" | tr -d '\000-\010\013-\037')"
-}
 case $globals_state in
   mismatch) check 'globals checksum' false "s3://$bucket/$globals_key does not match its .sha256: the roles, counts and facts recorded at backup time cannot be trusted" ;;
   corrupt) check 'globals checksum' false "s3://$bucket/$globals_key is not a valid gzip stream" ;;
@@ -255,6 +243,51 @@ if ((restore_rc == 0)); then
   fi
 fi
 
+# ---------------------------------------------------------------------------------------------- smoke queries
+# The values file's smokeQueries (VERIFY_SMOKE_QUERIES_FILE, the ConfigMap db-runbook-smoke-queries, or
+# VERIFY_SMOKE_QUERIES; format in lib-verify.sh), each ONE statement, run as restore-postgres runs its validation
+# queries: in a REPEATABLE READ READ ONLY transaction whose snapshot is taken first (so nothing can switch it to
+# read-write), rolled back, with default_transaction_read_only for the session and a statement timeout. On the
+# scratch database only. Each is a check of the record: "smoke query: <name>".
+if ((restore_rc == 0)); then
+  smoke_text=$(smoke_queries_text)
+  if [[ -n "$smoke_text" ]]; then
+    split_smoke_queries "$work/smoke" <<<"$smoke_text"
+    for name_file in $(find "$work/smoke" -name '*.name' -printf '%f\n' | sort -n); do
+      n=${name_file%.name}
+      name=$(cat "$work/smoke/$n.name")
+      if ! body=$(smoke_query_body "$work/smoke/$n.query"); then
+        check "smoke query: $name" false "$body"
+        continue
+      fi
+      if [[ "$body" == *\\* ]]; then
+        check "smoke query: $name" false "refused, not run: it holds a backslash (psql would run a meta-command): a smoke query is one SQL statement"
+        continue
+      fi
+      expect=''
+      if [[ -f "$work/smoke/$n.expect" ]]; then expect=$(cat "$work/smoke/$n.expect"); fi
+      if ! printf 'BEGIN TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY;\nSELECT 1 AS db_runbook_snapshot \\gset\n%s;\nROLLBACK;\n' "$body" |
+        PGOPTIONS="-c default_transaction_read_only=on -c statement_timeout=${smoke_timeout}s" \
+          psql -X -A -t -q -v ON_ERROR_STOP=1 -d "$scratch" >"$work/smoke/$n.out" 2>"$work/smoke/$n.err"; then
+        detail=$(grep -m1 -E '(ERROR|FATAL):' "$work/smoke/$n.err") || detail=$(tail -n 1 "$work/smoke/$n.err")
+        check "smoke query: $name" false "failed: ${detail#psql:<stdin>:* }"
+        continue
+      fi
+      has_row=false
+      actual=''
+      if first=$(grep -m1 -v '^$' "$work/smoke/$n.out"); then
+        has_row=true
+        actual=${first%%|*}
+      fi
+      if verdict=$(expect_verdict "$has_row" "$actual" "$expect"); then
+        check "smoke query: $name" true "$verdict"
+      else
+        check "smoke query: $name" false "$verdict"
+      fi
+    done
+  fi
+fi
+
 # ---------------------------------------------------------------------------------------------- drop, then record
 defer_signals
 drop_scratch
@@ -267,8 +300,6 @@ duration_ms=$(($(date -u +%s%3N) - started_ms))
 pod=${VERIFY_POD_NAME:-$(hostname_of_this)}
 job_name=${VERIFY_JOB_NAME:-}
 if [[ -z "$job_name" && -n "${KUBERNETES_SERVICE_HOST:-}" && "$pod" =~ ^(.+)-[a-z0-9]{5}$ ]]; then job_name=${BASH_REMATCH[1]}; fi
-json_opt() { if [[ -n "$1" ]]; then json_str "$1"; else echo null; fi; }
-json_lines() { if [[ -s "$1" ]]; then paste -sd, "$1"; fi; }
 {
   printf '{"format":"db-runbook-verification/1","result":"%s","backup":%s,"sha256":%s,"recoveryPoint":%s,' \
     "$result" "$(json_str "$uri")" "$(json_str "$dump_sha")" "$(json_str "$recovery_point")"
