@@ -1,3 +1,5 @@
+import { createHash } from 'node:crypto';
+
 /**
  * Backups under an S3 prefix, as the restore sections show them: each backup object with its
  * `.sha256` sidecar, its recovery point (when its dump started) and how old it is, newest first;
@@ -53,11 +55,21 @@ export interface Verification {
   by?: string;
   /** The end of the restore's log, on failure. */
   logTail?: string;
+  /**
+   * The record does not match its own `.verified.json.sha256` (or that sidecar is missing or unreadable): it was
+   * altered, truncated or half-published, so nothing it says is believed (state is `unverified`).
+   */
+  tampered?: true;
 }
 
 export const VERIFIED_SUFFIX = '.verified.json';
+/** The record's own checksum, published with it by postgres-verify.sh / neo4j-verify.sh (sha256sum's format). */
+export const VERIFIED_SIDECAR_SUFFIX = `${VERIFIED_SUFFIX}.sha256`;
 
-/** Reads a `<key>.verified.json` record (format db-runbook-verification/1). */
+/**
+ * Reads a `<key>.verified.json` record (format db-runbook-verification/1) WITHOUT checking it against its
+ * `.sha256`: callers that read records from the bucket use readVerification / checkedVerificationRecord.
+ */
 export function parseVerificationRecord(text: string): Verification {
   let record: unknown;
   try {
@@ -80,6 +92,16 @@ export function parseVerificationRecord(text: string): Verification {
   const by = [r.by?.job, r.by?.pod].find((name) => typeof name === 'string' && name !== '') as
     string | undefined;
   if (r.result === 'pass') return { state: 'proven', at, by };
+  // neo4j-verify.sh: the backup could not be verified here (an Enterprise backup with Community's neo4j-admin)
+  if (r.result === 'unverified') {
+    const reason = (record as { reason?: unknown }).reason;
+    return {
+      state: 'unverified',
+      at,
+      by,
+      detail: typeof reason === 'string' && reason !== '' ? reason : 'the verification could not be done',
+    };
+  }
   if (r.result !== 'fail') return { state: 'unverified', detail: 'the verification record has no result' };
   const failedCheck = typeof r.failedCheck === 'string' ? r.failedCheck : undefined;
   const check = Array.isArray(r.checks)
@@ -93,6 +115,52 @@ export function parseVerificationRecord(text: string): Verification {
         : undefined;
   const logTail = typeof r.logTail === 'string' && r.logTail !== '' ? r.logTail : undefined;
   return { state: 'failed', at, failedCheck, detail, by, ...(logTail ? { logTail } : {}) };
+}
+
+const TAMPERED = 'verification record tampered or unreadable';
+
+/**
+ * A record read with its own `.sha256` sidecar: believed only when the sidecar is there, well-formed, and equals
+ * the SHA-256 of the record's bytes (UTF-8). Otherwise the backup is NOT proven, whatever the record says:
+ * `{ state: 'unverified', tampered: true, detail: 'verification record tampered or unreadable: …' }`.
+ * `text`/`sidecar` undefined: that object could not be read.
+ */
+export function checkedVerificationRecord(
+  text: string | undefined,
+  sidecar: string | undefined,
+): Verification {
+  const tampered = (why: string): Verification => ({
+    state: 'unverified',
+    tampered: true,
+    detail: `${TAMPERED}: ${why}`,
+  });
+  if (text === undefined) return tampered('the record cannot be read');
+  if (sidecar === undefined) return tampered(`its ${VERIFIED_SIDECAR_SUFFIX} is missing`);
+  const parsed = parseSidecar(sidecar);
+  if (!parsed.ok) return tampered(`its ${VERIFIED_SIDECAR_SUFFIX} is not a checksum (${parsed.problem})`);
+  const actual = createHash('sha256').update(text, 'utf8').digest('hex');
+  if (actual !== parsed.sha256)
+    return tampered(
+      `its SHA-256 ${actual.slice(0, 12)}… does not match its ${VERIFIED_SIDECAR_SUFFIX} (${parsed.sha256.slice(0, 12)}…)`,
+    );
+  return parseVerificationRecord(text);
+}
+
+/** What `readVerification` needs of the S3 adapter. */
+export interface TextReader {
+  getText(key: string, maxBytes?: number): Promise<string | undefined>;
+}
+
+/**
+ * Reads `<key>.verified.json` and its `.sha256` and checks one against the other (checkedVerificationRecord).
+ * A read error counts as unreadable: never proven.
+ */
+export async function readVerification(s3: TextReader, verifiedKey: string): Promise<Verification> {
+  const [text, sidecar] = await Promise.all([
+    s3.getText(verifiedKey, 1 << 20).catch(() => undefined),
+    s3.getText(`${verifiedKey}.sha256`, 4096).catch(() => undefined),
+  ]);
+  return checkedVerificationRecord(text, sidecar);
 }
 
 export function withVerification(backup: Backup, verification: Verification): Backup {
