@@ -100,6 +100,7 @@ export function BootedApp({
       startNotice={booted.startNotice}
       signals={signals}
       clusterProblem={booted.session.target.clusterProblem}
+      readProof
     />
   );
 }

@@ -38,6 +38,8 @@ export interface AppProps {
   report?: { build(): ReportModel; export(): ReportPaths };
   /** A line for the checklist at start (e.g. an earlier session that cannot be resumed, and why). */
   startNotice?: string;
+  /** Read "last proven restorable" from the bucket for the checklist (the CLI does; screen tests need not). */
+  readProof?: boolean;
   /** Signals (SIGINT, SIGTERM) forwarded by the caller: treated as Ctrl-C. */
   signals?: {
     on(event: 'interrupt', listener: () => void): unknown;
@@ -64,6 +66,10 @@ export function App(props: AppProps) {
   }, [controller, exit]);
 
   useKeys(controller.key);
+
+  useEffect(() => {
+    if (props.readProof) controller.readProof();
+  }, [controller, props.readProof]);
 
   useEffect(() => {
     if (!signals) return;
@@ -264,7 +270,7 @@ export function drawFrame(input: FrameInput): { lines: Line[]; pane: { page: num
       steps: steps(info.id).length,
       statuses: steps(info.id).map((step) => session.status(step.id)),
     }));
-    body = homeLines(rowsOf, state.homeCursor, width);
+    body = homeLines(rowsOf, state.homeCursor, width, state.proof);
     pane = { page: body.length, total: body.length };
   }
   if (bodyBudget !== undefined && body.length > bodyBudget) body = body.slice(0, bodyBudget);

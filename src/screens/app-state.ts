@@ -4,6 +4,7 @@
  * values — bubbletea's shape, so the TUI's behaviour is testable without a terminal. The keys mean
  * what the key table says (key-table.ts).
  */
+import type { ProofLine } from '../runbook/restorability.js';
 import type { StepStatus } from '../runbook/journal.js';
 import { toggleOption, type OptionName, type StepOptions } from '../runbook/options.js';
 import type { SectionId, SectionInfo } from '../runbook/sections.js';
@@ -85,6 +86,8 @@ export interface AppState {
   notice?: Notice;
   options: StepOptions;
   exiting?: { code: number; lines: readonly string[] };
+  /** "Last proven restorable" per database, once read from the bucket (or why it could not be). */
+  proof?: { lines: readonly ProofLine[] } | { problem: string };
 }
 
 export type Msg =
@@ -94,6 +97,7 @@ export type Msg =
   | { type: 'step-started'; step: string }
   | { type: 'run-ended'; last?: string; ok: boolean; notice?: Notice }
   | { type: 'notice'; notice?: Notice }
+  | { type: 'proof'; proof: NonNullable<AppState['proof']> }
   | { type: 'exiting'; code: number; lines: readonly string[] };
 
 export type Effect =
@@ -180,6 +184,8 @@ export function update(state: AppState, msg: Msg, env: AppEnv): Update {
     }
     case 'notice':
       return [{ ...state, notice: msg.notice }, []];
+    case 'proof':
+      return [{ ...state, proof: msg.proof }, []];
     case 'exiting':
       return [
         { ...state, exiting: { code: msg.code, lines: msg.lines }, prompt: undefined, quitAsk: false },

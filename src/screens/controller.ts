@@ -7,7 +7,8 @@
 import { scheduleFields } from './components/configure/ScheduleEditor.js';
 import { runLoop, type LoopStop } from '../engine/run-loop.js';
 import { DETACH, type GateAttempts, type GateDecision, type Session } from '../engine/session.js';
-import { EXIT } from '../runbook/errors.js';
+import { describeError, EXIT } from '../runbook/errors.js';
+import { lastProvenRestorable } from '../steps/clients/verification-records.js';
 import { interruptConsequence, interruptSummary } from '../runbook/interrupt.js';
 import { MARK } from '../runbook/marks.js';
 import type { StepOptions } from '../runbook/options.js';
@@ -106,6 +107,20 @@ export class TuiController {
       consequence: (id) => interruptConsequence(id, storeOf(session).getSnapshot().events),
       scheduleFields: () => scheduleFields(session.values),
     };
+  }
+
+  /**
+   * Reads "last proven restorable" from the bucket once, in the background: the checklist shows it when it
+   * arrives, and nothing waits for it. Without S3_BUCKET there is nothing to read.
+   */
+  readProof(): void {
+    const { session } = this.input;
+    if (!session.values.get('S3_BUCKET')) return;
+    lastProvenRestorable(session.adapters, session.values).then(
+      (lines) => this.dispatch({ type: 'proof', proof: { lines } }),
+      (error: unknown) =>
+        this.dispatch({ type: 'proof', proof: { problem: tuiText(describeError(error).message) } }),
+    );
   }
 
   setPane(pane: { page: number; total: number }): void {

@@ -3,6 +3,7 @@
  * the report, the help overlay and the footer. The App fits them into the terminal (header always on
  * top, the rest in a scrollable viewport); nothing here draws or does I/O.
  */
+import type { ProofLine } from '../runbook/restorability.js';
 import type { StepStatus, TargetInfo } from '../runbook/journal.js';
 import type { StepOptions } from '../runbook/options.js';
 import { outcomeText, type ReportModel } from '../runbook/report/index.js';
@@ -107,9 +108,37 @@ function sectionStatus(row: SectionRow): { text: string; color?: string } {
   return { text: `${done}/${row.steps} done` };
 }
 
-export function homeLines(rows: readonly SectionRow[], cursor: number, width: number): Line[] {
+const PROOF_COLOR: Record<ProofLine['state'], string> = {
+  proven: 'green',
+  stale: 'yellow',
+  failed: 'red',
+  never: 'yellow',
+  'no-backups': 'red',
+};
+
+/** Under the checklist's title: the last backup proven restorable, per database (read once at start). */
+function proofLines(proof: HomeProof | undefined, width: number): Line[] {
+  if (!proof) return [];
+  if ('problem' in proof)
+    return [truncateLine(line(`Proven restorable: not known (${proof.problem})`, { dim: true }), width)];
+  return proof.lines.map((entry) =>
+    truncateLine(
+      [seg('Proven restorable  ', { dim: true }), seg(entry.text, { color: PROOF_COLOR[entry.state] })],
+      width,
+    ),
+  );
+}
+
+export type HomeProof = { lines: readonly ProofLine[] } | { problem: string };
+
+export function homeLines(
+  rows: readonly SectionRow[],
+  cursor: number,
+  width: number,
+  proof?: HomeProof,
+): Line[] {
   const titleWidth = Math.min(30, Math.max(...rows.map((row) => textWidth(row.section.title))) + 2);
-  const out: Line[] = [line('Runbook sections', { bold: true })];
+  const out: Line[] = [line('Runbook sections', { bold: true }), ...proofLines(proof, width)];
   rows.forEach((row, index) => {
     const selected = index === cursor;
     const status = sectionStatus(row);

@@ -2,33 +2,13 @@
  * Choosing the backup: newest first, with the data-loss window and whether each one was proven restorable.
  */
 import type { S3Adapter } from '../../adapters/types.js';
-import {
-  type Backup,
-  buildCatalog,
-  dataLossWindow,
-  defaultBackup,
-  describeBackup,
-  formatBytes,
-  parseVerificationRecord,
-  preferredBackup,
-  SIDECAR_SUFFIX,
-  verificationText,
-  withMetadata,
-  withVerification,
-} from '../../runbook/backup-catalog.js';
+import { type Backup, buildCatalog, dataLossWindow, defaultBackup, describeBackup, formatBytes, preferredBackup, SIDECAR_SUFFIX, verificationText, withMetadata } from '../../runbook/backup-catalog.js';
 import { GateRefusedError, RunbookError, UsageError } from '../../runbook/errors.js';
 import { baseName, formatS3Uri, parseS3Uri } from '../../runbook/s3-uri.js';
 import { defineStep, endpointFlag, type RunbookStep } from '../define.js';
 import type { Check, Choice } from '../../runbook/step.js';
-import {
-  type ChooseData,
-  type ChosenBackup,
-  incidentAt,
-  operatorChoice,
-  POSTGRES_SPEC,
-  restoreHandles,
-  type RestoreSpec,
-} from './spec.js';
+import { type ChooseData, type ChosenBackup, incidentAt, operatorChoice, POSTGRES_SPEC, restoreHandles, type RestoreSpec } from './spec.js';
+import { readVerifications } from '../clients/verification-records.js';
 
 export function chosenFrom(bucket: string, backup: Backup): ChosenBackup {
   return {
@@ -128,7 +108,7 @@ export function chooseBackupStep(spec: RestoreSpec): RunbookStep<ChooseData> {
       const listed = await s3.list(prefix);
       const catalog = buildCatalog(listed, { kind: spec.kind, prefix });
       ctx.log(`${catalog.length} ${spec.noun} backup(s) under s3://${bucket}/${prefix}`);
-      if (spec.kind === 'postgres') await readVerifications(s3, catalog);
+      await readVerifications(s3, catalog);
       let preferredReason: string | undefined;
       if (namedKey) {
         // The named backup goes first: the list starts there, and it is the non-interactive pick.
@@ -210,7 +190,7 @@ export function chooseBackupStep(spec: RestoreSpec): RunbookStep<ChooseData> {
             : {}),
         },
       ];
-      if (spec.kind === 'postgres') {
+      {
         const verification = catalog.find((candidate) => candidate.key === backup?.key)?.verification;
         checks.push({
           id: 'proven-restorable',
@@ -220,7 +200,10 @@ export function chooseBackupStep(spec: RestoreSpec): RunbookStep<ChooseData> {
           ...(verification?.state === 'proven'
             ? {}
             : {
-                next: `Prove it first if there is time: db-runbook verify ${formatS3Uri(bucket, backup.key)} (a scratch restore; the restore itself also checks integrity before touching anything).`,
+                next:
+                  spec.kind === 'postgres'
+                    ? `Prove it first if there is time: db-runbook verify ${formatS3Uri(bucket, backup.key)} (a scratch restore; the restore itself also checks integrity before touching anything).`
+                    : `The neo4j-restore-verify CronJob proves the newest Neo4j backup daily; to prove the newest now: kubectl -n "$NAMESPACE" create job --from=cronjob/neo4j-restore-verify neo4j-verify-now (the restore itself also checks integrity before touching anything).`,
               }),
         });
       }
@@ -239,24 +222,3 @@ export function chooseBackupStep(spec: RestoreSpec): RunbookStep<ChooseData> {
   });
 }
 
-/**
- * Reads `<key>.verified.json` of the newest `limit` backups ("last proven restorable"); a backup without one is
- * marked never verified. A record that cannot be read counts as not proven.
- */
-export async function readVerifications(s3: S3Adapter, catalog: Backup[], limit = 20): Promise<void> {
-  await Promise.all(
-    catalog.slice(0, limit).map(async (backup, index) => {
-      if (!backup.verifiedKey) {
-        catalog[index] = withVerification(backup, { state: 'unverified' });
-        return;
-      }
-      const text = await s3.getText(backup.verifiedKey, 1 << 20).catch(() => undefined);
-      catalog[index] = withVerification(
-        backup,
-        text === undefined
-          ? { state: 'unverified', detail: 'the verification record cannot be read' }
-          : parseVerificationRecord(text),
-      );
-    }),
-  );
-}
