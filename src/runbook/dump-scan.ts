@@ -107,7 +107,7 @@ type Stage = NodeJS.ReadWriteStream | NodeJS.WritableStream;
  * source is still read to its end, so the hash covers the whole object. An abort or a source error
  * rejects.
  */
-async function hashAndInflate(
+export async function hashAndInflate(
   source: Readable,
   stages: readonly [...Stage[], Stage],
   options: { signal?: AbortSignal; inflate?: Inflate; onCompressed?(bytes: number): void },
@@ -202,7 +202,10 @@ function abortReason(signal: AbortSignal): Error {
   return error;
 }
 
-function throttled(onProgress: ((progress: ScanProgress) => void) | undefined, read: () => ScanProgress) {
+export function throttled(
+  onProgress: ((progress: ScanProgress) => void) | undefined,
+  read: () => ScanProgress,
+) {
   let last = 0;
   return {
     tick() {

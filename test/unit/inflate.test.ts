@@ -10,7 +10,7 @@ import {
   isIntegrityError,
 } from '../../src/adapters/inflate.js';
 import { scanGzipStream } from '../../src/runbook/dump-scan.js';
-import { scanPgDump } from '../../src/steps/restore-kit/pg-dump-scan.js';
+import { scanPgDump } from '../../src/runbook/pg-dump-scan.js';
 
 /** A Readable that hands out `data` in pieces of `size` bytes (as an HTTP body would). */
 function chunked(data: Buffer, size: number): Readable {

@@ -17,7 +17,7 @@ import {
   stepIds,
 } from './spec.js';
 import { fetchGlobals, readSidecar } from '../clients/globals.js';
-import { scanPgDump } from './pg-dump-scan.js';
+import { scanPgDump } from '../../runbook/pg-dump-scan.js';
 
 /** Progress with throughput and ETA, at most every 250 ms (the last call is always shown). */
 export function byteProgress(
