@@ -107,7 +107,7 @@ type Stage = NodeJS.ReadWriteStream | NodeJS.WritableStream;
  * source is still read to its end, so the hash covers the whole object. An abort or a source error
  * rejects.
  */
-export async function hashAndInflate(
+async function hashAndInflate(
   source: Readable,
   stages: readonly [...Stage[], Stage],
   options: { signal?: AbortSignal; inflate?: Inflate; onCompressed?(bytes: number): void },
@@ -202,10 +202,7 @@ function abortReason(signal: AbortSignal): Error {
   return error;
 }
 
-export function throttled(
-  onProgress: ((progress: ScanProgress) => void) | undefined,
-  read: () => ScanProgress,
-) {
+function throttled(onProgress: ((progress: ScanProgress) => void) | undefined, read: () => ScanProgress) {
   let last = 0;
   return {
     tick() {
@@ -228,18 +225,38 @@ export function throttled(
  */
 export async function scanGzipStream(source: Readable, options: ScanOptions): Promise<ScanResult> {
   const search = new MarkerSearch(options.markers);
+  const result = await scanInflated(source, options, (chunk) => search.push(chunk));
+  return {
+    sha256: result.sha256,
+    compressedBytes: result.compressedBytes,
+    bytes: result.bytes,
+    found: { ...search.found },
+    gzipOk: result.gzipError === undefined,
+    ...(result.gzipError ? { gzipError: result.gzipError.message } : {}),
+  };
+}
+
+/**
+ * The pass every text scan shares: hash and inflate once, hand each inflated chunk to `consume`, count
+ * both sides and report progress. `gzipError`: the data's fault (or the consumer's), never the network's.
+ */
+export async function scanInflated(
+  source: Readable,
+  options: Pick<ScanOptions, 'inflate' | 'onProgress' | 'signal'>,
+  consume: (chunk: Buffer) => void,
+): Promise<{ sha256: string; compressedBytes: number; bytes: number; gzipError?: Error }> {
   let bytes = 0;
   let compressed = 0;
   const progress = throttled(options.onProgress, () => ({ compressedBytes: compressed, bytes }));
-  const scanner = new Writable({
+  const reader = new Writable({
     highWaterMark: INFLATE_CHUNK * 2,
     write(chunk: Buffer, _encoding, callback) {
       bytes += chunk.length;
-      search.push(chunk);
+      consume(chunk);
       callback();
     },
   });
-  const result = await hashAndInflate(source, [scanner], {
+  const result = await hashAndInflate(source, [reader], {
     signal: options.signal,
     inflate: options.inflate,
     onCompressed: (n) => {
@@ -253,9 +270,7 @@ export async function scanGzipStream(source: Readable, options: ScanOptions): Pr
     sha256: result.sha256,
     compressedBytes: result.compressedBytes,
     bytes,
-    found: { ...search.found },
-    gzipOk: gzipError === undefined,
-    ...(gzipError ? { gzipError: gzipError.message } : {}),
+    ...(gzipError ? { gzipError } : {}),
   };
 }
 

@@ -1,11 +1,10 @@
 /**
- * One streaming pass over a PostgreSQL `.sql.gz` dump, on the same hashing and inflating pass as every
- * other scan (dump-scan.ts): sha256, completeness, the synthetic marker, row counts and the privileges
+ * One streaming pass over a PostgreSQL `.sql.gz` dump, on the same hashing and inflating pass as the
+ * other scans (dump-scan.ts): sha256, completeness, the synthetic marker, row counts and the privileges
  * it names. Memory stays flat for any size.
  */
 import type { Readable } from 'node:stream';
-import { Writable } from 'node:stream';
-import { hashAndInflate, MarkerSearch, throttled, type Inflate, type ScanProgress } from './dump-scan.js';
+import { MarkerSearch, scanInflated, type Inflate, type ScanProgress } from './dump-scan.js';
 import { DumpRowCounter } from './pg-queries.js';
 import { PrivilegeCollector, type DumpPrivileges } from './privileges.js';
 
@@ -40,34 +39,16 @@ export async function scanPgDump(
   const search = new MarkerSearch([MARKER_TEXT, DUMP_COMPLETE]);
   const privileges = new PrivilegeCollector();
   const counter = new DumpRowCounter((line) => privileges.line(line));
-  let bytes = 0;
-  let compressed = 0;
-  const progress = throttled(options.onProgress, () => ({ compressedBytes: compressed, bytes }));
-  const reader = new Writable({
-    highWaterMark: 512 * 1024,
-    write(chunk: Buffer, _encoding, callback) {
-      bytes += chunk.length;
-      search.push(chunk);
-      counter.push(chunk);
-      callback();
-    },
+  const result = await scanInflated(source, options, (chunk) => {
+    search.push(chunk);
+    counter.push(chunk);
   });
-  const result = await hashAndInflate(source, [reader], {
-    signal: options.signal,
-    inflate: options.inflate,
-    onCompressed: (n) => {
-      compressed = n;
-      progress.tick();
-    },
-  });
-  progress.final();
-  const gzipError = result.gzipError ?? result.consumerError;
   return {
     sha256: result.sha256,
     compressedBytes: result.compressedBytes,
-    bytes,
-    gzipOk: gzipError === undefined,
-    ...(gzipError ? { gzipError: gzipError.message } : {}),
+    bytes: result.bytes,
+    gzipOk: result.gzipError === undefined,
+    ...(result.gzipError ? { gzipError: result.gzipError.message } : {}),
     complete: search.found[DUMP_COMPLETE] === true,
     markerFound: search.found[MARKER_TEXT] === true,
     rowCounts: Object.fromEntries(counter.result()),
