@@ -14,13 +14,25 @@ export function neo4jAddress(ctx: { values: Values; settings: Record<string, unk
   return `neo4j://${ctx.values.get('NEO4J_HOST') ?? 'localhost'}:${ctx.values.get('NEO4J_BOLT_PORT') ?? '7687'}`;
 }
 
-/** NEO4J_HOME on this host: the values file's `neo4jHome`, else NEO4J_HOME, else the runbook's /var/lib/neo4j. */
-export function neo4jHome(settings: Record<string, unknown>): string {
+/** The runbook's example NEO4J_HOME. */
+export const DEFAULT_NEO4J_HOME = '/var/lib/neo4j';
+
+/** NEO4J_HOME on this host and where it comes from: the values file's `neo4jHome`, else NEO4J_HOME, else the runbook's /var/lib/neo4j. */
+export function neo4jHomeOf(settings: Record<string, unknown>): { path: string; source: string } {
   const fromSettings = settings.neo4jHome;
-  if (typeof fromSettings === 'string' && fromSettings !== '') return fromSettings;
-  return process.env.NEO4J_HOME ?? '/var/lib/neo4j';
+  if (typeof fromSettings === 'string' && fromSettings !== '')
+    return { path: fromSettings, source: 'values file' };
+  const fromEnv = process.env.NEO4J_HOME;
+  if (fromEnv) return { path: fromEnv, source: 'NEO4J_HOME' };
+  return { path: DEFAULT_NEO4J_HOME, source: 'the runbook default' };
 }
 
+/** NEO4J_HOME on this host (see {@link neo4jHomeOf}). */
+export function neo4jHome(settings: Record<string, unknown>): string {
+  return neo4jHomeOf(settings).path;
+}
+
+/** `$NEO4J_HOME/bin/<name>` when it is there (as neo4j-restore.sh does), else `<name>` on PATH. */
 export async function neo4jBinary(
   ctx: Pick<Ctx, 'adapters' | 'settings'>,
   name: string,
