@@ -134,6 +134,14 @@ export function scheduleOf(
   return fromValues ? { schedule: fromValues, source: scheduleValue } : { source: 'none' };
 }
 
+/** The optional values of a step that reads the backup prefixes with this session's credentials. */
+export const S3_KEY_AND_PREFIX_VALUES = [
+  'AWS_ACCESS_KEY_ID',
+  'AWS_SECRET_ACCESS_KEY',
+  'POSTGRES_S3_PREFIX',
+  'NEO4J_S3_PREFIX',
+] as const;
+
 /** Scopes: the S3 prefixes of the databases in scope. */
 export function prefixesInScope(
   values: Values,

@@ -11,6 +11,7 @@ import { parseDuration } from '../../runbook/durations.js';
 import { scheduleInterval } from '../../runbook/freshness.js';
 import { isoOf, type JobSummary } from '../../runbook/job-status.js';
 import { shellCommand } from '../../runbook/plan.js';
+import { firstLine } from '../../runbook/text.js';
 import type { Check, Gate, Preview } from '../../runbook/step.js';
 import { planNamespace } from '../kit/apply.js';
 import { defineStep, type RunbookStep } from '../define.js';
@@ -36,15 +37,6 @@ export const TROUBLESHOOT_IDS = {
 
 const AWS_INSTALL_HINT =
   'Install the AWS CLI here: apt-get install awscli, pip install awscli, or the official installer (https://docs.aws.amazon.com/cli/latest/userguide/getting-started-install.html).';
-
-function firstLine(text: string): string {
-  return (
-    text
-      .split('\n')
-      .find((line) => line.trim() !== '')
-      ?.trim() ?? ''
-  );
-}
 
 function isFailed(job: KubeObject): boolean {
   const conditions = ((job.status ?? {}) as { conditions?: { type?: string; status?: string }[] }).conditions;

@@ -25,10 +25,15 @@ import {
   type Permission,
   REQUIRED_PERMISSIONS,
   resourceName,
-} from '../prerequisites/index.js';
+} from '../prerequisites/cluster.js';
 import { TROUBLESHOOT_IDS, troubleshootJobSteps } from './backup-jobs.js';
 import { neo4jBackupPort } from './neo4j.js';
-import { backupCronJobs, prefixesInScope, scheduleOf } from '../kit/backup-cronjobs.js';
+import {
+  backupCronJobs,
+  prefixesInScope,
+  S3_KEY_AND_PREFIX_VALUES,
+  scheduleOf,
+} from '../kit/backup-cronjobs.js';
 
 function failureOf(error: unknown): { code?: string; message: string; next?: string } {
   if (error instanceof RunbookError)
@@ -89,15 +94,7 @@ const s3Permissions = defineStep({
   description:
     'Each IAM action the backups need, probed on its own with these credentials: s3:ListBucket (ListObjectsV2, MaxKeys=1), s3:GetObject (HeadObject on the newest backup), and — only with --write-canary — s3:PutObject (a canary object, deleted again). A failure names the missing action.',
   inputs: [],
-  optionalInputs: [
-    'S3_BUCKET',
-    'AWS_ENDPOINT_URL',
-    'AWS_DEFAULT_REGION',
-    'AWS_ACCESS_KEY_ID',
-    'AWS_SECRET_ACCESS_KEY',
-    'POSTGRES_S3_PREFIX',
-    'NEO4J_S3_PREFIX',
-  ],
+  optionalInputs: ['S3_BUCKET', 'AWS_ENDPOINT_URL', 'AWS_DEFAULT_REGION', ...S3_KEY_AND_PREFIX_VALUES],
   continueOnFailure: true,
   plan: (values, options) => {
     const bucket = values.get('S3_BUCKET') ?? '$S3_BUCKET';
