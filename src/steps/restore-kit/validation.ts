@@ -17,8 +17,11 @@ export interface ValidationEntry {
 export interface ValidationList {
   checks: Check[];
   validation: ValidationEntry[];
-  /** A check; 'skip' shows it skipped and leaves it out of the validation entries. `next` only when it failed. */
-  add(id: string, label: string, ok: boolean | 'skip', detail: string, next?: string): void;
+  /**
+   * A check. 'skip' and 'warn' show it so and leave it out of the validation entries (they fail nothing).
+   * `next` only when it did not pass.
+   */
+  add(id: string, label: string, ok: boolean | 'skip' | 'warn', detail: string, next?: string): void;
 }
 
 export function validationList(): ValidationList {
@@ -31,11 +34,11 @@ export function validationList(): ValidationList {
       checks.push({
         id,
         label,
-        status: ok === 'skip' ? 'skip' : ok ? 'ok' : 'fail',
+        status: ok === 'skip' || ok === 'warn' ? ok : ok ? 'ok' : 'fail',
         detail,
         ...(next && ok !== true ? { next } : {}),
       });
-      if (ok !== 'skip') validation.push({ query: label, ok, detail });
+      if (typeof ok === 'boolean') validation.push({ query: label, ok, detail });
     },
   };
 }
