@@ -18,8 +18,11 @@ import { fileURLToPath } from 'node:url';
 import { describe, emit, interleave, pairedRatio, quick, round, runCount, summary } from './_lib.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
-// BENCH_SCRIPTS_DIR: another copy of the scripts (e.g. `git show <commit>:…` into a folder) for before/after figures
+// BENCH_SCRIPTS_DIR: another copy of the scripts to bench instead of the working tree's. BENCH_SCRIPTS_BEFORE: a
+// copy of earlier scripts (e.g. `git show <commit>:…` into a folder), benched as the variants backupBefore and
+// restoreBefore in the same interleaved rounds, so before and after are paired under the same load.
 const scripts = process.env.BENCH_SCRIPTS_DIR ?? join(root, 'ops', 'db', 'backup-jobs', 'scripts');
+const before = process.env.BENCH_SCRIPTS_BEFORE;
 const targetMb = Number(process.env.BENCH_PG_MB ?? (quick ? 30 : 1000));
 const runs = runCount(3);
 /** rows per INSERT while generating: --quick makes a ~30 MB database, not 78 MB */
@@ -219,24 +222,23 @@ FROM generate_series(${chunk * chunkRows + 1}::bigint, ${(chunk + 1) * chunkRows
     // --quick keeps the anchors and the product; the stage variants are for the full run
     .filter(([name]) => !quick || !['pgDumpIgzipSha', 'pgDumpIgzipUpload'].includes(name))
     .map(([name, command]) => [name, async () => perGb(await sh(command, { ...env, ...dumpEnv }))]);
-  backupVariants.push([
-    'backup',
-    async () => {
-      // one backup per second-resolution key
-      const wait = lastBackup + 1100 - performance.now();
-      if (wait > 0) await new Promise((r) => setTimeout(r, wait));
-      lastBackup = performance.now();
-      const backup = await sh(`bash ${scripts}/postgres-backup.sh`, env);
-      for (const line of phases(backup)) console.log(`  ${line}`);
-      object = Object.fromEntries(
-        backup.stdout
-          .trim()
-          .split('\n')
-          .map((l) => l.split(/=(.*)/s).slice(0, 2)),
-      );
-      return perGb(backup);
-    },
-  ]);
+  const backupWith = (folder) => async () => {
+    // one backup per second-resolution key
+    const wait = lastBackup + 1100 - performance.now();
+    if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+    lastBackup = performance.now();
+    const backup = await sh(`bash ${folder}/postgres-backup.sh`, env);
+    for (const line of phases(backup)) console.log(`  ${line}`);
+    object = Object.fromEntries(
+      backup.stdout
+        .trim()
+        .split('\n')
+        .map((l) => l.split(/=(.*)/s).slice(0, 2)),
+    );
+    return perGb(backup);
+  };
+  backupVariants.push(['backup', backupWith(scripts)]);
+  if (before) backupVariants.push(['backupBefore', backupWith(before)]);
   const progress = (name, sample, round) =>
     console.log(`  round ${round + 1} ${name}: ${sample.seconds.toFixed(2)} s (load ${sample.load})`);
   const backupSamples = await interleave(runs, backupVariants, { onSample: progress });
@@ -303,10 +305,10 @@ FROM generate_series(${chunk * chunkRows + 1}::bigint, ${(chunk + 1) * chunkRows
         return perGb(result);
       },
     ],
-    [
-      'restore',
+    ...[['restore', scripts], ...(before ? [['restoreBefore', before]] : [])].map(([name, folder]) => [
+      name,
       async () => {
-        const restore = await sh(`bash ${scripts}/postgres-restore.sh`, {
+        const restore = await sh(`bash ${folder}/postgres-restore.sh`, {
           ...env,
           POSTGRES_DATABASE: 'bench_restored',
           RESTORE_S3_URI: object.object,
@@ -318,7 +320,7 @@ FROM generate_series(${chunk * chunkRows + 1}::bigint, ${(chunk + 1) * chunkRows
         await drop('bench_restored');
         return perGb(restore);
       },
-    ],
+    ]),
   ];
   const restoreSamples = await interleave(
     runs,
@@ -334,6 +336,12 @@ FROM generate_series(${chunk * chunkRows + 1}::bigint, ${(chunk + 1) * chunkRows
   const backupVsPigz = pairedRatio(samples, 'backup', 'pgDumpPigz');
   const restoreRatio = pairedRatio(samples, 'restore', 'rawRestore');
   const copyShare = pairedRatio(samples, 'psqlFromFile', 'rawRestore');
+  const beforeRatios = before
+    ? {
+        backupRatioBefore: pairedRatio(samples, 'backupBefore', 'pgDumpGzip'),
+        restoreRatioBefore: pairedRatio(samples, 'restoreBefore', 'rawRestore'),
+      }
+    : {};
   console.log(
     `database ${sizeMb} MB (plain dump ${mb(dumpBytes).toFixed(0)} MB, backup ${mb(Number(object.bytes)).toFixed(0)} MB); ` +
       `cpus ${cpus().length}; ${runs} interleaved rounds; load now ${loadavg()
@@ -358,6 +366,10 @@ FROM generate_series(${chunk * chunkRows + 1}::bigint, ${(chunk + 1) * chunkRows
   console.log(
     `psql from a local file / raw pipe (paired)      ${fmt(copyShare)}  (the bound of any restore)`,
   );
+  if (before) {
+    console.log(`BEFORE (${before}): backup / pg_dump|gzip ${fmt(beforeRatios.backupRatioBefore)}`);
+    console.log(`BEFORE (${before}): restore / raw pipe    ${fmt(beforeRatios.restoreRatioBefore)}`);
+  }
   emit('backup-jobs', {
     databaseMb: sizeMb,
     dumpMb: Math.round(mb(dumpBytes)),
@@ -371,6 +383,7 @@ FROM generate_series(${chunk * chunkRows + 1}::bigint, ${(chunk + 1) * chunkRows
     restoreRatioMin: round(restoreRatio.min),
     restoreRatioMax: round(restoreRatio.max),
     psqlFromFileShare: round(copyShare.median),
+    ...Object.fromEntries(Object.entries(beforeRatios).map(([k, v]) => [k, round(v.median)])),
     ...(trace
       ? { backupTrace: Object.fromEntries(trace.top.map(([k, v]) => [k, round(v.seconds, 2)])) }
       : {}),

@@ -39,6 +39,188 @@ if [[ -n "${AWS_ENDPOINT_URL:-}" ]]; then aws_cmd+=(--endpoint-url "$AWS_ENDPOIN
 # not_found FILE: the aws CLI's error output in FILE says the object does not exist
 not_found() { grep -q -e '(404)' -e 'Not Found' "$1"; }
 
+# ---------------------------------------------------------------------------------------------- s3 requests
+# An aws CLI process costs ~0.45 CPU-s before it sends a request (Python, awscli, botocore and the S3 model); a
+# bare Python with a botocore client ~0.2 CPU-s for several requests. On 2 busy cores each CPU-second is seconds
+# of wall time, so s3_batch sends small requests from ONE Python process, with the botocore the aws CLI itself runs
+# on (Debian's awscli: /usr/bin/python3 and python3-botocore, read from the `aws` script's #! line). Where that is
+# not a Python that can import botocore (AWS CLI v2's bundled binary), or with DB_RUNBOOK_S3_BATCH=cli, each
+# request is one aws CLI process, all in parallel, as before. Same environment either way (AWS_*; the endpoint).
+aws_py=()
+if [[ "${DB_RUNBOOK_S3_BATCH:-python}" != cli ]] && aws_path=$(command -v aws 2>/dev/null) &&
+  IFS= read -r aws_shebang <"$aws_path" 2>/dev/null && [[ "$aws_shebang" =~ ^#!.*python[0-9.]*[[:space:]]*$ ]]; then
+  read -r -a aws_py <<<"${aws_shebang#\#!}"
+fi
+# The Python side (argv: MODE OUT-DIR BUCKET …). It exits 99 when no botocore can be imported (botocore, or AWS CLI
+# v2's own awscli.botocore) or no client made: the caller then uses the aws CLI.
+#   fetch REQUEST…   see s3_batch
+#   bucket   head-bucket
+#   stream KEY   the object to stdout
+#   publish FINAL TEMP METADATA-JSON HOOK PREFIX [KEY FILE CONTENT-TYPE]…   see publish_backup
+# shellcheck disable=SC2016 # Python, not shell
+s3_py='
+import json, os, subprocess, sys
+try:
+    try:
+        from botocore.session import get_session
+        from botocore.exceptions import ClientError
+    except ImportError:
+        # AWS CLI v2 (Debian 12 and later: awscli 2.x) carries its own botocore, as awscli.botocore
+        from awscli.botocore.session import get_session
+        from awscli.botocore.exceptions import ClientError
+    mode, out, bucket, args = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4:]
+    client = get_session().create_client("s3", endpoint_url=os.environ.get("AWS_ENDPOINT_URL") or None)
+except Exception:
+    sys.exit(99)
+def write(path, text):
+    with open(path, "w") as f:
+        f.write(text)
+def message(e, key):
+    code = str(getattr(e, "response", {}).get("Error", {}).get("Code", "")) if isinstance(e, ClientError) else ""
+    if code in ("404", "NoSuchKey", "NotFound"):
+        return "An error occurred (404) when calling the %s operation: Not Found (s3://%s/%s)" % (e.operation_name, bucket, key)
+    return str(e)
+if mode == "stream":
+    # the object to stdout in ranged GETs of 64 MiB, each resumed where it broke off (a dropped connection costs
+    # what was not yet read, not the whole object); IfMatch keeps every range to the object of the first
+    key, pos, size, etag, failures, out = args[0], 0, None, None, 0, sys.stdout.buffer
+    while size is None or pos < size:
+        try:
+            request = {"Bucket": bucket, "Key": key, "Range": "bytes=%d-%d" % (pos, pos + (64 << 20) - 1)}
+            if etag:
+                request["IfMatch"] = etag
+            try:
+                r = client.get_object(**request)
+            except ClientError as e:
+                if size is None and str(e.response.get("Error", {}).get("Code", "")) == "InvalidRange":
+                    break
+                raise
+            etag = etag or r.get("ETag")
+            size = int(r["ContentRange"].rsplit("/", 1)[1]) if size is None else size
+            for chunk in iter(lambda: r["Body"].read(1 << 20), b""):
+                out.write(chunk)
+                pos += len(chunk)
+                failures = 0
+        except ClientError as e:
+            sys.stderr.write(message(e, key) + "\n")
+            sys.exit(1)
+        except Exception as e:
+            failures += 1
+            if failures > 5:
+                sys.stderr.write("download of s3://%s/%s broke off at byte %d: %s\n" % (bucket, key, pos, e))
+                sys.exit(1)
+    out.flush()
+    sys.exit(0)
+if mode == "bucket":
+    try:
+        client.head_bucket(Bucket=bucket)
+    except Exception as e:
+        print(message(e, ""))
+        sys.exit(1)
+    sys.exit(0)
+if mode == "publish":
+    final, temp, metadata, hook, stamp, puts = args[0], args[1], json.loads(args[2]), args[3], args[4], args[5:]
+    step, key = "check", final
+    try:
+        found = set()
+        for page in client.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=stamp):
+            found.update(o["Key"] for o in page.get("Contents", []))
+        taken = [k for k in [final, final + ".sha256"] + puts[0::3] if k in found]
+        if taken:
+            print("taken\t" + taken[0], flush=True)
+            sys.exit(0)
+        print("free", flush=True)
+        step = "put"
+        while puts:
+            key, path, ctype, puts = puts[0], puts[1], puts[2], puts[3:]
+            with open(path, "rb") as f:
+                client.put_object(Bucket=bucket, Key=key, Body=f, ContentType=ctype)
+        step, key = "copy", final
+        client.copy_object(Bucket=bucket, Key=final, CopySource={"Bucket": bucket, "Key": temp},
+                           MetadataDirective="REPLACE", Metadata=metadata, ContentType="application/gzip")
+        print("published", flush=True)
+        try:
+            client.delete_object(Bucket=bucket, Key=temp)
+        except Exception as e:
+            print("temporary-left\t" + message(e, temp).replace("\n", " "), flush=True)
+        if hook:
+            subprocess.run(["sh", "-c", hook])
+        step, key = "read-object", final
+        head = client.head_object(Bucket=bucket, Key=final)
+        step, key = "read-sidecar", final + ".sha256"
+        sidecar = client.get_object(Bucket=bucket, Key=final + ".sha256")["Body"].read().decode("utf-8", "replace")
+        fields = (sidecar.splitlines() or [""])[0].split()
+        print("read\t%s\t%s\t%s" % (head.get("Metadata", {}).get("backup-run-id", ""), head["ContentLength"], fields[0] if fields else ""), flush=True)
+    except Exception as e:
+        print("failed\t%s\t%s" % (step, message(e, key).replace("\n", " ")), flush=True)
+        sys.exit(1)
+    sys.exit(0)
+while args:
+    kind, name, key = args[:3]
+    target = args[3] if kind == "get" else None
+    args = args[4:] if kind == "get" else args[3:]
+    try:
+        if kind == "head":
+            r = client.head_object(Bucket=bucket, Key=key)
+            m = r.get("Metadata", {})
+            write(os.path.join(out, name + ".out"), "\t".join([str(r["ContentLength"]), r.get("ETag", "None"),
+                  m.get("recovery-point", "None"), m.get("pg-dump-version", "None")]) + "\n")
+        else:
+            body = client.get_object(Bucket=bucket, Key=key)["Body"]
+            with open(target, "wb") as f:
+                for chunk in iter(lambda: body.read(1 << 20), b""):
+                    f.write(chunk)
+        write(os.path.join(out, name + ".err"), "")
+        rc = 0
+    except Exception as e:
+        write(os.path.join(out, name + ".err"), message(e, key) + "\n")
+        rc = 1
+    write(os.path.join(out, name + ".rc"), "%d\n" % rc)
+'
+# s3_batch DIR BUCKET REQUEST...: each REQUEST is `head NAME KEY` (writes DIR/NAME.out: ContentLength, ETag and the
+# recovery-point and pg-dump-version metadata, tab-separated, None when absent: the CLI's text output) or
+# `get NAME KEY FILE` (the object's bytes into FILE). Each writes DIR/NAME.rc (0 or 1) and DIR/NAME.err (the error;
+# a missing key as "(404) … Not Found", as the CLI says it). Start it in the background; s3_ok NAME reads the result.
+s3_batch() {
+  local dir=$1 bucket=$2 rc=0 kind name key file
+  shift 2
+  if ((${#aws_py[@]} > 0)); then
+    "${aws_py[@]}" -c "$s3_py" fetch "$dir" "$bucket" "$@" 2>"$dir/s3-batch.err" || rc=$?
+    ((rc == 99)) || return "$rc"
+  fi
+  while (($# > 0)); do
+    kind=$1 name=$2 key=$3
+    shift 3
+    if [[ "$kind" == head ]]; then
+      {
+        rc=0
+        "${aws_cmd[@]}" s3api head-object --bucket "$bucket" --key "$key" --output text \
+          --query '[ContentLength, ETag, Metadata."recovery-point", Metadata."pg-dump-version"]' >"$dir/$name.out" 2>"$dir/$name.err" || rc=$?
+        echo "$rc" >"$dir/$name.rc"
+      } &
+    else
+      file=$1
+      shift
+      {
+        rc=0
+        "${aws_cmd[@]}" s3 cp "s3://$bucket/$key" "$file" --only-show-errors 2>"$dir/$name.err" || rc=$?
+        echo "$rc" >"$dir/$name.rc"
+      } &
+    fi
+  done
+  wait
+}
+# s3_stream BUCKET KEY: the object to stdout (s3_py in resumed 64 MiB ranges, else `aws s3 cp … -`); errors go to
+# $work/download.err
+s3_stream() {
+  local rc=99
+  if ((${#aws_py[@]} > 0)); then "${aws_py[@]}" -c "$s3_py" stream "$work" "$1" "$2" 2>"$work/download.err" && rc=0 || rc=$?; fi
+  if ((rc == 99)); then "${aws_cmd[@]}" s3 cp "s3://$1/$2" - --only-show-errors 2>"$work/download.err" && rc=0 || rc=$?; fi
+  return "$rc"
+}
+# s3_ok NAME: the request NAME of the last s3_batch succeeded
+s3_ok() { [[ "$(cat "$work/$1.rc" 2>/dev/null)" == 0 ]]; }
+
 # ---------------------------------------------------------------------------------------------- config
 # require_env VAR...: exit 2 naming the first one that is unset or empty
 require_env() {
@@ -285,9 +467,14 @@ backup_cleanup() {
   rm -rf "$work"
   exit "$rc"
 }
-# start_bucket_check / wait_bucket_check: head-bucket in the background; exit 4 when it failed
+# start_bucket_check / wait_bucket_check: head-bucket in the background (s3_py, else the aws CLI); exit 4 when it failed
 start_bucket_check() {
-  "${aws_cmd[@]}" s3api head-bucket --bucket "$S3_BUCKET" >"$work/s3-check.out" 2>&1 &
+  {
+    local rc=99
+    if ((${#aws_py[@]} > 0)); then "${aws_py[@]}" -c "$s3_py" bucket "$work" "$S3_BUCKET" >"$work/s3-check.out" 2>&1 && rc=0 || rc=$?; fi
+    if ((rc == 99)); then "${aws_cmd[@]}" s3api head-bucket --bucket "$S3_BUCKET" >"$work/s3-check.out" 2>&1 && rc=0 || rc=$?; fi
+    exit "$rc"
+  } &
   s3_check=$!
   bg_pids+=("$s3_check")
 }
@@ -348,68 +535,118 @@ key_collision() {
 # GLOBALS_KEY with its own sidecar. Every key it writes starts with <prefix><stamp>, so ONE listing of that
 # prefix checks that all of them are free (most S3-compatible stores, s3rver among them, and Debian's aws CLI 2.9
 # have no If-None-Match for CopyObject); a taken key is a collision (exit 6), never overwritten. Then the small
-# files (sidecars, globals) in ONE recursive upload, then the server-side copy of the temporary object (a single
-# CopyObject up to copy_max, 5 GiB; above it the CLI's multipart copy, UploadPartCopy, with the metadata given
-# again). Read back after publishing, in parallel with the temporary object's deletion: the object must carry
-# this run's backup-run-id and hold size bytes, the sidecar this run's hash; another run id or hash is a
-# collision (exit 6). Eight aws CLI processes per backup in all (head-bucket and the upload included; 14 before), each
-# ~0.3-0.5 CPU-s of Python start-up: they are the backup's fixed cost.
+# files (sidecars, globals), then the server-side copy of the temporary object (a single CopyObject up to
+# copy_max, 5 GiB; above it the CLI's multipart copy, UploadPartCopy, with the metadata given again), then the
+# temporary object is deleted. Read back after publishing: the object must carry this run's backup-run-id and
+# hold size bytes, the sidecar this run's hash; another run id or hash is a collision (exit 6).
+# ONE Python process for all of it, with the aws CLI's botocore (s3_py); without it, or above copy_max, aws CLI
+# processes: the listing, one recursive upload, the copy, two read-backs and the delete (6; 11 before issue 17).
 publish_backup() {
   local metadata=$1 globals_key=${2:-} globals_file=${3:-} globals_digest=${4:-}
-  local stage="$work/publish" taken key keys rm_pid object_pid sidecar_pid stored_run stored_size stored_sha
+  local stage="$work/publish" key keys file rc=0 pid hook='' line stored_run='' stored_size='' stored_sha='' temp_left=''
   metadata="${metadata%\}},\"backup-run-id\":\"$run_id\"}"
   keys=("$final_key" "$final_key.sha256")
   if [[ -n "$globals_key" ]]; then keys+=("$globals_key" "$globals_key.sha256"); fi
-  taken=$(aws_cli s3api list-objects-v2 --bucket "$S3_BUCKET" --prefix "$prefix$stamp" --query 'Contents[].Key' \
-    --output text 2>"$work/list.err") ||
-    { tail_of "$work/list.err"; die 6 "cannot check that s3://$S3_BUCKET/$final_key (and the keys beside it) are free"; }
-  for key in "${keys[@]}"; do
-    if [[ $'\t'"${taken//$'\n'/$'\t'}"$'\t' == *$'\t'"$key"$'\t'* ]]; then
-      key_collision "s3://$S3_BUCKET/$key already exists before this run published it"
-    fi
-  done
   mkdir "$stage"
   printf '%s  %s\n' "$sha" "$name" >"$stage/$name.sha256"
   if [[ -n "$globals_key" ]]; then
     mv -- "$globals_file" "$stage/${globals_key##*/}"
     printf '%s  %s\n' "$globals_digest" "${globals_key##*/}" >"$stage/${globals_key##*/}.sha256"
+  fi
+  if ((${#aws_py[@]} > 0 && size <= copy_max)); then
+    # ONE process: the check, the small files (content types as the CLI gave them), the copy, the temporary
+    # object's delete and the read-back. What it may have written is marked first (the exit handler deletes it
+    # after a failure); a taken key unmarks it (nothing was written).
     globals_published=$globals_key
-  fi
-  sidecar_published=1
-  aws_cli s3 cp "$stage/" "s3://$S3_BUCKET/$prefix" --recursive --only-show-errors 2>"$work/put.err" ||
-    { tail_of "$work/put.err"; die 6 "writing the checksum sidecar s3://$S3_BUCKET/$final_key.sha256${globals_key:+ and the globals object s3://$S3_BUCKET/$globals_key} failed"; }
-  published=1
-  if ((size <= copy_max)); then
-    aws_cli s3api copy-object --bucket "$S3_BUCKET" --key "$final_key" --copy-source "$S3_BUCKET/$temp_key" \
-      --metadata-directive REPLACE --metadata "$metadata" --content-type application/gzip >/dev/null 2>"$work/copy.err" ||
-      { tail_of "$work/copy.err"; die 6 "server-side copy to s3://$S3_BUCKET/$final_key failed"; }
+    sidecar_published=1
+    published=1
+    # the small files (content types as the CLI gave them), the copy, the temporary object's delete, the read-back
+    local puts=()
+    for file in "$stage"/*; do
+      puts+=("$prefix${file##*/}" "$file" "$([[ "$file" == *.sha256 ]] && echo text/plain || echo application/gzip)")
+    done
+    if [[ "${DB_RUNBOOK_TEST_HOOK_PHASE:-}" == published ]]; then
+      log "test hook: phase published (${DB_RUNBOOK_TEST_HOOK_SIGNAL:-TERM} to the ${DB_RUNBOOK_TEST_HOOK_TARGET:-script})"
+      hook=$(test_hook_command published)
+    fi
+    "${aws_py[@]}" -c "$s3_py" publish "$work" "$S3_BUCKET" "$final_key" "$temp_key" "$metadata" "$hook" "$prefix$stamp" "${puts[@]}" \
+      >"$work/publish.out" 2>"$work/publish.err" &
+    pid=$!
+    bg_pids+=("$pid")
+    rc=0
+    wait_pid "$pid" || rc=$?
+    while IFS=$'\t' read -r -a line; do
+      case ${line[0]} in
+        read) stored_run=${line[1]:-} stored_size=${line[2]:-} stored_sha=${line[3]:-} ;;
+        temporary-left) temp_left=${line[1]:-} ;;
+        taken)
+          globals_published='' sidecar_published=0 published=0
+          key_collision "s3://$S3_BUCKET/${line[1]} already exists before this run published it"
+          ;;
+        failed)
+          [[ -z "${line[2]:-}" ]] || log "    ${line[2]}"
+          case ${line[1]} in
+            check) die 6 "cannot check that s3://$S3_BUCKET/$final_key (and the keys beside it) are free" ;;
+            put) die 6 "writing the checksum sidecar s3://$S3_BUCKET/$final_key.sha256${globals_key:+ and the globals object s3://$S3_BUCKET/$globals_key} failed" ;;
+            copy) die 6 "server-side copy to s3://$S3_BUCKET/$final_key failed" ;;
+            read-object) die 6 "cannot read back s3://$S3_BUCKET/$final_key" ;;
+            *) die 6 "cannot read back s3://$S3_BUCKET/$final_key.sha256" ;;
+          esac
+          ;;
+      esac
+    done <"$work/publish.out"
+    if ((rc == 99)) || [[ -z "$stored_size" ]]; then
+      tail_of "$work/publish.err"
+      die 6 "publishing s3://$S3_BUCKET/$final_key failed"
+    fi
   else
-    aws_cli s3 cp "s3://$S3_BUCKET/$temp_key" "s3://$S3_BUCKET/$final_key" --metadata-directive REPLACE \
-      --metadata "$metadata" --content-type application/gzip --only-show-errors 2>"$work/copy.err" ||
-      { tail_of "$work/copy.err"; die 6 "server-side multipart copy to s3://$S3_BUCKET/$final_key failed (does the store support UploadPartCopy?)"; }
+    aws_cli s3api list-objects-v2 --bucket "$S3_BUCKET" --prefix "$prefix$stamp" --query 'Contents[].Key' \
+      --output text 2>"$work/list.err" | tr '\t' '\n' >"$work/taken" ||
+      { tail_of "$work/list.err"; die 6 "cannot check that s3://$S3_BUCKET/$final_key (and the keys beside it) are free"; }
+    for key in "${keys[@]}"; do
+      if grep -Fxq -- "$key" "$work/taken"; then
+        key_collision "s3://$S3_BUCKET/$key already exists before this run published it"
+      fi
+    done
+    globals_published=$globals_key
+    sidecar_published=1
+    published=1
+    aws_cli s3 cp "$stage/" "s3://$S3_BUCKET/$prefix" --recursive --only-show-errors 2>"$work/put.err" ||
+      { tail_of "$work/put.err"; die 6 "writing the checksum sidecar s3://$S3_BUCKET/$final_key.sha256${globals_key:+ and the globals object s3://$S3_BUCKET/$globals_key} failed"; }
+    if ((size <= copy_max)); then
+      aws_cli s3api copy-object --bucket "$S3_BUCKET" --key "$final_key" --copy-source "$S3_BUCKET/$temp_key" \
+        --metadata-directive REPLACE --metadata "$metadata" --content-type application/gzip >/dev/null 2>"$work/copy.err" ||
+        { tail_of "$work/copy.err"; die 6 "server-side copy to s3://$S3_BUCKET/$final_key failed"; }
+    else
+      aws_cli s3 cp "s3://$S3_BUCKET/$temp_key" "s3://$S3_BUCKET/$final_key" --metadata-directive REPLACE \
+        --metadata "$metadata" --content-type application/gzip --only-show-errors 2>"$work/copy.err" ||
+        { tail_of "$work/copy.err"; die 6 "server-side multipart copy to s3://$S3_BUCKET/$final_key failed (does the store support UploadPartCopy?)"; }
+    fi
+    local rm_pid object_pid sidecar_pid
+    "${aws_cmd[@]}" s3 rm "s3://$S3_BUCKET/$temp_key" --only-show-errors >"$work/rm.err" 2>&1 &
+    rm_pid=$!
+    bg_pids+=("$rm_pid")
+    test_hook published
+    # read back: both must be this run's
+    "${aws_cmd[@]}" s3api head-object --bucket "$S3_BUCKET" --key "$final_key" \
+      --query '[Metadata."backup-run-id", ContentLength]' --output text >"$work/run-id.out" 2>"$work/run-id.err" &
+    object_pid=$!
+    "${aws_cmd[@]}" s3 cp "s3://$S3_BUCKET/$final_key.sha256" "$work/sidecar.back" --only-show-errors 2>"$work/sidecar-back.err" &
+    sidecar_pid=$!
+    bg_pids+=("$object_pid" "$sidecar_pid")
+    wait_pid "$object_pid" || { tail_of "$work/run-id.err"; die 6 "cannot read back s3://$S3_BUCKET/$final_key"; }
+    wait_pid "$sidecar_pid" || { tail_of "$work/sidecar-back.err"; die 6 "cannot read back s3://$S3_BUCKET/$final_key.sha256"; }
+    read -r stored_run stored_size <"$work/run-id.out" || true
+    [[ "$stored_run" != None ]] || stored_run=''
+    stored_sha=$(sidecar_sha "$work/sidecar.back")
+    wait_pid "$rm_pid" || temp_left=$(tr '\n' ' ' <"$work/rm.err")
   fi
-  "${aws_cmd[@]}" s3 rm "s3://$S3_BUCKET/$temp_key" --only-show-errors >"$work/rm.err" 2>&1 &
-  rm_pid=$!
-  bg_pids+=("$rm_pid")
-  test_hook published
-  # read back: both must be this run's
-  "${aws_cmd[@]}" s3api head-object --bucket "$S3_BUCKET" --key "$final_key" \
-    --query '[Metadata."backup-run-id", ContentLength]' --output text >"$work/run-id.out" 2>"$work/run-id.err" &
-  object_pid=$!
-  "${aws_cmd[@]}" s3 cp "s3://$S3_BUCKET/$final_key.sha256" "$work/sidecar.back" --only-show-errors 2>"$work/sidecar-back.err" &
-  sidecar_pid=$!
-  bg_pids+=("$object_pid" "$sidecar_pid")
-  wait_pid "$object_pid" || { tail_of "$work/run-id.err"; die 6 "cannot read back s3://$S3_BUCKET/$final_key"; }
-  wait_pid "$sidecar_pid" || { tail_of "$work/sidecar-back.err"; die 6 "cannot read back s3://$S3_BUCKET/$final_key.sha256"; }
-  read -r stored_run stored_size <"$work/run-id.out" || true
-  [[ "$stored_run" != None ]] || stored_run=''
   [[ "$stored_run" == "$run_id" ]] ||
     key_collision "s3://$S3_BUCKET/$final_key was overwritten by another backup run (${stored_run:-unknown}) while this one ($run_id) published it"
   [[ "$stored_size" == "$size" ]] || die 6 "object storage holds ${stored_size:-no} bytes at s3://$S3_BUCKET/$final_key but $size bytes were streamed"
-  stored_sha=$(sidecar_sha "$work/sidecar.back")
   [[ "$stored_sha" == "$sha" ]] ||
     key_collision "s3://$S3_BUCKET/$final_key.sha256 holds ${stored_sha:-nothing}, not this run's $sha: another run wrote it"
-  wait_pid "$rm_pid" || log "warning: could not delete the temporary object s3://$S3_BUCKET/$temp_key; delete it: aws s3 rm s3://$S3_BUCKET/$temp_key"
+  [[ -z "$temp_left" ]] || log "warning: could not delete the temporary object s3://$S3_BUCKET/$temp_key ($temp_left); delete it: aws s3 rm s3://$S3_BUCKET/$temp_key"
   upload_started=0
   done_ok=1
   globals_published=''

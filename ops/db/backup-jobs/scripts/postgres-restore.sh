@@ -301,18 +301,13 @@ function field(name,    s) {
 }
 END { for (k in u) if (k !~ /=(PUBLIC)?$/) print k }
 '
-"${aws_cmd[@]}" s3api head-object --bucket "$bucket" --key "$key" --output text \
-  --query '[ContentLength, ETag, Metadata."recovery-point", Metadata."pg-dump-version"]' >"$work/head.out" 2>"$work/head.err" &
-head_pid=$!
+# the object's metadata, its sidecar, and the globals object beside the dump (roles, the database's own properties,
+# catalog facts) with its sidecar, when the backup has one: one process (s3_batch)
 sidecar_file="$work/sidecar"
-"${aws_cmd[@]}" s3 cp "$RESTORE_S3_URI.sha256" "$sidecar_file" --only-show-errors 2>"$work/sidecar.err" &
-sidecar_pid=$!
-# the globals object beside the dump (roles, the database's own properties, catalog facts), when the backup has one
 globals_key="${key%.sql.gz}.globals.sql.gz"
-"${aws_cmd[@]}" s3 cp "s3://$bucket/$globals_key" "$work/globals.sql.gz" --only-show-errors 2>"$work/globals.err" &
-globals_pid=$!
-"${aws_cmd[@]}" s3 cp "s3://$bucket/$globals_key.sha256" "$work/globals.sha256" --only-show-errors 2>"$work/globals-sidecar.err" &
-globals_sidecar_pid=$!
+s3_batch "$work" "$bucket" head head "$key" get sidecar "$key.sha256" "$sidecar_file" \
+  get globals "$globals_key" "$work/globals.sql.gz" get globals-sidecar "$globals_key.sha256" "$work/globals.sha256" &
+fetch_pid=$!
 test_hook download
 # \restrict first: a psql that cannot run it cannot restore safely (and cannot restore a 15.14+ dump either)
 if ! db_info=$("${psql_base[@]}" -A -t -d "$maintenance" -v target="$target" -v base="$base" 2>"$work/psql.err" <<SQL
@@ -341,7 +336,8 @@ done
 if [[ "$clean" != true && -z "$target_oid_at_start" ]]; then
   die 2 "database $target does not exist: create it, or run with CLEAN_TARGET=true"
 fi
-if ! wait_pid "$head_pid"; then
+wait_pid "$fetch_pid" || true
+if ! s3_ok head; then
   tail_of "$work/head.err"
   if grep -q '(404)' "$work/head.err"; then die 4 "no backup at $RESTORE_S3_URI"; fi
   die 4 "cannot read $RESTORE_S3_URI (object storage unreachable or access denied)"
@@ -358,7 +354,7 @@ if [[ "$dump_version" =~ ^[0-9]+(\.[0-9]+)?$ ]] && version_lt "$psql_version" "$
   die 2 "psql $psql_version is older than the pg_dump $dump_version that wrote this backup; plain dumps from patched pg_dump contain \\restrict lines (CVE-2025-8714) that older psql cannot run: use psql >= $dump_version"
 fi
 
-if wait_pid "$sidecar_pid"; then
+if s3_ok sidecar; then
   expected=$(sidecar_sha "$sidecar_file")
   sidecar_name=$(awk 'NR == 1 { sub(/^\*/, "", $2); print $2 }' "$sidecar_file")
   check_sidecar_sha "$expected" "$RESTORE_S3_URI"
@@ -376,9 +372,9 @@ fi
 # ---------------------------------------------------------------------------------------------- globals
 # Verified like the dump (its own sidecar; EXPECTED_GLOBALS_SHA256 when given), then split into its sections.
 globals=''
-if wait_pid "$globals_pid"; then
+if s3_ok globals; then
   globals_actual=$(sha256sum "$work/globals.sql.gz" | cut -d' ' -f1)
-  if wait_pid "$globals_sidecar_pid"; then
+  if s3_ok globals-sidecar; then
     globals_expected=$(sidecar_sha "$work/globals.sha256")
     [[ "$globals_actual" == "$globals_expected" ]] ||
       die 5 "checksum mismatch for s3://$bucket/$globals_key: sidecar says $globals_expected, the object hashes to $globals_actual; the database was not touched"
@@ -550,7 +546,7 @@ if [[ "$without_privileges" != true ]]; then
 fi
 
 # ---------------------------------------------------------------------------------------------- restore
-# stream_into DATABASE: the one pass. The object is read once from object storage and, at the same time, hashed
+# stream_into DATABASE: the one pass. The object is read once from object storage (s3_stream) and, at the same time, hashed
 # (sha256sum, and wc -c for its size), inflated (igzip, else pigz, else gzip), scanned and filtered (stream_awk)
 # and fed to psql in one transaction into DATABASE (the new database): this script's own \restrict and the roles to
 # create (CREATE_MISSING_ROLES) first, the dump, then with CLEAN_TARGET=true the globals' database section for
@@ -576,7 +572,7 @@ stream_into() {
   size_pid=$!
   (
     set +e
-    "${aws_cmd[@]}" s3 cp "$RESTORE_S3_URI" - --only-show-errors 2>"$work/download.err" |
+    s3_stream "$bucket" "$key" |
       tee "$work/sha.fifo" "$work/size.fifo" 2>"$work/tee.err" |
       {
         "${decompress[@]}" 2>"$work/gzip.err"
@@ -771,7 +767,7 @@ for attempt in 1 2; do
   die 6 "the SQL restore into the new database $scratch failed (it is dropped); $target was not touched"
 done
 restored=1
-log "restored into $scratch and verified in $((SECONDS - started))s (sha256 ${expected:+matches }$actual${expected_pin:+, the object verified before}; dump complete; psql committed)"
+log "downloaded and verified in $((SECONDS - started))s, restored into $scratch in the same pass (sha256 ${expected:+matches }$actual${expected_pin:+, the object verified before}; dump complete; psql committed)"
 if [[ "$without_privileges" == true ]]; then
   log "RESTORE_WITHOUT_PRIVILEGES=true: restoring WITHOUT owners and privileges: $(sed -n 's/^owner_statements=//p' "$work/scan.out") ownership(s), $(sed -n 's/^grant_statements=//p' "$work/scan.out") GRANT/REVOKE(s) and $(sed -n 's/^default_statements=//p' "$work/scan.out") default privilege(s) of the dump are left out$([[ -n "$database_section" ]] && echo ", and the database's owner, privileges and per-role settings"); $PGUSER owns everything"
 fi
