@@ -5,8 +5,9 @@
  */
 import type { Adapters, KubeAdapter, KubeObject } from '../../adapters/types.js';
 import { describeEvents, eventsFor, type EventSummary } from '../../runbook/diagnose.js';
-import { byCreation, type JobSummary, summarizeJob } from '../../runbook/job-status.js';
+import { byCreation, isoOf, type JobSummary, summarizeJob } from '../../runbook/job-status.js';
 import type { Check, StepContext } from '../../runbook/step.js';
+import type { BackupCronJob } from '../kit/backup-cronjobs.js';
 
 export type Ctx = StepContext<Adapters>;
 
@@ -74,4 +75,48 @@ export function evidenceChecks(id: string, view: JobEvidenceView, status: Check[
       detail: `\n${events.map((line) => `    ${line}`).join('\n')}`,
     });
   return checks;
+}
+
+export function isFailed(job: KubeObject): boolean {
+  const conditions = ((job.status ?? {}) as { conditions?: { type?: string; status?: string }[] }).conditions;
+  return (conditions ?? []).some(
+    (c) => (c.type === 'Failed' || c.type === 'FailureTarget') && c.status === 'True',
+  );
+}
+
+export function isFinished(job: KubeObject): boolean {
+  const conditions = ((job.status ?? {}) as { conditions?: { type?: string; status?: string }[] }).conditions;
+  return (conditions ?? []).some(
+    (c) => (c.type === 'Failed' || c.type === 'Complete') && c.status === 'True',
+  );
+}
+
+export function created(job: KubeObject): string {
+  return isoOf(job.metadata.creationTimestamp) ?? '?';
+}
+
+export function cronJobMissing(cron: BackupCronJob, namespace: string): Check {
+  return cron.error
+    ? {
+        id: `${cron.name}:read`,
+        label: `CronJob ${cron.name}`,
+        status: 'fail',
+        detail: cron.error.message,
+        ...(cron.error.next ? { next: cron.error.next } : {}),
+      }
+    : {
+        id: `${cron.name}:read`,
+        label: `CronJob ${cron.name}`,
+        status: 'warn',
+        detail: `not found in namespace ${namespace}`,
+        next: 'Deploy it: db-runbook run deploy.',
+      };
+}
+
+export function podLine(summary: JobSummary): string {
+  const pod = summary.pod;
+  if (!pod) return 'no pod';
+  if (pod.exitCode !== undefined)
+    return `pod ${pod.name} exit code ${pod.exitCode}${pod.terminatedReason ? ` (${pod.terminatedReason})` : ''}`;
+  return `pod ${pod.name} ${pod.phase}${pod.waitingReason ? ` (${pod.waitingReason})` : ''}`;
 }

@@ -17,7 +17,7 @@ import { byCreation, type JobSummary, likelyCause, summarizeJob } from '../../ru
 import type { Check, StepContext } from '../../runbook/step.js';
 import { planNamespace } from '../kit/apply.js';
 import { defineStep, sleep } from '../define.js';
-import { NEO4J_CRONJOB } from './backup-jobs.js';
+import { NEO4J_CRONJOB } from './ids.js';
 import { backupContainer, cronJobRef, jobRef, podSpecOf } from '../kit/backup-cronjobs.js';
 import { cypher, cypherShellCommand, neo4jServerInfo } from '../clients/cypher.js';
 
