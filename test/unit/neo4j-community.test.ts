@@ -5,7 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 
 import { classify } from '../../src/adapters/neo4j.js';
-import { neo4jScalerObjects } from '../../src/steps/configure/index.js';
+import { neo4jScalerObjects } from '../../src/steps/configure/neo4j-scaler-role.js';
 import { communityCronJob } from '../../src/steps/kit/neo4j-edition.js';
 
 const connection = {
