@@ -105,29 +105,23 @@ export async function createKubeAdapter(options: KubeAdapterOptions): Promise<Ku
     fn: () => Promise<T>,
   ): Promise<T> {
     const started = Date.now();
-    try {
-      const result = await fn();
+    const recordAs = (status: string | number) =>
       options.record({
         type: 'api',
         service: 'kubernetes',
         method,
         path,
         object: action.name,
-        status: 'ok',
+        status,
         ms: Date.now() - started,
       });
+    try {
+      const result = await fn();
+      recordAs('ok');
       return result;
     } catch (error) {
       const code = (error as { code?: unknown }).code;
-      options.record({
-        type: 'api',
-        service: 'kubernetes',
-        method,
-        path,
-        object: action.name,
-        status: typeof code === 'number' || typeof code === 'string' ? code : 'error',
-        ms: Date.now() - started,
-      });
+      recordAs(typeof code === 'number' || typeof code === 'string' ? code : 'error');
       throw error;
     }
   }

@@ -182,6 +182,16 @@ export function createNeo4jAdapter(connection: Neo4jConnection, record: Recorder
       const object = statement.length > 200 ? `${statement.slice(0, 197)}…` : statement;
       let driver: DriverLike | undefined;
       let session: SessionLike | undefined;
+      const recordAs = (status: string) =>
+        record({
+          type: 'api',
+          service: 'neo4j',
+          method: 'CYPHER',
+          path,
+          object,
+          status,
+          ms: Date.now() - started,
+        });
       const abort = () => void driver?.close().catch(() => undefined);
       options.signal?.addEventListener('abort', abort, { once: true });
       try {
@@ -202,27 +212,11 @@ export function createNeo4jAdapter(connection: Neo4jConnection, record: Recorder
         });
         const keys = result.records[0]?.keys.map(String) ?? [];
         const rows = result.records.map((entry) => keys.map((key) => plain(entry.get(key), neo4j)));
-        record({
-          type: 'api',
-          service: 'neo4j',
-          method: 'CYPHER',
-          path,
-          object,
-          status: 'ok',
-          ms: Date.now() - started,
-        });
+        recordAs('ok');
         return { keys, rows, counters: result.summary.counters?.updates() ?? {} };
       } catch (error) {
         const failure = classify(error, connection, database);
-        record({
-          type: 'api',
-          service: 'neo4j',
-          method: 'CYPHER',
-          path,
-          object,
-          status: failure.neo4jCode,
-          ms: Date.now() - started,
-        });
+        recordAs(failure.neo4jCode);
         throw failure;
       } finally {
         options.signal?.removeEventListener('abort', abort);

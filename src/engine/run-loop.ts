@@ -4,19 +4,14 @@
  * The TUI and the command line supply only how to ask, confirm and choose.
  */
 import { EXIT } from '../runbook/errors.js';
-import type { Choice } from '../runbook/step.js';
 import type { StepOptions } from '../runbook/options.js';
 import type { RunbookStep } from '../steps/define.js';
-import type { Confirmer, Session, StepOutcome } from './session.js';
+import type { Chooser, Confirmer, Session, StepOutcome } from './session.js';
 
 export interface LoopSurface {
   confirm: Confirmer;
   /** Interactive choice; absent in non-interactive runs (each step's fallback is used). */
-  choose?: (
-    prompt: string,
-    choices: readonly Choice[],
-    fallback: string | undefined,
-  ) => Promise<string | undefined>;
+  choose?: Chooser;
   /** Asks for the values a step cannot run without; undefined: not given. Absent: the step reports them missing. */
   askValues?: (step: RunbookStep, missing: string[]) => Promise<Record<string, string> | undefined>;
   /** Why a step cannot run on this surface at all (the TUI without a cluster), before anything is asked. */

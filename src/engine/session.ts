@@ -50,6 +50,13 @@ export type Confirmer = (
   attempts: GateAttempts,
 ) => Promise<GateAnswer | GateDecision>;
 
+/** Lets the operator pick one of `choices`; `fallback` is what a non-interactive run gets. */
+export type Chooser = (
+  prompt: string,
+  choices: readonly Choice[],
+  fallback: string | undefined,
+) => Promise<string | undefined>;
+
 export type SessionEvent =
   { kind: 'journal'; event: JournalEvent } | { kind: 'progress'; step: string; progress: Progress };
 
@@ -64,11 +71,7 @@ export interface SessionOptions {
 export interface RunOptions {
   confirm: Confirmer;
   /** Interactive choice; absent in non-interactive runs (the step's fallback is used). */
-  choose?: (
-    prompt: string,
-    choices: readonly Choice[],
-    fallback: string | undefined,
-  ) => Promise<string | undefined>;
+  choose?: Chooser;
   options?: StepOptions;
   signal?: AbortSignal;
   /** Gates are answered by flags (`run`, `resume`), not by a person at a prompt. */

@@ -29,17 +29,8 @@ export interface SandboxHandle {
   stop(): Promise<void>;
 }
 
-interface Announcement {
-  pid: number;
-  dir: string;
-  namespace: string;
-  kubeconfigPath: string;
-  adminKubeconfigPath: string;
-  kubeServer: string;
-  kubeVersion: string;
-  kubectlDir: string;
-  values: Record<string, string>;
-}
+/** What a running sandbox writes for other processes to join it. */
+type Announcement = { pid: number } & Omit<SandboxHandle, 'startupMs' | 'joined' | 'stop'>;
 
 const FILE = 'sandbox.json';
 

@@ -169,31 +169,8 @@ function attemptDeviations(
         );
       }
     }
-    if (!last || runs.length > 1) {
-      // The retried row tells the story; a final failure or stop still gets its own row.
-      if (last && last.status === 'failed')
-        out.push(
-          deviation(
-            'failed-step',
-            inRecovery ? 'high' : 'medium',
-            last.endedAt,
-            `${step} failed: ${last.summary ?? ''}`,
-            { step, evidence: evidence(step, [last]) },
-          ),
-        );
-      if (last && last.status === 'interrupted')
-        out.push(
-          deviation(
-            'interrupted-step',
-            'high',
-            last.endedAt,
-            `${step} was interrupted before it finished (started ${last.startedAt})`,
-            { step, evidence: evidence(step, [last]) },
-          ),
-        );
-      continue;
-    }
-    if (last.status === 'failed')
+    // A final failure or stop gets its own row, after the retried row that tells the story.
+    if (last?.status === 'failed')
       out.push(
         deviation(
           'failed-step',
@@ -203,7 +180,7 @@ function attemptDeviations(
           { step, evidence: evidence(step, [last]) },
         ),
       );
-    else if (last.status === 'interrupted')
+    else if (last?.status === 'interrupted')
       out.push(
         deviation(
           'interrupted-step',

@@ -26,18 +26,8 @@ export interface ControlPlane {
   stop(): Promise<void>;
 }
 
-interface ReadyLine {
-  ready: true;
-  server: string;
-  version: string;
-  adminKubeconfig: string;
-  operatorKubeconfig: string;
-  kubeletKubeconfig: string;
-  caFile: string;
-  kubeletCert: string;
-  kubeletKey: string;
-  startupMs: number;
-}
+/** The control plane program's last stdout line once it serves. */
+type ReadyLine = { ready: true } & Omit<ControlPlane, 'kubectl' | 'stop'>;
 
 /** The folder holding control-plane and kubectl, built once by the setup step. */
 export async function controlPlaneBinaries(): Promise<string> {

@@ -1,14 +1,7 @@
-import { useRef } from 'react';
 import { valueSpec } from '../../../runbook/values.js';
-import {
-  reduceSchedule,
-  type ScheduleField,
-  scheduleLines,
-  scheduleState,
-  type ScheduleState,
-} from '../../prompts.js';
+import { reduceSchedule, type ScheduleField, scheduleLines, scheduleState } from '../../prompts.js';
 import { BACKUP_CRONJOBS } from '../../../runbook/cronjob-manifest.js';
-import { usePromptHost } from '../prompt-host.js';
+import { useAnsweredPrompt } from '../prompt-host.js';
 
 export type { ScheduleField };
 
@@ -34,22 +27,11 @@ export function ScheduleEditor({
   onCancel,
   now = () => new Date(),
 }: Props) {
-  const done = useRef(false);
-  return usePromptHost<ScheduleState>(
+  return useAnsweredPrompt(
     () => scheduleState(fields, timeZone),
-    (state, pressed) => {
-      if (done.current) return state;
-      const step = reduceSchedule(state, pressed);
-      if (step.done === null) {
-        done.current = true;
-        onCancel();
-      } else if (step.done) {
-        done.current = true;
-        onSubmit(step.done);
-      }
-      return step.state;
-    },
+    reduceSchedule,
     (state, width) => scheduleLines(state, width, now()),
+    { onSubmit, onCancel },
   );
 }
 
