@@ -1,12 +1,22 @@
 // ops/db/backup-jobs/cronjobs.yaml: valid against the Kubernetes OpenAPI schema, and what the runbook needs.
 import { existsSync } from 'node:fs';
-import { chmod, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { chmod, mkdir, readFile, rm, symlink, writeFile } from 'node:fs/promises';
+import { delimiter, join } from 'node:path';
 import { CronJob } from 'kubernetes-models/batch/v1/CronJob';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseAllDocuments } from 'yaml';
 import { unknownCronJobFields } from '../support/backup-jobs-k8s-fields.js';
 import { BACKUP_JOBS_DIR, SCRIPTS_DIR, run, tempDir } from '../support/backup-jobs-run.js';
+
+/** The first `tool` on this machine's PATH. */
+function which(tool: string): string {
+  const found = (process.env.PATH ?? '/usr/bin:/bin')
+    .split(delimiter)
+    .map((dir) => join(dir, tool))
+    .find((path) => existsSync(path));
+  if (!found) throw new Error(`${tool} is not on PATH`);
+  return found;
+}
 
 interface Container {
   name: string;
@@ -181,14 +191,26 @@ describe('cronjobs.yaml', () => {
       await mkdir(mounted, { recursive: true });
       await mkdir(bin, { recursive: true });
       await writeFile(join(mounted, script), `echo "ran ${script}"\n`);
-      // a stand-in apt-get that records its arguments and "installs" awscli
+      // a stand-in apt-get that records its arguments and "installs" what it is asked for; the PATH holds
+      // only bash and chmod besides it, so the result does not depend on what this machine has installed
       await writeFile(
         join(bin, 'apt-get'),
-        `#!/bin/bash\necho "apt-get $*" >> ${log}\nif [[ "$*" == *awscli* ]]; then printf '#!/bin/sh\\n' > ${bin}/aws; chmod +x ${bin}/aws; fi\n`,
+        [
+          '#!/bin/bash',
+          `echo "apt-get $*" >> ${log}`,
+          `stub() { printf '#!/bin/sh\\n' > ${bin}/$1; chmod +x ${bin}/$1; }`,
+          'for package in "$@"; do',
+          '  case "$package" in awscli) stub aws ;; pigz) stub pigz ;; isal) stub igzip ;; esac',
+          'done',
+          '',
+        ].join('\n'),
       );
       await chmod(join(bin, 'apt-get'), 0o755);
+      const system = join(dir, m.metadata.name, 'system');
+      await mkdir(system, { recursive: true });
+      for (const tool of ['bash', 'chmod']) await symlink(which(tool), join(system, tool));
       const rewritten = command[2]!.replaceAll('/scripts/', `${mounted}/`);
-      const env = { PATH: `${bin}:/usr/bin:/bin` };
+      const env = { PATH: `${bin}:${system}` };
 
       const first = await run('/bin/bash', ['-c', rewritten], { env });
       expect(first.code).toBe(0);
