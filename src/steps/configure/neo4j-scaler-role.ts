@@ -41,7 +41,7 @@ export function neo4jScalerObjects(statefulSet: string, namespace: string): Kube
   ];
 }
 
-export function scalerCommand(statefulSet: string, namespace: string): string {
+function scalerCommand(statefulSet: string, namespace: string): string {
   return [
     `kubectl create role ${NEO4J_SCALER_ROLE} --namespace ${namespace} --verb=get,patch,update --resource=statefulsets/scale --resource-name=${statefulSet} --dry-run=client -o yaml \\`,
     `  | kubectl apply --server-side --field-manager=${RUNBOOK_MANAGER} -f -   # plus get on statefulsets/${statefulSet}`,
@@ -50,7 +50,7 @@ export function scalerCommand(statefulSet: string, namespace: string): string {
   ].join('\n');
 }
 
-export const NOT_ON_KUBERNETES =
+const NOT_ON_KUBERNETES =
   'NEO4J_STATEFULSET is not set: Neo4j does not run as a StatefulSet here (Enterprise online backups and a Community server on a host need no Kubernetes rights)';
 export const neo4jScalerRoleStep: RunbookStep = defineStep({
   id: 'configure.neo4j-scaler-role',
