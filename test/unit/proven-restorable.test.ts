@@ -1,13 +1,10 @@
-// "Last proven restorable" in the checklist header, and verification records checked against their own sha256.
-import { createHash } from 'node:crypto';
+// "Last proven restorable" in the checklist header (records checked against their own sha256: verification-record-checksum.test.ts).
 import { describe, expect, it } from 'vitest';
-import type { S3Adapter } from '../../src/adapters/types.js';
 import { buildCatalog, withVerification, type Backup } from '../../src/runbook/backup-catalog.js';
 import { proofLine } from '../../src/runbook/restorability.js';
 import { homeLines } from '../../src/screens/views.js';
 import { plain } from '../../src/screens/text.js';
 import { SECTIONS } from '../../src/runbook/sections.js';
-import { readVerification } from '../../src/steps/clients/verification-records.js';
 
 const now = new Date('2026-12-05T10:00:00Z');
 const catalog = buildCatalog(
@@ -53,36 +50,5 @@ describe('the checklist says which backup was last proven restorable', () => {
     expect(plain(lines[1]!)).toBe('Proven restorable  PostgreSQL: newest backup proven restorable 3h ago');
     const unknown = homeLines(rows, 0, 80, { problem: 'S3 ListObjectsV2 failed' });
     expect(plain(unknown[1]!)).toBe('Proven restorable: not known (S3 ListObjectsV2 failed)');
-  });
-});
-
-/** Only getText is used by the record reader; the objects are held in a Map. */
-function bucket(objects: Record<string, string>): S3Adapter {
-  return { getText: async (key: string) => objects[key] } as unknown as S3Adapter;
-}
-const sha = (text: string) => createHash('sha256').update(text).digest('hex');
-const record = JSON.stringify({ result: 'pass', finishedAt: '2026-12-05T07:00:00.000Z' });
-const key = 'postgres/2026-12-05T02-00-00.000001Z.sql.gz.verified.json';
-
-describe('a verification record is believed only when it matches its own sha256', () => {
-  it('a record that matches its .sha256 is proven', async () => {
-    const s3 = bucket({ [key]: record, [`${key}.sha256`]: `${sha(record)}  verified.json\n` });
-    expect(await readVerification(s3, key)).toMatchObject({ state: 'proven' });
-  });
-
-  it('a record edited after it was published is not proven, and the reason says so', async () => {
-    const edited = record.replace('pass', 'pass ');
-    const s3 = bucket({ [key]: edited, [`${key}.sha256`]: sha(record) });
-    expect(await readVerification(s3, key)).toEqual({
-      state: 'unverified',
-      detail: 'the verification record does not match its .sha256 (altered after it was published)',
-    });
-  });
-
-  it('a record without its .sha256 is not proven', async () => {
-    expect(await readVerification(bucket({ [key]: record }), key)).toEqual({
-      state: 'unverified',
-      detail: 'the verification record has no .sha256 beside it',
-    });
   });
 });

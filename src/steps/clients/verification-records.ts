@@ -2,41 +2,16 @@
  * "Last proven restorable": the `<key>.verified.json` records the restore-verify Jobs (and `db-runbook verify`)
  * publish beside each backup, each checked against its own `.sha256` before it is believed.
  */
-import { createHash } from 'node:crypto';
 import type { Adapters, S3Adapter } from '../../adapters/types.js';
 import {
-  parseSidecar,
-  parseVerificationRecord,
+  buildCatalog,
+  readVerification,
   withVerification,
   type Backup,
-  buildCatalog,
-  type Verification,
 } from '../../runbook/backup-catalog.js';
 import { proofLine, type ProofLine } from '../../runbook/restorability.js';
 import type { Values } from '../../runbook/values.js';
 import { prefixesInScope } from '../kit/backup-cronjobs.js';
-
-const MAX_RECORD_BYTES = 1 << 20;
-
-/** One record, read and checked: a record that does not match its sha256 sidecar is never "proven". */
-export async function readVerification(s3: S3Adapter, verifiedKey: string): Promise<Verification> {
-  const [text, sidecar] = await Promise.all([
-    s3.getText(verifiedKey, MAX_RECORD_BYTES).catch(() => undefined),
-    s3.getText(`${verifiedKey}.sha256`, 4096).catch(() => undefined),
-  ]);
-  if (text === undefined) return { state: 'unverified', detail: 'the verification record cannot be read' };
-  if (sidecar === undefined)
-    return { state: 'unverified', detail: 'the verification record has no .sha256 beside it' };
-  const expected = parseSidecar(sidecar);
-  if (!expected.ok) return { state: 'unverified', detail: `the verification record's ${expected.problem}` };
-  const actual = createHash('sha256').update(text, 'utf8').digest('hex');
-  if (actual !== expected.sha256)
-    return {
-      state: 'unverified',
-      detail: 'the verification record does not match its .sha256 (altered after it was published)',
-    };
-  return parseVerificationRecord(text);
-}
 
 /**
  * Reads the records of the newest `limit` backups; a backup without one is marked never verified. A record
