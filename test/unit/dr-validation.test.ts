@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { drillDatabaseName, neo4jDrillName, scratchProblem } from '../../src/steps/dr-validation/index.js';
+import { drillDatabaseName, neo4jDrillName, scratchProblem } from '../../src/runbook/drill-names.js';
 
 const NOW = new Date('2026-03-10T12:00:00Z');
 
