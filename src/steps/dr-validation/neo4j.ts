@@ -17,12 +17,13 @@ import { MARK, type TemporaryData } from '../../runbook/marks.js';
 import { formatS3Uri } from '../../runbook/s3-uri.js';
 import type { Check, Gate, Preview, StepResult } from '../../runbook/step.js';
 import { defineStep } from '../define.js';
+import type { ValidationEntry } from '../restore-kit/validation.js';
 import { cypher, neo4jAddress, neo4jHome, neo4jServerInfo, quoteNeo4jName } from '../clients/cypher.js';
 import { lastLines } from '../clients/psql.js';
 import { scriptLocation, scriptOutput } from '../clients/restore-scripts.js';
 import { drillIntoInstance } from './neo4j-instance.js';
 import { runNeo4jRestore } from './neo4j-restore.js';
-import { type Ctx, DRILL_IDS, explicitName, SECTION, type ValidationEntry } from './spec.js';
+import { type Ctx, DRILL_IDS, explicitName, SECTION } from './spec.js';
 
 /** What the preview found: where the drill can go (a scratch database, or an isolated instance), or why not. */
 export interface Neo4jPreview {

@@ -14,14 +14,14 @@ import {
   parseValidationQueries,
   ROW_COUNTS_SQL,
 } from '../../runbook/pg-queries.js';
-import type { Check } from '../../runbook/step.js';
 import { defineStep } from '../define.js';
 import { runValidationQuery } from '../clients/psql.js';
 import { psqlOrThrow } from '../clients/psql-run.js';
 import { privilegeChecks } from '../restore-kit/privilege-checks.js';
 import { integrityOf, PG_INPUTS } from '../restore-kit/spec.js';
+import { validationList } from '../restore-kit/validation.js';
 import { restoredScratch } from './restore.js';
-import { DRILL_IDS, DRILL_SPEC, onDrillServer, SECTION, type ValidationEntry } from './spec.js';
+import { DRILL_IDS, DRILL_SPEC, onDrillServer, SECTION } from './spec.js';
 
 /** The values file's smokeQueries (same shape as validationQueries: {name, sql, expect?}), else validationQueries. */
 function smokeQueries(settings: Record<string, unknown>) {
@@ -58,18 +58,7 @@ export const smoke = defineStep({
       throw new RunbookError('no scratch database was restored in this session', {
         next: `Run ${DRILL_IDS.restore} first.`,
       });
-    const checks: Check[] = [];
-    const validation: ValidationEntry[] = [];
-    const add = (id: string, label: string, ok: boolean | 'skip' | 'warn', detail: string, next?: string) => {
-      checks.push({
-        id,
-        label,
-        status: ok === 'skip' ? 'skip' : ok === 'warn' ? 'warn' : ok ? 'ok' : 'fail',
-        detail,
-        ...(next && ok !== true ? { next } : {}),
-      });
-      if (typeof ok === 'boolean') validation.push({ query: label, ok, detail });
-    };
+    const { checks, validation, add } = validationList();
 
     const { key, queries, problems } = smokeQueries(ctx.settings);
     for (const problem of problems) add(`problem:${problem}`, key, false, problem);

@@ -1,7 +1,6 @@
 /**
  * What the dr-validation steps share: the section's step ids (restore-postgres's backup choice and
- * integrity steps reused under this section's ids), the drill server's connection values, and the
- * validation entries the report lists.
+ * integrity steps reused under this section's ids) and the drill server's connection values.
  */
 import type { Adapters } from '../../adapters/types.js';
 import type { SectionId } from '../../runbook/sections.js';
@@ -27,13 +26,6 @@ export const DRILL_IDS = {
   drop: `${SECTION}.drop-scratch`,
   report: `${SECTION}.report`,
 } as const;
-
-/** One smoke check, as the report lists it. */
-export interface ValidationEntry {
-  query: string;
-  ok: boolean;
-  detail: string;
-}
 
 /**
  * The drill's PostgreSQL server: DRILL_POSTGRES_HOST (with DRILL_POSTGRES_PORT/USER/PASSWORD) when set — an
