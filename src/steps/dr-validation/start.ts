@@ -5,9 +5,11 @@
 import { UsageError } from '../../runbook/errors.js';
 import { MARK } from '../../runbook/marks.js';
 import { defineStep } from '../define.js';
+import type { IncidentData } from '../restore-kit/spec.js';
 import { DRILL_IDS, SECTION } from './spec.js';
 
-export const start = defineStep({
+/** Its output is read through restoreHandles(DRILL_SPEC).incident, as a restore's incident step. */
+export const start = defineStep<IncidentData & { drill: boolean }>({
   id: DRILL_IDS.incident,
   section: SECTION,
   title: 'Drill started',
