@@ -8,6 +8,7 @@ import { cronProblem } from './cron.js';
 import { parseDuration } from './durations.js';
 import { parseValidationQueries } from './pg-queries.js';
 import { parseS3Uri } from './s3-uri.js';
+import { parseNeo4jSmokeQueries } from './smoke-queries.js';
 import type { SectionId } from './sections.js';
 import { databaseName } from './validate.js';
 
@@ -338,6 +339,15 @@ export const SETTINGS = [
     validate: queries('smokeQueries'),
   },
   {
+    name: 'neo4jSmokeQueries',
+    shape: 'list of {name, cypher, expect?}',
+    description: 'neo4j-restore-verify: read-only Cypher checks on the restored copy',
+    validate: (raw: unknown) => {
+      const { problems } = parseNeo4jSmokeQueries(raw);
+      return problems.length ? problems.join('; ') : undefined;
+    },
+  },
+  {
     name: 'drillDatabase',
     shape: 'database name',
     description: 'dr-validation scratch database (default <db>_drill_<yyyymmdd>)',
@@ -359,13 +369,13 @@ export const SETTINGS = [
     name: 'restoreVerify',
     shape: 'true | false',
     description:
-      'deploy: the postgres-restore-verify CronJob that proves the newest backup restorable daily (default true)',
+      'deploy: the restore-verify CronJobs (postgres-restore-verify, neo4j-restore-verify) that prove the newest backups restorable daily (default true)',
     validate: (raw: unknown) => (typeof raw === 'boolean' ? undefined : 'must be true or false'),
   },
   {
     name: 'restoreVerifySchedule',
     shape: 'cron (0 6 * * *)',
-    description: 'deploy: when postgres-restore-verify runs, in UTC: after the backups and their deadline',
+    description: 'deploy: when the restore-verify CronJobs run, in UTC: after the backups and their deadline',
     validate: (raw: unknown) =>
       typeof raw === 'string' ? cronProblem(raw) : 'must be a 5-field cron schedule (a string)',
   },
@@ -431,6 +441,7 @@ export type Settings = {
   readonly rtoTarget?: string | number;
   readonly validationQueries?: unknown;
   readonly smokeQueries?: unknown;
+  readonly neo4jSmokeQueries?: unknown;
   readonly drillDatabase?: string;
   readonly neo4jDrillDatabase?: string;
   readonly slowBackupThreshold?: string | number;

@@ -4,6 +4,14 @@
  * other settings are kept), then read each CronJob back: schedule in words, next run, last schedule,
  * suspend, active and last jobs, and whether the Secrets/ConfigMaps/ServiceAccount it uses exist.
  */
+import { parseValidationQueries } from '../../runbook/pg-queries.js';
+import {
+  parseNeo4jSmokeQueries,
+  smokeQueriesConfigMap,
+  smokeQueryProblems,
+} from '../../runbook/smoke-queries.js';
+import { UsageError } from '../../runbook/errors.js';
+import type { Settings } from '../../runbook/options.js';
 import { backupJobsDir, displayPath, readManifestText } from '../../adapters/backup-jobs-files.js';
 import {
   COMMUNITY_MANIFEST,
@@ -26,6 +34,7 @@ import {
   parseManifest,
   referencedObjects,
   renderManifest,
+  RESTORE_VERIFY_CRONJOBS,
   scheduleInWords,
   scheduleOf,
   shortTime,
@@ -147,7 +156,11 @@ async function desiredObjects(
   namespace: string,
 ): Promise<{ objects: KubeObject[]; neo4j?: Neo4jVariant }> {
   const dir = backupJobsDir(ctx.settings);
-  const objects = renderManifest(readManifest(dir), ctx.values, namespace, ctx.settings);
+  const objects = withSmokeQueries(
+    renderManifest(readManifest(dir), ctx.values, namespace, ctx.settings),
+    ctx.settings,
+    namespace,
+  );
   if (!ctx.values.inScope('neo4j')) return { objects };
   const neo4j = await neo4jVariant(ctx);
   if (neo4j.method !== 'dump' || !neo4j.statefulSet) return { objects, neo4j };
@@ -160,6 +173,33 @@ async function desiredObjects(
     ),
     neo4j,
   };
+}
+
+/**
+ * The smoke queries the restore-verify Jobs run (ConfigMap db-runbook-smoke-queries), applied with them: the
+ * values file's smokeQueries (else validationQueries) for PostgreSQL, neo4jSmokeQueries for Neo4j. A query
+ * the Job would refuse stops the deploy before anything is written.
+ */
+function withSmokeQueries(objects: KubeObject[], settings: Settings, namespace: string): KubeObject[] {
+  const verifying = objects.some(
+    (object) =>
+      object.kind === 'CronJob' && RESTORE_VERIFY_CRONJOBS.some((job) => job.name === object.metadata.name),
+  );
+  if (!verifying) return objects;
+  const key = settings.smokeQueries !== undefined ? 'smokeQueries' : 'validationQueries';
+  const postgres = parseValidationQueries(settings[key]).queries.map(({ name, sql, expect }) => ({
+    name,
+    statement: sql,
+    ...(expect === undefined ? {} : { expect }),
+  }));
+  const problems = smokeQueryProblems(postgres, key);
+  if (problems.length > 0)
+    throw new UsageError(
+      `the restore-verify Job cannot run these smoke queries: ${problems.join('; ')}`,
+      `Fix ${key} in the values file (one read-only statement per query), or set restoreVerify: false.`,
+    );
+  const neo4j = parseNeo4jSmokeQueries(settings.neo4jSmokeQueries).queries;
+  return [...objects, smokeQueriesConfigMap(namespace, postgres, neo4j)];
 }
 
 function neo4jLines(neo4j: Neo4jVariant | undefined): string[] {
