@@ -218,7 +218,7 @@ export const cronJobsStep: RunbookStep = defineStep({
   section: 'deploy',
   title: 'Apply the backup CronJobs',
   description:
-    'postgres-daily-backup and neo4j-daily-backup from ops/db/backup-jobs/cronjobs.yaml (server-side apply), with the schedules you set, and postgres-restore-verify (proves the newest PostgreSQL backup restorable daily; restoreVerify: false leaves it out); then read them back.',
+    'postgres-daily-backup and neo4j-daily-backup from ops/db/backup-jobs/cronjobs.yaml (server-side apply), with the schedules you set, and postgres-restore-verify and neo4j-restore-verify with ConfigMap db-runbook-smoke-queries (they prove the newest backups restorable daily; restoreVerify: false leaves them out); then read them back.',
   inputs: BACKUP_CRONJOBS.map((job) => job.schedule),
   plan(values, options): Plan {
     const namespace = planNamespace(options);
