@@ -10,6 +10,8 @@ import { readManifest } from '../../src/steps/deploy/index.js';
 import { renderManifest } from '../../src/runbook/cronjob-manifest.js';
 import { BACKUP_JOBS_RELATIVE, packageRoot } from '../../src/adapters/backup-jobs-files.js';
 import { join } from 'node:path';
+import type { KubeObject } from '../../src/runbook/kube-object.js';
+import { withEnterpriseVerifier } from '../../src/runbook/verify-image.js';
 
 describe('smoke queries for the restore-verify Jobs', () => {
   it('are written one block per query, as the verify scripts read them (a trailing ; dropped)', () => {
@@ -66,3 +68,28 @@ function resolveValuesProblems(settings: Record<string, unknown>): { problems: s
     ),
   };
 }
+
+describe('neo4j-restore-verify against an Enterprise server', () => {
+  const objects = renderManifest(
+    readManifest(join(packageRoot(), BACKUP_JOBS_RELATIVE)),
+    resolveValues({ env: {} }).values,
+    'data',
+  );
+  const container = (list: readonly KubeObject[], name: string) =>
+    (
+      list.find((object) => object.metadata.name === name)!.spec as {
+        jobTemplate: {
+          spec: { template: { spec: { containers: { image: string; env: { name: string }[] }[] } } };
+        };
+      }
+    ).jobTemplate.spec.template.spec.containers[0]!;
+
+  it('ships with the Community image, and deploy gives it the backup Job’s Enterprise image and license answer', () => {
+    expect(container(objects, 'neo4j-restore-verify').image).toMatch(/community/);
+    const enterprise = withEnterpriseVerifier(objects);
+    const verify = container(enterprise, 'neo4j-restore-verify');
+    expect(verify.image).toBe(container(objects, 'neo4j-daily-backup').image);
+    expect(verify.env.map((entry) => entry.name)).toContain('NEO4J_ACCEPT_LICENSE_AGREEMENT');
+    expect(container(objects, 'neo4j-restore-verify').image).toMatch(/community/);
+  });
+});

@@ -4,6 +4,7 @@
  * other settings are kept), then read each CronJob back: schedule in words, next run, last schedule,
  * suspend, active and last jobs, and whether the Secrets/ConfigMaps/ServiceAccount it uses exist.
  */
+import { withEnterpriseVerifier } from '../../runbook/verify-image.js';
 import { parseValidationQueries } from '../../runbook/pg-queries.js';
 import {
   parseNeo4jSmokeQueries,
@@ -149,7 +150,8 @@ async function readBack(
 
 /**
  * What deploy applies: cronjobs.yaml rendered, and for a Neo4j that reports Community (and runs as
- * StatefulSet NEO4J_STATEFULSET) the neo4j-daily-backup of cronjob-neo4j-community.yaml instead.
+ * StatefulSet NEO4J_STATEFULSET) the neo4j-daily-backup of cronjob-neo4j-community.yaml instead; for an
+ * Enterprise one, neo4j-restore-verify with the Enterprise image, so it can prove online backups.
  */
 async function desiredObjects(
   ctx: Pick<StepContext<Adapters>, 'values' | 'settings' | 'adapters' | 'signal'>,
@@ -163,7 +165,8 @@ async function desiredObjects(
   );
   if (!ctx.values.inScope('neo4j')) return { objects };
   const neo4j = await neo4jVariant(ctx);
-  if (neo4j.method !== 'dump' || !neo4j.statefulSet) return { objects, neo4j };
+  if (neo4j.method === 'online') return { objects: withEnterpriseVerifier(objects), neo4j };
+  if (!neo4j.statefulSet) return { objects, neo4j };
   const [community] = renderManifest([communityCronJob(dir, neo4j.statefulSet)], ctx.values, namespace);
   return {
     objects: objects.map((object) =>
