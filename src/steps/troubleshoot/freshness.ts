@@ -3,7 +3,7 @@ import type { S3Adapter } from '../../adapters/types.js';
 import {
   type Backup,
   buildCatalog,
-  parseVerificationRecord,
+  readVerification,
   type Verification,
   verificationText,
 } from '../../runbook/backup-catalog.js';
@@ -90,7 +90,7 @@ export const freshness = defineStep({
               }
             : {}),
         });
-        if (kind === 'postgres') checks.push(await provenCheck(s3, objects, bucket, prefix, now));
+        checks.push(await provenCheck(s3, objects, { bucket, prefix, kind }, now));
       } catch (error) {
         const failure = failureOf(error);
         checks.push({
@@ -128,29 +128,23 @@ export const freshness = defineStep({
 
 /**
  * "Last proven restorable" beside freshness: the newest backup's `<key>.verified.json` (the restore-verify Job's
- * proof) and the newest backup that was proven. A failed verification is explained: the check, psql's error or the
- * check's detail, and the end of the restore's log.
+ * proof, checked against its own sha256) and the newest backup that was proven. A failed verification is explained:
+ * the check, psql's error or the check's detail, and the end of the restore's log.
  */
-
 async function provenCheck(
   s3: S3Adapter,
   objects: Parameters<typeof buildCatalog>[0],
-  bucket: string,
-  prefix: string,
+  where: { bucket: string; prefix: string; kind: 'postgres' | 'neo4j' },
   now: Date,
 ): Promise<Check> {
-  const catalog = buildCatalog(objects, { kind: 'postgres', prefix }).filter((backup) => !backup.preRestore);
+  const { bucket, prefix, kind } = where;
+  const catalog = buildCatalog(objects, { kind, prefix }).filter((backup) => !backup.preRestore);
   const id = `${prefix}proven`;
   const label = `s3://${bucket}/${prefix} proven restorable`;
   const newest = catalog[0];
   if (!newest) return { id, label, status: 'skip', detail: 'no backup to prove' };
-  const read = async (backup: Backup): Promise<Verification> => {
-    if (!backup.verifiedKey) return { state: 'unverified' };
-    const text = await s3.getText(backup.verifiedKey, 1 << 20).catch(() => undefined);
-    return text === undefined
-      ? { state: 'unverified', detail: 'the verification record cannot be read' }
-      : parseVerificationRecord(text);
-  };
+  const read = async (backup: Backup): Promise<Verification> =>
+    backup.verifiedKey ? readVerification(s3, backup.verifiedKey) : { state: 'unverified' };
   const name = (backup: Backup) => backup.key.slice(backup.key.lastIndexOf('/') + 1);
   const newestState = await read(newest);
   let lastProven: { backup: Backup; verification: Verification } | undefined;
@@ -164,8 +158,20 @@ async function provenCheck(
   const last = lastProven
     ? `last proven restorable: ${name(lastProven.backup)} (recovery point ${lastProven.backup.recoveryPoint ?? '?'}; ${verificationText(lastProven.verification, now)}${lastProven.verification.by ? ` by ${lastProven.verification.by}` : ''})`
     : 'no backup was ever proven restorable';
-  const verifyNow = `db-runbook verify s3://${bucket}/${newest.key}`;
+  const cronJob = `${kind}-restore-verify`;
+  const verifyNow =
+    kind === 'postgres'
+      ? `db-runbook verify s3://${bucket}/${newest.key}`
+      : `kubectl -n "$NAMESPACE" create job --from=cronjob/${cronJob} ${kind}-verify-now`;
   if (newestState.state === 'proven') return { id, label, status: 'ok', detail: last };
+  if (newestState.tampered)
+    return {
+      id,
+      label,
+      status: 'fail',
+      detail: `newest ${name(newest)}: ${newestState.detail ?? 'verification record tampered or unreadable'}; ${last}`,
+      next: `Check who can write s3://${bucket}/${prefix} (a record must match its .sha256); then prove it again: ${verifyNow}.`,
+    };
   if (newestState.state === 'failed') {
     const tail = (newestState.logTail ?? '').split('\n').filter(Boolean).slice(-3).join(' | ');
     return {
@@ -173,7 +179,7 @@ async function provenCheck(
       label,
       status: 'fail',
       detail: `newest ${name(newest)}: ${verificationText(newestState, now)}${newestState.detail ? `: ${newestState.detail}` : ''}${tail ? `; log: ${tail}` : ''}; ${last}`,
-      next: `Read the whole record (aws s3 cp s3://${bucket}/${newest.key}.verified.json -) and the Job's log (kubectl logs job/<postgres-restore-verify-…>); after fixing the cause: ${verifyNow}.`,
+      next: `Read the whole record (aws s3 cp s3://${bucket}/${newest.key}.verified.json -) and the Job's log (kubectl logs job/<${cronJob}-…>); after fixing the cause: ${verifyNow}.`,
     };
   }
   return {
@@ -181,6 +187,6 @@ async function provenCheck(
     label,
     status: 'warn',
     detail: `newest ${name(newest)}: ${verificationText(newestState, now)}; ${last}`,
-    next: `The postgres-restore-verify CronJob proves the newest backup daily (db-runbook run deploy applies it); now: ${verifyNow}.`,
+    next: `The ${cronJob} CronJob proves the newest backup daily (db-runbook run deploy applies it); now: ${verifyNow}.`,
   };
 }
