@@ -8,7 +8,12 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { createNeo4jAdapter } from '../../src/adapters/neo4j.js';
-import { createLocalNeo4j, type LocalNeo4j } from '../../src/sandbox/neo4j.js';
+import {
+  createLocalNeo4j,
+  enterpriseStandInDir,
+  startBackupPortStandIn,
+  type LocalNeo4j,
+} from '../../src/sandbox/neo4j.js';
 import { type SandboxS3, startSandboxS3 } from '../../src/sandbox/s3.js';
 import { basePath, run, type RunResult, runScript, tempDir } from '../support/backup-jobs-run.js';
 
@@ -234,6 +239,40 @@ describe(
       expect((await aws(['s3', 'ls', `s3://${s3.bucket}/${key}.verified.json`])).stdout).toBe('');
       await expectNothingLeft();
       expect(await neo4j.running()).toBe(true);
+    });
+
+    it('an Enterprise online backup verified with Community\'s neo4j-admin: integrity checked, the record says "unverified" and why (exit 3), nothing left', async () => {
+      // the online backup by the Enterprise stand-in (a real dump inside a .backup artifact), under its own prefix
+      const port = await startBackupPortStandIn();
+      let key = '';
+      try {
+        const backup = await runScript('neo4j-backup.sh', {
+          env: {
+            ...s3.env,
+            NEO4J_HOST: '127.0.0.1',
+            NEO4J_BACKUP_PORT: String(port.port),
+            NEO4J_STANDIN_STORE: join(neo4j.home, 'data'),
+            NEO4J_S3_PREFIX: 'neo4j-enterprise/',
+            BACKUP_WORK_DIR: work(),
+            PATH: basePath(enterpriseStandInDir(), neo4j.binDir),
+          },
+          timeoutMs: 300_000,
+        });
+        expect(backup.code, backup.stderr).toBe(0);
+        key = /^object=s3:\/\/[^/]+\/(\S+)$/m.exec(backup.stdout)![1]!;
+      } finally {
+        await port.close();
+      }
+      // the CronJob's Community image: only the real (Community) neo4j-admin on PATH
+      const result = await verify({ NEO4J_S3_PREFIX: 'neo4j-enterprise/' });
+      expect(result.code, result.stderr).toBe(3);
+      expect(result.stdout).toContain('result=unverified');
+      const record = await readRecord(key);
+      expect(record.result).toBe('unverified');
+      expect(record.backupType).toBe('FULL');
+      expect(record.checks[0]).toMatchObject({ name: 'integrity', ok: true });
+      expect((record as unknown as { reason: string }).reason).toContain("needs Enterprise's neo4j-admin");
+      await expectNothingLeft();
     });
   },
 );

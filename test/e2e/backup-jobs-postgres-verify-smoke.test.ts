@@ -16,10 +16,14 @@ interface VerificationRecord {
   checks: { name: string; ok: boolean; detail: string }[];
 }
 
-async function verifyWith(queries: string): Promise<{ code: number | null; stderr: string; record: VerificationRecord }> {
+async function verifyWith(
+  queries: string,
+): Promise<{ code: number | null; stderr: string; record: VerificationRecord }> {
   const file = join(env.dir, `smoke-${Date.now()}.sql`);
   await writeFile(file, queries);
-  const result = await runScript('postgres-verify.sh', { env: env.jobEnv({ VERIFY_SMOKE_QUERIES_FILE: file }) });
+  const result = await runScript('postgres-verify.sh', {
+    env: env.jobEnv({ VERIFY_SMOKE_QUERIES_FILE: file }),
+  });
   const body = (await env.aws(['s3', 'cp', `s3://db-backups/${backupKey}.verified.json`, '-'])).stdout;
   return { code: result.code, stderr: result.stderr, record: JSON.parse(body) as VerificationRecord };
 }

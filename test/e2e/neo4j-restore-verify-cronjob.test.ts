@@ -54,7 +54,10 @@ async function runJobFrom(cronJob: string, job: string): Promise<string> {
 describe('the neo4j-restore-verify CronJob in the sandbox', () => {
   it('deploy applies it; a Job made from it restores the newest dump into a scratch Neo4j in its pod, runs the smoke queries and publishes a passing record', async () => {
     await cypher('UNWIND range(1, 25) AS i CREATE (:Person {id: i})');
-    const deployed = await runCli(['run', 'configure', 'deploy', '--yes'], { env: env(), timeoutMs: 300_000 });
+    const deployed = await runCli(['run', 'configure', 'deploy', '--yes'], {
+      env: env(),
+      timeoutMs: 300_000,
+    });
     expect(deployed.exitCode, deployed.stdout + deployed.stderr).toBe(0);
     expect(deployed.stdout).toContain('neo4j-restore-verify');
     // the values file's smoke queries, as deploy is to apply them (see .notes/issue-19-new.md)
@@ -88,7 +91,9 @@ describe('the neo4j-restore-verify CronJob in the sandbox', () => {
     expect(verified.engine).toBe('neo4j');
     expect(verified.by.job).toBe('neo4j-verify-now');
     expect(verified.by.pod.startsWith('neo4j-verify-now-')).toBe(true);
-    expect(verified.checks).toContainEqual(expect.objectContaining({ name: 'smoke query: people exist', ok: true }));
+    expect(verified.checks).toContainEqual(
+      expect.objectContaining({ name: 'smoke query: people exist', ok: true }),
+    );
     expect(verified.counts.restored.labels).toContainEqual({ label: 'Person', nodes: 25 });
     expect(verified.scratch.removed).toBe(true);
     // the serving Neo4j was never the scratch one, and still serves

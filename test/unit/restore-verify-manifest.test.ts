@@ -62,10 +62,16 @@ describe('deploy: the neo4j-restore-verify CronJob', () => {
       env: { name: string; value?: string }[];
       envFrom: { secretRef?: { name: string }; configMapRef?: { name: string } }[];
     }[];
-    volumes: { name: string; persistentVolumeClaim?: unknown; configMap?: { name: string; optional?: boolean } }[];
+    volumes: {
+      name: string;
+      persistentVolumeClaim?: unknown;
+      configMap?: { name: string; optional?: boolean };
+    }[];
   };
   const rendered = (env: Record<string, string> = {}) =>
-    renderManifest(manifest, resolveValues({ env }).values, 'data').find((o) => o.metadata.name === NEO4J_VERIFY);
+    renderManifest(manifest, resolveValues({ env }).values, 'data').find(
+      (o) => o.metadata.name === NEO4J_VERIFY,
+    );
 
   it('is deployed beside the Neo4j backup by default, daily after the backups, Forbid, one retry, a deadline, running neo4j-verify.sh', () => {
     const spec = rendered()!.spec as {

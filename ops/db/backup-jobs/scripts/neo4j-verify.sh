@@ -164,13 +164,25 @@ unverified_reason=''
 # free_port: a port on 127.0.0.1 nothing answers on
 # shellcheck disable=SC2016 # $1 is expanded by the inner bash
 port_free() { ! timeout 1 bash -c 'exec 3<>"/dev/tcp/127.0.0.1/$1"' _ "$1" 2>/dev/null; }
-port=${VERIFY_NEO4J_BOLT_PORT:-}
-if [[ -z "$port" ]]; then
+# pick_port: a free port below the kernel's ephemeral range (so no outgoing connection can hold it when the
+# server binds; the range starts at 32768 by default)
+pick_port() {
+  local low=32768 candidate _
+  read -r low _ </proc/sys/net/ipv4/ip_local_port_range 2>/dev/null || low=32768
+  ((low > 11000)) || low=61000
   for _ in $(seq 1 50); do
-    candidate=$((20000 + RANDOM % 40000))
-    if port_free "$candidate"; then port=$candidate; break; fi
+    candidate=$((10000 + RANDOM % (low - 10000)))
+    if port_free "$candidate"; then
+      printf '%s\n' "$candidate"
+      return 0
+    fi
   done
-  [[ -n "$port" ]] || die 2 "found no free port on 127.0.0.1 for the scratch Neo4j (set VERIFY_NEO4J_BOLT_PORT)"
+  return 1
+}
+fixed_port=${VERIFY_NEO4J_BOLT_PORT:-}
+port=$fixed_port
+if [[ -z "$port" ]]; then
+  port=$(pick_port) || die 2 "found no free port on 127.0.0.1 for the scratch Neo4j (set VERIFY_NEO4J_BOLT_PORT)"
 fi
 [[ "$port" =~ ^[0-9]+$ ]] || die 2 "VERIFY_NEO4J_BOLT_PORT must be a port number"
 port_free "$port" || die 2 "127.0.0.1:$port is in use: the scratch Neo4j needs a free port (VERIFY_NEO4J_BOLT_PORT)"
@@ -279,39 +291,59 @@ first_value() {
 }
 started_server=false
 if [[ "$restored" == true ]]; then
-  # its own process group (so it is stopped as a whole), with a watchdog: when this script is gone (SIGKILL),
-  # the server is stopped too, so no JVM outlives the Job's process
-  # shellcheck disable=SC2016 # expanded by the inner bash
-  "${scratch_env[@]}" setsid bash -c '
-    parent=$1
-    "$2" console >>"$3" 2>&1 </dev/null &
-    server=$!
-    # the other processes of this group (the server JVM may outlive its launcher)
-    others() {
-      for stat in /proc/[0-9]*/stat; do
-        read -r pid _ _ _ group _ <"$stat" 2>/dev/null || continue
-        if [ "$group" = "$$" ] && [ "$pid" != "$$" ] && [ "$pid" != "$BASHPID" ]; then echo "$pid"; fi
+  # start_server: `neo4j console` of the scratch home in its own process group (so it is stopped as a whole),
+  # with a watchdog: when this script is gone (SIGKILL), the server is stopped too, so no JVM outlives the Job's
+  # process. Sets up=true once the server itself logged its Bolt connector and the port answers.
+  start_server() {
+    : >"$scratch/logs/console.log"
+    # shellcheck disable=SC2016 # expanded by the inner bash
+    "${scratch_env[@]}" setsid bash -c '
+      parent=$1
+      "$2" console >>"$3" 2>&1 </dev/null &
+      server=$!
+      # the other processes of this group (the server JVM may outlive its launcher)
+      others() {
+        for stat in /proc/[0-9]*/stat; do
+          read -r pid _ _ _ group _ <"$stat" 2>/dev/null || continue
+          if [ "$group" = "$$" ] && [ "$pid" != "$$" ] && [ "$pid" != "$BASHPID" ]; then echo "$pid"; fi
+        done
+      }
+      stop_all() {
+        trap "" TERM INT HUP
+        kill -TERM -- "-$$" 2>/dev/null
+        for _ in $(seq 1 90); do [ -n "$(others)" ] || exit 0; sleep 1; done
+        kill -KILL $(others) 2>/dev/null
+        exit 0
+      }
+      trap stop_all TERM INT HUP
+      while kill -0 "$server" 2>/dev/null; do
+        kill -0 "$parent" 2>/dev/null || stop_all
+        sleep 1
       done
-    }
-    stop_all() {
-      trap "" TERM INT HUP
-      kill -TERM -- "-$$" 2>/dev/null
-      for _ in $(seq 1 90); do [ -n "$(others)" ] || exit 0; sleep 1; done
-      kill -KILL $(others) 2>/dev/null
-      exit 0
-    }
-    trap stop_all TERM INT HUP
-    while kill -0 "$server" 2>/dev/null; do
-      kill -0 "$parent" 2>/dev/null || stop_all
+      wait "$server"' neo4j-verify-scratch "$$" "$neo4j_bin" "$scratch/logs/console.log" </dev/null >>"$scratch/logs/watchdog.log" 2>&1 &
+    server_pid=$!
+    up=false
+    for _ in $(seq 1 "$start_timeout"); do
+      kill -0 "$server_pid" 2>/dev/null || break
+      if grep -q "Bolt enabled on .*:$port" "$scratch/logs/console.log" && ! port_free "$port"; then
+        up=true
+        break
+      fi
+      # a server that failed to start may not exit at once
+      if grep -q -E 'Failed to start Neo4j|Address already in use' "$scratch/logs/console.log"; then break; fi
       sleep 1
     done
-    wait "$server"' neo4j-verify-scratch "$$" "$neo4j_bin" "$scratch/logs/console.log" </dev/null >>"$scratch/logs/watchdog.log" 2>&1 &
-  server_pid=$!
-  up=false
-  for _ in $(seq 1 "$start_timeout"); do
-    kill -0 "$server_pid" 2>/dev/null || break
-    if ! port_free "$port"; then up=true; break; fi
-    sleep 1
+  }
+  for attempt in 1 2 3; do
+    start_server
+    [[ "$up" != true ]] || break
+    # another process took the port between the check and the bind: another port, once more
+    if [[ -n "$fixed_port" ]] || ! grep -q 'Address already in use' "$scratch/logs/console.log"; then break; fi
+    stop_scratch
+    port=$(pick_port) || break
+    sed -i -e "s/^server\.bolt\.listen_address=.*/server.bolt.listen_address=127.0.0.1:$port/" \
+      -e "s/^server\.bolt\.advertised_address=.*/server.bolt.advertised_address=127.0.0.1:$port/" "$scratch/conf/neo4j.conf"
+    log "the Bolt port was taken when the scratch server started (attempt $attempt): trying 127.0.0.1:$port"
   done
   online=false
   if [[ "$up" == true ]]; then
