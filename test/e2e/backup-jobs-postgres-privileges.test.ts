@@ -7,7 +7,8 @@ import { readCatalogFactsSql } from '../../src/adapters/backup-jobs-files.js';
 import { compareFacts, describeDifference, parseFactLines, type Fact } from '../../src/runbook/privileges.js';
 import { startSandboxPostgres, type SandboxPostgres } from '../../src/sandbox/postgres.js';
 import { listKeys, startBackupEnv, type BackupEnv } from '../support/backup-jobs-env.js';
-import { BACKUP_JOBS_DIR, basePath, run, runScript, SCRIPT_TIMEOUT_MS } from '../support/backup-jobs-run.js';
+import { psqlScript } from '../support/psql.js';
+import { BACKUP_JOBS_DIR, run, runScript, SCRIPT_TIMEOUT_MS } from '../support/backup-jobs-run.js';
 
 /** The application's database: an owner role, an app role with grants on some tables, a read-only role. */
 const CLUSTER_SQL = `
@@ -71,30 +72,7 @@ const other = (): Server => ({
   password: second.password,
 });
 
-async function psql(server: Server, database: string, sql: string, options: Record<string, string> = {}) {
-  const result = await run(
-    'psql',
-    [
-      '-X',
-      '-A',
-      '-t',
-      '-q',
-      '-v',
-      'ON_ERROR_STOP=1',
-      '-h',
-      server.host,
-      '-p',
-      String(server.port),
-      '-U',
-      server.user,
-      '-d',
-      database,
-    ],
-    { env: { PGPASSWORD: server.password, PATH: basePath(), ...options }, input: sql },
-  );
-  if (result.code !== 0) throw new Error(`psql failed: ${result.stderr}`);
-  return result.stdout.trim();
-}
+const psql = psqlScript;
 
 /** Owners, privileges, default privileges and settings of the shop database, as the validation reads them. */
 async function factsOf(server: Server): Promise<Fact[]> {

@@ -6,8 +6,9 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startSandboxPostgres, type SandboxPostgres } from '../../src/sandbox/postgres.js';
 import { startBackupEnv, type BackupEnv } from '../support/backup-jobs-env.js';
-import { basePath, run, runScript, SCRIPT_TIMEOUT_MS } from '../support/backup-jobs-run.js';
+import { runScript, SCRIPT_TIMEOUT_MS } from '../support/backup-jobs-run.js';
 import { runCli } from '../support/cli.js';
+import { psqlScript } from '../support/psql.js';
 
 const CLUSTER_SQL = `
 CREATE ROLE shop_owner LOGIN PASSWORD 'owner-secret';
@@ -30,34 +31,7 @@ RESET ROLE;
 let env: BackupEnv;
 let drill: SandboxPostgres;
 
-async function psql(
-  server: { host: string; port: number; user: string; password: string },
-  database: string,
-  sql: string,
-) {
-  const result = await run(
-    'psql',
-    [
-      '-X',
-      '-A',
-      '-t',
-      '-q',
-      '-v',
-      'ON_ERROR_STOP=1',
-      '-h',
-      server.host,
-      '-p',
-      String(server.port),
-      '-U',
-      server.user,
-      '-d',
-      database,
-    ],
-    { env: { PGPASSWORD: server.password, PATH: basePath() }, input: sql },
-  );
-  if (result.code !== 0) throw new Error(`psql failed: ${result.stderr}`);
-  return result.stdout.trim();
-}
+const psql = psqlScript;
 
 beforeAll(async () => {
   env = await startBackupEnv('drill-isolated', { seed: false });

@@ -20,7 +20,8 @@ describe('db-runbook run prerequisites against the sandbox', () => {
     expect(run.stdout).toMatch(/✓ Neo4j 5\.26\.\d+ Community {2}no online backup/);
     expect(run.stdout).toMatch(/✓ StatefulSet neo4j {2}1 replica\(s\); its store is the claim data-neo4j-0/);
     expect(run.stdout).toMatch(/! Role neo4j-backup-scaler: .* the Role does not exist yet/);
-    expect(run.stdout).toMatch(/5 step\(s\): 5 done, 0 failed/);
+    expect(run.stdout).toMatch(/✓ may create the scratch database/);
+    expect(run.stdout).toMatch(/6 step\(s\): 6 done, 0 failed/);
 
     const [file] = readdirSync(run.sessionDir);
     expect(statSync(join(run.sessionDir, file!)).mode & 0o777).toBe(0o600);
