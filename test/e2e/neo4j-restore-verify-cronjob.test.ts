@@ -1,14 +1,16 @@
 // The neo4j-restore-verify CronJob (issue 19) on the sandbox's real Kubernetes control plane, with the sandbox's
 // real Neo4j 5.26 Community StatefulSet: deploy applies it beside the Neo4j backup CronJob; a Job made from the backup
 // CronJob dumps the store, then a Job made from neo4j-restore-verify (`kubectl create job --from=cronjob/…`) runs
-// neo4j-verify.sh from the scripts ConfigMap with the smoke queries of the ConfigMap db-runbook-smoke-queries,
+// neo4j-verify.sh from the scripts ConfigMap with the values file's neo4jSmokeQueries (ConfigMap db-runbook-smoke-queries),
 // completes, and publishes a passing <key>.verified.json. The serving Neo4j keeps serving; no scratch JVM is left.
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createNeo4jAdapter } from '../../src/adapters/neo4j.js';
 import { startSandbox, type Sandbox } from '../../src/sandbox/index.js';
 import { basePath, run } from '../support/backup-jobs-run.js';
 import { runCli, sandboxEnv } from '../support/cli.js';
+import { tempDir } from '../support/temp.js';
 
 let sandbox: Sandbox;
 
@@ -54,21 +56,26 @@ async function runJobFrom(cronJob: string, job: string): Promise<string> {
 describe('the neo4j-restore-verify CronJob in the sandbox', () => {
   it('deploy applies it; a Job made from it restores the newest dump into a scratch Neo4j in its pod, runs the smoke queries and publishes a passing record', async () => {
     await cypher('UNWIND range(1, 25) AS i CREATE (:Person {id: i})');
-    const deployed = await runCli(['run', 'configure', 'deploy', '--yes'], {
+    // the values file's Neo4j smoke queries: deploy writes them into ConfigMap db-runbook-smoke-queries
+    const values = join(tempDir('neo4j-restore-verify-values-'), 'values.yaml');
+    writeFileSync(
+      values,
+      "neo4jSmokeQueries:\n  - name: people exist\n    cypher: MATCH (p:Person) RETURN count(p)\n    expect: '>= 25'\n",
+    );
+    const deployed = await runCli(['run', 'configure', 'deploy', '--yes', '--values', values], {
       env: env(),
       timeoutMs: 300_000,
     });
     expect(deployed.exitCode, deployed.stdout + deployed.stderr).toBe(0);
     expect(deployed.stdout).toContain('neo4j-restore-verify');
-    // the values file's smoke queries, as deploy is to apply them (see .notes/issue-19-new.md)
-    const smoke = '-- name: people exist\n-- expect: >= 25\nMATCH (p:Person) RETURN count(p)\n';
     const configMap = await kubectl([
-      'create',
+      'get',
       'configmap',
       'db-runbook-smoke-queries',
-      `--from-literal=neo4j.cypher=${smoke}`,
+      '-o',
+      'jsonpath={.data.neo4j\\.cypher}',
     ]);
-    expect(configMap.code, configMap.stderr).toBe(0);
+    expect(configMap.stdout).toContain('-- name: people exist');
 
     await runJobFrom('neo4j-daily-backup', 'neo4j-backup-now');
     const logs = await runJobFrom('neo4j-restore-verify', 'neo4j-verify-now');
