@@ -12,7 +12,7 @@ import {
 } from '../../runbook/pg-queries.js';
 import type { Values } from '../../runbook/values.js';
 import type { Ctx } from '../restore-kit/spec.js';
-import { type ChildEnv, put } from './restore-scripts.js';
+import { type ChildEnv, put } from './child-env.js';
 
 /** The database psql connects to for cluster-wide questions (the restore script uses the same). */
 export const MAINTENANCE_DATABASE = 'postgres';

@@ -17,6 +17,7 @@ import { backupJobsDir, displayPath } from '../../adapters/backup-jobs-files.js'
 import type { ProcResult } from '../../adapters/types.js';
 import { formatBytes, formatDuration } from '../../runbook/backup-catalog.js';
 import { MARK } from '../../runbook/marks.js';
+import { type ChildEnv, put } from './child-env.js';
 
 /** S3 access values a step may use when they are set. */
 export const STORAGE_OPTIONAL = [
@@ -25,15 +26,6 @@ export const STORAGE_OPTIONAL = [
   'AWS_SECRET_ACCESS_KEY',
   'AWS_DEFAULT_REGION',
 ];
-
-export interface ChildEnv {
-  env: Record<string, string>;
-  secrets: string[];
-}
-
-export function put(env: Record<string, string>, name: string, value: string | undefined): void {
-  if (value !== undefined && value !== '') env[name] = value;
-}
 
 /** The named values that are set, under their own names, for a child's environment. */
 export function namedValuesEnv(values: Values, names: readonly string[]): ChildEnv {

@@ -4,10 +4,10 @@
  */
 import type { Adapters, S3Adapter } from '../../adapters/types.js';
 import {
+  type Backup,
   buildCatalog,
   readVerification,
   withVerification,
-  type Backup,
 } from '../../runbook/backup-catalog.js';
 import { proofLine, type ProofLine } from '../../runbook/restorability.js';
 import type { Values } from '../../runbook/values.js';

@@ -6,8 +6,9 @@ import { BACKUP_CRONJOBS } from '../../runbook/cronjob-manifest.js';
 import { RunbookError } from '../../runbook/errors.js';
 import { isoOf } from '../../runbook/job-status.js';
 import type { KubeObject } from '../../runbook/kube-object.js';
-import type { Ctx } from '../troubleshoot/job-evidence.js';
+import type { StepContext } from '../../runbook/step.js';
 import type { Values } from '../../runbook/values.js';
+import type { Adapters } from '../../adapters/types.js';
 
 export interface BackupCronJob {
   name: string;
@@ -49,7 +50,9 @@ export function failure(error: unknown): { message: string; next?: string } {
 }
 
 /** The backup CronJobs of the databases in scope, each with the Jobs it owns (one list of Jobs for all). */
-export async function backupCronJobs(ctx: Pick<Ctx, 'adapters' | 'values'>): Promise<BackupCronJob[]> {
+export async function backupCronJobs(
+  ctx: Pick<StepContext<Adapters>, 'adapters' | 'values'>,
+): Promise<BackupCronJob[]> {
   const kube = await ctx.adapters.kube();
   const namespace = kube.target.namespace;
   const inScope = BACKUP_CRONJOBS.filter((job) => ctx.values.inScope(job.database));
