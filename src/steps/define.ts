@@ -1,5 +1,8 @@
 import type { Adapters } from '../adapters/types.js';
-import type { StepDefinition } from '../runbook/step.js';
+import type { StepContext, StepDefinition } from '../runbook/step.js';
+
+/** What a step's functions receive, with the real adapters. */
+export type Ctx = StepContext<Adapters>;
 
 /** A runbook step whose effects come through the real adapters. */
 export type RunbookStep<Out extends object = object> = StepDefinition<Adapters, Out> & {

@@ -182,8 +182,14 @@ describe(
 
     it('a smoke query whose answer is wrong gives a failing record naming the query', async () => {
       const result = await verify({
-        VERIFY_SMOKE_QUERIES:
-          '-- name: at least a million people\n-- expect: >= 1000000\nMATCH (p:Person) RETURN count(p)\n',
+        VERIFY_SMOKE_QUERIES: [
+          '-- name: at least a million people',
+          '-- expect: >= 1000000',
+          'MATCH (p:Person) RETURN count(p)',
+          '-- name: a shell command',
+          'MATCH (p:Person) RETURN count(p)',
+          ':source /etc/passwd',
+        ].join('\n'),
       });
       expect(result.code, result.stderr).toBe(1);
       expect(result.stderr).toContain('NOT RESTORABLE: smoke query: at least a million people failed');
@@ -193,6 +199,10 @@ describe(
       expect(record.checks.find((c) => c.name === record.failedCheck)?.detail).toBe(
         '"30", expected >= 1000000',
       );
+      expect(record.checks.find((c) => c.name === 'smoke query: a shell command')).toMatchObject({
+        ok: false,
+        detail: expect.stringContaining('refused, not run') as unknown,
+      });
       expect(record.checks.at(-1)).toMatchObject({ name: 'scratch instance stopped and deleted', ok: true });
       await expectNothingLeft();
     });

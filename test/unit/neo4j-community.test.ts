@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 
 import { classify } from '../../src/adapters/neo4j.js';
 import { neo4jScalerObjects } from '../../src/steps/configure/neo4j-scaler-role.js';
-import { communityCronJob } from '../../src/steps/kit/neo4j-edition.js';
+import { communityCronJob } from '../../src/steps/clients/neo4j-edition.js';
 
 const connection = {
   address: 'neo4j+s://graph.data.svc:7687',

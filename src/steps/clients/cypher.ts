@@ -3,7 +3,7 @@
  * command a person would type, and the server's edition.
  */
 import type { Values } from '../../runbook/values.js';
-import type { Ctx } from '../troubleshoot/job-evidence.js';
+import type { Ctx } from '../define.js';
 import { Neo4jError, type Neo4jErrorKind } from '../../adapters/neo4j.js';
 import { shellCommand } from '../../runbook/plan.js';
 

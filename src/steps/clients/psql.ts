@@ -11,7 +11,7 @@ import {
   validationQueryProblem,
 } from '../../runbook/pg-queries.js';
 import type { Values } from '../../runbook/values.js';
-import type { Ctx } from '../restore-kit/spec.js';
+import type { Ctx } from '../define.js';
 import { type ChildEnv, put } from './child-env.js';
 
 /** The database psql connects to for cluster-wide questions (the restore script uses the same). */

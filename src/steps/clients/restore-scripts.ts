@@ -11,7 +11,7 @@ import {
 } from '../../runbook/restore-outcome.js';
 import { PSQL_QUERY_FLAGS } from '../../runbook/pg-queries.js';
 import type { Values } from '../../runbook/values.js';
-import type { Ctx, IntegrityData } from '../restore-kit/spec.js';
+import type { Ctx } from '../define.js';
 import { lastLines, libpqEnv, MAINTENANCE_DATABASE, psqlTarget } from './psql.js';
 import { backupJobsDir, displayPath } from '../../adapters/backup-jobs-files.js';
 import type { ProcResult } from '../../adapters/types.js';
@@ -61,9 +61,11 @@ export function postgresEnv(values: Values): ChildEnv {
  * EXPECTED_SHA256 (and EXPECTED_ETAG, when the store gave one) for the restore script: it refuses any object
  * but the one whose hash the integrity gate showed (replaced since, or its sidecar with it).
  */
-export function pinnedObjectEnv(
-  integrity: Pick<IntegrityData, 'sha256' | 'etag' | 'globals'>,
-): Record<string, string> {
+export function pinnedObjectEnv(integrity: {
+  sha256: string;
+  etag?: string;
+  globals?: { sha256?: string };
+}): Record<string, string> {
   return {
     EXPECTED_SHA256: integrity.sha256,
     ...(integrity.etag ? { EXPECTED_ETAG: integrity.etag } : {}),

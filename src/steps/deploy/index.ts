@@ -19,7 +19,7 @@ import {
   communityCronJob,
   neo4jVariant,
   type Neo4jVariant,
-} from '../kit/neo4j-edition.js';
+} from '../clients/neo4j-edition.js';
 import type { Adapters, KubeAdapter, KubeObject } from '../../adapters/types.js';
 import { describeCron, nextRun } from '../../runbook/cron.js';
 import { RUNBOOK_MANAGER } from '../../runbook/k8s-objects.js';

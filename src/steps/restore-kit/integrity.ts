@@ -16,7 +16,7 @@ import {
   type RestoreSpec,
   stepIds,
 } from './spec.js';
-import { fetchGlobals, readSidecar } from '../clients/globals.js';
+import { fetchGlobals, readSidecar } from './globals.js';
 import { scanPgDump } from '../../runbook/pg-dump-scan.js';
 
 /** Progress with throughput and ETA, at most every 250 ms (the last call is always shown). */

@@ -17,7 +17,7 @@ import {
   roleMapEnv,
 } from '../../runbook/privileges.js';
 import type { Check } from '../../runbook/step.js';
-import { fetchGlobals } from '../clients/globals.js';
+import { fetchGlobals } from './globals.js';
 import { lastLines } from '../clients/psql.js';
 import { runPsql } from '../clients/psql-run.js';
 import { rolesHandle } from './roles.js';

@@ -12,7 +12,7 @@ import { classifyPrivilegeLine, parseGlobals, parseRoleMap, roleMapEnv } from '.
 import type { Check, Choice, Gate, Preview } from '../../runbook/step.js';
 import type { Values } from '../../runbook/values.js';
 import { defineStep, type RunbookStep } from '../define.js';
-import { fetchGlobals } from '../clients/globals.js';
+import { fetchGlobals } from './globals.js';
 import { lastLines, MAINTENANCE_DATABASE } from '../clients/psql.js';
 import { runPsql } from '../clients/psql-run.js';
 import {

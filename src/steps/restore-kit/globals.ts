@@ -5,7 +5,7 @@ import { gunzipSync } from 'node:zlib';
 import type { S3Adapter } from '../../adapters/types.js';
 import { formatBytes, globalsKeyOf, parseSidecar, SIDECAR_SUFFIX } from '../../runbook/backup-catalog.js';
 import { formatS3Uri } from '../../runbook/s3-uri.js';
-import type { ChosenBackup } from '../restore-kit/spec.js';
+import type { ChosenBackup } from './spec.js';
 
 export interface GlobalsObject {
   uri: string;

@@ -11,7 +11,7 @@ import { readManifestText } from '../../adapters/backup-jobs-files.js';
 import type { Adapters, KubeObject } from '../../adapters/types.js';
 import type { StepContext } from '../../runbook/step.js';
 import { parseManifest } from '../../runbook/cronjob-manifest.js';
-import { neo4jServerInfo } from '../clients/cypher.js';
+import { neo4jServerInfo } from './cypher.js';
 
 export const COMMUNITY_MANIFEST = 'cronjob-neo4j-community.yaml';
 
