@@ -7,7 +7,7 @@ import { stepsOf } from '../../src/steps/index.js';
 import { parseJobTimeout } from '../../src/steps/synthetic/target.js';
 import { isBackupObject } from '../../src/steps/synthetic/verify.js';
 import { boltScheme } from '../../src/steps/test-neo4j/index.js';
-import { syntheticMarker } from '../../src/steps/test-postgres/index.js';
+import { syntheticMarker } from '../../src/steps/synthetic/target.js';
 import { FakeKube } from '../fixtures/configure/fake-kube.js';
 import { testSession } from '../support/session.js';
 

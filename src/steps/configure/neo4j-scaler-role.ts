@@ -7,8 +7,7 @@ import type { KubeObject } from '../../runbook/kube-object.js';
 import { applyGate, applyObjects, inspectObjects, planNamespace, previewLinesFor } from '../kit/apply.js';
 import { defineStep, type RunbookStep } from '../define.js';
 import type { Plan, StepResult } from '../../runbook/step.js';
-
-export const NEO4J_SCALER_ROLE = 'neo4j-backup-scaler';
+import { NEO4J_SCALER_ROLE } from '../kit/backup-cronjobs.js';
 
 /**
  * What the Community backup Job may do, and nothing more: read one StatefulSet and change its scale

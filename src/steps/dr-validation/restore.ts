@@ -10,7 +10,7 @@ import { MARK, type TemporaryData } from '../../runbook/marks.js';
 import { parseNames, quoteIdent, quoteLiteral } from '../../runbook/pg-queries.js';
 import type { Gate, Preview } from '../../runbook/step.js';
 import { defineStep } from '../define.js';
-import { lastLines, MAINTENANCE_DATABASE } from '../clients/psql.js';
+import { lastLines, MAINTENANCE_DATABASE, PG_INPUTS } from '../clients/psql.js';
 import { psqlOrThrow, psqlStatement } from '../clients/psql-run.js';
 import {
   pinnedObjectEnv,
@@ -23,7 +23,7 @@ import {
   storageEnv,
 } from '../clients/restore-scripts.js';
 import { requireRoles, rolesEnv } from '../restore-kit/roles.js';
-import { chosenBackup, type From, PG_INPUTS, requireRestorable } from '../restore-kit/spec.js';
+import { chosenBackup, type From, requireRestorable } from '../restore-kit/spec.js';
 import { existingLike, plannedScratch, refuseSource } from './scratch.js';
 import {
   DRILL_IDS,

@@ -15,10 +15,10 @@ import {
   ROW_COUNTS_SQL,
 } from '../../runbook/pg-queries.js';
 import { defineStep } from '../define.js';
-import { runValidationQuery } from '../clients/psql.js';
+import { PG_INPUTS, runValidationQuery } from '../clients/psql.js';
 import { psqlOrThrow } from '../clients/psql-run.js';
 import { privilegeChecks } from '../restore-kit/privilege-checks.js';
-import { integrityOf, PG_INPUTS } from '../restore-kit/spec.js';
+import { integrityOf } from '../restore-kit/spec.js';
 import { validationList } from '../restore-kit/validation.js';
 import { restoredScratch } from './restore.js';
 import { DRILL_IDS, DRILL_SPEC, onDrillServer, SECTION } from './spec.js';

@@ -160,3 +160,4 @@ export function prefixesInScope(
     out.push({ database: 'neo4j', prefix: values.get('NEO4J_S3_PREFIX') ?? 'neo4j/', kind: 'neo4j' });
   return out;
 }
+export const NEO4J_SCALER_ROLE = 'neo4j-backup-scaler';

@@ -1,6 +1,6 @@
 /** prerequisites.neo4j: the Neo4j edition and version over Bolt, and what Community needs (its StatefulSet and scaler Role). */
 import { defineStep } from '../define.js';
-import { NEO4J_SCALER_ROLE } from '../configure/neo4j-scaler-role.js';
+import { NEO4J_SCALER_ROLE } from '../kit/backup-cronjobs.js';
 import { cypherShellCommand, neo4jServerInfo } from '../clients/cypher.js';
 import type { Check } from '../../runbook/step.js';
 

@@ -6,7 +6,7 @@
 import type { Check } from '../../runbook/step.js';
 import { quoteLiteral } from '../../runbook/pg-queries.js';
 import { psqlStatement } from '../clients/psql-run.js';
-import { PG_INPUTS } from '../restore-kit/spec.js';
+import { PG_INPUTS } from '../clients/psql.js';
 import { defineStep } from '../define.js';
 
 const SCRATCH_MARKER = 'db-runbook postgres-verify scratch database';

@@ -2,12 +2,31 @@
  * Choosing the backup: newest first, with the data-loss window and whether each one was proven restorable.
  */
 import type { S3Adapter } from '../../adapters/types.js';
-import { type Backup, buildCatalog, dataLossWindow, defaultBackup, describeBackup, formatBytes, preferredBackup, SIDECAR_SUFFIX, verificationText, withMetadata } from '../../runbook/backup-catalog.js';
+import {
+  type Backup,
+  buildCatalog,
+  dataLossWindow,
+  defaultBackup,
+  describeBackup,
+  formatBytes,
+  preferredBackup,
+  SIDECAR_SUFFIX,
+  verificationText,
+  withMetadata,
+} from '../../runbook/backup-catalog.js';
 import { GateRefusedError, RunbookError, UsageError } from '../../runbook/errors.js';
 import { baseName, formatS3Uri, parseS3Uri } from '../../runbook/s3-uri.js';
 import { defineStep, endpointFlag, type RunbookStep } from '../define.js';
 import type { Check, Choice } from '../../runbook/step.js';
-import { type ChooseData, type ChosenBackup, incidentAt, operatorChoice, POSTGRES_SPEC, restoreHandles, type RestoreSpec } from './spec.js';
+import {
+  type ChooseData,
+  type ChosenBackup,
+  incidentAt,
+  operatorChoice,
+  POSTGRES_SPEC,
+  restoreHandles,
+  type RestoreSpec,
+} from './spec.js';
 import { readVerifications } from '../clients/verification-records.js';
 
 export function chosenFrom(bucket: string, backup: Backup): ChosenBackup {
@@ -221,4 +240,3 @@ export function chooseBackupStep(spec: RestoreSpec): RunbookStep<ChooseData> {
     },
   });
 }
-

@@ -13,7 +13,7 @@ import type { Check, Choice, Gate, Preview } from '../../runbook/step.js';
 import type { Values } from '../../runbook/values.js';
 import { defineStep, type RunbookStep } from '../define.js';
 import { fetchGlobals } from './globals.js';
-import { lastLines, MAINTENANCE_DATABASE } from '../clients/psql.js';
+import { lastLines, MAINTENANCE_DATABASE, PG_INPUTS } from '../clients/psql.js';
 import { runPsql } from '../clients/psql-run.js';
 import {
   type RoleRow,
@@ -27,7 +27,6 @@ import {
   type Ctx,
   DEVIATION_MARK,
   operatorChoice,
-  PG_INPUTS,
   requireRestorable,
   type RestoreSpec,
   stepIds,

@@ -48,15 +48,6 @@ export const stepIds = (spec: RestoreSpec) => ({
   override: `${spec.section}.integrity-override`,
 });
 
-/** The PostgreSQL connection values the restore and drill steps need. */
-export const PG_INPUTS = [
-  'POSTGRES_HOST',
-  'POSTGRES_PORT',
-  'POSTGRES_DATABASE',
-  'POSTGRES_USER',
-  'POSTGRES_PASSWORD',
-];
-
 /** The backup the choose step picked (its result `data.chosen`). */
 export interface ChosenBackup {
   uri: string;

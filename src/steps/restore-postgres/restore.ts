@@ -10,7 +10,8 @@ import { parseNames, scratchDatabasesSql } from '../../runbook/pg-queries.js';
 import type { Check, Gate } from '../../runbook/step.js';
 import { defineStep } from '../define.js';
 import { requireRoles, rolesEnv } from '../restore-kit/roles.js';
-import { type Ctx, operatorChoice, PG_INPUTS, requireRestorable } from '../restore-kit/spec.js';
+import { type Ctx, operatorChoice, requireRestorable } from '../restore-kit/spec.js';
+import { lastLines, MAINTENANCE_DATABASE, PG_INPUTS } from '../clients/psql.js';
 import { integrityTargetLine, restorableOrUndefined } from '../restore-kit/restore-gate.js';
 import {
   pinnedObjectEnv,
@@ -19,7 +20,6 @@ import {
   scriptOutput,
   STORAGE_OPTIONAL,
 } from '../clients/restore-scripts.js';
-import { lastLines, MAINTENANCE_DATABASE } from '../clients/psql.js';
 import { psqlOrThrow } from '../clients/psql-run.js';
 import { BACKUP_CRONJOB, envCommand, HANDLES, IDS, pgWords, SECTION, SPEC, target } from './ids.js';
 import { stopWrites } from './stop-writes.js';

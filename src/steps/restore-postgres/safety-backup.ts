@@ -7,7 +7,8 @@ import { InterruptedError } from '../../runbook/errors.js';
 import type { Gate } from '../../runbook/step.js';
 import type { Values } from '../../runbook/values.js';
 import { defineStep } from '../define.js';
-import { DEVIATION_MARK, type From, operatorChoice, PG_INPUTS } from '../restore-kit/spec.js';
+import { DEVIATION_MARK, type From, operatorChoice } from '../restore-kit/spec.js';
+import { lastLines, PG_INPUTS } from '../clients/psql.js';
 import {
   postgresEnv,
   scriptLocation,
@@ -16,7 +17,6 @@ import {
   storageEnv,
   undetachable,
 } from '../clients/restore-scripts.js';
-import { lastLines } from '../clients/psql.js';
 import { envCommand, IDS, pgWords, SECTION, target } from './ids.js';
 
 /** The safety backup step's output: the dump taken, or that it was skipped (typed phrase) or failed. */

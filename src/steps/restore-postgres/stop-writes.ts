@@ -7,8 +7,8 @@ import { describeSession, parseSessions, type PgSession, sessionsSql } from '../
 import { shellCommand } from '../../runbook/plan.js';
 import type { Gate, Preview } from '../../runbook/step.js';
 import { defineStep } from '../define.js';
-import { type Ctx, PG_INPUTS, requireRestorable } from '../restore-kit/spec.js';
-import { MAINTENANCE_DATABASE, PLAN_PLACEHOLDERS, psqlTarget } from '../clients/psql.js';
+import { type Ctx, requireRestorable } from '../restore-kit/spec.js';
+import { MAINTENANCE_DATABASE, PG_INPUTS, PLAN_PLACEHOLDERS, psqlTarget } from '../clients/psql.js';
 import { psqlOrThrow } from '../clients/psql-run.js';
 import { IDS, SECTION, SPEC, target } from './ids.js';
 

@@ -13,9 +13,8 @@ import {
 } from '../../runbook/pg-queries.js';
 import { defineStep } from '../define.js';
 import { privilegeChecks } from '../restore-kit/privilege-checks.js';
-import { PG_INPUTS } from '../restore-kit/spec.js';
+import { PG_INPUTS, runValidationQuery } from '../clients/psql.js';
 import { concludeValidation, type ValidationEntry, validationList } from '../restore-kit/validation.js';
-import { runValidationQuery } from '../clients/psql.js';
 import { psqlOrThrow } from '../clients/psql-run.js';
 import { HANDLES, IDS, SECTION, SPEC } from './ids.js';
 

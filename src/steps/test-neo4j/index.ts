@@ -18,7 +18,7 @@ import type { Check, StepContext } from '../../runbook/step.js';
 import type { Values } from '../../runbook/values.js';
 import type { Adapters, KubeObject } from '../../adapters/types.js';
 import { defineStep, type RunbookStep } from '../define.js';
-import { prefixOf, standInNote, stepId, type SyntheticTarget } from '../synthetic/target.js';
+import { prefixOf, standInNote, stepId, syntheticMarker, type SyntheticTarget } from '../synthetic/target.js';
 import {
   findTriggeredBackup,
   formatBytes,
@@ -30,7 +30,6 @@ import {
   verifyPlan,
 } from '../synthetic/verify.js';
 import { syntheticSteps } from '../synthetic/section.js';
-import { syntheticMarker } from '../test-postgres/index.js';
 import { cypher, cypherShellCommand } from '../clients/cypher.js';
 
 /** The env value a CronJob's first container sets for NAME. */

@@ -8,7 +8,7 @@ import { scanGzipStream } from '../../runbook/dump-scan.js';
 import { shellQuote } from '../../runbook/plan.js';
 import type { Check } from '../../runbook/step.js';
 import { defineStep, type RunbookStep } from '../define.js';
-import { prefixOf, stepId, type SyntheticTarget, utcStamp } from '../synthetic/target.js';
+import { prefixOf, stepId, syntheticMarker, type SyntheticTarget } from '../synthetic/target.js';
 import {
   findTriggeredBackup,
   formatBytes,
@@ -32,11 +32,6 @@ export const POSTGRES_TARGET: SyntheticTarget = {
 };
 
 export const VALIDATION_TABLE = 'backup_validation';
-
-/** `2026-01-24T02:00:00Z synthetic check 20260124T015930Z-ab12`: the runbook's note plus the session id. */
-export function syntheticMarker(now: Date, sessionId: string): string {
-  return `${utcStamp(now)} synthetic check ${sessionId}`;
-}
 
 /** psql reads this on stdin; `:'marker'` is psql's quoted-literal interpolation of `-v marker=…`. */
 const SEED_SQL = `SET client_min_messages = warning;

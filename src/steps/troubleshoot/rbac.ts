@@ -2,12 +2,7 @@
 import { planNamespace } from '../kit/apply.js';
 import { defineStep } from '../define.js';
 import type { Check } from '../../runbook/step.js';
-import {
-  askPermissions,
-  type Permission,
-  REQUIRED_PERMISSIONS,
-  resourceName,
-} from '../prerequisites/cluster.js';
+import { askPermissions, type Permission, REQUIRED_PERMISSIONS, resourceName } from '../kit/permissions.js';
 
 /** What the troubleshoot section itself does with the API, beside what the rest of the runbook needs. */
 const TROUBLESHOOT_PERMISSIONS: readonly Permission[] = [
