@@ -5,7 +5,6 @@ import { createHash } from 'node:crypto';
  * `.sha256` sidecar, its recovery point (when its dump started) and how old it is, newest first;
  * and the data-loss window a restore of it implies (incident time − recovery point). Pure.
  */
-
 export type BackupKind = 'postgres' | 'neo4j';
 
 /** An object as a listing returns it. */
@@ -63,6 +62,7 @@ export interface Verification {
 }
 
 export const VERIFIED_SUFFIX = '.verified.json';
+
 /** The record's own checksum, published with it by postgres-verify.sh / neo4j-verify.sh (sha256sum's format). */
 export const VERIFIED_SIDECAR_SUFFIX = `${VERIFIED_SUFFIX}.sha256`;
 

@@ -12,16 +12,18 @@ export const BACKUP_CRONJOBS: readonly { name: string; schedule: string; databas
     { name: 'postgres-daily-backup', schedule: 'POSTGRES_BACKUP_SCHEDULE', database: 'postgres' },
     { name: 'neo4j-daily-backup', schedule: 'NEO4J_BACKUP_SCHEDULE', database: 'neo4j' },
   ];
+
 /**
  * The restore-verification CronJobs (daily after the backups): each is deployed with its database's backup
  * unless the values file says `restoreVerify: false`; `restoreVerifySchedule` sets their schedule.
  */
-
 export const RESTORE_VERIFY_CRONJOBS: readonly { name: string; database: 'postgres' | 'neo4j' }[] = [
   { name: 'postgres-restore-verify', database: 'postgres' },
   { name: 'neo4j-restore-verify', database: 'neo4j' },
 ];
+
 export const MANIFEST = 'cronjobs.yaml';
+
 export const CLUSTER_SCOPED = new Set([
   'Namespace',
   'ClusterRole',
@@ -29,12 +31,14 @@ export const CLUSTER_SCOPED = new Set([
   'PersistentVolume',
   'StorageClass',
 ]);
+
 export type Json = Record<string, unknown>;
+
 export function isObject(value: unknown): value is Json {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
-/** Parses a multi-document manifest into objects (empty documents skipped). */
 
+/** Parses a multi-document manifest into objects (empty documents skipped). */
 export function parseManifest(text: string, source = MANIFEST): KubeObject[] {
   const objects: KubeObject[] = [];
   for (const document of parseAllDocuments(text)) {
@@ -66,11 +70,11 @@ export function parseManifest(text: string, source = MANIFEST): KubeObject[] {
   }
   return objects;
 }
+
 /**
  * What gets applied: the manifest's objects in the namespace, each backup CronJob with its schedule
  * from the values (and only for databases in scope). Everything else in the manifest is kept as is.
  */
-
 export function renderManifest(
   objects: readonly KubeObject[],
   values: Values,
@@ -105,27 +109,33 @@ export function renderManifest(
   }
   return out;
 }
+
 export function cronSpec(object: KubeObject): Json {
   return isObject(object.spec) ? object.spec : {};
 }
+
 export function scheduleOf(object: KubeObject): string | undefined {
   const schedule = cronSpec(object).schedule;
   return typeof schedule === 'string' ? schedule : undefined;
 }
+
 export function timeZoneOf(object: KubeObject): string | undefined {
   const zone = cronSpec(object).timeZone;
   return typeof zone === 'string' ? zone : undefined;
 }
+
 /** A time as the API returned it (client-node turns them into Date objects), as ISO text. */
 export function iso(value: unknown): string | undefined {
   if (value instanceof Date) return value.toISOString().replace(/\.\d{3}Z$/, 'Z');
   return typeof value === 'string' && value !== '' ? value : undefined;
 }
+
 export function shortTime(text: string | undefined): string {
   if (!text) return 'never';
   const date = new Date(text);
   return Number.isNaN(date.getTime()) ? text : `${date.toISOString().slice(0, 16).replace('T', ' ')} UTC`;
 }
+
 export function inAbout(ms: number): string {
   const minutes = Math.max(0, Math.round(ms / 60000));
   if (minutes < 60) return `in ${minutes} min`;
@@ -133,15 +143,15 @@ export function inAbout(ms: number): string {
   if (hours < 48) return `in ${hours} h ${minutes % 60} min`;
   return `in ${Math.round(hours / 24)} days`;
 }
-/** "0 2 * * * (daily at 02:00 UTC)" */
 
+/** "0 2 * * * (daily at 02:00 UTC)" */
 export function scheduleInWords(object: KubeObject): string {
   const schedule = scheduleOf(object);
   if (!schedule) return '(no schedule)';
   return `${schedule} (${describeCron(schedule, timeZoneOf(object))})`;
 }
-/** The Secrets, ConfigMaps and ServiceAccount a CronJob's pods need, by kind and name. */
 
+/** The Secrets, ConfigMaps and ServiceAccount a CronJob's pods need, by kind and name. */
 export function referencedObjects(cronjob: KubeObject): { kind: string; name: string; optional: boolean }[] {
   const refs = new Map<string, { kind: string; name: string; optional: boolean }>();
   const add = (kind: string, name: unknown, optional: unknown) => {
@@ -182,6 +192,7 @@ export function referencedObjects(cronjob: KubeObject): { kind: string; name: st
   }
   return [...refs.values()];
 }
+
 export interface CronJobStatus {
   name: string;
   schedule?: string;
@@ -194,6 +205,7 @@ export interface CronJobStatus {
   active: string[];
   lastJob?: { name: string; state: string; started?: string };
 }
+
 export function jobState(job: KubeObject): string {
   const status = isObject(job.status) ? job.status : {};
   const conditions = Array.isArray(status.conditions) ? status.conditions.filter(isObject) : [];
@@ -203,8 +215,8 @@ export function jobState(job: KubeObject): string {
   if (typeof status.succeeded === 'number' && status.succeeded > 0) return 'Complete';
   return 'Pending';
 }
-/** Reads a CronJob's state as `kubectl get cronjob` + its jobs would show it. */
 
+/** Reads a CronJob's state as `kubectl get cronjob` + its jobs would show it. */
 export function cronJobStatus(
   cronjob: KubeObject,
   jobs: readonly KubeObject[] | undefined,
@@ -243,6 +255,7 @@ export function cronJobStatus(
       : undefined,
   };
 }
+
 export function describeStatus(status: CronJobStatus, now: Date): string {
   const parts = [
     `${status.schedule ?? '(no schedule)'} (${status.words})`,

@@ -13,7 +13,6 @@ import { extract } from 'tar-stream';
  * is always that of the whole object (and a truncated upload shows as both gzipOk false and a
  * sidecar mismatch).
  */
-
 export interface ScanProgress {
   /** Compressed bytes read from the source so far. */
   compressedBytes: number;

@@ -1,5 +1,4 @@
 /** Durations as people write them in a values file (`90m`, `4h`, `1d`, `1h30m`) and as a report shows them. */
-
 const UNIT_MS = {
   w: 7 * 24 * 3_600_000,
   d: 24 * 3_600_000,
@@ -11,6 +10,7 @@ const UNIT_MS = {
 export type DurationParse = { ok: true; ms: number } | { ok: false; message: string };
 
 const NUMBER = String.raw`(\d+(?:\.\d+)?)`;
+
 /** Units largest first, each at most once, optional spaces between: `1d`, `1h30m`, `1h 30m`, `1.5h`. */
 const DURATION = new RegExp(
   `^(?:${NUMBER}w)?\\s*(?:${NUMBER}d)?\\s*(?:${NUMBER}h)?\\s*(?:${NUMBER}m)?\\s*(?:${NUMBER}s)?$`,

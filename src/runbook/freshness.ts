@@ -19,6 +19,7 @@ import { describeCron, nextRuns } from './cron.js';
 /** Slack on top of the schedule's interval before a backup counts as stale (a slow run, a retry). */
 export const FRESHNESS_GRACE_MS = 2 * 3_600_000;
 const DAY_MS = 24 * 3_600_000;
+
 /** A recovery point this far ahead of the clock is suspicious (clock skew, a hand-named key). */
 const FUTURE_TOLERANCE_MS = 5 * 60_000;
 

@@ -5,7 +5,6 @@ import type { KubeObject } from './kube-object.js';
  * the container's exit code and reason, and for a failure the likely cause. Pure: the objects come
  * from GETs; the log tail from the pod log.
  */
-
 export type JobPhase = 'pending' | 'running' | 'succeeded' | 'failed';
 
 export interface JobCondition {

@@ -11,6 +11,7 @@
 import type { KubeObject } from './kube-object.js';
 
 export const MANAGED_BY_LABEL = 'app.kubernetes.io/managed-by';
+
 /** The server-side apply field manager (same as the Kubernetes adapter's). */
 export const RUNBOOK_MANAGER = 'db-runbook';
 

@@ -433,8 +433,10 @@ export function parseCopyHeader(line: string): { schema: string; table: string }
 const NEWLINE = 0x0a;
 const COPY_PREFIX = Buffer.from('COPY ');
 const END_OF_DATA = Buffer.from('\\.');
+
 /** First bytes of the statements that name roles: A(LTER), G(RANT), R(EVOKE). */
 const STATEMENT_START = new Set([0x41, 0x47, 0x52]);
+
 /** Longest line kept whole across chunks: COPY headers fit; longer lines only need their length. */
 const MAX_KEPT = 256 * 1024;
 

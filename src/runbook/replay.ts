@@ -4,7 +4,6 @@ import type { JournalEvent, StepStatus, TargetInfo } from './journal.js';
  * Replays a session journal into what `resume` needs: each step's last state and result, the step
  * that was interrupted (running with no result), the target and values sources, and the outcome.
  */
-
 export interface ReplayedResult {
   status: StepStatus;
   summary: string;

@@ -92,8 +92,8 @@ export async function runValidationQuery(
     return { ok: false, detail: lastLines(result.stderr, 2) || `psql exit ${result.exitCode}` };
   return checkExpectation(firstValue(result.stdout), query.expect);
 }
-/** The PostgreSQL connection values the restore and drill steps need. */
 
+/** The PostgreSQL connection values the restore and drill steps need. */
 export const PG_INPUTS = [
   'POSTGRES_HOST',
   'POSTGRES_PORT',

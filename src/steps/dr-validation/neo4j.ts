@@ -341,7 +341,6 @@ export const neo4j = defineStep<DrillNeo4jData>({
 });
 
 /** The newest Neo4j backup under NEO4J_S3_PREFIX, with its object metadata, or why there is none. */
-
 async function newestNeo4jBackup(ctx: Ctx): Promise<{ newest: Backup; uri: string } | { problem: string }> {
   const bucket = ctx.values.get('S3_BUCKET');
   if (!bucket) return { problem: 'S3_BUCKET is not set' };

@@ -9,8 +9,8 @@ export interface Permission {
   why: string;
   required: boolean;
 }
-/** What the runbook's later steps do with the API, as `kubectl auth can-i` would ask it. */
 
+/** What the runbook's later steps do with the API, as `kubectl auth can-i` would ask it. */
 export const REQUIRED_PERMISSIONS: readonly Permission[] = [
   ...['secrets', 'configmaps', 'serviceaccounts'].flatMap((resource) =>
     ['create', 'patch'].map((verb) => ({
@@ -42,13 +42,13 @@ export const REQUIRED_PERMISSIONS: readonly Permission[] = [
   { verb: 'list', resource: 'pods', group: '', why: "find the job's pod", required: false },
   { verb: 'get', resource: 'pods/log', group: '', why: 'stream the job log', required: false },
 ];
-/** `secrets`, `jobs.batch`: how kubectl names a resource of a group. */
 
+/** `secrets`, `jobs.batch`: how kubectl names a resource of a group. */
 export function resourceName(permission: { resource: string; group: string }): string {
   return permission.group ? `${permission.resource}.${permission.group}` : permission.resource;
 }
-/** The API's own access review for each permission, as `kubectl auth can-i` asks it (`pods/log` → subresource). */
 
+/** The API's own access review for each permission, as `kubectl auth can-i` asks it (`pods/log` → subresource). */
 export async function askPermissions<P extends Permission>(
   kube: KubeAdapter,
   permissions: readonly P[],

@@ -5,6 +5,7 @@ import { cypherShellCommand, neo4jServerInfo } from '../clients/cypher.js';
 import type { Check } from '../../runbook/step.js';
 
 type Rule = { apiGroups?: string[]; resources?: string[]; resourceNames?: string[]; verbs?: string[] };
+
 /** Whether the Role lets its subject `verbs` on `resource` named `name` (and nothing is missing). */
 function ruleAllows(
   rules: readonly Rule[],

@@ -93,8 +93,8 @@ export function describeLiveJob(job: KubeObject): string {
 export function standInNote(_ctx: Pick<Ctx, 'target'>, _database: 'postgres' | 'neo4j'): string | undefined {
   return undefined;
 }
-/** `2026-01-24T02:00:00Z synthetic check 20260124T015930Z-ab12`: the runbook's note plus the session id. */
 
+/** `2026-01-24T02:00:00Z synthetic check 20260124T015930Z-ab12`: the runbook's note plus the session id. */
 export function syntheticMarker(now: Date, sessionId: string): string {
   return `${utcStamp(now)} synthetic check ${sessionId}`;
 }

@@ -245,7 +245,6 @@ export function triggerStep(target: SyntheticTarget): RunbookStep<TriggerData> {
 }
 
 /** Which Job the later steps look at: the one this session's trigger created, else the runbook's name. */
-
 export function jobOf(
   ctx: Pick<Ctx, 'from'>,
   target: SyntheticTarget,

@@ -21,7 +21,6 @@ import type { Values } from '../../runbook/values.js';
 import { endpointFlag } from '../define.js';
 
 /** Keys a backup writes besides the backup itself: checksum sidecars and in-flight temporaries. */
-
 export function isBackupObject(key: string, prefix: string): boolean {
   // the sidecars, and the globals object published beside a PostgreSQL dump
   if (key.endsWith('/') || key.endsWith('.sha256') || isGlobalsKey(key)) return false;
@@ -40,7 +39,6 @@ interface FoundObject {
 }
 
 /** The newest backup object under the prefix written at or after the trigger (minus clock skew). */
-
 async function newestSince(s3: S3Adapter, prefix: string, triggeredAt: string): Promise<FoundObject> {
   const threshold = new Date(Math.floor(Date.parse(triggeredAt) / 1000) * 1000 - CLOCK_SKEW_MS);
   const objects = (await s3.list(prefix))
@@ -52,7 +50,6 @@ async function newestSince(s3: S3Adapter, prefix: string, triggeredAt: string): 
 }
 
 /** When the trigger happened: this session's trigger step, else the Job's creation time. */
-
 async function triggerTime(
   ctx: Ctx,
   target: SyntheticTarget,
@@ -80,7 +77,6 @@ export function throughput(bytes: number, ms: number): string {
 }
 
 /** Checks for "no object newer than the trigger" (with what the newest one is). */
-
 function noObjectResult(
   target: SyntheticTarget,
   bucket: string,
@@ -108,7 +104,6 @@ function noObjectResult(
 }
 
 /** Compares the streamed sha256 with the `<key>.sha256` sidecar. */
-
 export async function sidecarCheck(
   s3: S3Adapter,
   key: string,
@@ -166,7 +161,6 @@ function s3Command(values: Values, args: string): string {
 }
 
 /** What a verify step's plan says besides the artifact's noun, file extension and the way it reads the stream. */
-
 export interface VerifyPlanText {
   /** `object`, `archive`: what the listing looks for. */
   listed: string;
@@ -178,7 +172,6 @@ export interface VerifyPlanText {
 }
 
 /** The verify step's plan: list the prefix, stream the newest backup through the reader, fetch the sidecar. */
-
 export function verifyPlan(values: Values, target: SyntheticTarget, text: VerifyPlanText): Plan {
   const bucket = values.get('S3_BUCKET') ?? '$S3_BUCKET';
   const prefix = prefixOf(values, target);
@@ -201,7 +194,6 @@ export function verifyPlan(values: Values, target: SyntheticTarget, text: Verify
 }
 
 /** The backup object a verify step reads, found after the trigger. */
-
 export interface TriggeredBackup {
   object: S3ObjectInfo;
   uri: string;
@@ -226,7 +218,6 @@ function noTriggerResult(target: SyntheticTarget, job: string): StepResult {
 }
 
 /** The newest backup object written since the trigger, or the failed result that says why there is none. */
-
 export async function findTriggeredBackup(
   ctx: Ctx,
   s3: S3Adapter,
@@ -250,7 +241,6 @@ export async function findTriggeredBackup(
 }
 
 /** The passed check naming the object found (`newest dump s3://…`): size, age and the trigger it follows. */
-
 export function newestObjectCheck(noun: string, backup: TriggeredBackup): Check {
   const { object, written } = backup;
   const ageSeconds = Math.max(0, Math.round((Date.now() - written.getTime()) / 1000));
@@ -263,7 +253,6 @@ export function newestObjectCheck(noun: string, backup: TriggeredBackup): Check 
 }
 
 /** Reports a stream scan's progress as `<verb> <key>: <n> inflated`, counted in compressed bytes. */
-
 export function scanProgressReporter(
   ctx: Ctx,
   verb: string,
@@ -279,7 +268,6 @@ export function scanProgressReporter(
 }
 
 /** The data fields every verify step reports first: the object, its digest and the sidecar's. */
-
 export function verifiedObjectData(
   backup: TriggeredBackup,
   sha256: string,

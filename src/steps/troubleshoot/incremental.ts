@@ -31,7 +31,6 @@ function switchData(preview: Preview | undefined): SwitchPreview | undefined {
  * merges `containers` and `env` by name under server-side apply, so this field manager comes to own that
  * one variable and deploy's manager keeps the image and every other variable.
  */
-
 function incrementalApplyConfig(cronJob: KubeObject, mode = 'incremental'): KubeObject {
   const first = ((
     cronJob.spec as { jobTemplate?: { spec?: { template?: { spec?: { containers?: Container[] } } } } }

@@ -42,7 +42,6 @@ function allPermissions(): Permission[] {
 }
 
 /** The Role rules that grant `missing`, grouped by API group and resource (YAML lines). */
-
 function roleRules(missing: readonly Pick<Permission, 'verb' | 'resource' | 'group'>[]): string[] {
   const grouped = new Map<string, { group: string; resource: string; verbs: string[] }>();
   for (const permission of missing) {
