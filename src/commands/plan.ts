@@ -89,7 +89,6 @@ function gateText(
   try {
     return step.gate(values, {
       target: { context: '', namespace: '', sandbox: false },
-      earlier: () => undefined,
       from: () => undefined,
       options,
     })?.prompt;

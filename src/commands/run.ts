@@ -88,7 +88,6 @@ export function knownTypedGates(
     try {
       const gate = step.gate(session.values, {
         target: session.target,
-        earlier: () => undefined,
         from: () => undefined,
         options,
       });

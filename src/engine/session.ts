@@ -214,7 +214,6 @@ export class Session {
       options: run.options ?? {},
       progress: (progress) => this.emit({ kind: 'progress', step: step.id, progress }),
       log: (line) => this.record({ type: 'log', step: step.id, line: this.mask(line) }),
-      earlier: (id) => this.results.get(id)?.data as Record<string, unknown> | undefined,
       from: (handle) => this.output(handle),
       mark: (name, data) =>
         this.record({ type: 'mark', step: step.id, name, at: new Date().toISOString(), data }),
@@ -232,7 +231,6 @@ export class Session {
       }
       const gate = step.gate?.(this.valuesNow, {
         target: this.target,
-        earlier: ctx.earlier,
         from: ctx.from,
         options: ctx.options,
         preview: ctx.preview,

@@ -84,8 +84,6 @@ export interface StepContext<A = unknown> {
   log(line: string): void;
   /** What an earlier step of this session returned, typed by its handle (`ctx.from(chooseBackup)`). */
   from<Out extends object>(step: StepHandle<Out>): Out | undefined;
-  /** @deprecated string ids are untyped: use `from(handle)`. */
-  earlier(stepId: string): Record<string, unknown> | undefined;
   /** Records a named point in time for the report (incident declared, restore started, …). */
   mark(name: string, data?: Record<string, unknown>): void;
   /** The preview computed before the gate, when the step has one. */
@@ -135,7 +133,7 @@ export interface StepDefinition<A = unknown, Out extends object = object> extend
   preview?(ctx: StepContext<A>): Promise<Preview>;
   gate?(
     values: Values,
-    ctx: Pick<StepContext<A>, 'target' | 'earlier' | 'from' | 'options'> & { preview?: Preview },
+    ctx: Pick<StepContext<A>, 'target' | 'from' | 'options'> & { preview?: Preview },
   ): Gate | undefined;
   run(ctx: StepContext<A>): Promise<StepResult<Out>>;
 }

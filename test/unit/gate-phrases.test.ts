@@ -25,7 +25,6 @@ function typedGates(section: (typeof SECTIONS)[number]['id']) {
     try {
       gate = step.gate?.(values, {
         target: { context: 'prod', namespace: 'data', sandbox: false },
-        earlier: () => undefined,
         from: () => undefined,
         options: {},
       });

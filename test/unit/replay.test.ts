@@ -29,7 +29,7 @@ describe('replayJournal', () => {
     expect(restore?.result).toBeUndefined();
   });
 
-  it('keeps completed steps done with their result data, for resume and for ctx.earlier()', () => {
+  it('keeps completed steps done with their result data, for resume and for ctx.from()', () => {
     const replay = replayJournal(parseJournal(killedJournalText()).events);
     expect(replay.done).toEqual([
       'configure.storage-secret',
