@@ -1,3 +1,18 @@
+/**
+ * The runbook's steps, one folder per section (`src/steps/<section>/index.ts` lists its steps in order, one file
+ * per step or per job). What sections share sits below them, and imports only point down:
+ *
+ *   <section>/     prerequisites, configure, deploy, test-postgres, test-neo4j, restore-postgres, restore-neo4j,
+ *                  dr-validation, troubleshoot, verify (`db-runbook verify`)
+ *   restore-kit/   the steps every restore-like section builds for itself: incident, choose, integrity, override,
+ *                  roles preflight, privilege checks; their typed handles (restoreHandles)
+ *   synthetic/     the synthetic backup test both test sections run: seed → trigger → wait → verify → cleanup
+ *   clients/       the one driver per tool: psql, Cypher, the restore scripts, verification records
+ *   kit/           applying objects, the backup CronJobs, cluster permissions, RTO/RPO lines
+ *   define.ts      defineStep<Out>: a step declares what it hands on; later steps read it with ctx.from(step)
+ *
+ * Pure logic (parsing, comparing, wording) lives in src/runbook; I/O only through ctx.adapters.
+ */
 import { UsageError } from '../runbook/errors.js';
 import { isSectionId, type SectionId, SECTIONS } from '../runbook/sections.js';
 import { configureSteps } from './configure/index.js';
