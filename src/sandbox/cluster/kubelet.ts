@@ -661,26 +661,15 @@ export class ProcessKubelet {
       if (typeof claim === 'string') dir = join(this.options.workDir, 'pvc', namespace, claim);
       await mkdir(dir, { recursive: true });
       volumeDirs.set(name, dir);
-      const configMap = dig(volume, 'configMap');
-      const secret = dig(volume, 'secret');
-      if (isPlainObject(configMap))
-        await writeSource(
-          dir,
-          name,
-          configMap,
-          lookup.configMap(String(configMap.name ?? '')),
-          'configmap',
-          String(configMap.name ?? ''),
-        );
-      if (isPlainObject(secret))
-        await writeSource(
-          dir,
-          name,
-          secret,
-          lookup.secret(String(secret.secretName ?? '')),
-          'secret',
-          String(secret.secretName ?? ''),
-        );
+      const sources = [
+        { spec: dig(volume, 'configMap'), nameField: 'name', kind: 'configmap', find: lookup.configMap },
+        { spec: dig(volume, 'secret'), nameField: 'secretName', kind: 'secret', find: lookup.secret },
+      ] as const;
+      for (const source of sources) {
+        if (!isPlainObject(source.spec)) continue;
+        const sourceName = String(source.spec[source.nameField] ?? '');
+        await writeSource(dir, name, source.spec, source.find(sourceName), source.kind, sourceName);
+      }
     }
     const mounts: Mount[] = [];
     for (const mount of asArray(dig(container, 'volumeMounts'))) {
