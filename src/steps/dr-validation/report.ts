@@ -69,7 +69,9 @@ export const report = defineStep({
         status: neo?.drilled === true ? 'ok' : 'skip',
         detail:
           neo?.drilled === true
-            ? `restored into ${String(neo.scratch)}`
+            ? neo.scratch
+              ? `restored into ${neo.scratch}`
+              : `restored into an isolated instance${neo.instance ? ` (${neo.instance}, deleted)` : ''}`
             : `not drilled${typeof neo?.why === 'string' ? `: ${neo.why}` : ''}`,
       },
       {
