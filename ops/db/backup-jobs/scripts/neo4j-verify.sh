@@ -417,6 +417,10 @@ if [[ "$started_server" == true ]]; then
         check "smoke query: $name" false "$body"
         continue
       fi
+      if grep -q '^[[:space:]]*:' <<<"$body"; then
+        check "smoke query: $name" false "refused, not run: a line starts with ':' (cypher-shell would run it as a shell command such as :source or :param)"
+        continue
+      fi
       expect=''
       if [[ -f "$work/smoke/$n.expect" ]]; then expect=$(cat "$work/smoke/$n.expect"); fi
       if ! printf '%s;\n' "$body" | cypher neo4j "$password" "$database" read >"$work/smoke/$n.out" 2>"$work/smoke/$n.err"; then
