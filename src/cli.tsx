@@ -185,10 +185,17 @@ Examples:
   program
     .command('verify')
     .description(
-      'prove one PostgreSQL backup restorable now (as the restore-verify CronJob does): restore into a scratch database, compare, publish <key>.verified.json',
+      'prove one backup restorable now (as the restore-verify CronJobs do): restore into a scratch copy, check, publish <key>.verified.json',
     )
-    .argument('[uri]', 's3://BUCKET/PREFIX<time>.sql.gz (default: the newest backup)')
-    .option('--latest', 'the newest backup under POSTGRES_S3_PREFIX (the default)')
+    .argument(
+      '[uri]',
+      's3://BUCKET/PREFIX<time>.sql.gz or …<time>.backup.tar.gz (default: the newest backup)',
+    )
+    .option(
+      '--latest',
+      'the newest backup under POSTGRES_S3_PREFIX, or NEO4J_S3_PREFIX with --neo4j (the default)',
+    )
+    .option('--neo4j', 'a Neo4j backup: restored into an isolated scratch Neo4j from NEO4J_HOME on this host')
     .action(async (uri: string | undefined, _options, command: Command) => {
       const { verifyCommand } = await import('./commands/verify.js');
       code = await verifyCommand(uri, { ...globalOptions(command), ...command.opts() });

@@ -10,6 +10,14 @@ import { tempDir } from '../support/temp.js';
 const NO_CLUSTER = { KUBECONFIG: '/nonexistent/kubeconfig', HOME: '/nonexistent-home' };
 
 describe('input checked before anything is done', () => {
+  it('verify --neo4j with a PostgreSQL backup URI exits 2 and says which kinds it takes', async () => {
+    const run = await runCli(['verify', '--neo4j', 's3://db-backups/postgres/2026-12-05T02-00-00Z.sql.gz']);
+    expect(run.exitCode).toBe(2);
+    expect(run.stderr).toContain('is not a Neo4j backup');
+    expect(run.stderr).toContain('.backup.tar.gz (Neo4j)');
+    expect(readdirSync(run.sessionDir)).toEqual([]);
+  });
+
   it('run configure deploy test-postgres --yes --job-timeout banana exits 2 before applying anything', async () => {
     const run = await runCli(
       ['run', 'configure', 'deploy', 'test-postgres', '--yes', '--job-timeout', 'banana'],
