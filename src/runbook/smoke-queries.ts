@@ -79,5 +79,14 @@ export function parseNeo4jSmokeQueries(setting: unknown): { queries: SmokeQuery[
         ...(expect === undefined ? {} : { expect: expect as SmokeQuery['expect'] }),
       });
   });
-  return { queries, problems: [...problems, ...smokeQueryProblems(queries, 'neo4jSmokeQueries')] };
+  const shellCommands = queries
+    .filter((query) => /^\s*:/m.test(query.statement))
+    .map(
+      (query) =>
+        `neo4jSmokeQueries (${query.name}): a line starting with ":" is a cypher-shell command, not Cypher`,
+    );
+  return {
+    queries,
+    problems: [...problems, ...smokeQueryProblems(queries, 'neo4jSmokeQueries'), ...shellCommands],
+  };
 }
