@@ -12,7 +12,10 @@ export function printError(error: unknown): number {
       ? ' (check the path and its permissions)'
       : '';
   printProblem({ message: `${message}${hint}`, next });
-  return error instanceof RunbookError ? error.exitCode : EXIT.stepFailed;
+  if (error instanceof RunbookError) return error.exitCode;
+  // Errors of the setup step and the sandbox carry their own exit code (2: something to install first).
+  const exitCode = (error as { exitCode?: unknown } | undefined)?.exitCode;
+  return typeof exitCode === 'number' ? exitCode : EXIT.stepFailed;
 }
 
 /** An already described problem (a step's outcome): `error: …` and `  → next`. */

@@ -287,7 +287,8 @@ describe('db-runbook run configure deploy (real kube-apiserver)', () => {
       .map((line) => JSON.parse(line) as { type: string; lines?: string[]; method?: string });
     const previews = events.filter((event) => event.type === 'preview').flatMap((event) => event.lines ?? []);
     const objectLines = previews.filter((line) => /^(Secret|ConfigMap|ServiceAccount|CronJob) /.test(line));
-    expect(objectLines).toHaveLength(9);
+    // 6 configure objects; the 2 backup CronJobs, the 2 restore-verify CronJobs and their smoke-queries ConfigMap
+    expect(objectLines).toHaveLength(11);
     for (const line of objectLines) expect(line).toMatch(/: unchanged$/);
     expect(events.filter((event) => event.type === 'gate')).toEqual([]);
     expect(events.filter((event) => event.type === 'api' && event.method === 'PATCH')).toEqual([]);

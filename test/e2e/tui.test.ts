@@ -62,8 +62,10 @@ describe('the TUI in a real terminal (tmux)', () => {
     await tmux('send-keys', '-t', name, 'Enter');
     await waitFor('Will do');
     await tmux('send-keys', '-t', name, 'a');
-    // The last step asks Neo4j its edition over Bolt (the sandbox's is a real 5.26 Community).
-    const done = await waitFor(/Neo4j 5\.26\.\d+ Community/, 60_000);
+    // The Neo4j step asks its edition over Bolt (the sandbox's is a real 5.26 Community); the last one asks
+    // PostgreSQL what the restore-verify Job will need.
+    await waitFor(/Neo4j 5\.26\.\d+ Community/, 60_000);
+    const done = await waitFor(/✓ Restore verification grants/, 60_000);
     // Every step's row is ticked; the detail pane followed the steps to the last one.
     for (const title of [
       'Tools on this workstation',
@@ -71,13 +73,17 @@ describe('the TUI in a real terminal (tmux)', () => {
       'S3 bucket',
       'Database reachability',
       'Neo4j edition and version',
+      'Restore verification grants',
     ]) {
       expect(done).toMatch(new RegExp(`✓ ${title}`));
     }
-    expect(done).toMatch(/✓ StatefulSet neo4j/);
+    expect(done).toMatch(/✓ may create the scratch database/);
+    // One step up, the detail shows the Neo4j step's checks.
+    await tmux('send-keys', '-t', name, 'Up');
+    await waitFor(/✓ StatefulSet neo4j/);
 
     await tmux('send-keys', '-t', name, 'Escape');
-    await waitFor('✓ 5/5 done');
+    await waitFor('✓ 6/6 done');
     await tmux('send-keys', '-t', name, 'q');
     const after = await waitFor('EXITED:0');
     expect(after).not.toContain('Error');

@@ -150,8 +150,8 @@ async function readBack(
 
 /**
  * What deploy applies: cronjobs.yaml rendered, and for a Neo4j that reports Community (and runs as
- * StatefulSet NEO4J_STATEFULSET) the neo4j-daily-backup of cronjob-neo4j-community.yaml instead; for an
- * Enterprise one, neo4j-restore-verify with the Enterprise image, so it can prove online backups.
+ * StatefulSet NEO4J_STATEFULSET) the neo4j-daily-backup of cronjob-neo4j-community.yaml instead; for one that
+ * reports Enterprise, neo4j-restore-verify with the Enterprise image, so it can prove online backups.
  */
 async function desiredObjects(
   ctx: Pick<StepContext<Adapters>, 'values' | 'settings' | 'adapters' | 'signal'>,
@@ -165,7 +165,8 @@ async function desiredObjects(
   );
   if (!ctx.values.inScope('neo4j')) return { objects };
   const neo4j = await neo4jVariant(ctx);
-  if (neo4j.method === 'online') return { objects: withEnterpriseVerifier(objects), neo4j };
+  // Only for an edition the server named: an unknown one keeps the shipped (Community) verify image.
+  if (neo4j.method === 'online' && !neo4j.unknown) return { objects: withEnterpriseVerifier(objects), neo4j };
   if (!neo4j.statefulSet) return { objects, neo4j };
   const [community] = renderManifest([communityCronJob(dir, neo4j.statefulSet)], ctx.values, namespace);
   return {

@@ -260,8 +260,11 @@ esac
 # ---------------------------------------------------------------------------------------------- consistency
 if [[ "$restored" == true ]]; then
   mkdir -p "$work/check-report"
-  # its report (inconsistencies, if any) goes to the working directory (--report-path's default)
-  (cd "$work/check-report" && exec "${scratch_env[@]}" "$admin_bin" database check "$database") \
+  # its report (inconsistencies, if any) goes to the working directory (--report-path's default); the check's JVM
+  # writes a log4j file for that report into java.io.tmpdir and leaves it: the work dir, deleted with it
+  (cd "$work/check-report" &&
+    exec "${scratch_env[@]}" JAVA_OPTS="-Djava.io.tmpdir=$work/check-report${JAVA_OPTS:+ $JAVA_OPTS}" \
+      "$admin_bin" database check "$database") \
     >"$work/check.log" 2>&1 </dev/null &
   restore_pid=$!
   check_rc=0
