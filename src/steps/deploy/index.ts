@@ -165,8 +165,9 @@ async function desiredObjects(
   );
   if (!ctx.values.inScope('neo4j')) return { objects };
   const neo4j = await neo4jVariant(ctx);
-  // Only for an edition the server named: an unknown one keeps the shipped (Community) verify image.
-  if (neo4j.method === 'online' && !neo4j.unknown) return { objects: withEnterpriseVerifier(objects), neo4j };
+  // The Enterprise verify image only for a server that said Enterprise: an unknown edition keeps the shipped one.
+  if (neo4j.method === 'online')
+    return { objects: neo4j.unknown ? objects : withEnterpriseVerifier(objects), neo4j };
   if (!neo4j.statefulSet) return { objects, neo4j };
   const [community] = renderManifest([communityCronJob(dir, neo4j.statefulSet)], ctx.values, namespace);
   return {
