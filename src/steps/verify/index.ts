@@ -116,9 +116,12 @@ export function verifyBackupStep(uri?: string, database: 'postgres' | 'neo4j' = 
       const summary = summaryOf(result.stdout);
       const checks = checksOf(result.stderr);
       if (result.interrupted)
-        throw new RunbookError('verification interrupted: the script deleted its scratch copy and published no record', {
-          exitCode: 130,
-        });
+        throw new RunbookError(
+          'verification interrupted: the script deleted its scratch copy and published no record',
+          {
+            exitCode: 130,
+          },
+        );
       const unverifiable = database === 'neo4j' && result.exitCode === 3;
       if (result.exitCode !== 0 && result.exitCode !== 1 && !unverifiable) {
         const reason = result.stderr
