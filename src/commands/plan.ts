@@ -1,28 +1,15 @@
 import type { StepOptions } from '../runbook/options.js';
-import { renderPlanMarkdown, renderPlanText, type PlannedSection } from '../runbook/plan.js';
+import { type PlannedSection, planValues, renderPlanMarkdown, renderPlanText } from '../runbook/plan.js';
 import { SECTIONS } from '../runbook/sections.js';
 import type { Plan } from '../runbook/step.js';
-import { isSecret, missingInputs, type Values } from '../runbook/values.js';
+import { missingInputs, type Values } from '../runbook/values.js';
 import type { RunbookStep } from '../steps/define.js';
 import { isAvailable, selectSteps, stepsOf } from '../steps/index.js';
-import { maybeStartSandbox, resolveAll, type GlobalOptions } from './context.js';
+import { type GlobalOptions, maybeStartSandbox, resolveAll } from './context.js';
 
 export interface PlanOptions extends GlobalOptions {
   format?: 'text' | 'markdown';
   writeCanary?: boolean;
-}
-
-/**
- * Values as a plan shows them: a value the step uses and nobody set yet reads `<NAME>` (never
- * "undefined"); secrets and the S3 endpoint (empty means AWS itself) stay unset.
- */
-export function planValues(values: Values, step: Pick<RunbookStep, 'inputs' | 'optionalInputs'>): Values {
-  let out = values;
-  for (const name of [...step.inputs, ...(step.optionalInputs ?? [])]) {
-    if (values.get(name) !== undefined || isSecret(name) || name === 'AWS_ENDPOINT_URL') continue;
-    out = out.with(name, `<${name}>`, 'default');
-  }
-  return out;
 }
 
 export function planSections(

@@ -5,17 +5,21 @@
  */
 import { EXIT } from '../runbook/errors.js';
 import type { StepOptions } from '../runbook/options.js';
-import type { RunbookStep } from '../steps/define.js';
+import type { Adapters } from '../adapters/types.js';
+import type { StepDefinition } from '../runbook/step.js';
 import type { Chooser, Confirmer, Session, StepOutcome } from './session.js';
+
+/** A step as the loop runs it: `continueOnFailure` marks checks that are independent of each other. */
+export type LoopStep = StepDefinition<Adapters> & { continueOnFailure?: boolean };
 
 export interface LoopSurface {
   confirm: Confirmer;
   /** Interactive choice; absent in non-interactive runs (each step's fallback is used). */
   choose?: Chooser;
   /** Asks for the values a step cannot run without; undefined: not given. Absent: the step reports them missing. */
-  askValues?: (step: RunbookStep, missing: string[]) => Promise<Record<string, string> | undefined>;
+  askValues?: (step: LoopStep, missing: string[]) => Promise<Record<string, string> | undefined>;
   /** Why a step cannot run on this surface at all (the TUI without a cluster), before anything is asked. */
-  blocked?: (step: RunbookStep) => string | undefined;
+  blocked?: (step: LoopStep) => string | undefined;
   /** The options at the moment each step starts (the TUI's toggles can change between steps). */
   options: () => StepOptions;
   signal: AbortSignal;
@@ -23,15 +27,15 @@ export interface LoopSurface {
   nonInteractive?: boolean;
   /** Steps already done or skipped in this session are not run again (run, resume). */
   skipFinished?: boolean;
-  onStepStart?: (step: RunbookStep) => void;
-  onOutcome?: (step: RunbookStep, outcome: StepOutcome) => void;
+  onStepStart?: (step: LoopStep) => void;
+  onOutcome?: (step: LoopStep, outcome: StepOutcome) => void;
 }
 
 /** Why the loop stopped before the end, when it did. */
 export type LoopStop =
-  | { kind: 'blocked'; step: RunbookStep; reason: string }
-  | { kind: 'values-not-given'; step: RunbookStep }
-  | { kind: 'outcome'; step: RunbookStep; outcome: StepOutcome };
+  | { kind: 'blocked'; step: LoopStep; reason: string }
+  | { kind: 'values-not-given'; step: LoopStep }
+  | { kind: 'outcome'; step: LoopStep; outcome: StepOutcome };
 
 export interface LoopResult {
   /** The first failure's exit code (an interruption wins), or 0. */
@@ -39,19 +43,19 @@ export interface LoopResult {
   /** Every step ran to done or was skipped. */
   ok: boolean;
   /** The last step the loop reached. */
-  last?: RunbookStep;
+  last?: LoopStep;
   stop?: LoopStop;
 }
 
 export async function runLoop(
   session: Session,
-  steps: readonly RunbookStep[],
+  steps: readonly LoopStep[],
   surface: LoopSurface,
 ): Promise<LoopResult> {
   const { signal } = surface;
   let exitCode: number = EXIT.done;
   let ok = true;
-  let last: RunbookStep | undefined;
+  let last: LoopStep | undefined;
   for (const step of steps) {
     if (signal.aborted) break;
     const status = session.status(step.id);

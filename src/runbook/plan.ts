@@ -1,6 +1,6 @@
 import type { SectionInfo } from './sections.js';
 import type { Plan, StepDefinition } from './step.js';
-import type { Values } from './values.js';
+import { isSecret, type Values } from './values.js';
 
 export interface PlannedStep {
   step: Pick<StepDefinition, 'id' | 'title' | 'description' | 'inputs' | 'skippable'>;
@@ -85,4 +85,16 @@ export function shellQuote(word: string): string {
 
 export function shellCommand(words: readonly string[]): string {
   return words.map(shellQuote).join(' ');
+}
+/**
+ * Values as a plan shows them: a value the step uses and nobody set yet reads `<NAME>` (never
+ * "undefined"); secrets and the S3 endpoint (empty means AWS itself) stay unset.
+ */
+export function planValues(values: Values, step: Pick<StepDefinition, 'inputs' | 'optionalInputs'>): Values {
+  let out = values;
+  for (const name of [...step.inputs, ...(step.optionalInputs ?? [])]) {
+    if (values.get(name) !== undefined || isSecret(name) || name === 'AWS_ENDPOINT_URL') continue;
+    out = out.with(name, `<${name}>`, 'default');
+  }
+  return out;
 }

@@ -1,11 +1,10 @@
 import { useApp, useStdout } from 'ink';
 import { useEffect, useLayoutEffect, useMemo, useState, useSyncExternalStore } from 'react';
-import { planValues } from '../commands/plan.js';
+import { planValues } from '../runbook/plan.js';
 import type { Session } from '../engine/session.js';
-import type { StepOptions } from '../runbook/options.js';
-import { optionDisplay, OPTIONS, type OptionSpec } from '../runbook/options.js';
+import { optionDisplay, OPTIONS, type OptionSpec, type StepOptions } from '../runbook/options.js';
 import type { ReportModel, ReportPaths } from '../runbook/report/index.js';
-import { SECTIONS, sectionInfo, type SectionId } from '../runbook/sections.js';
+import { type SectionId, sectionInfo, SECTIONS } from '../runbook/sections.js';
 import type { RunbookStep } from '../steps/define.js';
 import type { AppEnv, AppState, Prompt } from './app-state.js';
 import { TuiController } from './controller.js';
@@ -14,8 +13,8 @@ import { keyLabel } from './key-table.js';
 import { editorLine } from './line-editor.js';
 import { Lines } from './Lines.js';
 import { choiceLines, formLines, gateLines, quitLines, scheduleLines } from './prompts.js';
-import { useSessionSnapshot, type SessionSnapshot } from './session-store.js';
-import { line, rule, seg, SPINNER_FRAMES, truncateLine, wrapAll, wrapLine, type Line } from './text.js';
+import { type SessionSnapshot, useSessionSnapshot } from './session-store.js';
+import { line, type Line, rule, seg, SPINNER_FRAMES, truncateLine, wrapAll, wrapLine } from './text.js';
 import { useTerminalSize } from './use-store.js';
 import {
   detailLines,

@@ -10,9 +10,8 @@ import { lastLines } from '../clients/psql.js';
 import { scriptOutput } from '../clients/restore-scripts.js';
 import { sleep } from '../define.js';
 import type { ValidationEntry } from '../restore-kit/validation.js';
-import type { DrillNeo4jData, Neo4jPreview } from './neo4j.js';
+import type { Ctx, DrillNeo4jData, Neo4jPreview } from './spec.js';
 import { runNeo4jRestore } from './neo4j-restore.js';
-import type { Ctx } from './spec.js';
 
 /**
  * Community: one user database per server, so the drill restores into a second, isolated Neo4j on this

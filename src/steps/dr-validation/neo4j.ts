@@ -23,45 +23,17 @@ import { lastLines } from '../clients/psql.js';
 import { scriptLocation, scriptOutput } from '../clients/restore-scripts.js';
 import { drillIntoInstance } from './neo4j-instance.js';
 import { runNeo4jRestore } from './neo4j-restore.js';
-import { type Ctx, DRILL_IDS, explicitName, SECTION } from './spec.js';
-
-/** What the preview found: where the drill can go (a scratch database, or an isolated instance), or why not. */
-export interface Neo4jPreview {
-  possible: boolean;
-  why?: string;
-  edition?: string;
-  scratch?: string;
-  uri?: string;
-  recoveryPoint?: string;
-  home?: string;
-  /** Community: a second, isolated instance from the local distribution (its bin/ and lib/). */
-  instance?: boolean;
-  binDir?: string;
-  libDir?: string;
-}
+import {
+  type Ctx,
+  DRILL_IDS,
+  type DrillNeo4jData,
+  explicitName,
+  type Neo4jPreview,
+  SECTION,
+} from './spec.js';
 
 function neo4jPreviewData(preview: Preview | undefined): Neo4jPreview | undefined {
   return preview?.data as Neo4jPreview | undefined;
-}
-
-/**
- * The Neo4j drill's output: whether it restored and smoke-tested, into which scratch database (Enterprise)
- * or isolated instance (Community), or why not.
- */
-export interface DrillNeo4jData {
-  drilled: boolean;
-  /** Enterprise: the scratch database (the drop step drops it). */
-  scratch?: string;
-  /** Community: the isolated instance's Bolt address (deleted by the step itself). */
-  instance?: string;
-  /** Why the drill was not possible here. */
-  why?: string | null;
-  created?: boolean;
-  exitCode?: number;
-  backup?: { uri: string; verified: boolean };
-  validation?: ValidationEntry[];
-  recoveryPoint?: string | null;
-  validatedAt?: string;
 }
 
 export const neo4j = defineStep<DrillNeo4jData>({

@@ -7,6 +7,7 @@ import type { SectionId } from '../../runbook/sections.js';
 import type { StepContext } from '../../runbook/step.js';
 import type { Values } from '../../runbook/values.js';
 import { POSTGRES_SPEC, type RestoreSection, type RestoreSpec, stepIds } from '../restore-kit/spec.js';
+import type { ValidationEntry } from '../restore-kit/validation.js';
 
 export type Ctx = StepContext<Adapters>;
 
@@ -67,4 +68,39 @@ export const DRILL_OPTIONAL = [
 export function explicitName(settings: Record<string, unknown>, key: string): string | undefined {
   const value = settings[key];
   return typeof value === 'string' && value.trim() !== '' ? value.trim() : undefined;
+}
+/**
+ * The Neo4j drill's output: whether it restored and smoke-tested, into which scratch database (Enterprise)
+ * or isolated instance (Community), or why not.
+ */
+
+export interface DrillNeo4jData {
+  drilled: boolean;
+  /** Enterprise: the scratch database (the drop step drops it). */
+  scratch?: string;
+  /** Community: the isolated instance's Bolt address (deleted by the step itself). */
+  instance?: string;
+  /** Why the drill was not possible here. */
+  why?: string | null;
+  created?: boolean;
+  exitCode?: number;
+  backup?: { uri: string; verified: boolean };
+  validation?: ValidationEntry[];
+  recoveryPoint?: string | null;
+  validatedAt?: string;
+}
+/** What the preview found: where the drill can go (a scratch database, or an isolated instance), or why not. */
+
+export interface Neo4jPreview {
+  possible: boolean;
+  why?: string;
+  edition?: string;
+  scratch?: string;
+  uri?: string;
+  recoveryPoint?: string;
+  home?: string;
+  /** Community: a second, isolated instance from the local distribution (its bin/ and lib/). */
+  instance?: boolean;
+  binDir?: string;
+  libDir?: string;
 }
