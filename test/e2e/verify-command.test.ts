@@ -103,9 +103,11 @@ describe('db-runbook verify', () => {
     );
   }, 300_000);
 
-  it('a URI that is not a PostgreSQL backup is refused before anything runs (exit 2)', async () => {
-    const result = await runCli(['verify', 's3://db-backups/neo4j/x.backup.tar.gz'], { env: env() });
+  it('a URI that is not a backup is refused before anything runs (exit 2), naming the kinds it takes', async () => {
+    const result = await runCli(['verify', 's3://db-backups/postgres/notes.txt'], { env: env() });
     expect(result.exitCode).toBe(2);
     expect(result.stderr).toContain('is not a PostgreSQL backup');
+    expect(result.stderr).toContain('.backup.tar.gz (Neo4j)');
+    expect(journalText(result.sessionDir)).toBe('');
   });
 });
