@@ -100,53 +100,7 @@ describe('input checked before anything is done', () => {
   it('resume refuses a session whose sandbox no longer exists, instead of trusting its done steps', async () => {
     const sessionDir = tempDir('db-runbook-resume-');
     const id = '20261205T010203Z-abcd';
-    const base = { session: id, ts: '2026-12-05T01:02:03.000Z' };
-    const lines = [
-      {
-        ...base,
-        seq: 1,
-        type: 'session-start',
-        version: 1,
-        tool: 'db-runbook',
-        toolVersion: '0.1.0',
-        operator: 'op',
-        argv: ['run', 'restore-postgres', '--sandbox'],
-        target: { context: 'SANDBOX', server: 'https://127.0.0.1:1', namespace: 'data', sandbox: true },
-        mode: 'run',
-      },
-      {
-        ...base,
-        seq: 2,
-        type: 'step-state',
-        step: 'restore-postgres.integrity',
-        section: 'restore-postgres',
-        from: 'pending',
-        to: 'running',
-      },
-      {
-        ...base,
-        seq: 3,
-        type: 'step-state',
-        step: 'restore-postgres.integrity',
-        section: 'restore-postgres',
-        from: 'running',
-        to: 'verifying',
-      },
-      {
-        ...base,
-        seq: 4,
-        type: 'step-state',
-        step: 'restore-postgres.integrity',
-        section: 'restore-postgres',
-        from: 'verifying',
-        to: 'done',
-      },
-    ];
-    writeFileSync(
-      join(sessionDir, `${id}.jsonl`),
-      lines.map((line) => JSON.stringify(line)).join('\n') + '\n',
-      { mode: 0o600 },
-    );
+    writeSandboxJournal(sessionDir, id);
     const run = await runCli(['resume', id, '--yes'], { env: NO_CLUSTER, sessionDir });
     expect(run.exitCode, run.stderr).toBe(2);
     expect(run.stderr).toMatch(
@@ -158,53 +112,7 @@ describe('input checked before anything is done', () => {
   it('--sandbox resume refuses a session of a sandbox that no longer exists (a new sandbox is another one)', async () => {
     const sessionDir = tempDir('db-runbook-resume-sandbox-');
     const id = '20261205T010203Z-efgh';
-    const base = { session: id, ts: '2026-12-05T01:02:03.000Z' };
-    const lines = [
-      {
-        ...base,
-        seq: 1,
-        type: 'session-start',
-        version: 1,
-        tool: 'db-runbook',
-        toolVersion: '0.1.0',
-        operator: 'op',
-        argv: ['run', 'restore-postgres', '--sandbox'],
-        target: { context: 'SANDBOX', server: 'https://127.0.0.1:1', namespace: 'data', sandbox: true },
-        mode: 'run',
-      },
-      {
-        ...base,
-        seq: 2,
-        type: 'step-state',
-        step: 'restore-postgres.integrity',
-        section: 'restore-postgres',
-        from: 'pending',
-        to: 'running',
-      },
-      {
-        ...base,
-        seq: 3,
-        type: 'step-state',
-        step: 'restore-postgres.integrity',
-        section: 'restore-postgres',
-        from: 'running',
-        to: 'verifying',
-      },
-      {
-        ...base,
-        seq: 4,
-        type: 'step-state',
-        step: 'restore-postgres.integrity',
-        section: 'restore-postgres',
-        from: 'verifying',
-        to: 'done',
-      },
-    ];
-    writeFileSync(
-      join(sessionDir, `${id}.jsonl`),
-      lines.map((line) => JSON.stringify(line)).join('\n') + '\n',
-      { mode: 0o600 },
-    );
+    writeSandboxJournal(sessionDir, id);
     const run = await runCli(['resume', id, '--yes', '--sandbox'], { sessionDir, timeoutMs: 180_000 });
     expect(run.exitCode, run.stderr).toBe(2);
     expect(run.stderr).toMatch(
@@ -215,3 +123,54 @@ describe('input checked before anything is done', () => {
     expect(events.filter((e) => e.type === 'gate' || e.type === 'api')).toEqual([]);
   }, 200_000);
 });
+
+/** A journal of a run against a sandbox (server https://127.0.0.1:1, long gone) whose integrity step is done. */
+function writeSandboxJournal(sessionDir: string, id: string): void {
+  const base = { session: id, ts: '2026-12-05T01:02:03.000Z' };
+  const lines = [
+    {
+      ...base,
+      seq: 1,
+      type: 'session-start',
+      version: 1,
+      tool: 'db-runbook',
+      toolVersion: '0.1.0',
+      operator: 'op',
+      argv: ['run', 'restore-postgres', '--sandbox'],
+      target: { context: 'SANDBOX', server: 'https://127.0.0.1:1', namespace: 'data', sandbox: true },
+      mode: 'run',
+    },
+    {
+      ...base,
+      seq: 2,
+      type: 'step-state',
+      step: 'restore-postgres.integrity',
+      section: 'restore-postgres',
+      from: 'pending',
+      to: 'running',
+    },
+    {
+      ...base,
+      seq: 3,
+      type: 'step-state',
+      step: 'restore-postgres.integrity',
+      section: 'restore-postgres',
+      from: 'running',
+      to: 'verifying',
+    },
+    {
+      ...base,
+      seq: 4,
+      type: 'step-state',
+      step: 'restore-postgres.integrity',
+      section: 'restore-postgres',
+      from: 'verifying',
+      to: 'done',
+    },
+  ];
+  writeFileSync(
+    join(sessionDir, `${id}.jsonl`),
+    lines.map((line) => JSON.stringify(line)).join('\n') + '\n',
+    { mode: 0o600 },
+  );
+}
