@@ -121,6 +121,16 @@ expect_verdict() {
   [[ "$actual" == "$expect" ]]
 }
 
+# smoke_check NAME HAS_ROW ACTUAL EXPECT: the check "smoke query: NAME" from expect_verdict's answer
+smoke_check() {
+  local verdict
+  if verdict=$(expect_verdict "$2" "$3" "$4"); then
+    check "smoke query: $1" true "$verdict"
+  else
+    check "smoke query: $1" false "$verdict"
+  fi
+}
+
 # ---------------------------------------------------------------------------------------------- the record
 # publish_record FILE BUCKET KEY: uploads FILE as s3://BUCKET/KEY.verified.json and its .sha256 (sha256sum's
 # format, named like the record); sets record_sha. Exits 6 when either upload fails.
@@ -142,4 +152,10 @@ verified_by() {
   local pod=${VERIFY_POD_NAME:-$(hostname_of_this)} job=${VERIFY_JOB_NAME:-}
   if [[ -z "$job" && -n "${KUBERNETES_SERVICE_HOST:-}" && "$pod" =~ ^(.+)-[a-z0-9]{5}$ ]]; then job=${BASH_REMATCH[1]}; fi
   printf '"pod":%s,"job":%s' "$(json_str "$pod")" "$(json_str "$job")"
+}
+
+# print_summary RESULT URI BUCKET KEY DURATION_MS: the key=value lines on stdout that db-runbook verify reads
+print_summary() {
+  printf 'result=%s\nbackup=%s\nrecord=s3://%s/%s.verified.json\nrecord_sha256=%s\nfailed_check=%s\nduration_seconds=%s\n' \
+    "$1" "$2" "$3" "$4" "$record_sha" "$failed_check" "$(($5 / 1000))"
 }

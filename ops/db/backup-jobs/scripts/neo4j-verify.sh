@@ -436,11 +436,7 @@ if [[ "$started_server" == true ]]; then
         has_row=true
         actual=$(first_value "$work/smoke/$n.out")
       fi
-      if verdict=$(expect_verdict "$has_row" "$actual" "$expect"); then
-        check "smoke query: $name" true "$verdict"
-      else
-        check "smoke query: $name" false "$verdict"
-      fi
+      smoke_check "$name" "$has_row" "$actual" "$expect"
     done
   fi
 fi
@@ -486,8 +482,7 @@ case $result in
   fail) log "NOT RESTORABLE: $failed_check failed: $uri (record s3://$bucket/$key.verified.json)" ;;
   *) log "NOT VERIFIED: $unverified_reason (record s3://$bucket/$key.verified.json)" ;;
 esac
-printf 'result=%s\nbackup=%s\nrecord=s3://%s/%s.verified.json\nrecord_sha256=%s\nfailed_check=%s\nduration_seconds=%s\n' \
-  "$result" "$uri" "$bucket" "$key" "$record_sha" "$failed_check" "$((duration_ms / 1000))"
+print_summary "$result" "$uri" "$bucket" "$key" "$duration_ms"
 case $result in
   pass) exit 0 ;;
   fail) exit 1 ;;

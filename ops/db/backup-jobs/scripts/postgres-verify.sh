@@ -279,11 +279,7 @@ if ((restore_rc == 0)); then
         has_row=true
         actual=${first%%|*}
       fi
-      if verdict=$(expect_verdict "$has_row" "$actual" "$expect"); then
-        check "smoke query: $name" true "$verdict"
-      else
-        check "smoke query: $name" false "$verdict"
-      fi
+      smoke_check "$name" "$has_row" "$actual" "$expect"
     done
   fi
 fi
@@ -297,16 +293,13 @@ result=pass
 [[ -z "$failed_check" ]] || result=fail
 finished_at=$(date -u +%Y-%m-%dT%H:%M:%S.%3NZ)
 duration_ms=$(($(date -u +%s%3N) - started_ms))
-pod=${VERIFY_POD_NAME:-$(hostname_of_this)}
-job_name=${VERIFY_JOB_NAME:-}
-if [[ -z "$job_name" && -n "${KUBERNETES_SERVICE_HOST:-}" && "$pod" =~ ^(.+)-[a-z0-9]{5}$ ]]; then job_name=${BASH_REMATCH[1]}; fi
 {
   printf '{"format":"db-runbook-verification/1","result":"%s","backup":%s,"sha256":%s,"recoveryPoint":%s,' \
     "$result" "$(json_str "$uri")" "$(json_str "$dump_sha")" "$(json_str "$recovery_point")"
   printf '"globals":%s,"startedAt":"%s","finishedAt":"%s","durationSeconds":%s,' \
     "$(json_opt "${globals_sha:+s3://$bucket/$globals_key}")" "$started_at" "$finished_at" \
     "$((duration_ms / 1000)).$(printf '%03d' $((duration_ms % 1000)))"
-  printf '"by":{"pod":%s,"job":%s,"runId":%s},' "$(json_str "$pod")" "$(json_str "$job_name")" "$(json_str "$run_id")"
+  printf '"by":{%s,"runId":%s},' "$(verified_by)" "$(json_str "$run_id")"
   printf '"scratch":{"server":%s,"database":%s,"dropped":%s},' "$(json_str "$PGHOST:$PGPORT")" "$(json_str "$scratch")" "$dropped"
   printf '"failedCheck":%s,"checks":[%s],' "$(json_opt "$failed_check")" \
     "$(IFS=,; echo "${checks[*]}")"
@@ -315,17 +308,8 @@ if [[ -z "$job_name" && -n "${KUBERNETES_SERVICE_HOST:-}" && "$pod" =~ ^(.+)-[a-
   printf '"error":%s,"logTail":%s}\n' "$(json_opt "$error")" \
     "$(json_str "$(tail -n 15 "$work/restore.err")")"
 } >"$work/verified.json"
-record_sha=$(sha256sum "$work/verified.json" | cut -d' ' -f1)
-printf '%s  %s\n' "$record_sha" "${key##*/}.verified.json" >"$work/verified.json.sha256"
-if ! aws_cli s3 cp "$work/verified.json" "s3://$bucket/$key.verified.json" --content-type application/json \
-  --only-show-errors 2>"$work/put.err" ||
-  ! aws_cli s3 cp "$work/verified.json.sha256" "s3://$bucket/$key.verified.json.sha256" --content-type text/plain \
-    --only-show-errors 2>>"$work/put.err"; then
-  tail_of "$work/put.err"
-  die 6 "could not publish s3://$bucket/$key.verified.json"
-fi
+publish_record "$work/verified.json" "$bucket" "$key"
 
 log "$([[ $result == pass ]] && echo "PROVEN RESTORABLE" || echo "NOT RESTORABLE: $failed_check failed"): $uri (record s3://$bucket/$key.verified.json)"
-printf 'result=%s\nbackup=%s\nrecord=s3://%s/%s.verified.json\nrecord_sha256=%s\nfailed_check=%s\nduration_seconds=%s\n' \
-  "$result" "$uri" "$bucket" "$key" "$record_sha" "$failed_check" "$((duration_ms / 1000))"
+print_summary "$result" "$uri" "$bucket" "$key" "$duration_ms"
 [[ "$result" == pass ]] || exit 1
