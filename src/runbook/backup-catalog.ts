@@ -68,7 +68,7 @@ export const VERIFIED_SIDECAR_SUFFIX = `${VERIFIED_SUFFIX}.sha256`;
 
 /**
  * Reads a `<key>.verified.json` record (format db-runbook-verification/1) WITHOUT checking it against its
- * `.sha256`: callers that read records from the bucket use readVerification / checkedVerificationRecord.
+ * `.sha256`: callers that read records from the bucket use checkedVerificationRecord (clients/verification-records.ts reads them).
  */
 export function parseVerificationRecord(text: string): Verification {
   let record: unknown;
@@ -144,23 +144,6 @@ export function checkedVerificationRecord(
       `its SHA-256 ${actual.slice(0, 12)}… does not match its ${VERIFIED_SIDECAR_SUFFIX} (${parsed.sha256.slice(0, 12)}…)`,
     );
   return parseVerificationRecord(text);
-}
-
-/** What `readVerification` needs of the S3 adapter. */
-export interface TextReader {
-  getText(key: string, maxBytes?: number): Promise<string | undefined>;
-}
-
-/**
- * Reads `<key>.verified.json` and its `.sha256` and checks one against the other (checkedVerificationRecord).
- * A read error counts as unreadable: never proven.
- */
-export async function readVerification(s3: TextReader, verifiedKey: string): Promise<Verification> {
-  const [text, sidecar] = await Promise.all([
-    s3.getText(verifiedKey, 1 << 20).catch(() => undefined),
-    s3.getText(`${verifiedKey}.sha256`, 4096).catch(() => undefined),
-  ]);
-  return checkedVerificationRecord(text, sidecar);
 }
 
 export function withVerification(backup: Backup, verification: Verification): Backup {

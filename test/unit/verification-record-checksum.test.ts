@@ -3,12 +3,8 @@
 // never proven. Read through a fake bucket, as the restore list and troubleshoot read them.
 import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import {
-  checkedVerificationRecord,
-  readVerification,
-  verificationText,
-  type TextReader,
-} from '../../src/runbook/backup-catalog.js';
+import { checkedVerificationRecord, verificationText } from '../../src/runbook/backup-catalog.js';
+import { readVerification, type TextReader } from '../../src/steps/clients/verification-records.js';
 
 const now = new Date('2026-12-05T10:00:00Z');
 const key = 'postgres/2026-12-05T02-00-00.000001Z.sql.gz.verified.json';

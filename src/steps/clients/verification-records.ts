@@ -6,7 +6,8 @@ import type { Adapters, S3Adapter } from '../../adapters/types.js';
 import {
   type Backup,
   buildCatalog,
-  readVerification,
+  checkedVerificationRecord,
+  type Verification,
   withVerification,
 } from '../../runbook/backup-catalog.js';
 import { proofLine, type ProofLine } from '../../runbook/restorability.js';
@@ -42,4 +43,21 @@ export async function lastProvenRestorable(
       return proofLine(database, catalog, now);
     }),
   );
+}
+
+/** What `readVerification` needs of the S3 adapter. */
+export interface TextReader {
+  getText(key: string, maxBytes?: number): Promise<string | undefined>;
+}
+
+/**
+ * Reads `<key>.verified.json` and its `.sha256` and checks one against the other (checkedVerificationRecord).
+ * A read error counts as unreadable: never proven.
+ */
+export async function readVerification(s3: TextReader, verifiedKey: string): Promise<Verification> {
+  const [text, sidecar] = await Promise.all([
+    s3.getText(verifiedKey, 1 << 20).catch(() => undefined),
+    s3.getText(`${verifiedKey}.sha256`, 4096).catch(() => undefined),
+  ]);
+  return checkedVerificationRecord(text, sidecar);
 }

@@ -3,10 +3,10 @@ import type { S3Adapter } from '../../adapters/types.js';
 import {
   type Backup,
   buildCatalog,
-  readVerification,
   type Verification,
   verificationText,
 } from '../../runbook/backup-catalog.js';
+import { readVerification } from '../clients/verification-records.js';
 import { assessFreshness, type Freshness } from '../../runbook/freshness.js';
 import type { Check } from '../../runbook/step.js';
 import { defineStep, endpointFlag } from '../define.js';
