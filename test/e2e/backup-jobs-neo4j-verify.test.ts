@@ -4,7 +4,7 @@
 // no scratch Neo4j process and no scratch home are left, and that the production server was not touched.
 import { createHash } from 'node:crypto';
 import { mkdir, readdir } from 'node:fs/promises';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { createNeo4jAdapter } from '../../src/adapters/neo4j.js';
@@ -16,6 +16,7 @@ import {
 } from '../../src/sandbox/neo4j.js';
 import { type SandboxS3, startSandboxS3 } from '../../src/sandbox/s3.js';
 import { basePath, run, type RunResult, runScript, tempDir } from '../support/backup-jobs-run.js';
+import { journalText, runCli } from '../support/cli.js';
 
 let dir: string;
 let s3: SandboxS3;
@@ -286,3 +287,27 @@ describe(
     });
   },
 );
+
+describe('db-runbook verify --neo4j from the workstation', { timeout: 400_000 }, () => {
+  it('proves the same backup with the local Neo4j distribution: PROVEN RESTORABLE, exit 0, a passing record, nothing left', async () => {
+    const result = await runCli(['verify', '--neo4j', `s3://${s3.bucket}/${backupKey}`], {
+      env: {
+        ...s3.env,
+        NEO4J_S3_PREFIX: 'neo4j/',
+        NEO4J_HOME: dirname(neo4j.binDir),
+        PATH: path,
+        HOME: dir,
+        TMPDIR: work(),
+      },
+      timeoutMs: 300_000,
+    });
+    expect(result.exitCode, result.stdout + result.stderr).toBe(0);
+    expect(result.stdout).toContain(`PROVEN RESTORABLE: s3://${s3.bucket}/${backupKey}`);
+    expect(result.stdout).toMatch(/✓ consistency check/);
+    expect(journalText(result.sessionDir)).toContain('verify.neo4j');
+    const record = await readRecord(backupKey);
+    expect(record).toMatchObject({ engine: 'neo4j', result: 'pass' });
+    expect(journalText(result.sessionDir) + result.stdout).not.toContain(s3.env.AWS_SECRET_ACCESS_KEY!);
+    await expectNothingLeft();
+  });
+});
