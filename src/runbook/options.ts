@@ -8,7 +8,7 @@ import { cronProblem } from './cron.js';
 import { parseDuration } from './durations.js';
 import { parseValidationQueries } from './pg-queries.js';
 import { parseS3Uri } from './s3-uri.js';
-import { parseNeo4jSmokeQueries, smokeQueryProblems } from './smoke-queries.js';
+import { parseNeo4jSmokeQueries } from './smoke-queries.js';
 import type { SectionId } from './sections.js';
 import { databaseName } from './validate.js';
 
@@ -336,14 +336,7 @@ export const SETTINGS = [
     name: 'smokeQueries',
     shape: 'list of {name, sql, expect?}',
     description: 'dr-validation: the critical application queries',
-    // The restore-verify Job runs them too: what it would refuse is named when the values file is read.
-    validate: (raw: unknown) =>
-      queries('smokeQueries')(raw) ??
-      (smokeQueryProblems(
-        parseValidationQueries(raw).queries.map((query) => ({ name: query.name, statement: query.sql })),
-        'smokeQueries',
-      ).join('; ') ||
-        undefined),
+    validate: queries('smokeQueries'),
   },
   {
     name: 'neo4jSmokeQueries',

@@ -93,13 +93,3 @@ describe('neo4j-restore-verify against an Enterprise server', () => {
     expect(container(objects, 'neo4j-restore-verify').image).toMatch(/community/);
   });
 });
-
-describe('smokeQueries the verify Job would refuse', () => {
-  it('are named when the values file is read, before anything is written', () => {
-    const { problems } = resolveValues({
-      env: {},
-      valuesFile: { smokeQueries: [{ name: 'two', sql: 'SELECT 1; SELECT 2' }] },
-    });
-    expect(JSON.stringify(problems)).toContain('smokeQueries[0] (two): one statement without');
-  });
-});
