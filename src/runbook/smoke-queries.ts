@@ -28,6 +28,26 @@ export function smokeQueryProblems(queries: readonly SmokeQuery[], setting: stri
   return problems;
 }
 
+/**
+ * The queries the Job can run, and why each other one is left out. dr-validation runs queries the Job refuses
+ * (a backslash in E'\\n', say), so deploy leaves those out and says so rather than refusing the deploy.
+ */
+export function runnableByJob(
+  queries: readonly SmokeQuery[],
+  setting: string,
+): { runnable: SmokeQuery[]; leftOut: string[] } {
+  const runnable: SmokeQuery[] = [];
+  const leftOut: string[] = [];
+  queries.forEach((query, index) => {
+    const problems = smokeQueryProblems([query], setting).map((problem) =>
+      problem.replace(`${setting}[0]`, `${setting}[${index}]`),
+    );
+    if (problems.length === 0) runnable.push(query);
+    else leftOut.push(...problems);
+  });
+  return { runnable, leftOut };
+}
+
 /** The statement as the Job runs it: one trailing `;` is dropped. */
 function statementOf(query: SmokeQuery): string {
   return query.statement.trim().replace(/;\s*$/, '').trimEnd();

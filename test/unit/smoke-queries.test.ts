@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { resolveValues } from '../../src/runbook/values.js';
 import {
   parseNeo4jSmokeQueries,
+  runnableByJob,
   smokeQueriesConfigMap,
   smokeQueryProblems,
 } from '../../src/runbook/smoke-queries.js';
@@ -91,5 +92,21 @@ describe('neo4j-restore-verify against an Enterprise server', () => {
     expect(verify.image).toBe(container(objects, 'neo4j-daily-backup').image);
     expect(verify.env.map((entry) => entry.name)).toContain('NEO4J_ACCEPT_LICENSE_AGREEMENT');
     expect(container(objects, 'neo4j-restore-verify').image).toMatch(/community/);
+  });
+});
+
+describe('a smoke query dr-validation can run but the verify Job cannot', () => {
+  it('is left out of the Job’s ConfigMap with the reason, and the others are kept', () => {
+    const { runnable, leftOut } = runnableByJob(
+      [
+        { name: 'customers', statement: 'SELECT count(*) FROM customers' },
+        { name: 'md5', statement: "SELECT md5(string_agg(t::text, E'\\n')) FROM orders t" },
+      ],
+      'smokeQueries',
+    );
+    expect(runnable.map((query) => query.name)).toEqual(['customers']);
+    expect(leftOut).toEqual([
+      'smokeQueries[1] (md5): one statement without ";" or "\\" (the verify Job refuses them)',
+    ]);
   });
 });

@@ -6,12 +6,7 @@
  */
 import { withEnterpriseVerifier } from '../../runbook/verify-image.js';
 import { parseValidationQueries } from '../../runbook/pg-queries.js';
-import {
-  parseNeo4jSmokeQueries,
-  smokeQueriesConfigMap,
-  smokeQueryProblems,
-} from '../../runbook/smoke-queries.js';
-import { UsageError } from '../../runbook/errors.js';
+import { parseNeo4jSmokeQueries, runnableByJob, smokeQueriesConfigMap } from '../../runbook/smoke-queries.js';
 import type { Settings } from '../../runbook/options.js';
 import { backupJobsDir, displayPath, readManifestText } from '../../adapters/backup-jobs-files.js';
 import {
@@ -156,19 +151,19 @@ async function readBack(
 async function desiredObjects(
   ctx: Pick<StepContext<Adapters>, 'values' | 'settings' | 'adapters' | 'signal'>,
   namespace: string,
-): Promise<{ objects: KubeObject[]; neo4j?: Neo4jVariant }> {
+): Promise<{ objects: KubeObject[]; neo4j?: Neo4jVariant; leftOut: string[] }> {
   const dir = backupJobsDir(ctx.settings);
-  const objects = withSmokeQueries(
+  const { objects, leftOut } = withSmokeQueries(
     renderManifest(readManifest(dir), ctx.values, namespace, ctx.settings),
     ctx.settings,
     namespace,
   );
-  if (!ctx.values.inScope('neo4j')) return { objects };
+  if (!ctx.values.inScope('neo4j')) return { objects, leftOut };
   const neo4j = await neo4jVariant(ctx);
   // The Enterprise verify image only for a server that said Enterprise: an unknown edition keeps the shipped one.
   if (neo4j.method === 'online')
-    return { objects: neo4j.unknown ? objects : withEnterpriseVerifier(objects), neo4j };
-  if (!neo4j.statefulSet) return { objects, neo4j };
+    return { objects: neo4j.unknown ? objects : withEnterpriseVerifier(objects), neo4j, leftOut };
+  if (!neo4j.statefulSet) return { objects, neo4j, leftOut };
   const [community] = renderManifest([communityCronJob(dir, neo4j.statefulSet)], ctx.values, namespace);
   return {
     objects: objects.map((object) =>
@@ -177,34 +172,39 @@ async function desiredObjects(
         : object,
     ),
     neo4j,
+    leftOut,
   };
 }
 
 /**
  * The smoke queries the restore-verify Jobs run (ConfigMap db-runbook-smoke-queries), applied with them: the
- * values file's smokeQueries (else validationQueries) for PostgreSQL, neo4jSmokeQueries for Neo4j. A query
- * the Job would refuse stops the deploy before anything is written.
+ * values file's smokeQueries (else validationQueries) for PostgreSQL, neo4jSmokeQueries for Neo4j (checked when
+ * the values file is read). A PostgreSQL query the Job would refuse is left out, and `leftOut` says why.
  */
-function withSmokeQueries(objects: KubeObject[], settings: Settings, namespace: string): KubeObject[] {
+function withSmokeQueries(
+  objects: KubeObject[],
+  settings: Settings,
+  namespace: string,
+): { objects: KubeObject[]; leftOut: string[] } {
   const verifying = objects.some(
     (object) =>
       object.kind === 'CronJob' && RESTORE_VERIFY_CRONJOBS.some((job) => job.name === object.metadata.name),
   );
-  if (!verifying) return objects;
+  if (!verifying) return { objects, leftOut: [] };
   const key = settings.smokeQueries !== undefined ? 'smokeQueries' : 'validationQueries';
-  const postgres = parseValidationQueries(settings[key]).queries.map(({ name, sql, expect }) => ({
-    name,
-    statement: sql,
-    ...(expect === undefined ? {} : { expect }),
-  }));
-  const problems = smokeQueryProblems(postgres, key);
-  if (problems.length > 0)
-    throw new UsageError(
-      `the restore-verify Job cannot run these smoke queries: ${problems.join('; ')}`,
-      `Fix ${key} in the values file (one read-only statement per query), or set restoreVerify: false.`,
-    );
+  const postgres = runnableByJob(
+    parseValidationQueries(settings[key]).queries.map(({ name, sql, expect }) => ({
+      name,
+      statement: sql,
+      ...(expect === undefined ? {} : { expect }),
+    })),
+    key,
+  );
   const neo4j = parseNeo4jSmokeQueries(settings.neo4jSmokeQueries).queries;
-  return [...objects, smokeQueriesConfigMap(namespace, postgres, neo4j)];
+  return {
+    objects: [...objects, smokeQueriesConfigMap(namespace, postgres.runnable, neo4j)],
+    leftOut: postgres.leftOut.map((why) => `left out of postgres-restore-verify: ${why}`),
+  };
 }
 
 function neo4jLines(neo4j: Neo4jVariant | undefined): string[] {
@@ -292,10 +292,14 @@ export const cronJobsStep: RunbookStep = defineStep({
   async preview(ctx) {
     const kube = await ctx.adapters.kube();
     const namespace = kube.target.namespace;
-    const { objects: desired, neo4j } = await desiredObjects(ctx, namespace);
+    const { objects: desired, neo4j, leftOut } = await desiredObjects(ctx, namespace);
     const objects = await inspectObjects(kube, desired);
     const now = new Date();
-    const lines = [...neo4jLines(neo4j), ...previewLinesFor(objects, namespace)];
+    const lines = [
+      ...neo4jLines(neo4j),
+      ...leftOut.map((why) => `! smoke query ${why}`),
+      ...previewLinesFor(objects, namespace),
+    ];
     for (const object of desired.filter((item) => item.kind === 'CronJob')) {
       const schedule = scheduleOf(object);
       const next = schedule ? nextRun(schedule, now, timeZoneOf(object)) : undefined;
@@ -322,12 +326,19 @@ export const cronJobsStep: RunbookStep = defineStep({
   async run(ctx): Promise<StepResult> {
     const kube = await ctx.adapters.kube();
     const namespace = kube.target.namespace;
-    const { objects: desired, neo4j } = await desiredObjects(ctx, namespace);
+    const { objects: desired, neo4j, leftOut } = await desiredObjects(ctx, namespace);
     for (const line of neo4jLines(neo4j)) ctx.log(line);
     const applied = await applyObjects(ctx, desired);
     const now = new Date();
     const back = await readBack(kube, desired, now);
-    const checks = [...applied.checks, ...back.checks];
+    const smoke: Check[] = leftOut.map((why, index) => ({
+      id: `smoke-left-out-${index + 1}`,
+      label: 'smoke query not run by the verify Job',
+      status: 'warn',
+      detail: why,
+      next: 'Write it as one statement without ";" or "\\" (the Job runs each alone, read-only), or give the Job its own list in smokeQueries.',
+    }));
+    const checks = [...applied.checks, ...back.checks, ...smoke];
     const failed = checks.filter((check) => check.status === 'fail');
     const changed = applied.objects.filter((object) => object.action !== 'unchanged').length;
     return {
