@@ -121,6 +121,25 @@ expect_verdict() {
   [[ "$actual" == "$expect" ]]
 }
 
+# each_smoke_query TEXT DIR RUN: splits TEXT into DIR (split_smoke_queries) and calls `RUN N NAME BODY EXPECT` for
+# each query in order (N numbers its files in DIR); a query whose body cannot be read fails its check instead
+each_smoke_query() {
+  local text=$1 dir=$2 run=$3 name_file n name body expect
+  [[ -n "$text" ]] || return 0
+  split_smoke_queries "$dir" <<<"$text"
+  for name_file in $(find "$dir" -name '*.name' -printf '%f\n' | sort -n); do
+    n=${name_file%.name}
+    name=$(cat "$dir/$n.name")
+    if ! body=$(smoke_query_body "$dir/$n.query"); then
+      check "smoke query: $name" false "$body"
+      continue
+    fi
+    expect=''
+    if [[ -f "$dir/$n.expect" ]]; then expect=$(cat "$dir/$n.expect"); fi
+    "$run" "$n" "$name" "$body" "$expect"
+  done
+}
+
 # smoke_check NAME HAS_ROW ACTUAL EXPECT: the check "smoke query: NAME" from expect_verdict's answer
 smoke_check() {
   local verdict

@@ -411,34 +411,27 @@ if [[ "$started_server" == true ]]; then
 
 
   # the values file's smoke queries, each alone, in a READ transaction (cypher-shell --access-mode read)
-  if [[ -n "$smoke_text" ]]; then
-    split_smoke_queries "$work/smoke" <<<"$smoke_text"
-    for name_file in $(find "$work/smoke" -name '*.name' -printf '%f\n' | sort -n); do
-      n=${name_file%.name}
-      name=$(cat "$work/smoke/$n.name")
-      if ! body=$(smoke_query_body "$work/smoke/$n.query"); then
-        check "smoke query: $name" false "$body"
-        continue
-      fi
-      if grep -q '^[[:space:]]*:' <<<"$body"; then
-        check "smoke query: $name" false "refused, not run: a line starts with ':' (cypher-shell would run it as a shell command such as :source or :param)"
-        continue
-      fi
-      expect=''
-      if [[ -f "$work/smoke/$n.expect" ]]; then expect=$(cat "$work/smoke/$n.expect"); fi
-      if ! printf '%s;\n' "$body" | cypher neo4j "$password" "$database" read >"$work/smoke/$n.out" 2>"$work/smoke/$n.err"; then
-        check "smoke query: $name" false "failed: $(grep -v '^[[:space:]]*$' "$work/smoke/$n.err" | head -n 2 | paste -sd' ' -)"
-        continue
-      fi
-      has_row=false
-      actual=''
-      if [[ "$(wc -l <"$work/smoke/$n.out")" -ge 2 ]]; then
-        has_row=true
-        actual=$(first_value "$work/smoke/$n.out")
-      fi
-      smoke_check "$name" "$has_row" "$actual" "$expect"
-    done
-  fi
+  # run_smoke_query N NAME BODY EXPECT (each_smoke_query's callback)
+  # shellcheck disable=SC2317 # called by each_smoke_query
+  run_smoke_query() {
+    local n=$1 name=$2 body=$3 expect=$4 has_row actual
+    if grep -q '^[[:space:]]*:' <<<"$body"; then
+      check "smoke query: $name" false "refused, not run: a line starts with ':' (cypher-shell would run it as a shell command such as :source or :param)"
+      return
+    fi
+    if ! printf '%s;\n' "$body" | cypher neo4j "$password" "$database" read >"$work/smoke/$n.out" 2>"$work/smoke/$n.err"; then
+      check "smoke query: $name" false "failed: $(grep -v '^[[:space:]]*$' "$work/smoke/$n.err" | head -n 2 | paste -sd' ' -)"
+      return
+    fi
+    has_row=false
+    actual=''
+    if [[ "$(wc -l <"$work/smoke/$n.out")" -ge 2 ]]; then
+      has_row=true
+      actual=$(first_value "$work/smoke/$n.out")
+    fi
+    smoke_check "$name" "$has_row" "$actual" "$expect"
+  }
+  each_smoke_query "$smoke_text" "$work/smoke" run_smoke_query
 fi
 
 # ---------------------------------------------------------------------------------------------- stop, delete, record

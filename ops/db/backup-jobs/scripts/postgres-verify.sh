@@ -251,37 +251,30 @@ fi
 # scratch database only. Each is a check of the record: "smoke query: <name>".
 if ((restore_rc == 0)); then
   smoke_text=$(smoke_queries_text)
-  if [[ -n "$smoke_text" ]]; then
-    split_smoke_queries "$work/smoke" <<<"$smoke_text"
-    for name_file in $(find "$work/smoke" -name '*.name' -printf '%f\n' | sort -n); do
-      n=${name_file%.name}
-      name=$(cat "$work/smoke/$n.name")
-      if ! body=$(smoke_query_body "$work/smoke/$n.query"); then
-        check "smoke query: $name" false "$body"
-        continue
-      fi
-      if [[ "$body" == *\\* ]]; then
-        check "smoke query: $name" false "refused, not run: it holds a backslash (psql would run a meta-command): a smoke query is one SQL statement"
-        continue
-      fi
-      expect=''
-      if [[ -f "$work/smoke/$n.expect" ]]; then expect=$(cat "$work/smoke/$n.expect"); fi
-      if ! printf 'BEGIN TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY;\nSELECT 1 AS db_runbook_snapshot \\gset\n%s;\nROLLBACK;\n' "$body" |
-        PGOPTIONS="-c default_transaction_read_only=on -c statement_timeout=${smoke_timeout}s" \
-          psql -X -A -t -q -v ON_ERROR_STOP=1 -d "$scratch" >"$work/smoke/$n.out" 2>"$work/smoke/$n.err"; then
-        detail=$(grep -m1 -E '(ERROR|FATAL):' "$work/smoke/$n.err") || detail=$(tail -n 1 "$work/smoke/$n.err")
-        check "smoke query: $name" false "failed: ${detail#psql:<stdin>:* }"
-        continue
-      fi
-      has_row=false
-      actual=''
-      if first=$(grep -m1 -v '^$' "$work/smoke/$n.out"); then
-        has_row=true
-        actual=${first%%|*}
-      fi
-      smoke_check "$name" "$has_row" "$actual" "$expect"
-    done
-  fi
+  # run_smoke_query N NAME BODY EXPECT (each_smoke_query's callback)
+  # shellcheck disable=SC2317 # called by each_smoke_query
+  run_smoke_query() {
+    local n=$1 name=$2 body=$3 expect=$4 has_row actual first detail
+    if [[ "$body" == *\\* ]]; then
+      check "smoke query: $name" false "refused, not run: it holds a backslash (psql would run a meta-command): a smoke query is one SQL statement"
+      return
+    fi
+    if ! printf 'BEGIN TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY;\nSELECT 1 AS db_runbook_snapshot \\gset\n%s;\nROLLBACK;\n' "$body" |
+      PGOPTIONS="-c default_transaction_read_only=on -c statement_timeout=${smoke_timeout}s" \
+        psql -X -A -t -q -v ON_ERROR_STOP=1 -d "$scratch" >"$work/smoke/$n.out" 2>"$work/smoke/$n.err"; then
+      detail=$(grep -m1 -E '(ERROR|FATAL):' "$work/smoke/$n.err") || detail=$(tail -n 1 "$work/smoke/$n.err")
+      check "smoke query: $name" false "failed: ${detail#psql:<stdin>:* }"
+      return
+    fi
+    has_row=false
+    actual=''
+    if first=$(grep -m1 -v '^$' "$work/smoke/$n.out"); then
+      has_row=true
+      actual=${first%%|*}
+    fi
+    smoke_check "$name" "$has_row" "$actual" "$expect"
+  }
+  each_smoke_query "$smoke_text" "$work/smoke" run_smoke_query
 fi
 
 # ---------------------------------------------------------------------------------------------- drop, then record
