@@ -2,16 +2,20 @@
 // error, a screenshot is saved, and it prints to a multi-page PDF. Self-contained: no script, nothing
 // loaded from anywhere.
 import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { buildReport, renderHtml } from '../../src/runbook/report/index.js';
 import { chromium, CHROMIUM } from '../support/chromium.js';
+import { tempDir } from '../support/temp.js';
 import { FIXED_NOW, SANDBOX_SETTINGS, sandboxJournal } from './report-fixture.js';
 
-/** Screenshots and PDFs stay here for a person to look at (the path is printed). */
-const out = join(tmpdir(), 'db-runbook-report-html');
-mkdirSync(out, { recursive: true });
+/**
+ * Screenshots and PDFs: in a temp folder removed after the run, or kept for a person to look at in
+ * DB_RUNBOOK_REPORT_HTML_DIR (the path is printed). A fixed folder in /tmp was left behind by every run.
+ */
+const keep = process.env.DB_RUNBOOK_REPORT_HTML_DIR;
+const out = keep ?? tempDir('db-runbook-report-html-');
+if (keep) mkdirSync(out, { recursive: true });
 
 function htmlOf(name: Parameters<typeof sandboxJournal>[0], live = false): string {
   const { events, damaged } = sandboxJournal(name);
@@ -24,7 +28,7 @@ const deviationsHtml = join(out, 'sandbox-deviations.html');
 writeFileSync(deviationsHtml, htmlOf('sandbox-deviations', true));
 
 afterAll(() => {
-  process.stdout.write(`HTML reports, screenshots and PDF in ${out}\n`);
+  if (keep) process.stdout.write(`HTML reports, screenshots and PDF in ${out}\n`);
 });
 
 describe('the HTML report', () => {
