@@ -28,6 +28,11 @@
 #      with ONE transaction of renames: BEGIN; ALTER DATABASE <target> RENAME TO <target>_pre_restore_<time>;
 #      ALTER DATABASE <new> RENAME TO <target>; COMMIT; (signals are held back across it); then drop the
 #      previous database (KEEP_PRE_RESTORE=true keeps it and says its name).
+#   RESTORE_PHASE=load|swap splits 1-4 in two calls, so the operator can look at the restored copy before it replaces
+#      anything: "load" does 1-3 and gives the new database its properties, then stops and prints scratch=<name> and
+#      restored_oid=<oid> (and copy=<rows> <COPY line> per table of the dump); the new database is left in place.
+#      "swap" (RESTORE_SCRATCH=<name>, RESTORE_SCRATCH_OID=<oid>) only swaps that database in (4), after checking it
+#      is still the one "load" made; it never drops it. The default, "all", does both in one call.
 #   Whatever stops it, at any instant one complete copy survives under a name it prints: a failure or a signal
 #   before the commit leaves the target as it was (the new database is dropped only while the target exists);
 #   after the commit the target is the restored database. The exit handler asks the server which databases
@@ -40,6 +45,7 @@
 #   POSTGRES_HOST  [POSTGRES_PORT=5432]  POSTGRES_DATABASE  POSTGRES_USER  POSTGRES_PASSWORD (or PGPASSFILE)
 #   [POSTGRES_MAINTENANCE_DATABASE=postgres]  [RESTORE_MAINTENANCE_WORK_MEM=256MB] (index builds)  AWS_ACCESS_KEY_ID  AWS_SECRET_ACCESS_KEY  [AWS_DEFAULT_REGION]
 #   [AWS_ENDPOINT_URL]  [BACKUP_WORK_DIR=$TMPDIR or /tmp] (small files only: the dump is never staged on disk)
+#   [RESTORE_PHASE=all|load|swap]  [RESTORE_SCRATCH=<database load made>  RESTORE_SCRATCH_OID=<its oid>] (swap only)
 # The restoring user needs CREATEDB and must own the target (to rename it); psql must support \restrict
 # (13.22, 14.19, 15.14, 16.10, 17.6 or newer).
 #
@@ -66,11 +72,17 @@ version_lt() { [[ "$1" != "$2" && "$(printf '%s\n%s\n' "$1" "$2" | sort -V | hea
 ident() { printf '"%s"' "${1//\"/\"\"}"; }
 
 # ---------------------------------------------------------------------------------------------- config
-require_env RESTORE_S3_URI POSTGRES_HOST POSTGRES_DATABASE POSTGRES_USER
+phase=${RESTORE_PHASE:-all}
+case "$phase" in
+  all | load) require_env RESTORE_S3_URI ;;
+  swap) require_env RESTORE_SCRATCH ;;
+  *) die 2 "RESTORE_PHASE must be all, load or swap (got '$phase')" ;;
+esac
+require_env POSTGRES_HOST POSTGRES_DATABASE POSTGRES_USER
 if [[ -z "${POSTGRES_PASSWORD:-}" && -z "${PGPASSFILE:-}" ]]; then
   die 2 "POSTGRES_PASSWORD is not set (or point PGPASSFILE at a 0600 password file)"
 fi
-parse_restore_uri 's3://bucket/path/<time>.sql.gz'
+if [[ "$phase" != swap ]]; then parse_restore_uri 's3://bucket/path/<time>.sql.gz'; fi
 clean=false
 flag CLEAN_TARGET && clean=true
 unverified=false
@@ -92,6 +104,9 @@ expected_etag=${expected_etag//\"/}
 target=$POSTGRES_DATABASE
 maintenance=${POSTGRES_MAINTENANCE_DATABASE:-postgres}
 [[ "$target" != "$maintenance" ]] || die 2 "POSTGRES_DATABASE must not be the maintenance database '$maintenance'"
+if [[ "$phase" == load && "$clean" != true ]]; then
+  die 2 "RESTORE_PHASE=load needs CLEAN_TARGET=true: a copy of $target made now would lose the writes made before the swap"
+fi
 require_tools 'is not installed' psql aws sha256sum gzip mkfifo tee awk sed od
 # igzip (Debian isal) inflates 3-6x faster than pigz, pigz ~1.7x faster than gzip (reading, writing, CRC in threads)
 if command -v igzip >/dev/null 2>&1; then
@@ -115,6 +130,12 @@ psql_base=(psql -X -v ON_ERROR_STOP=1 -q)
 # and …_pre_restore_<time> (63 bytes at most). db-runbook looks for leftovers by these prefixes.
 base=${target:0:34}
 restore_stamp=$(date -u +%Y%m%d%H%M%S)
+if [[ "$phase" == swap ]]; then
+  [[ "$RESTORE_SCRATCH" =~ ^(.*)_restore_([0-9]{14})$ && "${BASH_REMATCH[1]}" == "$base" ]] ||
+    die 2 "RESTORE_SCRATCH must name a database RESTORE_PHASE=load made for $target (${base}_restore_<time>; got '$RESTORE_SCRATCH')"
+  restore_stamp=${BASH_REMATCH[2]}
+  [[ -z "${RESTORE_SCRATCH_OID:-}" || "$RESTORE_SCRATCH_OID" =~ ^[0-9]+$ ]] || die 2 "RESTORE_SCRATCH_OID must be a number"
+fi
 scratch="${base}_restore_$restore_stamp"
 previous="${base}_pre_restore_$restore_stamp"
 # a key nobody can know: psql refuses every meta-command until `\unrestrict <key>`, which is never sent
@@ -194,6 +215,110 @@ cleanup() {
 }
 install_traps cleanup
 
+# swap: ONE transaction of renames, signals held back across it (and the psql running it ignores SIGTERM, so
+# a signal to the whole process group cannot cut it either). Its outcome is read back from the server.
+swap() {
+  local attempt hook='' state_known=1
+  if [[ "${DB_RUNBOOK_TEST_HOOK_PHASE:-}" == swap-during ]]; then hook="\\! $(test_hook_command swap-during)"; fi
+  log "swapping in one transaction: $target → $previous, $scratch → $target (if this is interrupted, one of them is the restored database: SELECT datname, oid FROM pg_database WHERE datname IN ('$target', '$scratch', '$previous'); the restored one has oid $scratch_oid)"
+  defer_signals
+  for attempt in 1 2 3 4 5; do
+    (
+      trap '' TERM HUP
+      exec "${psql_base[@]}" -d "$maintenance" -v target="$target" -v scratch="$scratch" -v previous="$previous" \
+        -v has_target="$([[ -n "$target_oid_at_start" ]] && echo 1 || echo 0)" -f - >/dev/null 2>"$work/swap.err" <<SQL
+SET lock_timeout = '30s';
+BEGIN;
+SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE datname IN (:'target', :'scratch') AND pid <> pg_backend_pid() \\gset
+\\if :has_target
+ALTER DATABASE :"target" RENAME TO :"previous";
+\\endif
+$hook
+ALTER DATABASE :"scratch" RENAME TO :"target";
+COMMIT;
+SQL
+    ) &
+    wait_pid $! || true
+    if ! db_state && ! { sleep 1 && db_state; }; then
+      state_known=0
+      break
+    fi
+    if [[ "$now_target_oid" == "$scratch_oid" ]]; then
+      swapped=1
+      break
+    fi
+    grep -q 'is being accessed by other users' "$work/swap.err" || break
+    log "the swap found sessions connected again (attempt $attempt); retrying"
+  done
+  allow_signals
+  if ((state_known == 0)); then
+    tail_of "$work/swap.err"
+    tail_of "$work/state.err"
+    keep_scratch=1
+    die 7 "cannot ask the server whether the swap committed: the restored database has oid $scratch_oid; it is $target if the swap committed, else $scratch (and $target is as it was)"
+  fi
+  if ((swapped == 0)); then
+    tail_of "$work/swap.err"
+    keep_scratch=1
+    die 7 "the backup is restored in database $scratch, but swapping it in for $target failed; $target is as it was"
+  fi
+  log "swap committed: $target is the restored database${target_oid_at_start:+; the previous one is $previous until it is dropped}"
+  test_hook swap-after
+}
+
+# finish_swap: the previous target dropped after the swap (KEEP_PRE_RESTORE=true keeps it and says how to undo)
+finish_swap() {
+  if [[ -n "$target_oid_at_start" ]]; then
+    if [[ "$keep_previous" == true ]]; then
+      log "kept the previous database as $previous (KEEP_PRE_RESTORE=true): drop it when done: DROP DATABASE $(ident "$previous") WITH (FORCE); — $(undo_hint)"
+    else
+      "${psql_base[@]}" -d "$maintenance" -v db="$previous" >/dev/null 2>"$work/drop.err" <<'SQL' &
+DROP DATABASE IF EXISTS :"db" WITH (FORCE);
+SQL
+      if wait_pid $!; then
+        log "dropped the previous database $previous"
+      else
+        tail_of "$work/drop.err"
+        log "warning: could not drop the previous database $previous (the restore is complete); drop it: DROP DATABASE $(ident "$previous") WITH (FORCE);"
+      fi
+    fi
+  fi
+}
+
+# ---------------------------------------------------------------------------------------------- RESTORE_PHASE=swap
+# Only the swap of a database RESTORE_PHASE=load made: checked to be that one (name and oid), never dropped here.
+if [[ "$phase" == swap ]]; then
+  scratch=$RESTORE_SCRATCH
+  previous="${base}_pre_restore_$restore_stamp"
+  if ! "${psql_base[@]}" -A -t -d "$maintenance" -v target="$target" -v scratch="$scratch" >"$work/swap-info.out" 2>"$work/psql.err" <<'SQL'
+SELECT coalesce((SELECT oid::text FROM pg_database WHERE datname = :'target'), '') || '|' ||
+       coalesce((SELECT oid::text FROM pg_database WHERE datname = :'scratch'), '') || '|' ||
+       coalesce((SELECT pg_has_role(current_user, datdba, 'MEMBER')::text FROM pg_database WHERE datname = :'target'), 'true');
+SQL
+  then
+    log "cannot connect to PostgreSQL $PGHOST:$PGPORT, database $maintenance, as $PGUSER:"
+    tail_of "$work/psql.err"
+    die 3 "PostgreSQL unreachable or login refused; nothing was swapped"
+  fi
+  IFS='|' read -r target_oid_at_start found_oid owns_target <"$work/swap-info.out"
+  [[ -n "$found_oid" ]] || die 2 "the restored database $scratch does not exist (dropped since?); $target was not touched: restore again"
+  if [[ -n "${RESTORE_SCRATCH_OID:-}" && "$found_oid" != "$RESTORE_SCRATCH_OID" ]]; then
+    die 5 "database $scratch has oid $found_oid, not $RESTORE_SCRATCH_OID: it is not the database that was restored and checked; $target was not touched"
+  fi
+  [[ "$owns_target" == true ]] || die 3 "$PGUSER must own database $target (or be a member of its owner role) to swap the restored database in"
+  scratch_oid=$found_oid
+  restored=1
+  keep_scratch=1 # a failed swap leaves the checked copy for the operator, with the command that finishes it
+  started=$SECONDS
+  swap
+  keep_scratch=0
+  finish_swap
+  log "swapped $scratch into $target on $PGHOST:$PGPORT in $((SECONDS - started))s"
+  printf 'database=%s\nrestored_oid=%s\nprevious=%s\nswapped=true\n' "$target" "$scratch_oid" \
+    "$([[ -n "$target_oid_at_start" && "$keep_previous" == true ]] && echo "$previous" || echo '')"
+  exit 0
+fi
+
 # ---------------------------------------------------------------------------------------------- preflight
 # The object's metadata, its sidecar, the globals object (with its sidecar) and the database login are checked in
 # parallel. The dump itself is read once, later, straight into the new database (section "restore").
@@ -245,8 +370,8 @@ BEGIN {
   copy = 0; sql = 0; restrict = 0; unrestrict = 0; complete = 0; meta = ""; halt = 0
   if (map != "") while ((getline entry < map) > 0) { split(entry, pair, "\t"); mapped[pair[1]] = pair[2] }
 }
-copy { if ($0 == "\\.") copy = 0; if (!halt) print; next }
-/^COPY .* FROM stdin;$/ { copy = 1; sql = 1; if (!halt) print; next }
+copy { if ($0 == "\\.") { copy = 0; rows[table] += n } else n++; if (!halt) print; next }
+/^COPY .* FROM stdin;$/ { copy = 1; sql = 1; table = $0; n = 0; if (!(table in rows)) rows[table] = 0; if (!halt) print; next }
 /^[ \t]*\\/ {
   if (!restrict && !sql && $0 ~ /^\\restrict [A-Za-z0-9]+$/) { restrict = NR; key = substr($0, 11); next }
   if (restrict && !unrestrict && $0 == "\\unrestrict " key) { unrestrict = NR; next }
@@ -277,6 +402,7 @@ END {
   printf "restrict=%d\nunrestrict=%d\ncomplete=%d\ncopy_open=%d\nmeta=%s\n", restrict, unrestrict, complete, copy, meta > report
   printf "owner_statements=%d\ngrant_statements=%d\ndefault_statements=%d\nsetting_statements=%d\n", count["owner"], count["grant"], count["defaults"], count["role-setting"] > report
   for (u in uses) print "role_" u > report
+  for (t in rows) print "copy=" rows[t] " " t > report
   close(report)
 }
 '
@@ -689,57 +815,6 @@ SQL
   wait_pid $!
 }
 
-# swap: ONE transaction of renames, signals held back across it (and the psql running it ignores SIGTERM, so
-# a signal to the whole process group cannot cut it either). Its outcome is read back from the server.
-swap() {
-  local attempt hook='' state_known=1
-  if [[ "${DB_RUNBOOK_TEST_HOOK_PHASE:-}" == swap-during ]]; then hook="\\! $(test_hook_command swap-during)"; fi
-  log "swapping in one transaction: $target → $previous, $scratch → $target (if this is interrupted, one of them is the restored database: SELECT datname, oid FROM pg_database WHERE datname IN ('$target', '$scratch', '$previous'); the restored one has oid $scratch_oid)"
-  defer_signals
-  for attempt in 1 2 3 4 5; do
-    (
-      trap '' TERM HUP
-      exec "${psql_base[@]}" -d "$maintenance" -v target="$target" -v scratch="$scratch" -v previous="$previous" \
-        -v has_target="$([[ -n "$target_oid_at_start" ]] && echo 1 || echo 0)" -f - >/dev/null 2>"$work/swap.err" <<SQL
-SET lock_timeout = '30s';
-BEGIN;
-SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE datname IN (:'target', :'scratch') AND pid <> pg_backend_pid() \\gset
-\\if :has_target
-ALTER DATABASE :"target" RENAME TO :"previous";
-\\endif
-$hook
-ALTER DATABASE :"scratch" RENAME TO :"target";
-COMMIT;
-SQL
-    ) &
-    wait_pid $! || true
-    if ! db_state && ! { sleep 1 && db_state; }; then
-      state_known=0
-      break
-    fi
-    if [[ "$now_target_oid" == "$scratch_oid" ]]; then
-      swapped=1
-      break
-    fi
-    grep -q 'is being accessed by other users' "$work/swap.err" || break
-    log "the swap found sessions connected again (attempt $attempt); retrying"
-  done
-  allow_signals
-  if ((state_known == 0)); then
-    tail_of "$work/swap.err"
-    tail_of "$work/state.err"
-    keep_scratch=1
-    die 7 "cannot ask the server whether the swap committed: the restored database has oid $scratch_oid; it is $target if the swap committed, else $scratch (and $target is as it was)"
-  fi
-  if ((swapped == 0)); then
-    tail_of "$work/swap.err"
-    keep_scratch=1
-    die 7 "the backup is restored in database $scratch, but swapping it in for $target failed; $target is as it was"
-  fi
-  log "swap committed: $target is the restored database${target_oid_at_start:+; the previous one is $previous until it is dropped}"
-  test_hook swap-after
-}
-
 started=$SECONDS
 log "streaming $RESTORE_S3_URI ($object_size bytes, recovery point ${recovery_point:-unknown}) once: hashed, inflated, scanned and restored at the same time, nothing staged on disk"
 for attempt in 1 2; do
@@ -779,28 +854,25 @@ if [[ "$clean" != true || (-z "$database_section" && -n "$target_oid_at_start" &
 elif [[ -n "$database_section" ]]; then
   log "the new database has the owner, privileges and settings the backup's globals recorded$([[ "$without_privileges" == true ]] && echo ' (settings only: RESTORE_WITHOUT_PRIVILEGES=true)')"
 fi
-test_hook swap-before
-swap
-if [[ -n "$target_oid_at_start" ]]; then
-  if [[ "$keep_previous" == true ]]; then
-    log "kept the previous database as $previous (KEEP_PRE_RESTORE=true): drop it when done: DROP DATABASE $(ident "$previous") WITH (FORCE); — $(undo_hint)"
-  else
-    "${psql_base[@]}" -d "$maintenance" -v db="$previous" >/dev/null 2>"$work/drop.err" <<'SQL' &
-DROP DATABASE IF EXISTS :"db" WITH (FORCE);
-SQL
-    if wait_pid $!; then
-      log "dropped the previous database $previous"
-    else
-      tail_of "$work/drop.err"
-      log "warning: could not drop the previous database $previous (the restore is complete); drop it: DROP DATABASE $(ident "$previous") WITH (FORCE);"
-    fi
-  fi
-fi
-
 privileges_outcome=kept
 if [[ "$without_privileges" == true ]]; then privileges_outcome=dropped; elif [[ -s "$map_file" ]]; then privileges_outcome=mapped; fi
+# print_result: the key=value lines callers read, then one copy=<rows> <COPY line> per table the dump loads
+print_result() {
+  printf 'database=%s\nsource=%s\nsha256=%s\nverified=%s\nrecovery_point=%s\nrestored_oid=%s\nprevious=%s\nglobals=%s\nroles_created=%s\nprivileges=%s\n' \
+    "$target" "$RESTORE_S3_URI" "$actual" "$([[ -n "$expected" ]] && echo true || echo false)" "${recovery_point:-unknown}" \
+    "$scratch_oid" "$([[ -n "$target_oid_at_start" && "$keep_previous" == true ]] && echo "$previous" || echo '')" \
+    "$globals" "$roles_created" "$privileges_outcome"
+  grep '^copy=' "$work/scan.out" || true
+}
+if [[ "$phase" == load ]]; then
+  log "restored into $scratch (oid $scratch_oid) in $((SECONDS - started))s and verified; $target was not touched. Swap it in: RESTORE_PHASE=swap RESTORE_SCRATCH=$scratch RESTORE_SCRATCH_OID=$scratch_oid (same variables) — or drop it: DROP DATABASE $(ident "$scratch") WITH (FORCE);"
+  print_result
+  printf 'scratch=%s\n' "$scratch"
+  exit 0
+fi
+test_hook swap-before
+swap
+finish_swap
+
 log "restored $target on $PGHOST:$PGPORT (PostgreSQL $server_version) from $RESTORE_S3_URI in $((SECONDS - started))s"
-printf 'database=%s\nsource=%s\nsha256=%s\nverified=%s\nrecovery_point=%s\nrestored_oid=%s\nprevious=%s\nglobals=%s\nroles_created=%s\nprivileges=%s\n' \
-  "$target" "$RESTORE_S3_URI" "$actual" "$([[ -n "$expected" ]] && echo true || echo false)" "${recovery_point:-unknown}" \
-  "$scratch_oid" "$([[ -n "$target_oid_at_start" && "$keep_previous" == true ]] && echo "$previous" || echo '')" \
-  "$globals" "$roles_created" "$privileges_outcome"
+print_result
