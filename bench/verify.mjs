@@ -1,8 +1,9 @@
 // Verification of a backup dump held in S3: db-runbook's streaming scan (scanGzipStream: GetObject →
-// sha256 + inflate (igzip child when installed, else zlib) + marker search) against the runbook's shell
-// pipeline `aws s3 cp s3://… - | gunzip | grep -c MARKER`, on the same generated .sql.gz in s3rver.
-// Each round runs the product (default inflater), the product forced to zlib and the pipeline once, in
-// rotating order; ratios pair them round by round. Prints medians with min/max and load, CPU seconds per GB
+// sha256 in Node + inflate and marker search) against the runbook's shell pipeline
+// `aws s3 cp s3://… - | gunzip | grep -c MARKER`, on the same generated .sql.gz in s3rver.
+// Variants: product (default: igzip + a perl reader outside Node when both are installed), productNodeScan
+// (DB_RUNBOOK_MARKER_SCAN=node: the igzip child's output searched in Node), productZlib (zlib in Node).
+// Each round runs every variant once, in rotating order; ratios pair them round by round. Prints medians with min/max and load, CPU seconds per GB
 // (the command's processes + s3rver) and the verification's peak RSS (measured in its own process).
 //
 //   npm run bench -- verify [--quick]             # 100 MB and 1000 MB objects; --quick: 40 MB
@@ -125,8 +126,8 @@ async function main() {
   const runs = runCount(3);
   const { startSandboxS3 } = await import('../dist/sandbox/s3.js');
   const { createS3Adapter } = await import('../dist/adapters/s3.js');
-  const { chooseInflater } = await import('../dist/adapters/inflate.js');
-  const inflater = chooseInflater().kind;
+  const { chooseInflater, chooseMarkerScan } = await import('../dist/adapters/inflate.js');
+  const inflater = chooseMarkerScan() ? 'igzip + perl marker scan' : chooseInflater().kind;
   const work = mkdtempSync(join(tmpdir(), 'db-runbook-bench-verify-'));
   const s3 = await startSandboxS3({ directory: join(work, 's3') });
   const env = { ...process.env, ...s3.env };
@@ -150,6 +151,7 @@ async function main() {
       rmSync(file);
       process.stdout.write(`${runs} interleaved rounds… `);
       let sqlBytes = 0;
+      let agreed;
       const product = (extra) => async () => {
         const node = await timed(process.execPath, [self, '--child'], {
           env: { ...env, ...extra, BENCH_KEY: key },
@@ -159,11 +161,17 @@ async function main() {
         const scan = JSON.parse(node.stdout);
         if (!scan.gzipOk || !scan.found[MARKER])
           throw new Error(`scan did not find the marker: ${node.stdout}`);
+        // every variant must see the same object: same hash, same inflated size
+        const seen = `${scan.sha256} ${scan.bytes}`;
+        if (agreed !== undefined && seen !== agreed)
+          throw new Error(`variants disagree: ${agreed} vs ${seen} (${JSON.stringify(extra)})`);
+        agreed = seen;
         sqlBytes = scan.bytes;
         return { ...node, scanSeconds: scan.ms / 1000, rssMiB: scan.maxRssKiB / 1024 };
       };
       const samples = await interleave(runs, [
         ['product', product({})],
+        ['productNodeScan', product({ DB_RUNBOOK_MARKER_SCAN: 'node' })],
         ['productZlib', product({ DB_RUNBOOK_INFLATER: 'zlib' })],
         [
           'pipeline',
@@ -204,9 +212,11 @@ async function main() {
     const { samples } = row;
     const ratio = pairedRatio(samples, 'product', 'pipeline');
     const zlibRatio = pairedRatio(samples, 'productZlib', 'pipeline');
+    const nodeScanRatio = pairedRatio(samples, 'productNodeScan', 'pipeline');
+    const nodeScanRss = samples.productNodeScan.map((s) => s.rssMiB);
     const rss = samples.product.map((s) => s.rssMiB);
     console.log(`\n${row.gzipMiB.toFixed(0)} MiB gzip (${row.sqlMiB.toFixed(0)} MiB SQL)`);
-    for (const name of ['product', 'productZlib', 'pipeline']) {
+    for (const name of ['product', 'productNodeScan', 'productZlib', 'pipeline']) {
       const list = samples[name];
       const cpuPerGB = summary(list, 'cpuPerGB');
       const gb = row.gzipMiB / 1024;
@@ -221,7 +231,8 @@ async function main() {
     }
     console.log(
       `  ratio product/pipeline (paired) ${ratio.median.toFixed(2)}× (min ${ratio.min.toFixed(2)}, max ${ratio.max.toFixed(2)}); ` +
-        `zlib/pipeline ${zlibRatio.median.toFixed(2)}×; peak RSS ${Math.max(...rss).toFixed(0)} MiB`,
+        `nodeScan/pipeline ${nodeScanRatio.median.toFixed(2)}×; zlib/pipeline ${zlibRatio.median.toFixed(2)}×; ` +
+        `peak RSS ${Math.max(...rss).toFixed(0)} MiB (nodeScan ${Math.max(...nodeScanRss).toFixed(0)} MiB)`,
     );
     figures.push({
       gzipMiB: Math.round(row.gzipMiB),
@@ -229,8 +240,10 @@ async function main() {
       ratio: round(ratio.median),
       ratioMin: round(ratio.min),
       ratioMax: round(ratio.max),
+      nodeScanRatio: round(nodeScanRatio.median),
       zlibRatio: round(zlibRatio.median),
       peakRssMiB: Math.round(Math.max(...rss)),
+      nodeScanPeakRssMiB: Math.round(Math.max(...nodeScanRss)),
       seconds: Object.fromEntries(Object.entries(samples).map(([k, v]) => [k, summary(v)])),
       cpuSecondsPerGB: Object.fromEntries(
         Object.entries(samples).map(([k, v]) => [k, summary(v, 'cpuPerGB')]),

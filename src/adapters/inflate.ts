@@ -1,8 +1,11 @@
-import { spawn, type ChildProcessByStdio } from 'node:child_process';
 import { accessSync, constants } from 'node:fs';
 import { delimiter, join } from 'node:path';
-import { Duplex, type Readable, type Writable } from 'node:stream';
+import type { Duplex } from 'node:stream';
 import { createGunzip } from 'node:zlib';
+import { ChildStage, InflateError } from './child-stage.js';
+import { MarkerScanChild } from './marker-scan.js';
+
+export { InflateError } from './child-stage.js';
 
 /**
  * Gzip inflaters for the integrity and verify passes: an `igzip -dc` child when igzip (Debian package
@@ -13,20 +16,22 @@ import { createGunzip } from 'node:zlib';
  *  - the inflater itself failed (igzip could not start, was killed by a signal): `integrity: false`.
  * A transport failure never reaches the inflater: it is the source stream's error.
  * DB_RUNBOOK_INFLATER=zlib|igzip forces one (tests compare both).
+ *
+ * With igzip, a scan that only looks for markers (scanGzipStream) can keep the inflated text out of Node
+ * altogether: `markerScan` gives `igzip -dc` read by a perl counter/searcher (marker-scan.ts) when perl
+ * is on PATH too. DB_RUNBOOK_MARKER_SCAN=node keeps that search in Node (the igzip child's output read
+ * by MarkerSearch).
  */
 
 export type InflaterKind = 'igzip' | 'zlib';
-export type InflaterFactory = () => Duplex & { readonly inflater?: InflaterKind };
 
-export class InflateError extends Error {
-  constructor(
-    message: string,
-    readonly integrity: boolean,
-  ) {
-    super(message);
-    this.name = integrity ? 'GzipIntegrityError' : 'InflaterError';
-  }
-}
+/** Compressed bytes in, nothing out; `bytes` inflated and `found` (indexes of the markers given). */
+export type MarkerScanStream = Duplex & { readonly bytes: number; readonly found: ReadonlySet<number> };
+
+export type InflaterFactory = (() => Duplex & { readonly inflater?: InflaterKind }) & {
+  /** A marker scan outside Node for these markers (non-empty), or undefined: inflate and search in Node. */
+  readonly markerScan?: (markers: readonly Buffer[]) => MarkerScanStream | undefined;
+};
 
 /** True when `error` says the gzip data is bad (zlib's errors, igzip's refusals), not the inflater. */
 export function isIntegrityError(error: unknown): boolean {
@@ -64,92 +69,59 @@ export function chooseInflater(
 
 const ZLIB_CHUNK = 256 * 1024;
 
+/**
+ * Whether scanGzipStream's markers are searched outside Node: igzip is the inflater, perl is on PATH
+ * and DB_RUNBOOK_MARKER_SCAN is not `node`.
+ */
+export function chooseMarkerScan(
+  env: NodeJS.ProcessEnv = process.env,
+): { perl: string; igzip: string } | undefined {
+  if (env.DB_RUNBOOK_MARKER_SCAN === 'node') return undefined;
+  const inflater = chooseInflater(env);
+  if (inflater.kind !== 'igzip') return undefined;
+  const perl = findOnPath('perl', env.PATH);
+  return perl ? { perl, igzip: inflater.binary } : undefined;
+}
+
 /** The choice is made on first use (a stat per PATH entry), not when the adapters are built. */
 export function createInflaterFactory(env: NodeJS.ProcessEnv = process.env): InflaterFactory {
   let choice: ReturnType<typeof chooseInflater> | undefined;
-  return () => {
+  let scan: ReturnType<typeof chooseMarkerScan> | null | undefined;
+  const inflate = () => {
     choice ??= chooseInflater(env);
     if (choice.kind === 'igzip') return new ChildInflater(choice.binary);
     return Object.assign(createGunzip({ chunkSize: ZLIB_CHUNK }), { inflater: 'zlib' as const });
   };
+  const markerScan = (markers: readonly Buffer[]): MarkerScanStream | undefined => {
+    scan ??= chooseMarkerScan(env) ?? null;
+    return scan ? new MarkerScanChild(scan.perl, scan.igzip, markers) : undefined;
+  };
+  return Object.assign(inflate, { markerScan });
 }
 
-const STDERR_KEEP = 2048;
-
 /** `igzip -dc` as a duplex stream: writes go to its stdin, its stdout is what this stream reads. */
-class ChildInflater extends Duplex {
+class ChildInflater extends ChildStage {
   readonly inflater = 'igzip' as const;
-  private readonly child: ChildProcessByStdio<Writable, Readable, Readable>;
-  private stderr = '';
-  private waiting: (() => void) | undefined;
-  private exited = false;
 
   constructor(binary: string) {
-    super({ readableHighWaterMark: 1024 * 1024, writableHighWaterMark: 1024 * 1024 });
-    this.child = spawn(binary, ['-dc'], { stdio: ['pipe', 'pipe', 'pipe'] });
-    const child = this.child;
-    child.stdout.on('data', (chunk: Buffer) => {
-      if (!this.push(chunk)) child.stdout.pause();
-    });
-    child.stderr.setEncoding('utf8');
-    child.stderr.on('data', (text: string) => {
-      if (this.stderr.length < STDERR_KEEP) this.stderr += text;
-    });
-    // igzip stops reading at bad data and exits: EPIPE on its stdin is that, reported by 'close' below.
-    child.stdin.on('error', () => this.release());
-    child.on('error', (error) => {
-      this.exited = true;
-      this.release();
-      this.destroy(new InflateError(`igzip could not run: ${error.message}`, false));
-    });
-    child.on('close', (code, signal) => {
-      this.exited = true;
-      this.release();
-      if (this.destroyed) return;
-      if (code === 0) this.push(null);
-      else if (signal)
-        this.destroy(new InflateError(`igzip was killed by ${signal} (not a verdict on the data)`, false));
-      else {
-        const said =
-          this.stderr
-            .trim()
-            .split('\n')
-            .at(-1)
-            ?.replace(/^igzip: /, '') ?? '';
-        this.destroy(new InflateError(`invalid gzip data (igzip: ${said || `exit ${code}`})`, true));
-      }
-    });
+    super('igzip', binary, ['-dc'], { readableHighWaterMark: 1024 * 1024 });
   }
 
-  private release(): void {
-    const waiting = this.waiting;
-    this.waiting = undefined;
-    waiting?.();
+  protected onStdout(chunk: Buffer): void {
+    if (!this.push(chunk)) this.child.stdout.pause();
   }
 
   override _read(): void {
     this.child.stdout.resume();
   }
 
-  override _write(chunk: Buffer, _encoding: BufferEncoding, callback: (error?: Error | null) => void): void {
-    if (this.exited || this.child.stdin.destroyed) return callback();
-    if (this.child.stdin.write(chunk)) return callback();
-    this.waiting = () => callback();
-    this.child.stdin.once('drain', () => this.release());
-  }
-
-  override _final(callback: (error?: Error | null) => void): void {
-    if (!this.exited && !this.child.stdin.destroyed) this.child.stdin.end();
-    callback();
-  }
-
-  override _destroy(error: Error | null, callback: (error?: Error | null) => void): void {
-    if (!this.exited) {
-      this.child.stdin.destroy();
-      this.child.stdout.destroy();
-      this.child.kill('SIGKILL');
+  protected onExit(code: number | null, signal: NodeJS.Signals | null): void {
+    if (code === 0) this.push(null);
+    else if (signal)
+      this.destroy(new InflateError(`igzip was killed by ${signal} (not a verdict on the data)`, false));
+    else {
+      const said = this.lastStderrLine();
+      this.destroy(new InflateError(`invalid gzip data (igzip: ${said || `exit ${code}`})`, true));
     }
-    this.release();
-    callback(error);
   }
 }

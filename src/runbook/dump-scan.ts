@@ -24,8 +24,20 @@ export interface ScanProgress {
  * Makes the stream that inflates (compressed in, inflated out); default Node's zlib. The adapters give
  * an `igzip -dc` child when igzip is installed. An error it raises is the gzip data's fault unless it
  * carries `integrity: false` (the inflater itself failed): then the scan rejects instead.
+ * `markerScan`, when the adapters have one (igzip and perl installed), inflates and searches outside
+ * Node: scanGzipStream then only hashes and feeds the compressed bytes.
  */
-export type Inflate = () => Duplex;
+export type Inflate = (() => Duplex) & {
+  readonly markerScan?: (markers: readonly Buffer[]) => MarkerScanStage | undefined;
+};
+
+/** Compressed bytes in, nothing out; ends when the gzip stream was whole, errors as an inflater does. */
+export type MarkerScanStage = Duplex & {
+  /** Inflated bytes so far. */
+  readonly bytes: number;
+  /** Indexes of the markers found. */
+  readonly found: ReadonlySet<number>;
+};
 
 export interface ScanOptions {
   markers: string[];
@@ -114,6 +126,8 @@ async function hashAndInflate(
   const hash = createHash('sha256');
   let compressedBytes = 0;
   const gunzip: Duplex | Gunzip = options.inflate?.() ?? createGunzip({ chunkSize: INFLATE_CHUNK });
+  // A child inflater asks for larger writes (igzip fed 16–256 KiB at a time spends its core waking up).
+  const writeBytes = (gunzip as { preferredWrite?: number }).preferredWrite ?? INFLATE_CHUNK;
   let gzipError: Error | undefined;
   let consumerError: Error | undefined;
   // pipeline() destroys every stage with the first error: the first listener to see an error names
@@ -162,7 +176,7 @@ async function hashAndInflate(
       if (innerFailed || gunzip.destroyed) return callback();
       pending.push(chunk);
       pendingBytes += chunk.length;
-      if (pendingBytes < INFLATE_CHUNK) return callback();
+      if (pendingBytes < writeBytes) return callback();
       feed(callback);
     },
     final(callback) {
@@ -223,6 +237,9 @@ function throttled(onProgress: ((progress: ScanProgress) => void) | undefined, r
  * boundaries). Memory stays flat for any size. Rejects only on abort or a source (network) error.
  */
 export async function scanGzipStream(source: Readable, options: ScanOptions): Promise<ScanResult> {
+  const wanted = [...new Set(options.markers)].filter((marker) => marker !== '');
+  const outside = options.inflate?.markerScan?.(wanted.map((marker) => Buffer.from(marker, 'utf8')));
+  if (outside) return scanMarkersOutside(source, options, outside, wanted);
   const search = new MarkerSearch(options.markers);
   const result = await scanInflated(source, options, (chunk) => search.push(chunk));
   return {
@@ -232,6 +249,47 @@ export async function scanGzipStream(source: Readable, options: ScanOptions): Pr
     found: { ...search.found },
     gzipOk: result.gzipError === undefined,
     ...(result.gzipError ? { gzipError: result.gzipError.message } : {}),
+  };
+}
+
+/**
+ * scanGzipStream with the inflating and the search in a child (igzip and a reader): the inflated text
+ * never enters Node. The same hash, counts, markers and error kinds as the in-Node search.
+ */
+async function scanMarkersOutside(
+  source: Readable,
+  options: ScanOptions,
+  stage: MarkerScanStage,
+  wanted: readonly string[],
+): Promise<ScanResult> {
+  let compressed = 0;
+  const progress = throttled(options.onProgress, () => ({ compressedBytes: compressed, bytes: stage.bytes }));
+  const sink = new Writable({
+    objectMode: true,
+    write(_chunk: unknown, _encoding, callback) {
+      callback();
+    },
+  });
+  const result = await hashAndInflate(source, [sink], {
+    signal: options.signal,
+    inflate: () => stage,
+    onCompressed: (n) => {
+      compressed = n;
+      progress.tick();
+    },
+  });
+  progress.final();
+  const gzipError = result.gzipError ?? result.consumerError;
+  const found: Record<string, boolean> = {};
+  for (const marker of options.markers)
+    found[marker] = marker === '' || stage.found.has(wanted.indexOf(marker));
+  return {
+    sha256: result.sha256,
+    compressedBytes: result.compressedBytes,
+    bytes: stage.bytes,
+    found,
+    gzipOk: gzipError === undefined,
+    ...(gzipError ? { gzipError: gzipError.message } : {}),
   };
 }
 
