@@ -2,7 +2,8 @@
 // sha256 in Node + inflate and marker search) against the runbook's shell pipeline
 // `aws s3 cp s3://… - | gunzip | grep -c MARKER`, on the same generated .sql.gz in s3rver.
 // Variants: product (default: igzip + a perl reader outside Node when both are installed), productNodeScan
-// (DB_RUNBOOK_MARKER_SCAN=node: the igzip child's output searched in Node), productZlib (zlib in Node).
+// (DB_RUNBOOK_MARKER_SCAN=node: the igzip child's output searched in Node), productZlib (zlib in Node), and
+// floor (the same process: GetObject + sha256 only, nothing inflated — the bound no inflater goes below).
 // Each round runs every variant once, in rotating order; ratios pair them round by round. Prints medians with min/max and load, CPU seconds per GB
 // (the command's processes + s3rver) and the verification's peak RSS (measured in its own process).
 //
@@ -40,7 +41,10 @@ async function child() {
   });
   const started = performance.now();
   const { body } = await s3.getStream(env.BENCH_KEY);
-  const result = await scanGzipStream(body, { markers: ['backup_validation', MARKER], inflate });
+  const result =
+    env.BENCH_VERIFY_FLOOR === '1'
+      ? await hashOnly(body)
+      : await scanGzipStream(body, { markers: ['backup_validation', MARKER], inflate });
   const ms = performance.now() - started;
   process.stdout.write(
     JSON.stringify({
@@ -53,6 +57,18 @@ async function child() {
       sha256: result.sha256,
     }),
   );
+}
+
+/** The floor: the same process, GetObject and sha256, nothing inflated (what no inflater can go below). */
+async function hashOnly(body) {
+  const { createHash } = await import('node:crypto');
+  const hash = createHash('sha256');
+  let compressedBytes = 0;
+  for await (const chunk of body) {
+    hash.update(chunk);
+    compressedBytes += chunk.length;
+  }
+  return { found: {}, gzipOk: true, compressedBytes, bytes: NaN, sha256: hash.digest('hex') };
 }
 
 /**
@@ -159,6 +175,7 @@ async function main() {
         });
         if (node.code !== 0) throw new Error(`verification failed: ${node.stderr}`);
         const scan = JSON.parse(node.stdout);
+        if (extra.BENCH_VERIFY_FLOOR) return { ...node, rssMiB: scan.maxRssKiB / 1024 };
         if (!scan.gzipOk || !scan.found[MARKER])
           throw new Error(`scan did not find the marker: ${node.stdout}`);
         // every variant must see the same object: same hash, same inflated size
@@ -173,6 +190,7 @@ async function main() {
         ['product', product({})],
         ['productNodeScan', product({ DB_RUNBOOK_MARKER_SCAN: 'node' })],
         ['productZlib', product({ DB_RUNBOOK_INFLATER: 'zlib' })],
+        ['floor', product({ BENCH_VERIFY_FLOOR: '1' })],
         [
           'pipeline',
           async () => {
@@ -214,9 +232,10 @@ async function main() {
     const zlibRatio = pairedRatio(samples, 'productZlib', 'pipeline');
     const nodeScanRatio = pairedRatio(samples, 'productNodeScan', 'pipeline');
     const nodeScanRss = samples.productNodeScan.map((s) => s.rssMiB);
+    const floorRatio = pairedRatio(samples, 'floor', 'pipeline');
     const rss = samples.product.map((s) => s.rssMiB);
     console.log(`\n${row.gzipMiB.toFixed(0)} MiB gzip (${row.sqlMiB.toFixed(0)} MiB SQL)`);
-    for (const name of ['product', 'productNodeScan', 'productZlib', 'pipeline']) {
+    for (const name of ['product', 'productNodeScan', 'productZlib', 'floor', 'pipeline']) {
       const list = samples[name];
       const cpuPerGB = summary(list, 'cpuPerGB');
       const gb = row.gzipMiB / 1024;
@@ -234,6 +253,9 @@ async function main() {
         `nodeScan/pipeline ${nodeScanRatio.median.toFixed(2)}×; zlib/pipeline ${zlibRatio.median.toFixed(2)}×; ` +
         `peak RSS ${Math.max(...rss).toFixed(0)} MiB (nodeScan ${Math.max(...nodeScanRss).toFixed(0)} MiB)`,
     );
+    console.log(
+      `  floor (GetObject + sha256, no inflate)/pipeline ${floorRatio.median.toFixed(2)}× (min ${floorRatio.min.toFixed(2)}, max ${floorRatio.max.toFixed(2)})`,
+    );
     figures.push({
       gzipMiB: Math.round(row.gzipMiB),
       sqlMiB: Math.round(row.sqlMiB),
@@ -241,6 +263,7 @@ async function main() {
       ratioMin: round(ratio.min),
       ratioMax: round(ratio.max),
       nodeScanRatio: round(nodeScanRatio.median),
+      floorRatio: round(floorRatio.median),
       zlibRatio: round(zlibRatio.median),
       peakRssMiB: Math.round(Math.max(...rss)),
       nodeScanPeakRssMiB: Math.round(Math.max(...nodeScanRss)),

@@ -83,6 +83,7 @@ describe.runIf(outsideNode)('the verify scan outside Node (igzip -dc | perl)', (
     '',
     MARKER,
     'ünïcødé ✓',
+    `${MARKER}\n-- PostgreSQL`,
     'not in this dump',
     ...boundaryMarkers,
   ];
@@ -101,10 +102,33 @@ describe.runIf(outsideNode)('the verify scan outside Node (igzip -dc | perl)', (
       [MARKER]: true,
       '': true,
       'ünïcødé ✓': true,
+      [`${MARKER}\n-- PostgreSQL`]: true,
       'not in this dump': false,
     });
     for (const marker of boundaryMarkers) expect(viaPerl.found[marker], marker).toBe(true);
     expect(progress.at(-1)).toEqual({ compressedBytes: gz.length, bytes: text.length });
+  });
+
+  it('finds a marker split between two reads of the inflated text, and one split over three', async () => {
+    const dir = tempDir('verify-scan-split-');
+    const fake = join(dir, 'igzip');
+    // an "igzip" that writes its output in pieces, waiting between them: each piece is one read
+    writeFileSync(
+      fake,
+      `#!/bin/sh\ncat >/dev/null\nprintf 'xx${MARKER.slice(0, 20)}'\nsleep 0.2\nprintf '${MARKER.slice(20)}yy ab'\nsleep 0.2\nprintf 'c'\nsleep 0.2\nprintf 'de'\n`,
+    );
+    chmodSync(fake, 0o755);
+    symlinkSync(perl ?? '', join(dir, 'perl'));
+    const inflate = createInflaterFactory({ PATH: dir });
+    const result = await scanGzipStream(Readable.from([gz.subarray(0, 100)]), {
+      markers: [MARKER, 'abcde', 'yyy'],
+      inflate,
+    });
+    expect(result).toMatchObject({
+      gzipOk: true,
+      bytes: MARKER.length + 10,
+      found: { [MARKER]: true, abcde: true, yyy: false },
+    });
   });
 
   it('inflates concatenated gzip members and an empty object member, as gunzip does', async () => {
