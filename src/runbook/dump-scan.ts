@@ -12,6 +12,8 @@ import { extract } from 'tar-stream';
  * A broken gzip stream does not stop the hash: the rest of the object is still read, so the sha256
  * is always that of the whole object (and a truncated upload shows as both gzipOk false and a
  * sidecar mismatch).
+ * With igzip and perl installed, scanGzipStream's marker search runs outside Node (`Inflate.markerScan`):
+ * Node hashes and feeds the compressed bytes, the inflated text never crosses into it.
  */
 export interface ScanProgress {
   /** Compressed bytes read from the source so far. */
