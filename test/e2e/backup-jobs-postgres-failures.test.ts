@@ -1,6 +1,6 @@
 // Failure modes of postgres-backup.sh / postgres-restore.sh: each must exit non-zero with a clear message,
 // leave nothing at the final key, and never damage the target database.
-import { readFile, readdir, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -75,19 +75,43 @@ describe('PostgreSQL backup failures', { timeout: SCRIPT_TIMEOUT_MS }, () => {
           || md5((i * 11)::text) || md5((i * 13)::text) || md5((i * 17)::text) || md5((i * 19)::text)
           FROM generate_series(1, 150000) AS i;`,
     });
+    // the compressor (first on PATH) takes 8 MiB of the dump, then holds the stream until the flag is gone: the
+    // dump is mid-way, blocked on its pipe, whatever the speed of the host, when the server is stopped under it
+    const bin = join(env.dir, 'bin-midway');
+    const hold = join(env.dir, 'midway.hold');
+    await mkdir(bin, { recursive: true });
+    await writeFile(hold, '');
+    await writeFile(
+      join(bin, 'igzip'),
+      [
+        '#!/bin/sh',
+        `PATH='${env.jobEnv().PATH}'`,
+        'z=igzip; command -v igzip >/dev/null 2>&1 || z=gzip',
+        `{ head -c 8388608; while [ -e '${hold}' ]; do sleep 0.05; done; cat; } | "$z" "$@"`,
+        '',
+      ].join('\n'),
+      { mode: 0o755 },
+    );
     try {
       const job = runScript('postgres-backup.sh', {
-        env: env.jobEnv({ ...pg.env, POSTGRES_S3_PREFIX: 'midway/', BACKUP_COMPRESS_THREADS: '1' }),
+        env: env.jobEnv({
+          ...pg.env,
+          POSTGRES_S3_PREFIX: 'midway/',
+          BACKUP_COMPRESS_THREADS: '1',
+          PATH: `${bin}:${env.jobEnv().PATH}`,
+        }),
       });
       const dumpPid = await waitForDumpOutput(pg.port, 4 * 1024 * 1024);
       expect(dumpPid).toBeGreaterThan(0);
       await pg.stop();
+      await rm(hold);
       const result = await job;
       expect(result.code).toBe(5);
       expect(result.stderr).toMatch(/pg_dump exited with status [1-9]/);
       expect(result.stderr).toContain('the dump did not complete');
       expect(await listKeys(env, 'midway/')).toEqual([]);
     } finally {
+      await rm(hold, { force: true });
       await pg.stop();
     }
   });

@@ -57,6 +57,7 @@ fi
 #   bucket   head-bucket
 #   stream KEY   the object to stdout
 #   publish FINAL TEMP METADATA-JSON HOOK PREFIX [KEY FILE CONTENT-TYPE]…   see publish_backup
+#   backup N DUMP-ARGV… COMPRESS-ARGV…   the bucket check, the dump's upload and its publishing: see start_backup_session
 # shellcheck disable=SC2016 # Python, not shell
 s3_py='
 import json, os, subprocess, sys
@@ -118,8 +119,24 @@ if mode == "bucket":
         print(message(e, ""))
         sys.exit(1)
     sys.exit(0)
-if mode == "publish":
-    final, temp, metadata, hook, stamp, puts = args[0], args[1], json.loads(args[2]), args[3], args[4], args[5:]
+def together(*calls):
+    # the calls at once, each in its own thread; the first error (if any) raised after all have ended
+    import threading
+    errors = []
+    def run(call):
+        try:
+            call()
+        except Exception as e:
+            errors.append(e)
+    threads = [threading.Thread(target=run, args=(c,)) for c in calls]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    if errors:
+        raise errors[0]
+def publish(final, temp, metadata, hook, stamp, puts, copy_metadata=False):
+    # copy_metadata: the temporary object already carries METADATA (and its content type), so the copy keeps it
     step, key = "check", final
     try:
         found = set()
@@ -128,33 +145,163 @@ if mode == "publish":
         taken = [k for k in [final, final + ".sha256"] + puts[0::3] if k in found]
         if taken:
             print("taken\t" + taken[0], flush=True)
-            sys.exit(0)
+            return 0
         print("free", flush=True)
-        step = "put"
-        while puts:
-            key, path, ctype, puts = puts[0], puts[1], puts[2], puts[3:]
+        step, key = "put", final + ".sha256"
+        def put(key, path, ctype):
             with open(path, "rb") as f:
                 client.put_object(Bucket=bucket, Key=key, Body=f, ContentType=ctype)
+        together(*[lambda i=i: put(*puts[i:i + 3]) for i in range(0, len(puts), 3)])
         step, key = "copy", final
-        client.copy_object(Bucket=bucket, Key=final, CopySource={"Bucket": bucket, "Key": temp},
-                           MetadataDirective="REPLACE", Metadata=metadata, ContentType="application/gzip")
+        if copy_metadata:
+            client.copy_object(Bucket=bucket, Key=final, CopySource={"Bucket": bucket, "Key": temp}, MetadataDirective="COPY")
+        else:
+            client.copy_object(Bucket=bucket, Key=final, CopySource={"Bucket": bucket, "Key": temp},
+                               MetadataDirective="REPLACE", Metadata=metadata, ContentType="application/gzip")
         print("published", flush=True)
-        try:
-            client.delete_object(Bucket=bucket, Key=temp)
-        except Exception as e:
-            print("temporary-left\t" + message(e, temp).replace("\n", " "), flush=True)
         if hook:
             subprocess.run(["sh", "-c", hook])
+        # at once: the read-back (both must be of this run) and the delete of the temporary object
+        got, left = {}, []
+        def delete():
+            try:
+                client.delete_object(Bucket=bucket, Key=temp)
+            except Exception as e:
+                left.append(message(e, temp).replace("\n", " "))
+        def head():
+            try:
+                got["head"] = client.head_object(Bucket=bucket, Key=final)
+            except Exception as e:
+                got["head-error"] = e
+        def sidecar():
+            try:
+                got["sidecar"] = client.get_object(Bucket=bucket, Key=final + ".sha256")["Body"].read().decode("utf-8", "replace")
+            except Exception as e:
+                got["sidecar-error"] = e
+        together(delete, head, sidecar)
+        if left:
+            print("temporary-left\t" + left[0], flush=True)
         step, key = "read-object", final
-        head = client.head_object(Bucket=bucket, Key=final)
+        if "head-error" in got:
+            raise got["head-error"]
         step, key = "read-sidecar", final + ".sha256"
-        sidecar = client.get_object(Bucket=bucket, Key=final + ".sha256")["Body"].read().decode("utf-8", "replace")
-        fields = (sidecar.splitlines() or [""])[0].split()
+        if "sidecar-error" in got:
+            raise got["sidecar-error"]
+        head, fields = got["head"], (got["sidecar"].splitlines() or [""])[0].split()
         print("read\t%s\t%s\t%s" % (head.get("Metadata", {}).get("backup-run-id", ""), head["ContentLength"], fields[0] if fields else ""), flush=True)
     except Exception as e:
         print("failed\t%s\t%s" % (step, message(e, key).replace("\n", " ")), flush=True)
+        return 1
+    return 0
+if mode == "publish":
+    sys.exit(publish(args[0], args[1], json.loads(args[2]), args[3], args[4], args[5:]))
+if mode == "backup":
+    # ONE process for the object storage side of a backup (postgres-backup.sh): the bucket check, then (once stdin says
+    # `dump SNAPSHOT TEMP METADATA SIZE-HINT`) pg_dump | compressor run here, their output hashed (the only pass)
+    # and streamed as a multipart upload to TEMP, then (once stdin says `publish …`) publish() above. args: N,
+    # pg_dump argv (N words; --snapshot added), compressor argv. Memory is bounded whatever the size: parts of
+    # 8 MiB (SIZE-HINT / 9,000 above a 72 GB database; twice, four and eight times that from the 8,000th part on,
+    # so a stream larger than its hint still fits in the 10,000 parts S3 allows), up to 4 uploading (one above 32 MiB
+    # parts), one queued, one being read: 48 MiB with 8 MiB parts.
+    import hashlib, queue, signal, threading
+    try:
+        client.head_bucket(Bucket=bucket)
+    except Exception as e:
+        print("bucket-failed\t" + message(e, "").replace("\n", " "), flush=True)
         sys.exit(1)
-    sys.exit(0)
+    print("bucket", flush=True)
+    line = sys.stdin.readline().rstrip("\n").split("\t")
+    if line[0] != "dump":
+        sys.exit(0)
+    snapshot, temp, metadata, hint = line[1], line[2], json.loads(line[3]), int(line[4] or 0)
+    n = int(args[0])
+    dump_argv, compress_argv = args[1:1 + n] + ["--snapshot=" + snapshot], args[1 + n:]
+    part = max(8 << 20, -(-hint // 9000 // (1 << 20)) << 20)
+    threads = max(1, min(4, (32 << 20) // part))
+    upload, etags, failures, work = {"id": None}, {}, [], queue.Queue(maxsize=1)
+    def abort():
+        upload_id, upload["id"] = upload["id"], None
+        if upload_id:
+            try:
+                client.abort_multipart_upload(Bucket=bucket, Key=temp, UploadId=upload_id)
+            except Exception:
+                pass
+    procs = []
+    def stop(signum, frame):
+        for p in procs:
+            try:
+                p.kill()
+            except Exception:
+                pass
+        abort()
+        os._exit(128 + signum)
+    for s in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
+        signal.signal(s, stop)
+    def uploader():
+        while True:
+            item = work.get()
+            if item is None:
+                return
+            if failures:
+                continue
+            try:
+                r = client.upload_part(Bucket=bucket, Key=temp, UploadId=upload["id"], PartNumber=item[0], Body=item[1])
+                etags[item[0]] = r["ETag"]
+            except Exception as e:
+                failures.append(message(e, temp))
+    with open(os.path.join(out, "pg_dump.err"), "wb") as e1, open(os.path.join(out, "compress.err"), "wb") as e2:
+        dumper = subprocess.Popen(dump_argv, stdout=subprocess.PIPE, stderr=e1)
+        procs.append(dumper)
+        compressor = subprocess.Popen(compress_argv, stdin=dumper.stdout, stdout=subprocess.PIPE, stderr=e2)
+        procs.append(compressor)
+    dumper.stdout.close()
+    digest, size, count, started = hashlib.sha256(), 0, 0, []
+    try:
+        upload["id"] = client.create_multipart_upload(Bucket=bucket, Key=temp, Metadata=metadata,
+                                                      ContentType="application/gzip")["UploadId"]
+        started = [threading.Thread(target=uploader, daemon=True) for _ in range(threads)]
+        for t in started:
+            t.start()
+        while not failures:
+            data = compressor.stdout.read(part << min(3, max(0, (count - 7500) // 500)))
+            if not data:
+                break
+            digest.update(data)
+            size += len(data)
+            count += 1
+            work.put((count, data))
+            data = None
+    except Exception as e:
+        failures.append(message(e, temp))
+    for t in started:
+        work.put(None)
+    for t in started:
+        t.join()
+    compressor.stdout.close()
+    rcs = [p.wait() for p in (dumper, compressor)]
+    rcs = [128 - rc if rc < 0 else rc for rc in rcs]
+    ok = not failures and rcs == [0, 0] and count > 0
+    if ok:
+        try:
+            client.complete_multipart_upload(Bucket=bucket, Key=temp, UploadId=upload["id"], MultipartUpload={
+                "Parts": [{"PartNumber": i, "ETag": etags[i]} for i in range(1, count + 1)]})
+            upload["id"] = None
+        except Exception as e:
+            failures.append(message(e, temp))
+            ok = False
+    if not ok:
+        abort()
+    print("dumped\t%d\t%d\t%d\t%s\t%d\t%s" % (rcs[0], rcs[1], 1 if failures else 0, digest.hexdigest(), size,
+                                           (failures or [""])[0].replace("\n", " ").replace("\t", " ")), flush=True)
+    rc = 1
+    if ok:
+        line = sys.stdin.readline().rstrip("\n").split("\t")
+        rc = 0 if line[0] != "publish" else publish(line[1], temp, json.loads(line[2]), line[3], line[4], line[5:],
+                                                     copy_metadata=json.loads(line[2]) == metadata)
+    # no interpreter teardown (tens of ms with botocore loaded): everything is written and flushed
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(rc)
 while args:
     kind, name, key = args[:3]
     target = args[3] if kind == "get" else None
@@ -438,6 +585,9 @@ backup_cleanup() {
   local rc=$?
   trap - EXIT
   trap '' INT TERM HUP
+  # the backup session first, by its pid (it stops its dump and compressor): the list of children stop_children
+  # reads from /proc can miss one while others start and end (the globals' psql and pg_dumpall run meanwhile)
+  if [[ -n "${session_pid:-}" ]]; then kill "$session_pid" 2>/dev/null || true; fi
   stop_children
   if ((done_ok == 0)); then
     ((rc != 0)) || rc=1
@@ -479,10 +629,82 @@ start_bucket_check() {
   bg_pids+=("$s3_check")
 }
 wait_bucket_check() {
-  if ! wait_pid "$s3_check"; then
-    log "cannot use bucket $S3_BUCKET${AWS_ENDPOINT_URL:+ at $AWS_ENDPOINT_URL}:"
-    tail_of "$work/s3-check.out"
-    die 4 "object storage unreachable, bucket missing or access denied (check the database-backup-storage Secret)"
+  wait_pid "$s3_check" || bucket_failed
+}
+# bucket_failed: exit 4 with the bucket check's error ($work/s3-check.out)
+bucket_failed() {
+  log "cannot use bucket $S3_BUCKET${AWS_ENDPOINT_URL:+ at $AWS_ENDPOINT_URL}:"
+  tail_of "$work/s3-check.out"
+  die 4 "object storage unreachable, bucket missing or access denied (check the database-backup-storage Secret)"
+}
+# start_backup_session N DUMP-ARGV… COMPRESS-ARGV…: ONE s3_py process (mode backup) in the background for all of a
+# backup's object storage side: it checks the bucket at once (wait_session_bucket reads the result), then runs the
+# dump and its compressor itself when send_dump tells it the snapshot and the key, hashes their output and streams
+# it as a multipart upload (read_dump reads the outcome), then publishes (publish_backup sends it the command).
+# Commands go to its stdin (FIFO $work/session.in, held open here: fd session_in), its lines come back through the
+# FIFO $work/session.out (fd session_out; EOF when it ends), its errors in $work/session.err. Without a Python
+# that can import botocore (aws_py empty), session_pid stays empty and the caller uses the aws CLI.
+# shellcheck disable=SC2034 # sets globals for the calling script
+start_backup_session() {
+  session_pid=''
+  ((${#aws_py[@]} > 0)) || return 0
+  mkfifo "$work/session.in" "$work/session.out"
+  # read-write: opening never blocks, and the process sees EOF only once this script (and its children) are gone
+  exec {session_in}<>"$work/session.in"
+  "${aws_py[@]}" -c "$s3_py" backup "$work" "$S3_BUCKET" "$@" <"$work/session.in" >"$work/session.out" 2>"$work/session.err" &
+  session_pid=$!
+  bg_pids+=("$session_pid")
+  exec {session_out}<"$work/session.out"
+}
+# wait_session_bucket: waits for the session's bucket check; exit 4 when it failed. When the session could not
+# start (s3_py exit 99: no botocore), session_pid is emptied and the aws CLI checks the bucket instead.
+wait_session_bucket() {
+  local line=() rc=0
+  IFS=$'\t' read -r -a line <&"$session_out" || true
+  [[ "${line[0]:-}" != bucket ]] || return 0
+  if [[ "${line[0]:-}" == bucket-failed ]]; then
+    printf '%s\n' "${line[1]:-}" >"$work/s3-check.out"
+    bucket_failed
+  fi
+  wait_pid "$session_pid" || rc=$?
+  end_backup_session
+  if ((rc == 99)); then
+    # no botocore to import: the aws CLI for everything (publish_backup too)
+    aws_py=()
+    start_bucket_check
+    wait_bucket_check
+    return 0
+  fi
+  cp "$work/session.err" "$work/s3-check.out"
+  bucket_failed
+}
+# end_backup_session: closes the session's FIFOs (it exits once its stdin is at EOF) and forgets it
+end_backup_session() {
+  exec {session_in}>&- {session_out}<&-
+  session_pid=''
+}
+# send_dump SNAPSHOT METADATA: the session starts the dump (pg_dump --snapshot=SNAPSHOT | compressor) and its
+# multipart upload to temp_key with METADATA and run_id; db_size sizes the parts
+send_dump() {
+  upload_started=1
+  started=$SECONDS
+  # with this run's id (as publish_backup gives it to the final key): the copy then keeps the metadata as it is
+  printf 'dump\t%s\t%s\t%s\t%s\n' "$1" "$temp_key" "${2%\}},\"backup-run-id\":\"$run_id\"}" "${db_size:-0}" >&"$session_in"
+}
+# read_dump: waits until the session has streamed the dump; sets statuses (pg_dump, compressor, upload: 0 or not)
+# and writes $work/sha256, $work/size (for verify_upload) and $work/upload.err. A session that ended without
+# saying (killed, crashed) is an upload failure, its error output in upload.err.
+# shellcheck disable=SC2034 # sets statuses for the calling script
+read_dump() {
+  local line=()
+  if IFS=$'\t' read -r -a line <&"$session_out" && [[ "${line[0]:-}" == dumped ]]; then
+    statuses=("${line[1]}" "${line[2]}" "${line[3]}")
+    printf '%s  -\n' "${line[4]}" >"$work/sha256"
+    printf '%s\n' "${line[5]}" >"$work/size"
+    printf '%s\n' "${line[6]:-}" >"$work/upload.err"
+  else
+    statuses=(0 0 1)
+    cp "$work/session.err" "$work/upload.err"
   fi
 }
 # backup_names SUFFIX: sets stamp and recovery_point (now, UTC, to the microsecond: two backups started in the
@@ -553,6 +775,12 @@ publish_backup() {
     mv -- "$globals_file" "$stage/${globals_key##*/}"
     printf '%s  %s\n' "$globals_digest" "${globals_key##*/}" >"$stage/${globals_key##*/}.sha256"
   fi
+  if [[ -n "${session_pid:-}" ]] && ((size > copy_max)); then
+    # the CLI's multipart copy below: the session ends without publishing
+    printf 'end\n' >&"$session_in"
+    wait_pid "$session_pid" || true
+    end_backup_session
+  fi
   if ((${#aws_py[@]} > 0 && size <= copy_max)); then
     # ONE process: the check, the small files (content types as the CLI gave them), the copy, the temporary
     # object's delete and the read-back. What it may have written is marked first (the exit handler deletes it
@@ -569,12 +797,25 @@ publish_backup() {
       log "test hook: phase published (${DB_RUNBOOK_TEST_HOOK_SIGNAL:-TERM} to the ${DB_RUNBOOK_TEST_HOOK_TARGET:-script})"
       hook=$(test_hook_command published)
     fi
-    "${aws_py[@]}" -c "$s3_py" publish "$work" "$S3_BUCKET" "$final_key" "$temp_key" "$metadata" "$hook" "$prefix$stamp" "${puts[@]}" \
-      >"$work/publish.out" 2>"$work/publish.err" &
-    pid=$!
-    bg_pids+=("$pid")
-    rc=0
-    wait_pid "$pid" || rc=$?
+    if [[ -n "${session_pid:-}" ]]; then
+      # the session that streamed the dump publishes it (start_backup_session): the same steps, no new process
+      { printf 'publish\t%s\t%s\t%s\t%s' "$final_key" "$metadata" "$hook" "$prefix$stamp"; printf '\t%s' "${puts[@]}"; echo; } >&"$session_in"
+      cat <&"$session_out" >"$work/publish.out" &
+      pid=$!
+      bg_pids+=("$pid")
+      rc=0
+      wait_pid "$session_pid" || rc=$?
+      wait_pid "$pid" || true
+      end_backup_session
+      cp "$work/session.err" "$work/publish.err"
+    else
+      "${aws_py[@]}" -c "$s3_py" publish "$work" "$S3_BUCKET" "$final_key" "$temp_key" "$metadata" "$hook" "$prefix$stamp" "${puts[@]}" \
+        >"$work/publish.out" 2>"$work/publish.err" &
+      pid=$!
+      bg_pids+=("$pid")
+      rc=0
+      wait_pid "$pid" || rc=$?
+    fi
     while IFS=$'\t' read -r -a line; do
       case ${line[0]} in
         read) stored_run=${line[1]:-} stored_size=${line[2]:-} stored_sha=${line[3]:-} ;;

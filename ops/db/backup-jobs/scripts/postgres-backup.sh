@@ -1,13 +1,15 @@
 #!/usr/bin/env bash
 # postgres-backup.sh: stream a plain-SQL pg_dump, gzip-compressed, to S3 with a SHA-256 sidecar.
 #
-#   pg_dump | igzip (else pigz, else gzip) | tee >(sha256sum) | aws s3 cp - s3://$S3_BUCKET/<prefix>.partial/<name>
+#   pg_dump | igzip (else pigz, else gzip) → SHA-256 → multipart upload to s3://$S3_BUCKET/<prefix>.partial/<name>
 #   then, only if every stage succeeded: <key>.sha256 (and the globals below) uploaded, then a server-side copy to
 #   <key> = <prefix><UTC time to the µs>.sql.gz; every key checked to be free before (one listing) and the object
-#   and its sidecar read back after (a key collision with another run exits 6, never silent). All of the publishing
-#   is ONE Python process with the aws CLI's own botocore, and so is the bucket check: 3 processes that talk to
-#   object storage per backup (14 aws CLI processes before issue 17, ~0.45 CPU-s each before any request);
-#   without a botocore the aws CLI can lend (AWS CLI v2's binary) or DB_RUNBOOK_S3_BATCH=cli, 8 aws CLI calls.
+#   and its sidecar read back after (a key collision with another run exits 6, never silent). ONE Python process
+#   with the aws CLI's own botocore does all of the object storage side (start_backup_session): the bucket check,
+#   then it runs pg_dump | igzip itself, hashes the stream (one pass) and uploads it in parts of 8 MiB (memory
+#   bounded: ~48 MiB whatever the size), then publishes; 14 aws CLI processes before issue 17, ~0.45 CPU-s each
+#   before any request. Without a botocore the aws CLI can lend (AWS CLI v2's binary) or DB_RUNBOOK_S3_BATCH=cli:
+#   pg_dump | igzip | tee >(sha256sum) | aws s3 cp - and 8 aws CLI calls.
 #   The dump keeps owners, privileges and default privileges. Beside it, <time>.globals.sql.gz (+ .sha256), published
 #   first: the roles and memberships (pg_dumpall --globals-only --no-role-passwords: never passwords), the
 #   database's own owner, privileges and settings as statements for a restored database, and the catalog facts
@@ -58,15 +60,18 @@ backup_work_init
 install_traps backup_cleanup
 
 # ---------------------------------------------------------------------------------------------- preflight
-# Object storage and database are checked in parallel, before anything is dumped.
-start_bucket_check
+# Object storage and database are checked in parallel, before anything is dumped. The bucket check is the first
+# step of the one process that later streams the dump and publishes it (start_backup_session); with the aws
+# CLI alone, a head-bucket. Its result is awaited only once the snapshot is exported and the globals are read.
+dump_cmd=(pg_dump --format=plain --clean --if-exists --no-password)
+start_backup_session "${#dump_cmd[@]}" "${dump_cmd[@]}" "${compress[@]}"
+[[ -n "$session_pid" ]] || start_bucket_check
 if ! server_info=$(psql -X -A -t -q -v ON_ERROR_STOP=1 -c "SELECT current_setting('server_version_num'), split_part(current_setting('server_version'), ' ', 1), pg_database_size(current_database())" 2>"$work/psql.err"); then
   log "cannot connect to PostgreSQL $PGHOST:$PGPORT, database $PGDATABASE, as $PGUSER:"
   tail_of "$work/psql.err"
   die 3 "PostgreSQL unreachable or login refused (check POSTGRES_HOST/PORT/USER/PASSWORD in the postgres-backup-credentials Secret)"
 fi
 IFS='|' read -r server_version_num server_version db_size <<<"$server_info"
-wait_bucket_check
 
 dump_version=$(pg_dump --version | sed -E 's/^pg_dump \(PostgreSQL\) ([0-9]+(\.[0-9]+)?).*/\1/')
 dump_major=${dump_version%%.*}
@@ -77,9 +82,10 @@ if [[ ! "$dump_major" =~ ^[0-9]+$ ]] || ((dump_major < server_major)); then
 fi
 
 # ---------------------------------------------------------------------------------------------- snapshot
-# Per-table row counts in the dump's own snapshot: one REPEATABLE READ transaction exports its snapshot, counts
-# every table in it, and stays open until pg_dump (--snapshot) has finished, so the counts are exactly what the
-# dump holds. They go into the globals object (section "counts"); postgres-verify.sh compares a restore with them.
+# Per-table row counts in the dump's own snapshot: one REPEATABLE READ transaction exports its snapshot, and stays
+# open until pg_dump (--snapshot) has finished; while the dump runs, it counts every table in that snapshot, so
+# the counts are exactly what the dump holds. They go into the globals object (section "counts");
+# postgres-verify.sh compares a restore with them.
 coproc SNAPSHOT { exec psql -X -A -t -q -v ON_ERROR_STOP=1 2>"$work/snapshot.err"; }
 snapshot_in=${SNAPSHOT[1]}
 snapshot_out=${SNAPSHOT[0]}
@@ -87,23 +93,18 @@ snapshot_out=${SNAPSHOT[0]}
 # shellcheck disable=SC2153 # SNAPSHOT_PID is set by coproc SNAPSHOT
 snapshot_pid=$SNAPSHOT_PID
 bg_pids+=("$snapshot_pid")
-printf '%s\n' 'BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY;' 'SELECT pg_export_snapshot();' "$(table_counts_sql)" \
-  '\echo -- end of counts' >&"$snapshot_in"
+printf '%s\n' 'BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY;' 'SELECT pg_export_snapshot();' >&"$snapshot_in"
 if ! read -r -t 600 snapshot <&"$snapshot_out" || [[ ! "$snapshot" =~ ^[0-9A-F-]+$ ]]; then
   tail_of "$work/snapshot.err"
   die 5 "could not export a snapshot for the dump (pg_export_snapshot)"
 fi
-: >"$work/counts"
-while read -r -t 3600 line <&"$snapshot_out" && [[ "$line" != '-- end of counts' ]]; do
-  printf -- '-- count %s\n' "$line" >>"$work/counts"
-done
-[[ "${line:-}" == '-- end of counts' ]] || { tail_of "$work/snapshot.err"; die 5 "could not count the tables' rows in the dump's snapshot"; }
 
 # ---------------------------------------------------------------------------------------------- globals
 # What the dump cannot hold, for the restore and its validation: the roles (and memberships) the objects' owners
 # and grantees are, WITHOUT passwords; the database's own owner, privileges and settings as statements for the
 # restored database; and the catalog facts (owners, privileges, default privileges, settings) the restore's
-# validation compares with. Written before the dump starts: the roles and facts are those of the dump's time.
+# validation compares with. Read now, at the dump's time, while the bucket check ends; the row counts (section
+# "counts") are added while the dump runs.
 backup_names .sql.gz
 globals_name="${name%.sql.gz}.globals.sql.gz"
 globals_key="$prefix$globals_name"
@@ -118,48 +119,74 @@ write_globals() {
   printf -- '-- section: facts (owners, privileges, default privileges and settings, compared after a restore)\n'
   PGOPTIONS='-c search_path=' psql -X -A -t -q -v ON_ERROR_STOP=1 -c "$(catalog_facts_sql)" 2>>"$work/globals.err" |
     sed 's/^/-- fact /' || return 1
-  printf -- '-- section: counts (rows per table in the snapshot of the dump, compared by postgres-verify.sh)\n'
-  cat "$work/counts"
-  printf -- '-- end of db-runbook globals\n'
 }
 write_globals >"$work/globals.sql" || {
   tail_of "$work/globals.err"
   die 5 "could not read the roles, the database's properties or its catalog facts (pg_dumpall --globals-only, psql)"
 }
-"${compress[@]}" <"$work/globals.sql" >"$work/globals.sql.gz"
-globals_sha=$(sha256sum "$work/globals.sql.gz" | cut -d' ' -f1)
+if [[ -n "$session_pid" ]]; then wait_session_bucket; else wait_bucket_check; fi
 
 # ---------------------------------------------------------------------------------------------- dump
 metadata=$(printf '{"recovery-point":"%s","pg-dump-version":"%s","server-version":"%s","format":"plain-sql+gzip"}' \
   "$recovery_point" "$dump_version" "$server_version")
 log "dumping $PGDATABASE from $PGHOST:$PGPORT (PostgreSQL $server_version, pg_dump $dump_version, ${compress[0]} -$level)"
 log "recovery point $recovery_point; streaming to s3://$S3_BUCKET/$temp_key"
-
-start_stream_hashers
-# in the background, so a signal is acted on at once (bash runs traps only between foreground commands)
-(
-  set +e
-  pg_dump --format=plain --clean --if-exists --no-password --snapshot="$snapshot" 2>"$work/pg_dump.err" |
-    "${compress[@]}" 2>"$work/compress.err" |
-    tee "$work/sha.fifo" "$work/size.fifo" 2>"$work/tee.err" |
-    aws_cli s3 cp - "s3://$S3_BUCKET/$temp_key" --expected-size "$db_size" --content-type application/gzip \
-      --metadata "$metadata" --only-show-errors 2>"$work/upload.err"
-  echo "${PIPESTATUS[*]}" >"$work/statuses"
-) &
-upload_pid=$!
+if [[ -n "$session_pid" ]]; then
+  # pg_dump | compressor, hashed and uploaded in parts, all run by the session (start_backup_session)
+  send_dump "$snapshot" "$metadata"
+  stages=(pg_dump "${compress[0]}" "the multipart upload")
+  errors=("$work/pg_dump.err" "$work/compress.err" "$work/upload.err")
+else
+  start_stream_hashers
+  # in the background, so a signal is acted on at once (bash runs traps only between foreground commands)
+  (
+    set +e
+    "${dump_cmd[@]}" --snapshot="$snapshot" 2>"$work/pg_dump.err" |
+      "${compress[@]}" 2>"$work/compress.err" |
+      tee "$work/sha.fifo" "$work/size.fifo" 2>"$work/tee.err" |
+      aws_cli s3 cp - "s3://$S3_BUCKET/$temp_key" --expected-size "$db_size" --content-type application/gzip \
+        --metadata "$metadata" --only-show-errors 2>"$work/upload.err"
+    echo "${PIPESTATUS[*]}" >"$work/statuses"
+  ) &
+  upload_pid=$!
+  stages=(pg_dump "${compress[0]}" tee "aws s3 cp")
+  errors=("$work/pg_dump.err" "$work/compress.err" "$work/tee.err" "$work/upload.err")
+fi
 test_hook upload
-wait_pid "$upload_pid" || true
-read -r -a statuses <"$work/statuses" || statuses=(1 1 1 1)
-wait_stream_hashers
+
+# ---------------------------------------------------------------------------------------------- counts
+# While the dump runs, in its snapshot (above): the rows of every table, the last section of the globals object.
+# A failure here is reported once the dump has ended: when the server went away, the dump's failure comes first.
+printf '%s\n' "$(table_counts_sql)" '\echo -- end of counts' >&"$snapshot_in"
+{
+  printf -- '-- section: counts (rows per table in the snapshot of the dump, compared by postgres-verify.sh)\n'
+  while read -r -t 3600 line <&"$snapshot_out" && [[ "$line" != '-- end of counts' ]]; do
+    printf -- '-- count %s\n' "$line"
+  done
+  printf -- '-- end of db-runbook globals\n'
+} >>"$work/globals.sql"
+counted=0
+if [[ "${line:-}" == '-- end of counts' ]]; then
+  counted=1
+  "${compress[@]}" <"$work/globals.sql" >"$work/globals.sql.gz"
+  globals_sha=$(sha256sum "$work/globals.sql.gz" | cut -d' ' -f1)
+fi
+
+# ---------------------------------------------------------------------------------------------- upload
+if [[ -n "$session_pid" ]]; then
+  read_dump
+else
+  wait_pid "$upload_pid" || true
+  read -r -a statuses <"$work/statuses" || statuses=(1 1 1 1)
+  wait_stream_hashers
+fi
 # the dump is done: end the transaction that held its snapshot
 { printf '%s\n' 'COMMIT;' '\q' >&"$snapshot_in"; } 2>/dev/null || true
 exec {snapshot_in}>&-
 wait "$snapshot_pid" 2>/dev/null || true
 
-stages=(pg_dump "${compress[0]}" tee "aws s3 cp")
-errors=("$work/pg_dump.err" "$work/compress.err" "$work/tee.err" "$work/upload.err")
 failed=0
-for i in 0 1 2 3; do
+for i in "${!stages[@]}"; do
   if ((statuses[i] != 0)); then
     failed=1
     log "${stages[i]} exited with status ${statuses[i]}"
@@ -167,10 +194,11 @@ for i in 0 1 2 3; do
   fi
 done
 if ((failed)); then
-  if ((statuses[3] != 0)); then die 6 "upload to s3://$S3_BUCKET/$temp_key failed"; fi
+  if ((statuses[-1] != 0)); then die 6 "upload to s3://$S3_BUCKET/$temp_key failed"; fi
   if ((statuses[0] != 0 || statuses[1] != 0)); then die 5 "the dump did not complete (server stopped, connection lost or out of resources?)"; fi
   die 6 "the stream to the upload broke"
 fi
+((counted)) || { tail_of "$work/snapshot.err"; die 5 "could not count the tables' rows in the dump's snapshot"; }
 [[ -s "$work/pg_dump.err" ]] && { log "pg_dump warnings:"; tail_of "$work/pg_dump.err" 20; }
 
 verify_upload
