@@ -112,6 +112,8 @@ export async function createS3Adapter(options: S3AdapterOptions): Promise<S3Adap
           lastModified: head.LastModified,
           metadata: head.Metadata ?? {},
           contentType: head.ContentType,
+          ...(head.ETag ? { etag: head.ETag.replaceAll('"', '') } : {}),
+          ...(head.VersionId ? { versionId: head.VersionId } : {}),
         };
       } catch (error) {
         if ((error as { code?: string }).code === 'NoSuchKey') return undefined;

@@ -85,6 +85,9 @@ export interface S3Head {
   lastModified?: Date;
   metadata: Record<string, string>;
   contentType?: string;
+  /** Without quotes. */
+  etag?: string;
+  versionId?: string;
 }
 
 export interface S3Adapter {

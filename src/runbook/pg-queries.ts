@@ -430,6 +430,22 @@ export function parseCopyHeader(line: string): { schema: string; table: string }
   return { schema: unquote(match[1]), table: unquote(match[2]) };
 }
 
+/**
+ * The `copy=<rows> <COPY line>` lines postgres-restore.sh prints (the rows each table's COPY block held in
+ * the dump it streamed) as `schema.table` → rows.
+ */
+export function parseCopyRows(stdout: string): Record<string, number> {
+  const counts: Record<string, number> = {};
+  for (const line of stdout.split('\n')) {
+    const match = /^copy=(\d+) (COPY .*)$/.exec(line.trimEnd());
+    const header = match?.[2] ? parseCopyHeader(match[2]) : undefined;
+    if (!match?.[1] || !header) continue;
+    const key = tableKey(header.schema, header.table);
+    counts[key] = (counts[key] ?? 0) + Number(match[1]);
+  }
+  return counts;
+}
+
 const NEWLINE = 0x0a;
 const COPY_PREFIX = Buffer.from('COPY ');
 const END_OF_DATA = Buffer.from('\\.');

@@ -148,6 +148,36 @@ export interface Globals {
   problems: string[];
 }
 
+/**
+ * The roles a dump names, as the backup's catalog facts record them (same snapshot as the dump): owners of
+ * objects and of default privileges, and grantees. Known before the dump is read.
+ */
+export function privilegesFromFacts(facts: readonly Fact[]): DumpPrivileges {
+  const owners = new Set<string>();
+  const grantees = new Set<string>();
+  const counts: Record<PrivilegeStatement, number> = { owner: 0, grant: 0, defaults: 0 };
+  // pg_* roles are built in (pg_database_owner owns schema public): they always exist and are never in a dump
+  const named = (role: string) => role !== '' && role !== 'PUBLIC' && !role.startsWith('pg_');
+  const ownerOf = new Map<string, string>();
+  for (const fact of facts) if (fact.fact === 'owner') ownerOf.set(`${fact.kind} ${fact.object}`, fact.role);
+  for (const fact of facts) {
+    if (fact.fact === 'owner') {
+      counts.owner++;
+      if (named(fact.role)) owners.add(fact.role);
+    } else if (fact.fact === 'privileges') {
+      // an owner's own privileges are implicit: pg_dump writes no GRANT for them
+      if (ownerOf.get(`${fact.kind} ${fact.object}`) === fact.role) continue;
+      counts.grant++;
+      if (named(fact.role)) grantees.add(fact.role);
+    } else if (fact.fact === 'default privileges') {
+      counts.defaults++;
+      if (named(fact.role)) owners.add(fact.role);
+      if (named(fact.grantee)) grantees.add(fact.grantee);
+    }
+  }
+  return { owners: [...owners].sort(), grantees: [...grantees].sort(), counts };
+}
+
 function isFact(value: unknown): value is Fact {
   return (
     typeof value === 'object' && value !== null && typeof (value as { fact?: unknown }).fact === 'string'

@@ -95,7 +95,7 @@ describe('a DR drill killed in the middle of the restore', () => {
     const started = Date.now();
     while (
       !journalEvents(sessionDir).some(
-        (e) => e.type === 'step-state' && e.step === 'restore-postgres.restore' && e.to === 'running',
+        (e) => e.type === 'step-state' && e.step === 'restore-postgres.load' && e.to === 'running',
       )
     ) {
       if (Date.now() - started > 120_000) throw new Error(`the restore never started:\n${output}`);
@@ -128,7 +128,7 @@ describe('a DR drill killed in the middle of the restore', () => {
       { env, sessionDir, timeoutMs: 180_000 },
     );
     expect(resumed.exitCode, resumed.stdout + resumed.stderr).toBe(0);
-    expect(resumed.stdout).toContain('restore-postgres.restore was interrupted');
+    expect(resumed.stdout).toContain('restore-postgres.load was interrupted');
     expect(await fingerprint()).toEqual(beforeResume);
     const events = journalEvents(sessionDir);
     expect(events.at(-1)).toMatchObject({ type: 'session-end', outcome: 'done', exitCode: 0 });
@@ -150,7 +150,7 @@ describe('a DR drill killed in the middle of the restore', () => {
       /\| Recovery \| RPO achieved \| RPO target \| RPO \| RTO achieved \| RTO target \| RTO \|\n\| (?:--- \| )+---\s*\|\n\| [^\n]*\| \*\*(PASS|FAIL)\*\* \|[^\n]*\| \*\*(PASS|FAIL)\*\* \|/,
     );
     expect(markdown.stdout).toMatch(
-      /\| retried-step \| restore-postgres\.restore ran 2 times: 1\. interrupted; 2\. done \|/,
+      /\| retried-step \| restore-postgres\.load ran 2 times: 1\. interrupted; 2\. done \|/,
     );
     expect(markdown.stdout).toContain('restore-postgres.restore');
 

@@ -123,7 +123,7 @@ afterAll(async () => {
 });
 
 describe('restore-postgres (built CLI, real scripts, real PostgreSQL and S3)', () => {
-  it('refuses a corrupted object before touching the database (exit 1, override refused)', async () => {
+  it('a corrupted object is refused as it streams into a new database: exit 1, the database as it was, nothing left', async () => {
     const file = join(tempDir('restore-e2e-'), 'restore-e2e.sql.gz');
     await aws(['s3', 'cp', backupUri, file, '--only-show-errors']);
     const bytes = readFileSync(file);
@@ -136,16 +136,20 @@ describe('restore-postgres (built CLI, real scripts, real PostgreSQL and S3)', (
 
     const run = await runCli(restoreArgs(database, corrupt), { env });
     expect(run.exitCode, run.stderr).toBe(1);
-    expect(run.stdout).toMatch(/REFUSED: SHA-256 mismatch/);
+    expect(run.stdout).toMatch(/restore into a new database FAILED \(exit 5: integrity check failed/);
+    expect(run.stdout).toMatch(/checksum mismatch for \S+corrupt-/);
     expect(await fingerprint()).toEqual(damaged);
+    expect(await psql("SELECT count(*) FROM pg_database WHERE datname LIKE '%_restore_%'", 'postgres')).toBe(
+      '0',
+    );
     const results = steps(run.sessionDir, 'result');
-    expect(results.find((r) => r.step === 'restore-postgres.integrity')?.status).toBe('failed');
-    const gate = steps(run.sessionDir, 'gate').find((g) => g.step === 'restore-postgres.integrity-override');
-    expect(gate).toMatchObject({ kind: 'typed', answer: 'refused' });
-    // Nothing after the refusal ran: no session query, no safety backup, no restore script.
-    const commands = steps(run.sessionDir, 'command').map((c) => String(c.command));
-    expect(commands).toEqual([]);
-    expect(steps(run.sessionDir, 'mark').map((m) => m.name)).toEqual(['incident-declared']);
+    expect(results.find((r) => r.step === 'restore-postgres.load')?.status).toBe('failed');
+    // Nothing after the refusal ran: no writes-stopped gate, no safety backup, no swap.
+    expect(steps(run.sessionDir, 'gate').map((g) => g.step)).not.toContain('restore-postgres.stop-writes');
+    expect(steps(run.sessionDir, 'mark').map((m) => m.name)).toEqual([
+      'incident-declared',
+      'restore-started',
+    ]);
   }, 120_000);
 
   it('refuses the wrong --confirm with exit 3 and leaves the database as it was', async () => {
@@ -159,10 +163,14 @@ describe('restore-postgres (built CLI, real scripts, real PostgreSQL and S3)', (
       kind: 'typed',
       answer: 'refused',
     });
+    // Every --confirm phrase is checked before the first write: not even the restore into a new database ran.
     expect(journalText(run.sessionDir)).not.toContain('postgres-restore.sh');
+    expect(await psql("SELECT count(*) FROM pg_database WHERE datname LIKE '%_restore_%'", 'postgres')).toBe(
+      '0',
+    );
   }, 120_000);
 
-  it('SIGINT in the middle of the restore: rolled back, exit 130, journal says interrupted', async () => {
+  it('SIGINT in the middle of the restore into a new database: dropped, exit 130, journal says interrupted', async () => {
     const sessionDir = join(tempDir('restore-e2e-sigint-'), 'restore-e2e-sigint');
     const child = startCli(restoreArgs(database), { env, sessionDir });
     let output = '';
@@ -184,7 +192,7 @@ describe('restore-postgres (built CLI, real scripts, real PostgreSQL and S3)', (
       '0',
     );
     const events = journalEvents(sessionDir);
-    expect(events.find((e) => e.type === 'result' && e.step === 'restore-postgres.restore')).toMatchObject({
+    expect(events.find((e) => e.type === 'result' && e.step === 'restore-postgres.load')).toMatchObject({
       status: 'failed',
       summary: 'interrupted',
     });
@@ -205,10 +213,15 @@ describe('restore-postgres (built CLI, real scripts, real PostgreSQL and S3)', (
       'incident-declared',
       'restore-started',
       'download-done',
+      'temporary-created',
       'restore-done',
       'recovery-point',
+      'temporary-removed',
       'validated',
     ]);
+    // the swap gate came after the restored copy's row counts, next to the database's
+    expect(run.stdout).toMatch(/public\.orders: 1000 restored · 900 now/);
+    expect(run.stdout).toMatch(/public\.inventory: 300 restored · absent now/);
     const point = events.find((e) => e.type === 'mark' && e.name === 'recovery-point') as {
       data: Record<string, unknown>;
     };
@@ -376,16 +389,16 @@ describe('restore-postgres: what the operator is told is what the server holds',
     await psql("UPDATE customers SET name = 'before the swap of objects' WHERE id = 1");
     const before = await fingerprint();
     const hookDir = tempDir('restore-e2e-hook-');
-    // the safety backup (postgres-backup.sh) pauses before it publishes: the integrity check is done by then
+    // the restore into a new database pauses as it starts reading: the integrity check is done by then
     const running = runCli(restoreArgs(database, uri), {
       env: {
         ...env,
-        DB_RUNBOOK_TEST_HOOK_PHASE: 'publish',
+        DB_RUNBOOK_TEST_HOOK_PHASE: 'download',
         DB_RUNBOOK_TEST_HOOK_SIGNAL: 'pause',
         DB_RUNBOOK_TEST_HOOK_DIR: hookDir,
       },
     });
-    const flag = await hookReached(hookDir, 'publish', running);
+    const flag = await hookReached(hookDir, 'download', running);
     // another object with a matching sidecar, as an attacker with write access to the bucket would leave it
     const file = join(hookDir, 'other.sql.gz');
     const other = gzipSync(
@@ -400,7 +413,7 @@ describe('restore-postgres: what the operator is told is what the server holds',
     const output = `${run.stdout}\n${run.stderr}`;
     expect(run.exitCode, output).toBe(1);
     expect(output).toContain('is not the object that was verified');
-    expect(output).toMatch(/restore FAILED \(exit 5: integrity check failed/);
+    expect(output).toMatch(/restore into a new database FAILED \(exit 5: integrity check failed/);
     expect(output).toContain('app was not touched');
     expect(await fingerprint()).toEqual(before);
     expect(await psql("SELECT to_regclass('public.planted') IS NULL")).toBe('t');

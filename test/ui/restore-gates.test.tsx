@@ -1,7 +1,7 @@
 // The restore-postgres screens in the real App (ink-testing-library), against a real sandbox: the backup
-// list, the integrity progress bar, and every gate — its target on screen, a wrong phrase refused, the
-// right one accepted. The only replaced piece: the S3 object body is slowed to ~1.5 MB/s so the progress
-// bar has time to move on a small object (the bytes themselves are the real ones).
+// list, the restore into a new database with its progress, and every gate — its target on screen, a wrong
+// phrase refused, the right one accepted. The only replaced piece: S3 object bodies read by the product are
+// slowed to ~1.5 MB/s (the bytes themselves are the real ones).
 import { execa } from 'execa';
 import { render } from 'ink-testing-library';
 import { Transform, type Readable } from 'node:stream';
@@ -10,7 +10,6 @@ import type { Adapters } from '../../src/adapters/types.js';
 import { startSandbox, type Sandbox } from '../../src/sandbox/index.js';
 import { App } from '../../src/screens/App.js';
 import { stepsOf } from '../../src/steps/index.js';
-import { tempDir } from '../support/temp.js';
 import { testSession, waitForFrame } from '../support/session.js';
 
 const DOWN = '\u001B[B';
@@ -158,7 +157,7 @@ afterAll(async () => {
 });
 
 describe('restore-postgres screens', () => {
-  it('lists the backup, moves the progress bar, and each gate shows its target, refuses a wrong phrase and accepts the right one', async () => {
+  it('lists the backup, shows the restore into a new database, and each gate shows its target, refuses a wrong phrase and accepts the right one', async () => {
     const { session, ui } = mount();
     await openRestoreSection(ui);
     // The detail pane (with the progress bar) shows the selected step: select the integrity check, run all.
@@ -183,21 +182,34 @@ describe('restore-postgres screens', () => {
     );
     ui.stdin.write(ENTER);
 
-    // Integrity: the bar and its byte counter move.
+    // Integrity: the sidecar, the object and the globals; the dump itself is read once, by the restore.
+    await waitForFrame(
+      ui.lastFrame,
+      () => /done|failed/.test(session.status('restore-postgres.integrity')),
+      30_000,
+    );
+    expect(session.status('restore-postgres.integrity')).toBe('done');
+
+    // Where the script runs: this host first. Then the restore into a new database, the database untouched.
+    await waitForFrame(ui.lastFrame, (f) => f.includes('Where should postgres-restore.sh run?'), 60_000);
+    ui.stdin.write(ENTER);
+    const load = await waitForFrame(ui.lastFrame, (f) => f.includes('into a new database on'), 60_000);
+    expect(load.replace(/[│\s]+/g, ' ')).toContain(`${database} is not touched`);
+    ui.stdin.write('y');
     const seen = new Set<string>();
     const started = Date.now();
-    while (
-      !session.status('restore-postgres.integrity').match(/done|failed/) &&
-      Date.now() - started < 30_000
-    ) {
-      const match = /verifying ([\d.]+ (?:KiB|MiB|B)) of/.exec(ui.lastFrame() ?? '');
-      if (match?.[1]) seen.add(match[1]);
+    while (!/done|failed/.test(session.status('restore-postgres.load')) && Date.now() - started < 60_000) {
+      const match = /(restoring into a new database|streaming [\d.]+ \S+ into a new database)[^\n│]*/.exec(
+        ui.lastFrame() ?? '',
+      );
+      if (match) seen.add(match[0]);
       await new Promise((resolve) => setTimeout(resolve, 25));
     }
-    expect(session.status('restore-postgres.integrity')).toBe('done');
-    expect(seen.size).toBeGreaterThanOrEqual(3);
+    expect(session.status('restore-postgres.load')).toBe('done');
+    expect(seen.size, [...seen].join('\n')).toBeGreaterThanOrEqual(1);
+    expect(await fingerprint()).toBe('bulk=5,customers=200,orders=10');
 
-    // Gate 1: stop writes. The target and the sessions connected now.
+    // Gate: stop writes. The target and the sessions connected now.
     const stop = await waitForFrame(ui.lastFrame, (f) => f.includes('Stop application writes to'));
     for (const label of [
       'kube context: SANDBOX',
@@ -220,19 +232,23 @@ describe('restore-postgres screens', () => {
     );
     ui.stdin.write(ENTER);
 
-    // Where the script runs: this host first.
-    await waitForFrame(ui.lastFrame, (f) => f.includes('Where should postgres-restore.sh run?'), 60_000);
-    ui.stdin.write(ENTER);
-
-    // Gate 2: destructive. Database, backup, CLEAN_TARGET, the safety backup just taken.
-    const destroy = await waitForFrame(ui.lastFrame, (f) => f.includes('DESTRUCTIVE: database'), 60_000);
-    expect(destroy).toContain('CLEAN_TARGET=true');
+    // Gate: destructive. The restored copy's rows next to the database's, the backup, the safety backup.
+    const destroy = await waitForFrame(
+      ui.lastFrame,
+      (f) => f.includes('DESTRUCTIVE: the restored copy'),
+      60_000,
+    );
+    const flatDestroy = destroy.replace(/[│║\s]+/g, ' ');
+    expect(flatDestroy).toMatch(
+      new RegExp(`restored copy: ${database}_restore_\\d{14}: \\d+ row\\(s\\) in \\d+ table\\(s\\)`),
+    );
+    expect(flatDestroy).toMatch(new RegExp(`${database} now: \\d+ row\\(s\\)`));
     expect(destroy).toContain(`backup: s3://${sandbox.values.S3_BUCKET}/${backupKey}`);
     expect(destroy).toMatch(/safety backup: s3:\/\/\S+\/postgres\/pre-restore\/\S+\.sql\.gz/);
-    expect(destroy).toMatch(/integrity: verified sha256 [0-9a-f]{16}/);
-    expect(destroy).toContain('runs: postgres-restore.sh on this host, CLEAN_TARGET=true');
+    expect(flatDestroy).toMatch(/integrity: sha256 [0-9a-f]{16}… matched the sidecar as it streamed/);
+    expect(flatDestroy).toContain('runs: postgres-restore.sh on this host, RESTORE_PHASE=swap');
     // The phrase that passed the first gate does not pass this one: it asks for "drop <database>".
-    expect(destroy.replace(/\s+/g, ' ')).toContain(`Type "drop ${database}" to confirm`);
+    expect(flatDestroy).toContain(`Type "drop ${database}" to confirm`);
     await type(ui, database);
     await waitForFrame(ui.lastFrame, (f) => f.includes(`"${database}" is not "drop ${database}"`));
     expect(await fingerprint()).toBe('bulk=5,customers=200,orders=10');
@@ -251,18 +267,14 @@ describe('restore-postgres screens', () => {
     ui.unmount();
   }, 120_000);
 
-  it('a corrupted backup: the override gate and the skip-safety-backup gate show their target and take only their phrase; Esc at the destructive gate restores nothing', async () => {
-    // A newer object whose bytes do not match the sidecar copied next to it.
+  it('a backup without its sidecar: the override gate and the skip-safety-backup gate show their target and take only their phrase; Esc at the destructive gate swaps nothing', async () => {
+    // A newer copy of the backup, its sidecar left behind.
     const newer = backupKey.replace(/\d{4}-\d\d-\d\dT\d\d-\d\d-\d\d(\.\d+)?Z/, '2099-01-01T00-00-00.000000Z');
-    const file = `${tempDir('restore-ui-')}/backup.sql.gz`;
-    await aws(['s3', 'cp', `s3://${sandbox.values.S3_BUCKET}/${backupKey}`, file, '--only-show-errors']);
-    await execa('sh', ['-c', `printf 'garbage' | dd of=${file} bs=1 seek=2000 conv=notrunc 2>/dev/null`]);
-    await aws(['s3', 'cp', file, `s3://${sandbox.values.S3_BUCKET}/${newer}`, '--only-show-errors']);
     await aws([
       's3',
       'cp',
-      `s3://${sandbox.values.S3_BUCKET}/${backupKey}.sha256`,
-      `s3://${sandbox.values.S3_BUCKET}/${newer}.sha256`,
+      `s3://${sandbox.values.S3_BUCKET}/${backupKey}`,
+      `s3://${sandbox.values.S3_BUCKET}/${newer}`,
       '--only-show-errors',
     ]);
     await psql('DELETE FROM orders WHERE id > 10');
@@ -284,14 +296,18 @@ describe('restore-postgres screens', () => {
       30_000,
     );
     expect(override).toContain(`backup: s3://${sandbox.values.S3_BUCKET}/${newer}`);
-    expect(override).toMatch(/problem: SHA-256 mismatch/);
-    expect(override).toMatch(/sha256 \(sidecar\): [0-9a-f]{64}/);
+    expect(override.replace(/[│║\s]+/g, ' ')).toMatch(/problem: the sidecar \S+ is missing/);
     expect(override).toContain('restore unverified 2099-01-01T00-00-00.000000Z.sql.gz');
     await type(ui, database);
     await waitForFrame(ui.lastFrame, (f) => f.includes(`"${database}" is not "restore unverified`));
     await type(ui, 'restore unverified 2099-01-01T00-00-00.000000Z.sql.gz');
 
-    await waitForFrame(ui.lastFrame, (f) => f.includes('Stop application writes to'));
+    await waitForFrame(ui.lastFrame, (f) => f.includes('Where should postgres-restore.sh run?'), 60_000);
+    ui.stdin.write(ENTER);
+    await waitForFrame(ui.lastFrame, (f) => f.includes('into a new database on'), 60_000);
+    ui.stdin.write('y');
+
+    await waitForFrame(ui.lastFrame, (f) => f.includes('Stop application writes to'), 60_000);
     await type(ui, database);
 
     // Skip the safety backup: second in the list, then its own typed gate.
@@ -306,16 +322,23 @@ describe('restore-postgres screens', () => {
     await waitForFrame(ui.lastFrame, (f) => f.includes(`"skip" is not "no safety backup of ${database}"`));
     await type(ui, `no safety backup of ${database}`);
 
-    await waitForFrame(ui.lastFrame, (f) => f.includes('Where should postgres-restore.sh run?'));
-    ui.stdin.write(ENTER);
-
     // The destructive gate says the backup is unverified and nothing protects the current data; Esc refuses.
-    const destroy = await waitForFrame(ui.lastFrame, (f) => f.includes('DESTRUCTIVE: database'));
+    const destroy = await waitForFrame(
+      ui.lastFrame,
+      (f) => f.includes('DESTRUCTIVE: the restored copy'),
+      60_000,
+    );
     expect(destroy).toContain('integrity: NOT VERIFIED (overridden)');
     expect(destroy).toContain('safety backup: SKIPPED (typed phrase)');
     ui.stdin.write(ESC);
     await waitForFrame(ui.lastFrame, () => session.status('restore-postgres.restore') === 'ready');
     expect(await fingerprint()).toBe(before);
     ui.unmount();
+    // the restored copy is kept for a later swap; this test drops it
+    const kept = await psql(
+      `SELECT coalesce(string_agg(datname, ' '), '') FROM pg_database WHERE datname LIKE '${database}\\_restore\\_%'`,
+    );
+    expect(kept).toMatch(new RegExp(`^${database}_restore_\\d{14}$`));
+    await psql(`DROP DATABASE "${kept}" WITH (FORCE)`);
   }, 120_000);
 });

@@ -7,6 +7,7 @@ import {
   parseSwapNames,
   parseSwapState,
   type RestoreOutcome,
+  type SwapNames,
   swapStateSql,
 } from '../../runbook/restore-outcome.js';
 import { PSQL_QUERY_FLAGS } from '../../runbook/pg-queries.js';
@@ -78,8 +79,14 @@ export function pinnedObjectEnv(integrity: {
  * was; which databases are left), asked from the server after the script ended however it ended. Runs
  * even after Ctrl+C (its own short deadline, not the step's aborted signal).
  */
-export async function readRestoreOutcome(ctx: Ctx, target: string, log: string): Promise<RestoreOutcome> {
-  const names = parseSwapNames(log);
+export async function readRestoreOutcome(
+  ctx: Ctx,
+  target: string,
+  log: string,
+  /** The new database when the caller knows it (a swap of a database restored earlier), else read from the log. */
+  known?: SwapNames,
+): Promise<RestoreOutcome> {
+  const names = known ?? parseSwapNames(log);
   if (!names) return describeOutcome(target, undefined, undefined);
   const { env, secrets } = libpqEnv(ctx.values, MAINTENANCE_DATABASE);
   const result = await ctx.adapters.proc.run(

@@ -7,7 +7,7 @@ import { formatBytes, formatDuration } from '../../runbook/backup-catalog.js';
 import { drillDatabaseName, PG_NAME_MAX } from '../../runbook/drill-names.js';
 import { InterruptedError, RunbookError } from '../../runbook/errors.js';
 import { MARK, type TemporaryData } from '../../runbook/marks.js';
-import { parseNames, quoteIdent, quoteLiteral } from '../../runbook/pg-queries.js';
+import { parseCopyRows, parseNames, quoteIdent, quoteLiteral } from '../../runbook/pg-queries.js';
 import type { Gate, Preview } from '../../runbook/step.js';
 import { defineStep } from '../define.js';
 import { lastLines, MAINTENANCE_DATABASE, PG_INPUTS } from '../clients/psql.js';
@@ -61,6 +61,8 @@ export interface DrillRestoreData {
   /** host:port of the server restored into. */
   server?: string;
   rolesCreated?: string[];
+  /** Rows per table in the dump's COPY blocks, counted as it streamed (`schema.table` → rows). */
+  rowCounts?: Record<string, number>;
 }
 
 export const restore = defineStep<DrillRestoreData>({
@@ -126,7 +128,9 @@ export const restore = defineStep<DrillRestoreData>({
           : `the source database ${source} is not touched`,
         unverified
           ? 'integrity: NOT VERIFIED (overridden)'
-          : `integrity: sha256 ${integrity.sha256} verified`,
+          : integrity.inStream
+            ? `integrity: sha256 must equal ${integrity.sha256} (the sidecar's) as it streams, or nothing is kept`
+            : `integrity: sha256 ${integrity.sha256} verified`,
         ...(scratch !== planned.name
           ? [`${planned.name} exists already (an earlier drill today?): using ${scratch}`]
           : []),
@@ -288,10 +292,16 @@ export const restore = defineStep<DrillRestoreData>({
         seconds,
         server: where,
         rolesCreated,
+        rowCounts: parseCopyRows(result.stdout),
       },
     };
   },
 });
+
+/** The rows per table the dump held: counted as it streamed into the scratch database (older sessions: by the integrity pass). */
+export function dumpRowCounts(from: From): Record<string, number> | undefined {
+  return from(restore)?.rowCounts;
+}
 
 /** The scratch database this session's restore step created, if any. */
 export function restoredScratch(from: From): string | undefined {

@@ -20,7 +20,7 @@ import { psqlOrThrow } from '../clients/psql-run.js';
 import { privilegeChecks } from '../restore-kit/privilege-checks.js';
 import { integrityOf } from '../restore-kit/spec.js';
 import { validationList } from '../restore-kit/validation.js';
-import { restoredScratch } from './restore.js';
+import { dumpRowCounts, restoredScratch } from './restore.js';
 import { DRILL_IDS, DRILL_SPEC, onDrillServer, SECTION } from './spec.js';
 
 /** The values file's smokeQueries (same shape as validationQueries: {name, sql, expect?}), else validationQueries. */
@@ -77,7 +77,7 @@ export const smoke = defineStep({
 
     const integrity = integrityOf(ctx.from, DRILL_SPEC);
     const live = parseRowCounts(await psqlOrThrow(ctx, ROW_COUNTS_SQL, scratch));
-    const recorded = integrity?.rowCounts ?? {};
+    const recorded = dumpRowCounts(ctx.from) ?? integrity?.rowCounts ?? {};
     const tables = Object.keys(recorded);
     if (tables.length > 0) {
       const mismatches = tables

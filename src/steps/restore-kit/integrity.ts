@@ -4,8 +4,6 @@
 import { formatBytes, formatDuration } from '../../runbook/backup-catalog.js';
 import { type ScanProgress, scanTarGzStream } from '../../runbook/dump-scan.js';
 import { EXIT, RunbookError } from '../../runbook/errors.js';
-import { parseGlobals } from '../../runbook/privileges.js';
-import { baseName } from '../../runbook/s3-uri.js';
 import type { Check } from '../../runbook/step.js';
 import { defineStep, endpointFlag, type RunbookStep } from '../define.js';
 import {
@@ -16,8 +14,8 @@ import {
   type RestoreSpec,
   stepIds,
 } from './spec.js';
-import { fetchGlobals, readSidecar } from './globals.js';
-import { scanPgDump } from '../../runbook/pg-dump-scan.js';
+import { readSidecar } from './globals.js';
+import { postgresIntegrity } from './integrity-postgres.js';
 
 /** Progress with throughput and ETA, at most every 250 ms (the last call is always shown). */
 export function byteProgress(
@@ -62,7 +60,9 @@ export function integrityStep(spec: RestoreSpec): RunbookStep<IntegrityData> {
     section: spec.section,
     title: 'Check the backup’s integrity',
     description:
-      'Before anything touches the database: stream the object once, compare its SHA-256 with the .sha256 sidecar and read the gzip stream to its end. A mismatch or a missing sidecar refuses the restore unless overridden with a typed phrase.',
+      spec.kind === 'postgres'
+        ? 'Before anything touches the database: the .sha256 sidecar, the object’s size and ETag, and the globals object (against its own sidecar). The dump is read once, by the restore: hashed and checked as it streams into a new database, never swapped in unless it matches. A missing sidecar refuses the restore unless overridden with a typed phrase.'
+        : 'Before anything touches the database: stream the object once, compare its SHA-256 with the .sha256 sidecar and read the gzip stream to its end. A mismatch or a missing sidecar refuses the restore unless overridden with a typed phrase.',
     inputs: ['S3_BUCKET'],
     database: spec.database,
     // A failed check is followed by the typed override step; the restore itself refuses without it.
@@ -70,13 +70,29 @@ export function integrityStep(spec: RestoreSpec): RunbookStep<IntegrityData> {
     plan: (values, options) => {
       const uri = typeof options['restore-uri'] === 'string' ? options['restore-uri'] : '$RESTORE_S3_URI';
       const endpoint = endpointFlag(values.get('AWS_ENDPOINT_URL'));
+      if (spec.kind === 'postgres')
+        return {
+          actions: [
+            {
+              summary: 'the sidecar, the object’s size and ETag, the globals object and its sidecar',
+              command: [
+                `aws s3 cp ${uri}.sha256 -${endpoint}`,
+                `aws s3api head-object --bucket <bucket> --key <key>${endpoint}`,
+                `aws s3 cp ${uri.replace(/\.sql\.gz$/, '.globals.sql.gz')} -${endpoint} | sha256sum`,
+              ].join('\n'),
+            },
+          ],
+          notes: [
+            'The dump is read once, by the restore: hashed, inflated and checked as it streams into a new database, and swapped in only when its SHA-256 equals the sidecar’s.',
+          ],
+        };
       return {
         actions: [
           {
             summary: 'stream the object once: SHA-256 against the sidecar, gzip to the end',
             command: [
               `aws s3 cp ${uri}.sha256 -${endpoint}`,
-              `aws s3 cp ${uri} -${endpoint} | tee >(sha256sum >&2) | ${spec.kind === 'postgres' ? 'gzip -t' : 'tar -tzf - >/dev/null'}`,
+              `aws s3 cp ${uri} -${endpoint} | tee >(sha256sum >&2) | tar -tzf - >/dev/null`,
             ].join('\n'),
           },
         ],
@@ -89,6 +105,7 @@ export function integrityStep(spec: RestoreSpec): RunbookStep<IntegrityData> {
         throw new RunbookError('no backup has been chosen in this session', {
           next: `Run ${ids.choose} first.`,
         });
+      if (spec.kind === 'postgres') return postgresIntegrity(ctx, spec, chosen);
       const s3 = await ctx.adapters.s3();
       const sidecar = await readSidecar(s3, chosen);
       const { body, size, etag, versionId } = await s3.getStream(chosen.key, ctx.signal);
@@ -97,97 +114,29 @@ export function integrityStep(spec: RestoreSpec): RunbookStep<IntegrityData> {
       const onProgress = (progress: ScanProgress) => report(progress.compressedBytes);
       const problems: string[] = [];
       const checks: Check[] = [];
-      let scan: {
-        sha256: string;
-        compressedBytes: number;
-        bytes: number;
-        gzipOk: boolean;
-        gzipError?: string;
+      const scan = await scanTarGzStream(body, {
+        signal: ctx.signal,
+        inflate: ctx.adapters.inflate,
+        onProgress,
+        maxEntries: 10,
+      });
+      const tar = scan;
+      const extra: Partial<IntegrityData> = {
+        entries: tar.entries.map((entry) => `${entry.name} (${formatBytes(entry.size)})`),
       };
-      let extra: Partial<IntegrityData> = {};
-      if (spec.kind === 'postgres') {
-        const pg = await scanPgDump(body, { signal: ctx.signal, inflate: ctx.adapters.inflate, onProgress });
-        scan = pg;
-        extra = { rowCounts: pg.rowCounts, markerFound: pg.markerFound, privileges: pg.privileges };
-        // the globals object: roles, the database's own properties, the catalog facts validation compares
-        const globals = await fetchGlobals(s3, chosen.bucket, chosen.key, ctx.signal);
-        const parsedGlobals = globals.text !== undefined ? parseGlobals(globals.text) : undefined;
-        if (globals.problem) problems.push(globals.problem);
-        extra.globals = {
-          uri: globals.uri,
-          missing: globals.missing,
-          verified: globals.verified,
-          ...(globals.sha256 ? { sha256: globals.sha256 } : {}),
-          roles: parsedGlobals?.roles ?? [],
-          facts: parsedGlobals?.facts.length ?? 0,
-        };
+      if (tar.gzipOk) {
+        if (!tar.tarOk) problems.push(`the tar archive is damaged: ${tar.tarError ?? 'error'}`);
         checks.push({
-          id: 'globals',
-          label: 'globals (roles, database settings, privileges to compare)',
-          status: globals.missing ? 'warn' : globals.verified ? 'ok' : 'fail',
-          detail: globals.missing
-            ? `no ${baseName(globals.key)}: roles cannot be created from the backup, and owners and privileges cannot be compared after the restore`
-            : globals.verified
-              ? `${globals.uri}: ${parsedGlobals?.roles.length ?? 0} role(s), ${parsedGlobals?.facts.length ?? 0} fact(s), sha256 ${globals.sha256?.slice(0, 12)}… matches its sidecar`
-              : (globals.problem ?? 'not verified'),
-          ...(globals.missing
-            ? { next: 'Backups written by this version of postgres-backup.sh have one.' }
-            : {}),
+          id: 'tar',
+          label: 'tar archive',
+          status: tar.tarOk ? 'ok' : 'fail',
+          detail: tar.tarOk
+            ? `${tar.entryCount} entries, ${formatBytes(tar.contentBytes)}: ${tar.entries
+                .slice(0, 3)
+                .map((entry) => entry.name)
+                .join(', ')}${tar.entryCount > 3 ? ', …' : ''}`
+            : (tar.tarError ?? 'unreadable'),
         });
-        if (pg.gzipOk) {
-          const names = [...new Set([...pg.privileges.owners, ...pg.privileges.grantees])];
-          checks.push({
-            id: 'privileges',
-            label: 'owners and privileges in the dump',
-            status: pg.privileges.counts.owner > 0 ? 'ok' : 'warn',
-            detail:
-              pg.privileges.counts.owner > 0
-                ? `${pg.privileges.counts.owner} ownership(s), ${pg.privileges.counts.grant} GRANT/REVOKE(s), ${pg.privileges.counts.defaults} default privilege(s); role(s): ${names.join(', ') || 'none'}`
-                : 'none: the dump was made without owners and privileges (pg_dump --no-owner --no-privileges)',
-          });
-        }
-        if (pg.gzipOk) {
-          if (!pg.complete) problems.push('the dump has no "dump complete" line: it was cut short');
-          checks.push({
-            id: 'dump-complete',
-            label: 'pg_dump finished',
-            status: pg.complete ? 'ok' : 'fail',
-            detail: pg.complete
-              ? 'ends with "PostgreSQL database dump complete"'
-              : 'the dump ends early (pg_dump was interrupted?)',
-          });
-          const tables = Object.keys(pg.rowCounts).length;
-          const rows = Object.values(pg.rowCounts).reduce((sum, n) => sum + n, 0);
-          checks.push({
-            id: 'contents',
-            label: 'contents',
-            status: 'ok',
-            detail: `${tables} table(s), ${rows} row(s)${pg.markerFound ? '; has backup_validation' : '; no backup_validation table'}`,
-          });
-        }
-      } else {
-        const tar = await scanTarGzStream(body, {
-          signal: ctx.signal,
-          inflate: ctx.adapters.inflate,
-          onProgress,
-          maxEntries: 10,
-        });
-        scan = tar;
-        extra = { entries: tar.entries.map((entry) => `${entry.name} (${formatBytes(entry.size)})`) };
-        if (tar.gzipOk) {
-          if (!tar.tarOk) problems.push(`the tar archive is damaged: ${tar.tarError ?? 'error'}`);
-          checks.push({
-            id: 'tar',
-            label: 'tar archive',
-            status: tar.tarOk ? 'ok' : 'fail',
-            detail: tar.tarOk
-              ? `${tar.entryCount} entries, ${formatBytes(tar.contentBytes)}: ${tar.entries
-                  .slice(0, 3)
-                  .map((entry) => entry.name)
-                  .join(', ')}${tar.entryCount > 3 ? ', …' : ''}`
-              : (tar.tarError ?? 'unreadable'),
-          });
-        }
       }
       const { mbPerSec, seconds } = report(scan.compressedBytes, true);
       if (ctx.signal.aborted) throw new RunbookError('interrupted', { exitCode: EXIT.interrupted });

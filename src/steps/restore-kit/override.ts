@@ -47,7 +47,7 @@ export function overrideStep(spec: RestoreSpec): RunbookStep<OverrideData> {
         target: {
           backup: chosen.uri,
           problem: integrity.problems.join('; '),
-          'sha256 (object)': integrity.sha256,
+          'sha256 (object)': integrity.inStream ? '(read by the restore)' : integrity.sha256,
           'sha256 (sidecar)': integrity.expectedSha256 ?? '(none)',
           ...(integrity.problems.some((problem) => !/^the sidecar \S+ is missing$/.test(problem))
             ? {

@@ -18,5 +18,7 @@ export function integrityTargetLine(restorable: Restorable | undefined): string 
   if (!restorable) return '?';
   return restorable.unverified
     ? 'NOT VERIFIED (overridden)'
-    : `verified sha256 ${restorable.integrity.sha256.slice(0, 16)}…`;
+    : restorable.integrity.inStream
+      ? `sha256 ${restorable.integrity.sha256.slice(0, 16)}… (sidecar), checked as it streams`
+      : `verified sha256 ${restorable.integrity.sha256.slice(0, 16)}…`;
 }

@@ -23,14 +23,7 @@ import {
   rolesStepId,
   WITHOUT_PRIVILEGES_PHRASE,
 } from './roles.js';
-import {
-  type Ctx,
-  DEVIATION_MARK,
-  operatorChoice,
-  requireRestorable,
-  type RestoreSpec,
-  stepIds,
-} from './spec.js';
+import { type Ctx, DEVIATION_MARK, operatorChoice, requireRestorable, type RestoreSpec } from './spec.js';
 
 /** A command-line option of the restore (--role-map, --create-roles, --without-privileges). */
 function optionOf(ctx: Pick<Ctx, 'options'>, name: string): unknown {
@@ -69,11 +62,13 @@ async function serverRoles(ctx: Ctx, names: readonly string[]): Promise<ServerRo
 /** The roles the restore needs: the dump's owners and grantees, and (globals) the database's own. */
 async function neededRoles(ctx: Ctx, spec: RestoreSpec) {
   const { chosen, integrity } = requireRestorable(ctx.from, spec);
-  const privileges = integrity.privileges;
-  if (!privileges)
-    throw new RunbookError('the integrity check of this session did not record the roles the dump names', {
-      next: `Run ${stepIds(spec).integrity} again.`,
-    });
+  // A backup without a globals object records no roles up front: the restore checks those the dump names as it
+  // streams (and stops, the target untouched, when one is missing).
+  const privileges = integrity.privileges ?? {
+    owners: [],
+    grantees: [],
+    counts: { owner: 0, grant: 0, defaults: 0 },
+  };
   const uses = new Map<string, Set<'owner' | 'grantee'>>();
   const add = (name: string, use: 'owner' | 'grantee') =>
     uses.set(name, (uses.get(name) ?? new Set()).add(use));

@@ -91,6 +91,11 @@ export interface IntegrityData {
     facts: number;
   };
   markerFound?: boolean;
+  /**
+   * PostgreSQL: the object was not read here. sha256 is its sidecar's, which the restore checks as the object
+   * streams into a new database, before anything is swapped (rowCounts come from that pass).
+   */
+  inStream?: boolean;
   /** Neo4j: the archive's first entries. */
   entries?: string[];
   seconds: number;

@@ -8,6 +8,7 @@ export const SECTION = SPEC.section;
 
 export const IDS = {
   ...stepIds(SPEC),
+  load: `${SECTION}.load`,
   stopWrites: `${SECTION}.stop-writes`,
   safetyBackup: `${SECTION}.safety-backup`,
   restore: `${SECTION}.restore`,

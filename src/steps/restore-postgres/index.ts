@@ -1,8 +1,9 @@
 /**
  * The runbook's "PostgreSQL Restore", behind confirmation gates that name their target: incident →
- * choose the backup → integrity (before anything touches the database) → stop writes (typed, with
- * the sessions connected now) → safety backup of the current database → restore (typed database
- * name: CLEAN_TARGET=true; the real postgres-restore.sh, env only) → validate → resume writes.
+ * choose the backup → integrity (sidecar, globals) → roles → restore into a new database (the backup
+ * read once, hashed and checked as it streams; the database untouched) → stop writes (typed, with the
+ * sessions connected now) → safety backup of the current database → swap the restored copy in (typed
+ * "drop <database>", after its row counts) → validate → resume writes. Writes stop only for the swap.
  */
 import { type RunbookStep } from '../define.js';
 import { rolesStep } from '../restore-kit/roles-preflight.js';
@@ -13,6 +14,7 @@ import { incidentStep } from '../restore-kit/incident.js';
 import { IDS, SPEC } from './ids.js';
 import { stopWrites } from './stop-writes.js';
 import { safetyBackup } from './safety-backup.js';
+import { load } from './load.js';
 import { restore } from './restore.js';
 import { validate } from './validate.js';
 import { resumeWrites } from './resume-writes.js';
@@ -23,6 +25,7 @@ export const restorePostgresSteps: readonly RunbookStep[] = [
   integrityStep(SPEC),
   overrideStep(SPEC),
   rolesStep(SPEC),
+  load,
   stopWrites,
   safetyBackup,
   restore,

@@ -1,29 +1,32 @@
 /**
- * The destructive step: type "drop <database>", then postgres-restore.sh (CLEAN_TARGET=true, env only) on
- * this host or as a Job; it refuses any object but the verified one. What the target is afterwards is read
- * from the server, whatever the script's exit code says.
+ * The destructive step: the restored copy the load step made (and checked) is swapped in for the database.
+ * The gate shows the copy's row counts next to the database's now; type "drop <database>"; then
+ * postgres-restore.sh RESTORE_PHASE=swap (env only, on this host or as a Job) swaps exactly that database in
+ * with one transaction of renames. What the target is afterwards is read from the server, whatever the
+ * script's exit code says.
  */
-import { formatBytes, formatDuration } from '../../runbook/backup-catalog.js';
+import { formatDuration } from '../../runbook/backup-catalog.js';
 import { InterruptedError, RunbookError } from '../../runbook/errors.js';
-import { MARK } from '../../runbook/marks.js';
-import { parseNames, scratchDatabasesSql } from '../../runbook/pg-queries.js';
+import { MARK, type TemporaryData } from '../../runbook/marks.js';
+import { parseRowCounts, ROW_COUNTS_SQL } from '../../runbook/pg-queries.js';
 import type { Check, Gate } from '../../runbook/step.js';
 import { defineStep } from '../define.js';
-import { requireRoles, rolesEnv } from '../restore-kit/roles.js';
-import { type Ctx, operatorChoice, requireRestorable } from '../restore-kit/spec.js';
+import { requireRoles } from '../restore-kit/roles.js';
+import { type Ctx, requireRestorable } from '../restore-kit/spec.js';
 import { lastLines, MAINTENANCE_DATABASE, PG_INPUTS } from '../clients/psql.js';
 import { integrityTargetLine, restorableOrUndefined } from '../restore-kit/restore-gate.js';
 import {
-  pinnedObjectEnv,
   readRestoreOutcome,
   scriptLocation,
   scriptOutput,
   STORAGE_OPTIONAL,
 } from '../clients/restore-scripts.js';
-import { psqlOrThrow } from '../clients/psql-run.js';
+import { runPsql } from '../clients/psql-run.js';
 import { BACKUP_CRONJOB, envCommand, HANDLES, IDS, pgWords, SECTION, SPEC, target } from './ids.js';
 import { stopWrites } from './stop-writes.js';
 import { safetyBackup, safetyBackupLine } from './safety-backup.js';
+import { LOAD, type LoadData } from './load.js';
+import { RESTORE_EXIT } from './exit-codes.js';
 import { runAsJob, runOnHost, type ScriptRun } from './run-modes.js';
 
 /**
@@ -34,55 +37,69 @@ export function destroyPhrase(database: string): string {
   return `drop ${database}`;
 }
 
-/** Where the restore runs unless the operator picks otherwise: the restore-mode option, the values file's restoreMode, else this host. */
-function restoreModeOf(ctx: Pick<Ctx, 'options' | 'settings'>): 'host' | 'job' {
-  const chosen = ctx.options['restore-mode'] ?? ctx.settings.restoreMode;
-  return chosen === 'job' ? 'job' : 'host';
+/** The restored copy the load step made, or why there is none to swap in. */
+function requireLoaded(ctx: Pick<Ctx, 'from'>): Required<Pick<LoadData, 'scratch' | 'oid'>> & LoadData {
+  const loaded = ctx.from(LOAD);
+  if (!loaded?.loaded || !loaded.scratch || !loaded.oid)
+    throw new RunbookError('nothing has been restored into a new database in this session', {
+      next: `Run ${IDS.load} first.`,
+    });
+  return loaded as Required<Pick<LoadData, 'scratch' | 'oid'>> & LoadData;
 }
 
-const RESTORE_EXIT: Record<number, string> = {
-  2: 'configuration (e.g. psql older than the pg_dump that wrote the backup, or without \\restrict)',
-  3: 'PostgreSQL unreachable, login refused or missing privileges (CREATEDB, owner of the database)',
-  4: 'backup object missing or object storage unreachable',
-  5: 'integrity check failed (checksum mismatch, not the object verified, missing sidecar, not gzip, a dump cut short or holding psql meta-commands): the database was not touched',
-  6: 'the SQL restore into the new database failed: the database is as it was',
-  7: 'restored into a new database but swapping it into place failed (see the log for the exact commands)',
-  129: 'interrupted (SIGHUP)',
-  130: 'interrupted (SIGINT)',
-  143: 'interrupted (SIGTERM)',
-};
+const total = (counts: Readonly<Record<string, number>>) => Object.values(counts).reduce((a, b) => a + b, 0);
+
+/** Per table: the restored copy next to the database now, the tables that differ first (at most `limit`). */
+export function countLines(
+  restored: Readonly<Record<string, number>>,
+  now: Readonly<Record<string, number>> | undefined,
+  limit = 8,
+): string[] {
+  const tables = [...new Set([...Object.keys(restored), ...Object.keys(now ?? {})])].sort();
+  const differs = (table: string) => now !== undefined && restored[table] !== now[table];
+  const ordered = [...tables.filter(differs), ...tables.filter((table) => !differs(table))];
+  const lines = ordered
+    .slice(0, limit)
+    .map(
+      (table) =>
+        `  ${table}: ${restored[table] ?? 'absent'} restored${now ? ` · ${now[table] ?? 'absent'} now` : ''}`,
+    );
+  if (ordered.length > limit) lines.push(`  … ${ordered.length - limit} more table(s)`);
+  return lines;
+}
 
 export const restore = defineStep({
   id: IDS.restore,
   section: SECTION,
-  title: 'Restore (replaces the database)',
+  title: 'Swap in the restored database (replaces the database)',
   description:
-    'Type "drop <database>" to confirm CLEAN_TARGET=true (not the database name alone: that answered the writes-stopped gate), then postgres-restore.sh runs from this host with env only: it refuses any object but the one the integrity check verified (sha256, ETag), restores into a new database in one transaction, swaps it in with one transaction of renames, then drops the previous one. The outcome is read from the server.',
+    'Shows the restored copy’s row counts next to the database’s now. Type "drop <database>" (not the database name alone: that answered the writes-stopped gate), then postgres-restore.sh RESTORE_PHASE=swap (env only) swaps exactly the database the load step restored and checked in for the target, with one transaction of renames, and drops the previous one. The outcome is read from the server.',
   inputs: [...PG_INPUTS, 'S3_BUCKET'],
   optionalInputs: STORAGE_OPTIONAL,
   database: 'postgres',
-  plan: (values, options) => {
-    const uri = typeof options['restore-uri'] === 'string' ? options['restore-uri'] : '${RESTORE_S3_URI}';
-    return {
-      actions: [
-        {
-          summary: `replace database ${values.get('POSTGRES_DATABASE') ?? '<database>'} on ${values.get('POSTGRES_HOST') ?? '<host>'} with the chosen backup (CLEAN_TARGET=true)`,
-          command: envCommand(
-            [...pgWords(values), [`RESTORE_S3_URI=${uri}`, 'CLEAN_TARGET=true']],
-            scriptLocation({}, 'postgres-restore.sh').display,
-          ),
-          destructive: true,
-        },
-      ],
-      notes: [
-        'Typed gate: the database name. Ctrl+C before the swap leaves the database as it was; the swap itself (one transaction of renames) is never cut in half. What the database is afterwards is read from the server and shown.',
-        `Or, as a choice (restoreMode: job in the values file), a Kubernetes Job made from CronJob ${BACKUP_CRONJOB}: its image, Secrets and scripts ConfigMap, running postgres-restore.sh with the same variables.`,
-      ],
-    };
-  },
+  plan: (values) => ({
+    actions: [
+      {
+        summary: `replace database ${values.get('POSTGRES_DATABASE') ?? '<database>'} on ${values.get('POSTGRES_HOST') ?? '<host>'} with the restored copy`,
+        command: envCommand(
+          [
+            ...pgWords(values),
+            ['RESTORE_PHASE=swap', 'RESTORE_SCRATCH=<the new database>', 'RESTORE_SCRATCH_OID=<its oid>'],
+          ],
+          scriptLocation({}, 'postgres-restore.sh').display,
+        ),
+        destructive: true,
+      },
+    ],
+    notes: [
+      'Typed gate: "drop <database>", after the restored copy’s row counts. The swap (one transaction of renames) is never cut in half; what the database is afterwards is read from the server and shown.',
+      `Runs where the load step ran: this host, or a Kubernetes Job made from CronJob ${BACKUP_CRONJOB}.`,
+    ],
+  }),
   async preview(ctx) {
-    const { chosen, integrity, unverified } = requireRestorable(ctx.from, SPEC);
+    requireRestorable(ctx.from, SPEC);
     requireRoles(ctx.from, SPEC);
+    const loaded = requireLoaded(ctx);
     if (!ctx.from(stopWrites))
       throw new RunbookError('application writes have not been confirmed stopped in this session', {
         next: `Run ${IDS.stopWrites} first.`,
@@ -92,41 +109,29 @@ export const restore = defineStep({
       throw new RunbookError('no safety backup was taken (or skipped by typed phrase) in this session', {
         next: `Run ${IDS.safetyBackup} first.`,
       });
-    // A restore killed outright (kill -9) leaves its scratch database behind: say so, it holds a full copy.
     const database = ctx.values.require('POSTGRES_DATABASE');
-    const leftovers = parseNames(
-      await psqlOrThrow(ctx, scratchDatabasesSql(database), MAINTENANCE_DATABASE),
-    ).filter((name) => name !== database);
-    const mode =
-      (await operatorChoice(
-        ctx,
-        'Where should postgres-restore.sh run?',
-        [
-          {
-            label: 'From this host',
-            value: 'host',
-            hint: 'env only; needs psql ≥ the pg_dump that made the backup, and aws',
-          },
-          {
-            label: `As a Kubernetes Job in ${ctx.target.namespace}`,
-            value: 'job',
-            hint: `from CronJob ${BACKUP_CRONJOB}: its image, Secrets and scripts ConfigMap`,
-          },
-        ],
-        restoreModeOf(ctx),
-      )) ?? restoreModeOf(ctx);
+    const exists = await runPsql(
+      ctx,
+      `SELECT oid FROM pg_database WHERE datname = '${loaded.scratch.replaceAll("'", "''")}'`,
+      MAINTENANCE_DATABASE,
+    );
+    const oid = exists.stdout.trim();
+    if (exists.exitCode === 0 && oid !== loaded.oid)
+      throw new RunbookError(
+        oid === ''
+          ? `the restored database ${loaded.scratch} does not exist any more`
+          : `database ${loaded.scratch} has oid ${oid}, not ${loaded.oid}: it is not the one restored and checked`,
+        { next: `Run ${IDS.load} again.` },
+      );
+    const counted = await runPsql(ctx, ROW_COUNTS_SQL, database);
+    const now = counted.exitCode === 0 ? Object.fromEntries(parseRowCounts(counted.stdout)) : undefined;
+    const restored = loaded.restoredCounts ?? loaded.rowCounts ?? {};
     return {
-      data: { mode },
+      data: { now: now ? total(now) : null },
       lines: [
-        `runs: ${mode === 'job' ? `a Kubernetes Job in ${ctx.target.namespace} (from CronJob ${BACKUP_CRONJOB})` : 'postgres-restore.sh on this host'}`,
-        ...leftovers.map(
-          (name) =>
-            `leftover database ${name} from an interrupted restore (${name.includes('_pre_restore_') ? `the target as it was before that restore's swap` : 'the new database it restored into'}; drop it when done: DROP DATABASE "${name}" WITH (FORCE))`,
-        ),
-        `restore ${chosen.uri} (${formatBytes(chosen.size)}) into ${ctx.values.get('POSTGRES_DATABASE')} on ${ctx.values.get('POSTGRES_HOST')}:${ctx.values.get('POSTGRES_PORT')}`,
-        unverified
-          ? 'integrity: NOT VERIFIED (overridden)'
-          : `integrity: sha256 ${integrity.sha256} verified`,
+        `restored copy: ${loaded.scratch} (oid ${loaded.oid}), ${total(restored)} row(s) in ${Object.keys(restored).length} table(s), equal to the backup's`,
+        `${database} now: ${now ? `${total(now)} row(s) in ${Object.keys(now).length} table(s)` : `could not count (${lastLines(counted.stderr, 1)})`}`,
+        ...countLines(restored, now),
         `safety backup: ${safetyBackupLine(ctx.from)}`,
       ],
     };
@@ -134,81 +139,72 @@ export const restore = defineStep({
   gate(values, ctx): Gate {
     const restorable = restorableOrUndefined(ctx.from, SPEC);
     const chosen = restorable?.chosen;
+    const loaded = ctx.from(LOAD);
     const database = values.require('POSTGRES_DATABASE');
     const dataLoss = ctx.from(HANDLES.choose)?.dataLoss;
+    const restored = loaded?.restoredCounts ?? loaded?.rowCounts;
+    const now = ctx.preview?.data?.now;
     return {
       kind: 'typed',
-      prompt: `DESTRUCTIVE: database ${database} on ${values.get('POSTGRES_HOST')}:${values.get('POSTGRES_PORT')} will be DROPPED and replaced by the backup (CLEAN_TARGET=true). Type "${destroyPhrase(database)}" to confirm.`,
+      prompt: `DESTRUCTIVE: the restored copy ${loaded?.scratch ?? '?'} replaces database ${database} on ${values.get('POSTGRES_HOST')}:${values.get('POSTGRES_PORT')}, which is DROPPED. Type "${destroyPhrase(database)}" to confirm.`,
       phrase: destroyPhrase(database),
       target: {
         ...target(values, ctx),
+        'restored copy': loaded?.scratch
+          ? `${loaded.scratch}: ${restored ? `${total(restored)} row(s) in ${Object.keys(restored).length} table(s)` : '?'}`
+          : '?',
+        ...(typeof now === 'number' ? { [`${database} now`]: `${now} row(s)` } : {}),
         backup: chosen?.uri ?? '?',
         'recovery point': chosen?.recoveryPoint ?? 'unknown',
         'data loss': dataLoss?.text ?? 'unknown',
-        integrity: integrityTargetLine(restorable),
+        integrity: loaded?.loaded
+          ? loaded.verified
+            ? `sha256 ${String(loaded.sha256).slice(0, 16)}… matched the sidecar as it streamed`
+            : 'NOT VERIFIED (overridden)'
+          : integrityTargetLine(restorable),
         'safety backup': safetyBackupLine(ctx.from),
         runs:
-          ctx.preview?.data?.mode === 'job'
-            ? `a Kubernetes Job in ${ctx.target.namespace} (from CronJob ${BACKUP_CRONJOB}), CLEAN_TARGET=true`
-            : 'postgres-restore.sh on this host, CLEAN_TARGET=true',
+          loaded?.mode === 'job'
+            ? `a Kubernetes Job in ${ctx.target.namespace} (from CronJob ${BACKUP_CRONJOB}), RESTORE_PHASE=swap`
+            : 'postgres-restore.sh on this host, RESTORE_PHASE=swap',
       },
     };
   },
   async run(ctx) {
     const { chosen, integrity, unverified } = requireRestorable(ctx.from, SPEC);
     const roles = requireRoles(ctx.from, SPEC);
-    const mode = ctx.preview?.data?.mode === 'job' ? 'job' : 'host';
+    const loaded = requireLoaded(ctx);
+    const mode = loaded.mode;
     const database = ctx.values.require('POSTGRES_DATABASE');
-    const restoreVars: Record<string, string> = {
-      RESTORE_S3_URI: chosen.uri,
-      CLEAN_TARGET: 'true',
-      // the object whose hash the gate showed, and no other (replaced since the integrity check?)
-      ...pinnedObjectEnv(integrity),
-      // the roles preflight's choice: create missing roles, map them, or leave owners and privileges out
-      ...rolesEnv(roles),
-      ...(unverified ? { ALLOW_UNVERIFIED: 'true' } : {}),
+    const vars: Record<string, string> = {
+      RESTORE_PHASE: 'swap',
+      RESTORE_SCRATCH: loaded.scratch,
+      RESTORE_SCRATCH_OID: loaded.oid,
     };
-    const rows = Object.values(integrity.rowCounts ?? {}).reduce((sum, n) => sum + n, 0);
     const started = Date.now();
-    let phase = `downloading ${formatBytes(chosen.size)} and verifying it again`;
-    let downloaded = false;
+    let phase = `swapping ${loaded.scratch} in for ${database} (one transaction)`;
     const tick = () =>
       ctx.progress({ message: `${phase} · ${formatDuration(Date.now() - started)} elapsed` });
-    const onLine = (line: string) => {
-      ctx.log(line);
-      if (!downloaded && /downloaded and verified/.test(line)) {
-        downloaded = true;
-        ctx.mark(MARK.downloadDone, { uri: chosen.uri });
-        phase = `restoring ${rows} row(s) in one transaction`;
-        tick();
-      } else if (/restoring into new database/.test(line)) {
-        phase = `restoring ${rows} row(s) into a new database, then swapping it in`;
-        tick();
-      } else if (/swapping in one transaction/.test(line)) {
-        phase = 'swapping the restored database in (one transaction)';
-        tick();
-      }
-    };
-    ctx.mark(MARK.restoreStarted, { uri: chosen.uri, database, mode });
+    const onLine = (line: string) => ctx.log(line);
     tick();
     const timer = setInterval(tick, 1000);
     let result: ScriptRun;
     try {
       result =
         mode === 'job'
-          ? await runAsJob(ctx, restoreVars, chosen.size, onLine, (status) => (phase = status))
-          : await runOnHost(ctx, restoreVars, onLine);
+          ? await runAsJob(ctx, vars, 0, onLine, (status) => (phase = status))
+          : await runOnHost(ctx, vars, onLine);
     } finally {
       clearInterval(timer);
     }
     const seconds = Math.round((Date.now() - started) / 100) / 10;
-    const backupOf = (sha256: string | undefined) => ({
+    const backup = {
       uri: chosen.uri,
       size: chosen.size,
-      sha256: sha256 ?? integrity.sha256,
-      verified: !unverified,
+      sha256: loaded.sha256 ?? integrity.sha256,
+      verified: !unverified && loaded.verified !== false,
       ...(chosen.provenRestorable ? { provenRestorable: chosen.provenRestorable } : {}),
-    });
+    };
     if (result.detached) {
       return {
         summary: `stopped watching: ${result.where} keeps running in the cluster`,
@@ -225,14 +221,19 @@ export const restore = defineStep({
       };
     }
     // What happened is read from the server, whatever the exit code says: the target IS the restored
-    // database (the oid the script announced), or it is as it was.
-    const outcome = await readRestoreOutcome(ctx, database, result.log);
+    // database (the oid the load step made), or it is as it was.
+    const outcome = await readRestoreOutcome(ctx, database, result.log, {
+      scratch: loaded.scratch,
+      oid: loaded.oid,
+      previous: loaded.scratch.replace(/_restore_(\d+)$/, '_pre_restore_$1'),
+    });
     const restoredNow = () => {
       ctx.mark(MARK.restoreDone, { uri: chosen.uri, database });
       ctx.mark(MARK.recoveryPoint, {
-        at: chosen.recoveryPoint ?? scriptOutput(result.output).recovery_point,
-        ...backupOf(undefined),
+        at: chosen.recoveryPoint ?? loaded.recoveryPoint ?? scriptOutput(result.output).recovery_point,
+        ...backup,
       });
+      ctx.mark(MARK.temporaryRemoved, { kind: 'database', name: loaded.scratch } satisfies TemporaryData);
     };
     if (ctx.signal.aborted && ctx.signal.reason !== 'detach') {
       ctx.log(`interrupted after ${formatDuration(seconds * 1000)}: ${outcome.text}`);
@@ -248,17 +249,14 @@ export const restore = defineStep({
     if (result.exitCode !== 0 && !outcome.restored) {
       const meaning = RESTORE_EXIT[result.exitCode] ?? (result.interrupted ? 'interrupted' : 'failed');
       return {
-        summary: `restore FAILED (exit ${result.exitCode}: ${meaning}); ${outcome.text}`,
+        summary: `swap FAILED (exit ${result.exitCode}: ${meaning}); ${outcome.text}`,
         checks: [
           {
             id: 'restore',
-            label: `postgres-restore.sh (${result.where})`,
+            label: `postgres-restore.sh RESTORE_PHASE=swap (${result.where})`,
             status: 'fail',
             detail: lastLines(result.log, 4) || `exit ${result.exitCode}`,
-            next:
-              result.exitCode === 7
-                ? 'Follow the commands in the log to finish the swap by hand.'
-                : 'The target database was not replaced. Fix the cause and run this step again.',
+            next: `${database} was not replaced; the restored copy ${loaded.scratch} is kept. Fix the cause and run this step again.`,
           },
           outcomeCheck,
         ],
@@ -272,22 +270,20 @@ export const restore = defineStep({
         },
       };
     }
-    if (!downloaded) ctx.mark(MARK.downloadDone, { uri: chosen.uri });
-    const out = scriptOutput(result.output);
-    const backup = backupOf(out.sha256);
     restoredNow();
     const lateExit = result.exitCode !== 0;
-    const rolesCreated = (out.roles_created ?? '').split(',').filter(Boolean);
+    const rolesCreated = loaded.rolesCreated ?? [];
+    const privileges = loaded.privileges ?? 'kept';
     const privilegesCheck: Check = {
       id: 'privileges',
       label: 'owners and privileges',
       // created roles have no password yet: a warning, with the next step
-      status: out.privileges === 'dropped' || rolesCreated.length > 0 ? 'warn' : 'ok',
+      status: privileges === 'dropped' || rolesCreated.length > 0 ? 'warn' : 'ok',
       detail:
-        out.privileges === 'dropped'
+        privileges === 'dropped'
           ? `left out (typed override): ${String(roles.lost ?? 'owners and privileges')}`
           : `${
-              out.privileges === 'mapped'
+              privileges === 'mapped'
                 ? `restored with roles mapped (${Object.entries(roles.roleMap)
                     .map(([from, to]) => `${from}→${to}`)
                     .join(', ')})`
@@ -297,18 +293,19 @@ export const restore = defineStep({
         ? { next: `Set their passwords: ALTER ROLE … PASSWORD '…' (${rolesCreated.join(', ')})` }
         : {}),
     };
+    const loadSeconds = loaded.seconds;
     return {
       summary: lateExit
         ? `restored ${database} from ${chosen.uri} (${result.where}), but postgres-restore.sh exited ${result.exitCode} after the swap: ${outcome.text}`
-        : `restored ${database} from ${chosen.uri} in ${formatDuration(seconds * 1000)} (${result.where})`,
+        : `restored ${database} from ${chosen.uri} in ${formatDuration((seconds + loadSeconds) * 1000)} (${result.where}): read once into a new database in ${formatDuration(loadSeconds * 1000)}, swapped in in ${formatDuration(seconds * 1000)}`,
       checks: [
         {
           id: 'restore',
-          label: `postgres-restore.sh (${result.where})`,
+          label: `postgres-restore.sh RESTORE_PHASE=swap (${result.where})`,
           status: lateExit ? 'warn' : 'ok',
           detail: lateExit
             ? `exit ${result.exitCode} (${RESTORE_EXIT[result.exitCode] ?? 'failed'}) after the swap was committed`
-            : `exit 0; sha256 ${backup.verified ? 'verified' : 'NOT verified'}, the object the integrity check verified`,
+            : `exit 0; ${loaded.scratch} (oid ${loaded.oid}, sha256 ${backup.verified ? 'verified' : 'NOT verified'}) is ${database} now`,
           ...(lateExit ? { next: 'The restore is complete; see the log for what was left.' } : {}),
         },
         outcomeCheck,
@@ -317,14 +314,14 @@ export const restore = defineStep({
       data: {
         backup,
         database,
-        seconds,
+        seconds: Math.round((seconds + loadSeconds) * 10) / 10,
         mode,
         where: result.where,
         restored: true,
         outcome: outcome.text,
         left: outcome.left,
         rolesCreated,
-        privileges: out.privileges ?? 'kept',
+        privileges,
       },
     };
   },

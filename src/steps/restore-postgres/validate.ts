@@ -17,6 +17,7 @@ import { PG_INPUTS, runValidationQuery } from '../clients/psql.js';
 import { concludeValidation, type ValidationEntry, validationList } from '../restore-kit/validation.js';
 import { psqlOrThrow } from '../clients/psql-run.js';
 import { HANDLES, IDS, SECTION, SPEC } from './ids.js';
+import { LOAD } from './load.js';
 
 /** The validate step's output: each check as the report (and the resume-writes gate) lists it. */
 export interface ValidateData {
@@ -44,6 +45,9 @@ export const validate = defineStep<ValidateData>({
     const list = validationList();
     const { checks, validation, add } = list;
     const integrity = ctx.from(HANDLES.integrity);
+    // what the dump held: counted as it streamed into the new database (older sessions: by the integrity pass)
+    const loaded = ctx.from(LOAD);
+    const dump = loaded?.rowCounts ? loaded : integrity;
     const database = ctx.values.require('POSTGRES_DATABASE');
 
     // Marker rows (the synthetic-data test writes them).
@@ -60,7 +64,7 @@ export const validate = defineStep<ValidateData>({
           : 'the table is empty',
         'The backup has the table but no marker row: was the synthetic test run before it?',
       );
-    } else if (integrity?.markerFound) {
+    } else if (dump?.markerFound) {
       add(
         'marker',
         'backup_validation marker rows',
@@ -72,7 +76,7 @@ export const validate = defineStep<ValidateData>({
 
     // Per-table row counts against the dump.
     const live = parseRowCounts(await psqlOrThrow(ctx, ROW_COUNTS_SQL, database));
-    const recorded = integrity?.rowCounts;
+    const recorded = dump?.rowCounts;
     if (recorded && Object.keys(recorded).length > 0) {
       const mismatches: string[] = [];
       for (const [table, expected] of Object.entries(recorded)) {

@@ -45,6 +45,7 @@
 #   POSTGRES_HOST  [POSTGRES_PORT=5432]  POSTGRES_DATABASE  POSTGRES_USER  POSTGRES_PASSWORD (or PGPASSFILE)
 #   [POSTGRES_MAINTENANCE_DATABASE=postgres]  [RESTORE_MAINTENANCE_WORK_MEM=256MB] (index builds)  AWS_ACCESS_KEY_ID  AWS_SECRET_ACCESS_KEY  [AWS_DEFAULT_REGION]
 #   [AWS_ENDPOINT_URL]  [BACKUP_WORK_DIR=$TMPDIR or /tmp] (small files only: the dump is never staged on disk)
+#   [RESTORE_PROGRESS_SECONDS=0] (a "streamed <bytes> of <size> bytes" line every N seconds; 0: none)
 #   [RESTORE_PHASE=all|load|swap]  [RESTORE_SCRATCH=<database load made>  RESTORE_SCRATCH_OID=<its oid>] (swap only)
 # The restoring user needs CREATEDB and must own the target (to rename it); psql must support \restrict
 # (13.22, 14.19, 15.14, 16.10, 17.6 or newer).
@@ -107,7 +108,7 @@ maintenance=${POSTGRES_MAINTENANCE_DATABASE:-postgres}
 if [[ "$phase" == load && "$clean" != true ]]; then
   die 2 "RESTORE_PHASE=load needs CLEAN_TARGET=true: a copy of $target made now would lose the writes made before the swap"
 fi
-require_tools 'is not installed' psql aws sha256sum gzip mkfifo tee awk sed od
+require_tools 'is not installed' psql aws sha256sum gzip mkfifo tee awk sed od dd tr
 # igzip (Debian isal) inflates 3-6x faster than pigz, pigz ~1.7x faster than gzip (reading, writing, CRC in threads)
 if command -v igzip >/dev/null 2>&1; then
   decompress=(igzip -dc)
@@ -119,6 +120,8 @@ fi
 check_work_root
 # the dump builds its indexes after loading the data: more memory per index build makes them much faster
 maintenance_work_mem=${RESTORE_MAINTENANCE_WORK_MEM:-256MB}
+progress_every=${RESTORE_PROGRESS_SECONDS:-0}
+[[ "$progress_every" =~ ^[0-9]+$ ]] || die 2 "RESTORE_PROGRESS_SECONDS must be a whole number of seconds (got '$progress_every')"
 [[ "$maintenance_work_mem" =~ ^[0-9]+(kB|MB|GB)?$ ]] || die 2 "RESTORE_MAINTENANCE_WORK_MEM must look like 256MB (got '$maintenance_work_mem')"
 
 export PGHOST="$POSTGRES_HOST" PGPORT="${POSTGRES_PORT:-5432}" PGUSER="$POSTGRES_USER"
@@ -185,7 +188,7 @@ cleanup() {
     elif [[ -z "$scratch_oid" && -z "$now_scratch_oid" ]]; then
       log "restore $how; $target was not touched"
     elif [[ "$now_target_oid" == "${scratch_oid:-$now_scratch_oid}" ]]; then
-      log "restore $how AFTER the swap was committed: $target IS the restored database (from $RESTORE_S3_URI)"
+      log "restore $how AFTER the swap was committed: $target IS the restored database (${RESTORE_S3_URI:+from $RESTORE_S3_URI}${RESTORE_SCRATCH:+$RESTORE_SCRATCH})"
       if [[ -n "$now_previous_oid" ]]; then
         log "the previous $target is kept as $previous: drop it when satisfied: DROP DATABASE $(ident "$previous") WITH (FORCE); — $(undo_hint)"
       else
@@ -694,7 +697,12 @@ stream_into() {
   mkfifo "$work/sha.fifo" "$work/size.fifo"
   sha256sum <"$work/sha.fifo" >"$work/sha256" &
   sha_pid=$!
-  wc -c <"$work/size.fifo" >"$work/size" &
+  # the size, counted by dd; with RESTORE_PROGRESS_SECONDS=N (db-runbook sets 1) a "streamed <bytes> of <size>
+  # bytes" line every N seconds (dd reports each second)
+  LC_ALL=C dd if="$work/size.fifo" of=/dev/null bs=1M status=progress 2>&1 | LC_ALL=C tr '\r' '\n' |
+    LC_ALL=C awk -v out="$work/size" -v total="$object_size" -v every="$progress_every" -v name="$SCRIPT_NAME" '
+      /^[0-9]+ bytes/ { n = $1; if (every > 0 && ++lines % every == 0) { printf "%s: streamed %d of %d bytes\n", name, n, total > "/dev/stderr"; fflush("/dev/stderr") } }
+      END { print n + 0 > out }' &
   size_pid=$!
   (
     set +e
@@ -734,11 +742,11 @@ judge_stream() {
   actual=$(cut -d' ' -f1 "$work/sha256")
   downloaded=$(tr -d ' \n' <"$work/size")
   [[ "$downloaded" == "$object_size" ]] || die 4 "downloaded $downloaded bytes but the object has $object_size"
-  if [[ -n "$expected_pin" && "$actual" != "$expected_pin" ]]; then
-    die 5 "$RESTORE_S3_URI is not the object that was verified: it hashes to $actual, expected $expected_pin (EXPECTED_SHA256; replaced since?); the database was not touched"
-  fi
   if [[ -n "$expected" && "$actual" != "$expected" ]]; then
     die 5 "checksum mismatch for $RESTORE_S3_URI: sidecar says $expected, the object hashes to $actual; the database was not touched"
+  fi
+  if [[ -n "$expected_pin" && "$actual" != "$expected_pin" ]]; then
+    die 5 "$RESTORE_S3_URI is not the object that was verified: it hashes to $actual, expected $expected_pin (EXPECTED_SHA256; replaced since?); the database was not touched"
   fi
   gzip_status=$(cat "$work/gzip.status" 2>/dev/null) || gzip_status=1
   if [[ "$gzip_status" != 0 ]]; then
