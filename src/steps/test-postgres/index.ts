@@ -1,7 +1,7 @@
 /**
  * Synthetic-data test, PostgreSQL (runbook: "Synthetic Data Test Plan / PostgreSQL"): seed a row whose
  * note carries this session's marker, run the backup Job now, wait for it, and prove that the newest
- * dump in S3 — streamed and gunzipped in Node, never to disk — holds table backup_validation and the
+ * dump in S3 — streamed and inflated (igzip when installed, else zlib), never to disk — holds table backup_validation and the
  * marker, with its sha256 matching the sidecar. Then delete the ad-hoc Job.
  */
 import { scanGzipStream } from '../../runbook/dump-scan.js';
@@ -156,14 +156,14 @@ const verify = defineStep({
   database: 'postgres',
   title: 'Prove the dump holds the marker',
   description:
-    'Find the newest dump written after the trigger, stream it from S3 and gunzip it in Node, and check it holds table backup_validation and this session’s marker; its sha256 must match the .sha256 sidecar. Memory stays flat for any size.',
+    'Find the newest dump written after the trigger, stream it from S3 and inflate it on the way (igzip when installed, else zlib), never to disk, and check it holds table backup_validation and this session’s marker; its sha256 must match the .sha256 sidecar. Memory stays flat for any size.',
   inputs: ['S3_BUCKET'],
   optionalInputs: ['POSTGRES_S3_PREFIX', 'AWS_ENDPOINT_URL', 'AWS_DEFAULT_REGION'],
   plan: (values) =>
     verifyPlan(values, POSTGRES_TARGET, {
       listed: 'object',
       extension: '.sql.gz',
-      readSummary: `stream it, gunzip in Node, look for ${VALIDATION_TABLE} and this session’s marker, sha256 it`,
+      readSummary: `stream it, inflate it on the way, look for ${VALIDATION_TABLE} and this session’s marker, sha256 it`,
       readPipe: 'tee >(sha256sum) | gunzip | grep -F "$MARKER"',
     }),
   async run(ctx) {
