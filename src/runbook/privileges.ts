@@ -68,28 +68,6 @@ export interface DumpPrivileges {
   counts: Record<PrivilegeStatement, number>;
 }
 
-/** Collects the roles a dump names, a line at a time (lines outside COPY data). */
-export class PrivilegeCollector {
-  private readonly owners = new Set<string>();
-  private readonly grantees = new Set<string>();
-  private readonly counts: Record<PrivilegeStatement, number> = { owner: 0, grant: 0, defaults: 0 };
-
-  line(text: string): void {
-    const found = classifyPrivilegeLine(text);
-    if (!found) return;
-    this.counts[found.kind]++;
-    for (const role of found.roles) (role.use === 'owner' ? this.owners : this.grantees).add(role.name);
-  }
-
-  result(): DumpPrivileges {
-    return {
-      owners: [...this.owners].sort(),
-      grantees: [...this.grantees].sort(),
-      counts: { ...this.counts },
-    };
-  }
-}
-
 // ---------------------------------------------------------------- --role-map
 
 export interface RoleMap {

@@ -1,7 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import {
   checkExpectation,
-  DumpRowCounter,
   firstValue,
   markerRowsSql,
   MARKER_TABLE_EXISTS_SQL,
@@ -167,27 +166,7 @@ describe('validation queries from the values file', () => {
   });
 });
 
-describe('row counts recorded in a plain pg_dump', () => {
-  const dump = [
-    '--',
-    '-- PostgreSQL database dump',
-    '--',
-    'CREATE TABLE public.customers (id integer);',
-    'COPY public.customers (id, name) FROM stdin;',
-    '1\tAda',
-    '2\tGrace\\nHopper',
-    '3\t\\.not-the-end',
-    '\\.',
-    '',
-    'COPY sales."Order ""Items""" (id) FROM stdin;',
-    '\\.',
-    'COPY public.inventory (sku, quantity) FROM stdin;',
-    ...Array.from({ length: 300 }, (_, i) => `SKU-${i}\t${i % 50}`),
-    '\\.',
-    "SELECT pg_catalog.setval('public.x', 1, false);",
-    '',
-  ].join('\n');
-
+describe('COPY headers of a plain pg_dump', () => {
   it('parses COPY headers with quoted identifiers', () => {
     expect(parseCopyHeader('COPY public.customers (id, name) FROM stdin;')).toEqual({
       schema: 'public',
@@ -199,35 +178,5 @@ describe('row counts recorded in a plain pg_dump', () => {
     });
     expect(parseCopyHeader('COPY public.t FROM stdin;')).toEqual({ schema: 'public', table: 't' });
     expect(parseCopyHeader('-- COPY public.t FROM stdin;')).toBeUndefined();
-  });
-
-  it('counts rows per table, whatever the chunk boundaries', () => {
-    const bytes = Buffer.from(dump);
-    for (const size of [1, 2, 3, 7, 64, bytes.length]) {
-      const counter = new DumpRowCounter();
-      for (let at = 0; at < bytes.length; at += size) counter.push(bytes.subarray(at, at + size));
-      expect(Object.fromEntries(counter.result())).toEqual({
-        'public.customers': 3,
-        'sales.Order "Items"': 0,
-        'public.inventory': 300,
-      });
-    }
-  });
-
-  it('counts a row longer than what it keeps of a line', () => {
-    const counter = new DumpRowCounter();
-    counter.push(Buffer.from('COPY public.blob (b) FROM stdin;\n'));
-    const long = Buffer.alloc(600 * 1024, 0x61);
-    counter.push(long.subarray(0, 300 * 1024));
-    counter.push(long.subarray(300 * 1024));
-    counter.push(Buffer.from('\n\\'));
-    counter.push(Buffer.from('.\n'));
-    expect(counter.result().get('public.blob')).toBe(1);
-  });
-
-  it('reports a table in progress when the dump is cut short', () => {
-    const counter = new DumpRowCounter();
-    counter.push(Buffer.from('COPY public.t (a) FROM stdin;\n1\n2\n'));
-    expect(counter.result().get('public.t')).toBe(2);
   });
 });

@@ -7,7 +7,6 @@ import {
   parseGlobals,
   parseReadNotices,
   parseRoleMap,
-  PrivilegeCollector,
   readableTables,
   readAsRoleSql,
   roleMapEnv,
@@ -44,23 +43,6 @@ describe('statements of a dump that name roles', () => {
       classifyPrivilegeLine('ALTER TABLE ONLY shop.orders ADD CONSTRAINT orders_pkey PRIMARY KEY (id);'),
     ).toBeUndefined();
     expect(classifyPrivilegeLine('SELECT 1;')).toBeUndefined();
-  });
-
-  it('collects owners, grantees and how many statements of each kind the dump has', () => {
-    const collector = new PrivilegeCollector();
-    for (const line of [
-      'ALTER SCHEMA shop OWNER TO app_owner;',
-      'ALTER TABLE shop.orders OWNER TO app_owner;',
-      'GRANT USAGE ON SCHEMA shop TO app_ro;',
-      'GRANT SELECT ON TABLE shop.orders TO app_ro;',
-      'ALTER DEFAULT PRIVILEGES FOR ROLE app_owner IN SCHEMA shop GRANT SELECT ON TABLES  TO app_ro;',
-    ])
-      collector.line(line);
-    expect(collector.result()).toEqual({
-      owners: ['app_owner'],
-      grantees: ['app_ro'],
-      counts: { owner: 2, grant: 2, defaults: 1 },
-    });
   });
 });
 
