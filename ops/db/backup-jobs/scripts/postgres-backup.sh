@@ -81,6 +81,23 @@ if [[ ! "$dump_major" =~ ^[0-9]+$ ]] || ((dump_major < server_major)); then
   die 2 "pg_dump $dump_version cannot dump a PostgreSQL $server_version server: use the postgres:$server_major image (README: 'PostgreSQL major')"
 fi
 
+# ---------------------------------------------------------------------------------------------- globals
+# What the dump cannot hold, for the restore and its validation: the roles (and memberships) the objects' owners
+# and grantees are, WITHOUT passwords; the database's own owner, privileges and settings as statements for the
+# restored database; and the catalog facts (owners, privileges, default privileges, settings) the restore's
+# validation compares with. Read now, at the dump's time, three at once in the background while the snapshot is
+# exported and the bucket check ends; the row counts (section "counts") are added while the dump runs.
+{ pg_dumpall --globals-only --no-role-passwords -l "$PGDATABASE" | sed -e '/^\\restrict /d' -e '/^\\unrestrict /d'; } \
+  >"$work/globals.roles" 2>"$work/globals.err.roles" &
+globals_pids=("$!")
+database_properties_sql | psql -X -A -t -q -v ON_ERROR_STOP=1 -v src="$PGDATABASE" -v dst=__DB_RUNBOOK_DATABASE__ -f - \
+  >"$work/globals.database" 2>"$work/globals.err.database" &
+globals_pids+=("$!")
+{ PGOPTIONS='-c search_path=' psql -X -A -t -q -v ON_ERROR_STOP=1 -c "$(catalog_facts_sql)" | sed 's/^/-- fact /'; } \
+  >"$work/globals.facts" 2>"$work/globals.err.facts" &
+globals_pids+=("$!")
+bg_pids+=("${globals_pids[@]}")
+
 # ---------------------------------------------------------------------------------------------- snapshot
 # Per-table row counts in the dump's own snapshot: one REPEATABLE READ transaction exports its snapshot, and stays
 # open until pg_dump (--snapshot) has finished; while the dump runs, it counts every table in that snapshot, so
@@ -99,31 +116,9 @@ if ! read -r -t 600 snapshot <&"$snapshot_out" || [[ ! "$snapshot" =~ ^[0-9A-F-]
   die 5 "could not export a snapshot for the dump (pg_export_snapshot)"
 fi
 
-# ---------------------------------------------------------------------------------------------- globals
-# What the dump cannot hold, for the restore and its validation: the roles (and memberships) the objects' owners
-# and grantees are, WITHOUT passwords; the database's own owner, privileges and settings as statements for the
-# restored database; and the catalog facts (owners, privileges, default privileges, settings) the restore's
-# validation compares with. Read now, at the dump's time, while the bucket check ends; the row counts (section
-# "counts") are added while the dump runs.
 backup_names .sql.gz
 globals_name="${name%.sql.gz}.globals.sql.gz"
 globals_key="$prefix$globals_name"
-write_globals() {
-  printf -- '-- db-runbook globals of database %s on %s:%s, recovery point %s (format 1)\n' "$PGDATABASE" "$PGHOST" "$PGPORT" "$recovery_point"
-  printf -- '-- section: roles (pg_dumpall --globals-only --no-role-passwords: roles and memberships, never passwords)\n'
-  pg_dumpall --globals-only --no-role-passwords -l "$PGDATABASE" 2>"$work/globals.err" |
-    sed -e '/^\\restrict /d' -e '/^\\unrestrict /d' || return 1
-  printf -- '-- section: database (statements for the restored database; __DB_RUNBOOK_DATABASE__ is its name)\n'
-  database_properties_sql | psql -X -A -t -q -v ON_ERROR_STOP=1 -v src="$PGDATABASE" -v dst=__DB_RUNBOOK_DATABASE__ \
-    -f - 2>>"$work/globals.err" || return 1
-  printf -- '-- section: facts (owners, privileges, default privileges and settings, compared after a restore)\n'
-  PGOPTIONS='-c search_path=' psql -X -A -t -q -v ON_ERROR_STOP=1 -c "$(catalog_facts_sql)" 2>>"$work/globals.err" |
-    sed 's/^/-- fact /' || return 1
-}
-write_globals >"$work/globals.sql" || {
-  tail_of "$work/globals.err"
-  die 5 "could not read the roles, the database's properties or its catalog facts (pg_dumpall --globals-only, psql)"
-}
 if [[ -n "$session_pid" ]]; then wait_session_bucket; else wait_bucket_check; fi
 
 # ---------------------------------------------------------------------------------------------- dump
@@ -156,18 +151,31 @@ test_hook upload
 
 # ---------------------------------------------------------------------------------------------- counts
 # While the dump runs, in its snapshot (above): the rows of every table, the last section of the globals object.
-# A failure here is reported once the dump has ended: when the server went away, the dump's failure comes first.
+# A failure here or in the globals is reported once the dump has ended: when the server went away, the dump's
+# failure comes first.
 printf '%s\n' "$(table_counts_sql)" '\echo -- end of counts' >&"$snapshot_in"
-{
-  printf -- '-- section: counts (rows per table in the snapshot of the dump, compared by postgres-verify.sh)\n'
-  while read -r -t 3600 line <&"$snapshot_out" && [[ "$line" != '-- end of counts' ]]; do
-    printf -- '-- count %s\n' "$line"
-  done
-  printf -- '-- end of db-runbook globals\n'
-} >>"$work/globals.sql"
+: >"$work/counts"
+while read -r -t 3600 line <&"$snapshot_out" && [[ "$line" != '-- end of counts' ]]; do
+  printf -- '-- count %s\n' "$line" >>"$work/counts"
+done
 counted=0
-if [[ "${line:-}" == '-- end of counts' ]]; then
-  counted=1
+[[ "${line:-}" != '-- end of counts' ]] || counted=1
+globals_read=1
+for pid in "${globals_pids[@]}"; do wait_pid "$pid" || globals_read=0; done
+cat "$work"/globals.err.* >"$work/globals.err" 2>/dev/null || true
+if ((counted && globals_read)); then
+  {
+    printf -- '-- db-runbook globals of database %s on %s:%s, recovery point %s (format 1)\n' "$PGDATABASE" "$PGHOST" "$PGPORT" "$recovery_point"
+    printf -- '-- section: roles (pg_dumpall --globals-only --no-role-passwords: roles and memberships, never passwords)\n'
+    cat "$work/globals.roles"
+    printf -- '-- section: database (statements for the restored database; __DB_RUNBOOK_DATABASE__ is its name)\n'
+    cat "$work/globals.database"
+    printf -- '-- section: facts (owners, privileges, default privileges and settings, compared after a restore)\n'
+    cat "$work/globals.facts"
+    printf -- '-- section: counts (rows per table in the snapshot of the dump, compared by postgres-verify.sh)\n'
+    cat "$work/counts"
+    printf -- '-- end of db-runbook globals\n'
+  } >"$work/globals.sql"
   "${compress[@]}" <"$work/globals.sql" >"$work/globals.sql.gz"
   globals_sha=$(sha256sum "$work/globals.sql.gz" | cut -d' ' -f1)
 fi
@@ -199,6 +207,10 @@ if ((failed)); then
   die 6 "the stream to the upload broke"
 fi
 ((counted)) || { tail_of "$work/snapshot.err"; die 5 "could not count the tables' rows in the dump's snapshot"; }
+((globals_read)) || {
+  tail_of "$work/globals.err"
+  die 5 "could not read the roles, the database's properties or its catalog facts (pg_dumpall --globals-only, psql)"
+}
 [[ -s "$work/pg_dump.err" ]] && { log "pg_dump warnings:"; tail_of "$work/pg_dump.err" 20; }
 
 verify_upload
