@@ -376,10 +376,11 @@ describe('restore-postgres: what the operator is told is what the server holds',
     );
     expect(output).not.toMatch(/restore FAILED/);
     expect(run.exitCode, output).toBe(0);
-    const kept = (await family()).filter((name) => name !== database);
-    expect(kept).toHaveLength(1);
-    expect(output).toContain(`the previous app is kept as ${kept[0]}`);
-    await dropKept(kept);
+    // kept by name as the undo until validation passed; dropped once writes resumed
+    const previous = /the previous app is kept as (app_pre_restore_\d{14})/.exec(output)?.[1];
+    expect(previous, output).toBeDefined();
+    expect(output).toMatch(new RegExp(`previous database ${previous} +dropped: validation passed`));
+    expect(await family()).toEqual([database]);
   }, 180_000);
 
   it('an object replaced between the integrity check and the restore is refused (exit 5): the database is as it was', async () => {

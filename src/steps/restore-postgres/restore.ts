@@ -9,7 +9,7 @@ import { formatDuration } from '../../runbook/backup-catalog.js';
 import { InterruptedError, RunbookError } from '../../runbook/errors.js';
 import { MARK, type TemporaryData } from '../../runbook/marks.js';
 import { parseRowCounts, ROW_COUNTS_SQL } from '../../runbook/pg-queries.js';
-import type { Check, Gate } from '../../runbook/step.js';
+import { type Check, type Gate, outputOf } from '../../runbook/step.js';
 import { defineStep } from '../define.js';
 import { requireRoles } from '../restore-kit/roles.js';
 import { type Ctx, requireRestorable } from '../restore-kit/spec.js';
@@ -67,6 +67,18 @@ export function countLines(
   if (ordered.length > limit) lines.push(`  … ${ordered.length - limit} more table(s)`);
   return lines;
 }
+
+/** The swap step's output, as validate and resume-writes read it. */
+export interface SwapData {
+  restored?: boolean;
+  database?: string;
+  /** The database as it was before the swap, kept by name until writes resume (then dropped if validated). */
+  previous?: string;
+  /** The oid of the restored database (the load step's). */
+  oid?: string;
+}
+
+export const SWAP = outputOf<SwapData>(IDS.restore);
 
 export const restore = defineStep({
   id: IDS.restore,
@@ -180,6 +192,9 @@ export const restore = defineStep({
       RESTORE_PHASE: 'swap',
       RESTORE_SCRATCH: loaded.scratch,
       RESTORE_SCRATCH_OID: loaded.oid,
+      // the previous database stays, by name, as the fastest undo until the restored one is validated: the
+      // resume-writes step drops it then (DROP DATABASE forces a checkpoint: seconds the incident need not wait)
+      KEEP_PRE_RESTORE: 'true',
     };
     const started = Date.now();
     let phase = `swapping ${loaded.scratch} in for ${database} (one transaction)`;
@@ -222,10 +237,11 @@ export const restore = defineStep({
     }
     // What happened is read from the server, whatever the exit code says: the target IS the restored
     // database (the oid the load step made), or it is as it was.
+    const previousName = loaded.scratch.replace(/_restore_(\d+)$/, '_pre_restore_$1');
     const outcome = await readRestoreOutcome(ctx, database, result.log, {
       scratch: loaded.scratch,
       oid: loaded.oid,
-      previous: loaded.scratch.replace(/_restore_(\d+)$/, '_pre_restore_$1'),
+      previous: previousName,
     });
     const restoredNow = () => {
       ctx.mark(MARK.restoreDone, { uri: chosen.uri, database });
@@ -322,6 +338,9 @@ export const restore = defineStep({
         left: outcome.left,
         rolesCreated,
         privileges,
+        // read from the server: the script may have stopped before it printed its output
+        ...(previousName in outcome.left ? { previous: previousName } : {}),
+        oid: loaded.oid,
       },
     };
   },

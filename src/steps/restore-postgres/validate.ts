@@ -75,7 +75,17 @@ export const validate = defineStep<ValidateData>({
       add('marker', 'backup_validation marker rows', 'skip', 'this backup has no backup_validation table');
 
     // Per-table row counts against the dump.
-    const live = parseRowCounts(await psqlOrThrow(ctx, ROW_COUNTS_SQL, database));
+    // The load step counted the restored copy before the swap; when the database IS that copy (same oid), its
+    // counts are not taken again (a full scan of every table: seconds on a large database, with writes stopped).
+    const oidNow = firstValue(
+      await psqlOrThrow(ctx, 'SELECT oid FROM pg_database WHERE datname = current_database()', database),
+    );
+    const counted = loaded?.loaded && loaded.oid === oidNow ? loaded.restoredCounts : undefined;
+    if (counted)
+      ctx.log(`row counts: taken in ${loaded?.scratch} before the swap (the same database, oid ${oidNow})`);
+    const live = counted
+      ? new Map(Object.entries(counted))
+      : parseRowCounts(await psqlOrThrow(ctx, ROW_COUNTS_SQL, database));
     const recorded = dump?.rowCounts;
     if (recorded && Object.keys(recorded).length > 0) {
       const mismatches: string[] = [];
