@@ -63,6 +63,8 @@ function decodeLoad(data: Record<string, unknown>): LoadData | undefined {
 
 /** The script's progress line (RESTORE_PROGRESS_SECONDS): shown on the progress bar, not logged. */
 const STREAMED = /^postgres-restore: streamed (\d+) of (\d+) bytes$/;
+/** The script's line naming the new database it restores into. */
+const NEW_DATABASE = /restoring into new database (\S+) \(oid \d+\)/;
 
 export const LOAD = outputOf<LoadData>(IDS.load, decodeLoad);
 
@@ -201,14 +203,20 @@ export const load = defineStep<LoadData>({
         return;
       }
       ctx.log(line);
-      if (/restoring into new database/.test(line)) {
+      const created = NEW_DATABASE.exec(line);
+      if (created?.[1]) {
+        newDatabase = created[1];
         phase = `restoring ${formatBytes(chosen.size)} into a new database (hashed and checked on the way)`;
         tick();
       } else if (/downloaded and verified/.test(line)) {
-        phase = 'verified; ANALYZE and the database’s owner, privileges and settings';
+        phase = 'verified; ANALYZE and the database’s owner, privileges and settings; counting its rows';
+        // psql has committed: count the rows now, while the script runs ANALYZE (the other core)
+        if (newDatabase && !counting) counting = runPsql(ctx, ROW_COUNTS_SQL, newDatabase);
         tick();
       }
     };
+    let newDatabase: string | undefined;
+    let counting: ReturnType<typeof runPsql> | undefined;
     ctx.mark(MARK.restoreStarted, { uri: chosen.uri, database, mode });
     tick();
     const timer = setInterval(tick, 1000);
@@ -221,6 +229,8 @@ export const load = defineStep<LoadData>({
     } finally {
       clearInterval(timer);
     }
+    // never left running, whatever happened to the script (a dropped database ends the query)
+    const countedEarly = await counting;
     const seconds = Math.round((Date.now() - started) / 100) / 10;
     if (result.detached)
       return {
@@ -271,7 +281,10 @@ export const load = defineStep<LoadData>({
       where: `PostgreSQL ${ctx.values.get('POSTGRES_HOST')}:${ctx.values.get('POSTGRES_PORT')}`,
     } satisfies TemporaryData);
     const rowCounts = parseCopyRows(result.output);
-    const counted = await runPsql(ctx, ROW_COUNTS_SQL, scratch);
+    const counted =
+      countedEarly && countedEarly.exitCode === 0 && newDatabase === scratch
+        ? countedEarly
+        : await runPsql(ctx, ROW_COUNTS_SQL, scratch);
     const restored = counted.exitCode === 0 ? parseRowCounts(counted.stdout) : undefined;
     const mismatches = restored ? rowMismatches(rowCounts, restored) : [];
     const tables = Object.keys(rowCounts).length;
