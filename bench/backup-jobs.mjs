@@ -8,7 +8,8 @@
 // the script's seconds go. CPU seconds (the command's processes + the PostgreSQL server + s3rver) are
 // reported per GB of plain dump: they stay meaningful when other work shares the host.
 // Run: npm run bench -- backup-jobs [--quick]     or     BENCH_PG_MB=200 BENCH_RUNS=3 node bench/backup-jobs.mjs
-// (BENCH_SCRIPTS_DIR=<folder> benches another copy of the scripts, for before/after figures)
+// (BENCH_SCRIPTS_DIR=<folder> benches another copy of the scripts, for before/after figures; BENCH_STAGES=1 adds the
+// stage variants to --quick)
 import { execFileSync, spawn } from 'node:child_process';
 import { readFileSync, readdirSync } from 'node:fs';
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
@@ -25,6 +26,8 @@ const scripts = process.env.BENCH_SCRIPTS_DIR ?? join(root, 'ops', 'db', 'backup
 const before = process.env.BENCH_SCRIPTS_BEFORE;
 const targetMb = Number(process.env.BENCH_PG_MB ?? (quick ? 30 : 1000));
 const runs = runCount(3);
+/** BENCH_STAGES=1: the stage variants (| sha256, | aws s3 cp -) in --quick runs too */
+const stages = process.env.BENCH_STAGES === '1';
 /** rows per INSERT while generating: --quick makes a ~30 MB database, not 78 MB */
 const chunkRows = quick ? 100000 : 250000;
 
@@ -219,8 +222,8 @@ FROM generate_series(${chunk * chunkRows + 1}::bigint, ${(chunk + 1) * chunkRows
       `pg_dump ${dumpFlags} | igzip -1 -c | ${aws} s3 cp - "${bucketUrl}/bench/stage.sql.gz" --expected-size 1073741824`,
     ],
   ]
-    // --quick keeps the anchors and the product; the stage variants are for the full run
-    .filter(([name]) => !quick || !['pgDumpIgzipSha', 'pgDumpIgzipUpload'].includes(name))
+    // --quick keeps the anchors and the product; the stage variants are for the full run (or BENCH_STAGES=1)
+    .filter(([name]) => !quick || stages || !['pgDumpIgzipSha', 'pgDumpIgzipUpload'].includes(name))
     .map(([name, command]) => [name, async () => perGb(await sh(command, { ...env, ...dumpEnv }))]);
   const backupWith = (folder) => async () => {
     // one backup per second-resolution key
@@ -362,6 +365,11 @@ FROM generate_series(${chunk * chunkRows + 1}::bigint, ${(chunk + 1) * chunkRows
   const fmt = (r) => `${r.median.toFixed(2)}× (min ${r.min.toFixed(2)}, max ${r.max.toFixed(2)})`;
   console.log(`postgres-backup.sh / pg_dump|gzip (paired)      ${fmt(backupRatio)}  goal ≤ 0.45`);
   console.log(`postgres-backup.sh / pg_dump|pigz -1 (paired)   ${fmt(backupVsPigz)}`);
+  if (samples.pgDumpIgzipUpload) {
+    // the floor of any streamed backup to this object storage: the dump, compressed and uploaded, nothing else
+    const upload = pairedRatio(samples, 'pgDumpIgzipUpload', 'pgDumpGzip');
+    console.log(`pg_dump|igzip|aws s3 cp - / pg_dump|gzip (paired) ${fmt(upload)}  (an upload alone)`);
+  }
   console.log(`postgres-restore.sh / raw pipe (paired)         ${fmt(restoreRatio)}  goal ≤ 1.0`);
   console.log(
     `psql from a local file / raw pipe (paired)      ${fmt(copyShare)}  (the bound of any restore)`,

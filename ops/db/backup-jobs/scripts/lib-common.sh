@@ -199,10 +199,10 @@ if mode == "backup":
     # ONE process for the object storage side of a backup (postgres-backup.sh): the bucket check, then (once stdin says
     # `dump SNAPSHOT TEMP METADATA SIZE-HINT`) pg_dump | compressor run here, their output hashed (the only pass)
     # and streamed as a multipart upload to TEMP, then (once stdin says `publish …`) publish() above. args: N,
-    # pg_dump argv (N words; --snapshot added), compressor argv. Memory is bounded whatever the size: parts of
-    # 8 MiB (SIZE-HINT / 9,000 above a 72 GB database; twice, four and eight times that from the 8,000th part on,
-    # so a stream larger than its hint still fits in the 10,000 parts S3 allows), up to 4 uploading (one above 32 MiB
-    # parts), one queued, one being read: 48 MiB with 8 MiB parts.
+    # pg_dump argv (N words; --snapshot added), compressor argv. Memory is bounded, never the whole object: parts
+    # of 8 MiB (SIZE-HINT / 9,000 above a 72 GB database), up to 4 uploading (2 of 16 MiB, 1 from 32 MiB), one
+    # queued, one being read: 48 MiB with 8 MiB parts. A stream larger than its hint gets parts twice, four and
+    # eight times as large from the 8,000th part on, so it still fits in the 10,000 parts S3 allows.
     import hashlib, queue, signal, threading
     try:
         client.head_bucket(Bucket=bucket)

@@ -7,9 +7,9 @@
 #   and its sidecar read back after (a key collision with another run exits 6, never silent). ONE Python process
 #   with the aws CLI's own botocore does all of the object storage side (start_backup_session): the bucket check,
 #   then it runs pg_dump | igzip itself, hashes the stream (one pass) and uploads it in parts of 8 MiB (memory
-#   bounded: ~48 MiB whatever the size), then publishes; 14 aws CLI processes before issue 17, ~0.45 CPU-s each
-#   before any request. Without a botocore the aws CLI can lend (AWS CLI v2's binary) or DB_RUNBOOK_S3_BATCH=cli:
-#   pg_dump | igzip | tee >(sha256sum) | aws s3 cp - and 8 aws CLI calls.
+#   bounded, 48 MiB up to a 72 GB database; s3_py), then publishes; 14 aws CLI processes before issue 17,
+#   ~0.45 CPU-s each before any request. Without a botocore the aws CLI can lend (AWS CLI v2's binary) or with
+#   DB_RUNBOOK_S3_BATCH=cli: pg_dump | igzip | tee >(sha256sum) | aws s3 cp - and 8 aws CLI calls.
 #   The dump keeps owners, privileges and default privileges. Beside it, <time>.globals.sql.gz (+ .sha256), published
 #   first: the roles and memberships (pg_dumpall --globals-only --no-role-passwords: never passwords), the
 #   database's own owner, privileges and settings as statements for a restored database, and the catalog facts
