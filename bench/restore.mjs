@@ -5,11 +5,14 @@
 //         integrity (sidecar, size and ETag, globals), roles, load (postgres-restore.sh RESTORE_PHASE=load: the
 //         backup read once into a new database, hashed and checked on the way), stop-writes, restore (the swap,
 //         RESTORE_PHASE=swap) and validate (the per-table counts); the safety backup is skipped (typed phrase), as
-//         it dumps the current database and has no counterpart in the raw pipe.
+//         it dumps the current database and has no counterpart in the raw pipe. The database as it was before the
+//         swap is kept through validation (the undo) and dropped by resume-writes, which is not run: the bench drops
+//         it outside the timing, as raw drops its own database outside the timing.
 // Each round runs raw and tool once, in rotating order (BENCH_RUNS rounds, at least 3); figures are medians
 // with min/max and the load average, and the ratio pairs tool with raw round by round.
 // Goal: tool ≤ 1.05× raw. Also prints the tool process's peak RSS (it streams: flat for any size).
 // Needs the build (npm run build). Run: npm run bench -- restore [--quick]  or  BENCH_RESTORE_MB=100 node bench/restore.mjs
+// BENCH_TRACE=1 prints the tool's log lines with the seconds since it started.
 import { execFileSync, spawn } from 'node:child_process';
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { cpus, tmpdir } from 'node:os';
@@ -45,9 +48,16 @@ if (process.argv[2] === '--tool') {
       }),
   });
   const logs = [];
+  const t0 = performance.now();
   session.subscribe((event) => {
-    if (event.kind === 'journal' && event.event.type === 'log')
+    if (event.kind === 'journal' && event.event.type === 'log') {
       logs.push(`${event.event.step}: ${event.event.line}`);
+      // BENCH_TRACE=1: every log line with the seconds since the tool started, to see where the time goes
+      if (process.env.BENCH_TRACE)
+        console.error(
+          `${((performance.now() - t0) / 1000).toFixed(2)} ${event.event.step}: ${event.event.line}`,
+        );
+    }
   });
   const steps = stepsOf('restore-postgres').filter((step) => !step.id.endsWith('.resume-writes'));
   const timings = {};
@@ -203,10 +213,20 @@ FROM generate_series(${chunk * rows + 1}::bigint, ${(chunk + 1) * rows}) AS i;`)
         const tool = await run(process.execPath, [fileURLToPath(import.meta.url), '--tool', object.object], {
           ...env,
           BENCH_JOURNAL_DIR: journalDir,
+          ...(process.env.BENCH_TRACE ? { BENCH_TRACE: '1' } : {}),
         });
+        if (process.env.BENCH_TRACE) console.log(tool.stderr);
         const report = JSON.parse(tool.stdout.trim().split('\n').at(-1));
         if ((await psql('SELECT count(*) FROM events')) !== events)
           throw new Error('tool restore: wrong row count');
+        // the database as it was before the swap, kept through validation and dropped by resume-writes (not
+        // run here): dropped outside the timing, as raw drops its database outside the timing
+        const kept = await psql(
+          `SELECT coalesce(string_agg(format('%I', datname), ' '), '') FROM pg_database WHERE datname LIKE '%\\_pre\\_restore\\_%'`,
+          'postgres',
+        );
+        for (const name of kept.split(' ').filter(Boolean))
+          await psql(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`, 'postgres');
         return { seconds: tool.seconds, steps: report.timings, maxRssMb: report.maxRssMb };
       },
     ],

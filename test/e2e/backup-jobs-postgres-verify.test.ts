@@ -138,7 +138,7 @@ describe('postgres-verify.sh: a backup proven restorable', { timeout: SCRIPT_TIM
     expect(record.result).toBe('fail');
     expect(record.failedCheck).toBe('integrity');
     expect(record.checks.find((c) => c.name === 'integrity')!.detail).toMatch(
-      /is not the object that was verified: it hashes to [0-9a-f]{64}/,
+      /checksum mismatch for \S+: sidecar says [0-9a-f]{64}, the object hashes to [0-9a-f]{64}/,
     );
     expect(await scratchDatabases()).toBe('');
   });

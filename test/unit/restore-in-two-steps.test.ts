@@ -75,9 +75,9 @@ describe('what the swap gate shows', () => {
     const restored = { 'public.a': 5, 'public.b': 10, 'public.c': 1 };
     const now = { 'public.a': 5, 'public.b': 7, 'public.d': 2 };
     expect(countLines(restored, now, 3)).toEqual([
-      '  public.b: 10 restored · 7 now',
+      '  public.b: 10 restored · ≈7 now',
       '  public.c: 1 restored · absent now',
-      '  public.d: absent restored · 2 now',
+      '  public.d: absent restored · ≈2 now',
       '  … 1 more table(s)',
     ]);
   });

@@ -8,7 +8,7 @@
 import { formatDuration } from '../../runbook/backup-catalog.js';
 import { InterruptedError, RunbookError } from '../../runbook/errors.js';
 import { MARK, type TemporaryData } from '../../runbook/marks.js';
-import { parseRowCounts, ROW_COUNTS_SQL } from '../../runbook/pg-queries.js';
+import { ESTIMATED_ROW_COUNTS_SQL, parseRowCounts } from '../../runbook/pg-queries.js';
 import { type Check, type Gate, outputOf } from '../../runbook/step.js';
 import { defineStep } from '../define.js';
 import { requireRoles } from '../restore-kit/roles.js';
@@ -49,7 +49,10 @@ function requireLoaded(ctx: Pick<Ctx, 'from'>): Required<Pick<LoadData, 'scratch
 
 const total = (counts: Readonly<Record<string, number>>) => Object.values(counts).reduce((a, b) => a + b, 0);
 
-/** Per table: the restored copy next to the database now, the tables that differ first (at most `limit`). */
+/**
+ * Per table: the restored copy next to the database now (the statistics' estimate, "≈"), the tables that
+ * differ first (at most `limit`).
+ */
 export function countLines(
   restored: Readonly<Record<string, number>>,
   now: Readonly<Record<string, number>> | undefined,
@@ -62,7 +65,7 @@ export function countLines(
     .slice(0, limit)
     .map(
       (table) =>
-        `  ${table}: ${restored[table] ?? 'absent'} restored${now ? ` · ${now[table] ?? 'absent'} now` : ''}`,
+        `  ${table}: ${restored[table] ?? 'absent'} restored${now ? ` · ${now[table] === undefined ? 'absent' : `≈${now[table]}`} now` : ''}`,
     );
   if (ordered.length > limit) lines.push(`  … ${ordered.length - limit} more table(s)`);
   return lines;
@@ -85,7 +88,7 @@ export const restore = defineStep({
   section: SECTION,
   title: 'Swap in the restored database (replaces the database)',
   description:
-    'Shows the restored copy’s row counts next to the database’s now. Type "drop <database>" (not the database name alone: that answered the writes-stopped gate), then postgres-restore.sh RESTORE_PHASE=swap (env only) swaps exactly the database the load step restored and checked in for the target, with one transaction of renames, and drops the previous one. The outcome is read from the server.',
+    'Shows the restored copy’s row counts next to the database’s now (the statistics’ estimate). Type "drop <database>" (not the database name alone: that answered the writes-stopped gate), then postgres-restore.sh RESTORE_PHASE=swap (env only) swaps exactly the database the load step restored and checked in for the target, with one transaction of renames, and drops the previous one. The outcome is read from the server.',
   inputs: [...PG_INPUTS, 'S3_BUCKET'],
   optionalInputs: STORAGE_OPTIONAL,
   database: 'postgres',
@@ -135,14 +138,15 @@ export const restore = defineStep({
           : `database ${loaded.scratch} has oid ${oid}, not ${loaded.oid}: it is not the one restored and checked`,
         { next: `Run ${IDS.load} again.` },
       );
-    const counted = await runPsql(ctx, ROW_COUNTS_SQL, database);
+    // the database about to be replaced: the statistics' estimate (a count would scan every table of it)
+    const counted = await runPsql(ctx, ESTIMATED_ROW_COUNTS_SQL, database);
     const now = counted.exitCode === 0 ? Object.fromEntries(parseRowCounts(counted.stdout)) : undefined;
     const restored = loaded.restoredCounts ?? loaded.rowCounts ?? {};
     return {
       data: { now: now ? total(now) : null },
       lines: [
         `restored copy: ${loaded.scratch} (oid ${loaded.oid}), ${total(restored)} row(s) in ${Object.keys(restored).length} table(s), equal to the backup's`,
-        `${database} now: ${now ? `${total(now)} row(s) in ${Object.keys(now).length} table(s)` : `could not count (${lastLines(counted.stderr, 1)})`}`,
+        `${database} now: ${now ? `≈${total(now)} row(s) in ${Object.keys(now).length} table(s) (statistics)` : `could not read (${lastLines(counted.stderr, 1)})`}`,
         ...countLines(restored, now),
         `safety backup: ${safetyBackupLine(ctx.from)}`,
       ],
@@ -165,7 +169,7 @@ export const restore = defineStep({
         'restored copy': loaded?.scratch
           ? `${loaded.scratch}: ${restored ? `${total(restored)} row(s) in ${Object.keys(restored).length} table(s)` : '?'}`
           : '?',
-        ...(typeof now === 'number' ? { [`${database} now`]: `${now} row(s)` } : {}),
+        ...(typeof now === 'number' ? { [`${database} now`]: `≈${now} row(s)` } : {}),
         backup: chosen?.uri ?? '?',
         'recovery point': chosen?.recoveryPoint ?? 'unknown',
         'data loss': dataLoss?.text ?? 'unknown',
