@@ -106,6 +106,16 @@ bg_pids+=("${globals_pids[@]}")
 coproc SNAPSHOT { exec psql -X -A -t -q -v ON_ERROR_STOP=1 2>"$work/snapshot.err"; }
 snapshot_in=${SNAPSHOT[1]}
 snapshot_out=${SNAPSHOT[0]}
+# to_snapshot LINE…: to the snapshot's psql. It may be gone by then (the server stopped under the dump): SIGPIPE is
+# ignored for the write (a builtin: no child inherits it), so it fails instead of killing this script before it
+# can report. Not in a subshell: bash does not pass a coprocess's descriptors to subshells.
+to_snapshot() {
+  local rc=0
+  trap '' PIPE
+  printf '%s\n' "$@" 2>/dev/null 1>&"$snapshot_in" || rc=$?
+  trap - PIPE
+  return "$rc"
+}
 # bash unsets SNAPSHOT_PID as soon as the coprocess ends (after its \q below): keep the pid
 # shellcheck disable=SC2153 # SNAPSHOT_PID is set by coproc SNAPSHOT
 snapshot_pid=$SNAPSHOT_PID
@@ -153,7 +163,7 @@ test_hook upload
 # While the dump runs, in its snapshot (above): the rows of every table, the last section of the globals object.
 # A failure here or in the globals is reported once the dump has ended: when the server went away, the dump's
 # failure comes first.
-printf '%s\n' "$(table_counts_sql)" '\echo -- end of counts' >&"$snapshot_in"
+to_snapshot "$(table_counts_sql)" '\echo -- end of counts' || true
 : >"$work/counts"
 while read -r -t 3600 line <&"$snapshot_out" && [[ "$line" != '-- end of counts' ]]; do
   printf -- '-- count %s\n' "$line" >>"$work/counts"
@@ -189,7 +199,7 @@ else
   wait_stream_hashers
 fi
 # the dump is done: end the transaction that held its snapshot
-{ printf '%s\n' 'COMMIT;' '\q' >&"$snapshot_in"; } 2>/dev/null || true
+to_snapshot 'COMMIT;' '\q' || true
 exec {snapshot_in}>&-
 wait "$snapshot_pid" 2>/dev/null || true
 
