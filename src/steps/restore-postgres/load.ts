@@ -195,6 +195,8 @@ export const load = defineStep<LoadData>({
       if (!streamed) ctx.progress({ message: `${phase} · ${formatDuration(Date.now() - started)} elapsed` });
     };
     const bytes = byteProgress(ctx, 'restoring into a new database:', chosen.size);
+    let newDatabase: string | undefined;
+    let counting: ReturnType<typeof runPsql> | undefined;
     const onLine = (line: string) => {
       const progress = STREAMED.exec(line);
       if (progress) {
@@ -215,8 +217,6 @@ export const load = defineStep<LoadData>({
         tick();
       }
     };
-    let newDatabase: string | undefined;
-    let counting: ReturnType<typeof runPsql> | undefined;
     ctx.mark(MARK.restoreStarted, { uri: chosen.uri, database, mode });
     tick();
     const timer = setInterval(tick, 1000);
