@@ -30,7 +30,7 @@ import {
 } from '../clients/restore-scripts.js';
 import { BACKUP_CRONJOB, envCommand, IDS, pgWords, SECTION, SPEC, target } from './ids.js';
 import { RESTORE_EXIT } from './exit-codes.js';
-import { runAsJob, runOnHost, type ScriptRun } from './run-modes.js';
+import { detachedCheck, runRestoreScript, type ScriptProgress } from './run-modes.js';
 
 /** The load step's output: the new database the swap step puts in place. */
 export interface LoadData {
@@ -189,46 +189,35 @@ export const load = defineStep<LoadData>({
       ...(unverified ? { ALLOW_UNVERIFIED: 'true' } : {}),
     };
     const started = Date.now();
-    let phase = `streaming ${formatBytes(chosen.size)} into a new database (hashed and checked on the way)`;
     let streamed = false;
-    const tick = () => {
-      if (!streamed) ctx.progress({ message: `${phase} · ${formatDuration(Date.now() - started)} elapsed` });
+    const progress: ScriptProgress = {
+      phase: `streaming ${formatBytes(chosen.size)} into a new database (hashed and checked on the way)`,
+      show: () => !streamed,
     };
     const bytes = byteProgress(ctx, 'restoring into a new database:', chosen.size);
     let newDatabase: string | undefined;
     let counting: ReturnType<typeof runPsql> | undefined;
     const onLine = (line: string) => {
-      const progress = STREAMED.exec(line);
-      if (progress) {
-        streamed = Number(progress[1]) < Number(progress[2]);
-        bytes(Number(progress[1]));
+      const streaming = STREAMED.exec(line);
+      if (streaming) {
+        streamed = Number(streaming[1]) < Number(streaming[2]);
+        bytes(Number(streaming[1]));
         return;
       }
       ctx.log(line);
       const created = NEW_DATABASE.exec(line);
       if (created?.[1]) {
         newDatabase = created[1];
-        phase = `restoring ${formatBytes(chosen.size)} into a new database (hashed and checked on the way)`;
-        tick();
+        progress.phase = `restoring ${formatBytes(chosen.size)} into a new database (hashed and checked on the way)`;
       } else if (/downloaded and verified/.test(line)) {
-        phase = 'verified; ANALYZE and the database’s owner, privileges and settings; counting its rows';
+        progress.phase =
+          'verified; ANALYZE and the database’s owner, privileges and settings; counting its rows';
         // psql has committed: count the rows now, while the script runs ANALYZE (the other core)
         if (newDatabase && !counting) counting = runPsql(ctx, ROW_COUNTS_SQL, newDatabase);
-        tick();
       }
     };
     ctx.mark(MARK.restoreStarted, { uri: chosen.uri, database, mode });
-    tick();
-    const timer = setInterval(tick, 1000);
-    let result: ScriptRun;
-    try {
-      result =
-        mode === 'job'
-          ? await runAsJob(ctx, vars, chosen.size, onLine, (status) => (phase = status))
-          : await runOnHost(ctx, vars, onLine);
-    } finally {
-      clearInterval(timer);
-    }
+    const result = await runRestoreScript(ctx, mode, vars, chosen.size, progress, onLine);
     // never left running, whatever happened to the script (a dropped database ends the query)
     const countedEarly = await counting;
     const seconds = Math.round((Date.now() - started) / 100) / 10;
@@ -236,13 +225,12 @@ export const load = defineStep<LoadData>({
       return {
         summary: `stopped watching: ${result.where} keeps running in the cluster`,
         checks: [
-          {
-            id: 'load',
-            label: result.where,
-            status: 'fail',
-            detail: 'detached (Esc) before it finished: the new database is unknown here',
-            next: `Follow it: ${result.follow}; then run ${IDS.load} again (it lists the database that Job left).`,
-          },
+          detachedCheck(
+            'load',
+            result,
+            'the new database is unknown here',
+            `then run ${IDS.load} again (it lists the database that Job left).`,
+          ),
         ],
         data: { loaded: false, mode, seconds },
       };

@@ -8,7 +8,7 @@
 import { formatDuration } from '../../runbook/backup-catalog.js';
 import { InterruptedError, RunbookError } from '../../runbook/errors.js';
 import { MARK, type TemporaryData } from '../../runbook/marks.js';
-import { ESTIMATED_ROW_COUNTS_SQL, parseRowCounts } from '../../runbook/pg-queries.js';
+import { ESTIMATED_ROW_COUNTS_SQL, parseRowCounts, quoteLiteral } from '../../runbook/pg-queries.js';
 import { type Check, type Gate, outputOf } from '../../runbook/step.js';
 import { defineStep } from '../define.js';
 import { requireRoles } from '../restore-kit/roles.js';
@@ -27,7 +27,7 @@ import { stopWrites } from './stop-writes.js';
 import { safetyBackup, safetyBackupLine } from './safety-backup.js';
 import { LOAD, type LoadData } from './load.js';
 import { RESTORE_EXIT } from './exit-codes.js';
-import { runAsJob, runOnHost, type ScriptRun } from './run-modes.js';
+import { detachedCheck, runRestoreScript, type ScriptProgress } from './run-modes.js';
 
 /**
  * The destructive gate's phrase: it names what is destroyed, and differs from the writes-stopped gate's
@@ -81,7 +81,21 @@ export interface SwapData {
   oid?: string;
 }
 
-export const SWAP = outputOf<SwapData>(IDS.restore);
+/** Journals replayed on resume hold plain JSON: a field of the wrong type is dropped, not trusted. */
+function decodeSwap(data: Record<string, unknown>): SwapData {
+  const text = (value: unknown) => (typeof value === 'string' ? value : undefined);
+  const previous = text(data.previous);
+  const oid = text(data.oid);
+  const database = text(data.database);
+  return {
+    ...(typeof data.restored === 'boolean' ? { restored: data.restored } : {}),
+    ...(database ? { database } : {}),
+    ...(previous ? { previous } : {}),
+    ...(oid ? { oid } : {}),
+  };
+}
+
+export const SWAP = outputOf<SwapData>(IDS.restore, decodeSwap);
 
 export const restore = defineStep({
   id: IDS.restore,
@@ -127,7 +141,7 @@ export const restore = defineStep({
     const database = ctx.values.require('POSTGRES_DATABASE');
     const exists = await runPsql(
       ctx,
-      `SELECT oid FROM pg_database WHERE datname = '${loaded.scratch.replaceAll("'", "''")}'`,
+      `SELECT oid FROM pg_database WHERE datname = ${quoteLiteral(loaded.scratch)}`,
       MAINTENANCE_DATABASE,
     );
     const oid = exists.stdout.trim();
@@ -201,21 +215,10 @@ export const restore = defineStep({
       KEEP_PRE_RESTORE: 'true',
     };
     const started = Date.now();
-    let phase = `swapping ${loaded.scratch} in for ${database} (one transaction)`;
-    const tick = () =>
-      ctx.progress({ message: `${phase} · ${formatDuration(Date.now() - started)} elapsed` });
-    const onLine = (line: string) => ctx.log(line);
-    tick();
-    const timer = setInterval(tick, 1000);
-    let result: ScriptRun;
-    try {
-      result =
-        mode === 'job'
-          ? await runAsJob(ctx, vars, 0, onLine, (status) => (phase = status))
-          : await runOnHost(ctx, vars, onLine);
-    } finally {
-      clearInterval(timer);
-    }
+    const progress: ScriptProgress = {
+      phase: `swapping ${loaded.scratch} in for ${database} (one transaction)`,
+    };
+    const result = await runRestoreScript(ctx, mode, vars, 0, progress, (line) => ctx.log(line));
     const seconds = Math.round((Date.now() - started) / 100) / 10;
     const backup = {
       uri: chosen.uri,
@@ -228,13 +231,12 @@ export const restore = defineStep({
       return {
         summary: `stopped watching: ${result.where} keeps running in the cluster`,
         checks: [
-          {
-            id: 'restore',
-            label: result.where,
-            status: 'fail',
-            detail: 'detached (Esc) before it finished: the outcome is unknown here',
-            next: `Follow it: ${result.follow}; when it has completed, run ${IDS.validate}.`,
-          },
+          detachedCheck(
+            'restore',
+            result,
+            'the outcome is unknown here',
+            `when it has completed, run ${IDS.validate}.`,
+          ),
         ],
         data: { detached: true, where: result.where, seconds, mode },
       };

@@ -62,7 +62,7 @@ export const resumeWrites = defineStep({
     const database = ctx.values.get('POSTGRES_DATABASE') ?? '?';
     if (swap?.previous) {
       const previous = swap.previous;
-      const drop = `DROP DATABASE ${quoteIdent(previous)} WITH (FORCE);`;
+      const drop = `DROP DATABASE IF EXISTS ${quoteIdent(previous)} WITH (FORCE);`;
       if (validated(ctx.from(validate)?.validation ?? [])) {
         const dropped = await runPsql(ctx, drop, MAINTENANCE_DATABASE);
         checks.push(

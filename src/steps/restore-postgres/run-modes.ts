@@ -2,7 +2,9 @@
  * Where postgres-restore.sh runs: on this host (env only), or as a Kubernetes Job made from the backup
  * CronJob with its log streamed. Both end in the same ScriptRun: exit code, key=value output and log.
  */
+import { formatDuration } from '../../runbook/backup-catalog.js';
 import { RunbookError } from '../../runbook/errors.js';
+import type { Check } from '../../runbook/step.js';
 import { statusLine } from '../../runbook/job-status.js';
 import { sleep } from '../define.js';
 import type { Ctx } from '../restore-kit/spec.js';
@@ -149,4 +151,50 @@ export async function runAsJob(
     ctx.log(`deleted ${where}: its pod is stopped`);
   }
   return { exitCode, output: lines.join('\n'), log: lines.join('\n'), interrupted, detached, where, follow };
+}
+
+/** What a run of the script shows while it runs: the phase it is in (set by the caller as lines arrive). */
+export interface ScriptProgress {
+  phase: string;
+  /** When false, the caller shows its own progress (bytes) and the elapsed-time line is left out. */
+  show?: () => boolean;
+}
+
+/**
+ * postgres-restore.sh where `mode` says (this host, or a Job from the backup CronJob), with the phase and the
+ * time elapsed on the progress line every second while it runs.
+ */
+export async function runRestoreScript(
+  ctx: Ctx,
+  mode: 'host' | 'job',
+  vars: Record<string, string>,
+  objectBytes: number,
+  progress: ScriptProgress,
+  onLine: (line: string) => void,
+): Promise<ScriptRun> {
+  const started = Date.now();
+  const tick = () => {
+    if (progress.show?.() !== false)
+      ctx.progress({ message: `${progress.phase} · ${formatDuration(Date.now() - started)} elapsed` });
+  };
+  tick();
+  const timer = setInterval(tick, 1000);
+  try {
+    return mode === 'job'
+      ? await runAsJob(ctx, vars, objectBytes, onLine, (status) => (progress.phase = status))
+      : await runOnHost(ctx, vars, onLine);
+  } finally {
+    clearInterval(timer);
+  }
+}
+
+/** The failed check of a run left in the cluster with Esc: what is unknown here, and what to do next. */
+export function detachedCheck(id: string, run: ScriptRun, unknown: string, next: string): Check {
+  return {
+    id,
+    label: run.where,
+    status: 'fail',
+    detail: `detached (Esc) before it finished: ${unknown}`,
+    next: `Follow it: ${run.follow}; ${next}`,
+  };
 }
