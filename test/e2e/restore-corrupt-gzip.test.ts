@@ -8,6 +8,7 @@ import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Sandbox } from '../../src/sandbox/index.js';
 import { journalEvents, runCli } from '../support/cli.js';
+import { psqlScript } from '../support/psql.js';
 import { startSyntheticEnv, type SyntheticEnv } from '../support/synthetic.js';
 import { tempDir } from '../support/temp.js';
 
@@ -24,24 +25,9 @@ async function aws(args: string[]): Promise<string> {
   return String(result.stdout);
 }
 
-async function rowCount(): Promise<string> {
-  const result = await execa(
-    'psql',
-    ['-X', '-A', '-t', '-q', '-c', "SELECT count(*) FROM pg_class WHERE relkind = 'r'"],
-    {
-      env: {
-        PATH: process.env.PATH ?? '',
-        PGHOST: sandbox.postgres.host,
-        PGPORT: String(sandbox.postgres.port),
-        PGUSER: sandbox.postgres.user,
-        PGPASSWORD: sandbox.postgres.password,
-        PGDATABASE: database,
-      },
-      extendEnv: false,
-    },
-  );
-  return String(result.stdout).trim();
-}
+/** Tables in the target: what "touches nothing" is checked against. */
+const rowCount = () =>
+  psqlScript(sandbox.postgres, database, "SELECT count(*) FROM pg_class WHERE relkind = 'r'");
 
 beforeAll(async () => {
   lab = await startSyntheticEnv();
