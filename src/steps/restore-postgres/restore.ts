@@ -102,7 +102,7 @@ export const restore = defineStep({
   section: SECTION,
   title: 'Swap in the restored database (replaces the database)',
   description:
-    'Shows the restored copy’s row counts next to the database’s now (the statistics’ estimate). Type "drop <database>" (not the database name alone: that answered the writes-stopped gate), then postgres-restore.sh RESTORE_PHASE=swap (env only) swaps exactly the database the load step restored and checked in for the target, with one transaction of renames, and drops the previous one. The outcome is read from the server.',
+    'Shows the restored copy’s row counts next to the database’s now (the statistics’ estimate). Type "drop <database>" (not the database name alone: that answered the writes-stopped gate), then postgres-restore.sh RESTORE_PHASE=swap (env only) swaps exactly the database the load step restored and checked in for the target, with one transaction of renames. The previous one is kept by name until validation passes (the undo), then dropped when writes resume. The outcome is read from the server.',
   inputs: [...PG_INPUTS, 'S3_BUCKET'],
   optionalInputs: STORAGE_OPTIONAL,
   database: 'postgres',
@@ -176,7 +176,7 @@ export const restore = defineStep({
     const now = ctx.preview?.data?.now;
     return {
       kind: 'typed',
-      prompt: `DESTRUCTIVE: the restored copy ${loaded?.scratch ?? '?'} replaces database ${database} on ${values.get('POSTGRES_HOST')}:${values.get('POSTGRES_PORT')}, which is DROPPED. Type "${destroyPhrase(database)}" to confirm.`,
+      prompt: `DESTRUCTIVE: the restored copy ${loaded?.scratch ?? '?'} replaces database ${database} on ${values.get('POSTGRES_HOST')}:${values.get('POSTGRES_PORT')}; ${database} as it is now is kept by name until the restored one is validated, then DROPPED when writes resume. Type "${destroyPhrase(database)}" to confirm.`,
       phrase: destroyPhrase(database),
       target: {
         ...target(values, ctx),
