@@ -421,6 +421,26 @@ describe('restore-postgres: what the operator is told is what the server holds',
     expect(await family()).toEqual([database]);
   }, 180_000);
 
+  it('a failed validation keeps the database as it was before the swap, by name, with the command that drops it', async () => {
+    const valuesFile = join(tempDir('restore-e2e-values-'), 'failing-validation.yaml');
+    writeFileSync(
+      valuesFile,
+      'validationQueries:\n  - { name: customers, sql: "SELECT count(*) FROM public.customers", expect: "0" }\n',
+    );
+    const run = await runCli([...restoreArgs(database), '--values', valuesFile], { env });
+    const output = `${run.stdout}\n${run.stderr}`;
+    expect(run.exitCode, output).toBe(1);
+    expect(output).toMatch(/✗ customers/);
+    const kept = (await family()).filter((name) => name !== database);
+    expect(kept).toHaveLength(1);
+    expect(kept[0]).toMatch(/^app_pre_restore_\d{14}$/);
+    expect(output).toContain(`the previous app is kept as ${kept[0]}: drop it when satisfied`);
+    // resume-writes, which drops it once validation passed, did not run
+    expect(steps(run.sessionDir, 'result').map((r) => r.step)).not.toContain(
+      'restore-postgres.resume-writes',
+    );
+  }, 180_000);
+
   it('validation queries cannot write: a multi-statement query is refused unrun, a writing CTE fails read-only', async () => {
     const valuesFile = join(tempDir('restore-e2e-values-'), 'validation.yaml');
     writeFileSync(
